@@ -1,0 +1,3 @@
+from clonechats.cli import app
+
+app()

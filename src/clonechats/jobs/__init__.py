@@ -1,0 +1,1 @@
+"""Background jobs: documents with a due time and a lease, claimed atomically."""

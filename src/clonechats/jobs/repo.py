@@ -1,0 +1,105 @@
+"""The `jobs` collection: the only code that reads or writes it."""
+
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from pymongo import ReturnDocument
+
+from clonechats.storage.indexes import Index
+
+COLLECTION = "jobs"
+
+INDEXES = [
+    Index(COLLECTION, [("status", 1), ("run_at", 1)]),
+    Index(COLLECTION, [("status", 1), ("lease_until", 1)]),
+    Index(COLLECTION, [("dedupe_key", 1)], unique=True, sparse=True),
+]
+
+QUEUED, RUNNING, DONE, DEAD = "queued", "running", "done", "dead"
+
+
+async def insert(db: Any, *, kind: str, payload: dict[str, Any], run_at: datetime,
+                 now: datetime, max_attempts: int, dedupe_key: str | None) -> dict[str, Any]:
+    job = {
+        "_id": secrets.token_hex(12),
+        "kind": kind,
+        "payload": payload,
+        "status": QUEUED,
+        "run_at": run_at,
+        "attempts": 0,
+        "max_attempts": max_attempts,
+        "lease_owner": None,
+        "lease_until": None,
+        "last_error": None,
+        "created_at": now,
+        "finished_at": None,
+    }
+    if dedupe_key is not None:
+        job["dedupe_key"] = dedupe_key
+    await db[COLLECTION].insert_one(job)
+    return job
+
+
+async def get(db: Any, job_id: str) -> dict[str, Any] | None:
+    return await db[COLLECTION].find_one({"_id": job_id})
+
+
+async def get_by_dedupe_key(db: Any, dedupe_key: str) -> dict[str, Any] | None:
+    return await db[COLLECTION].find_one({"dedupe_key": dedupe_key})
+
+
+async def claim_next(db: Any, *, owner: str, now: datetime,
+                     lease: timedelta) -> dict[str, Any] | None:
+    """Atomically take the oldest due job, or one whose runner's lease has expired."""
+    return await db[COLLECTION].find_one_and_update(
+        {"$or": [
+            {"status": QUEUED, "run_at": {"$lte": now}},
+            {"status": RUNNING, "lease_until": {"$lt": now}},
+        ]},
+        {"$set": {"status": RUNNING, "lease_owner": owner, "lease_until": now + lease},
+         "$inc": {"attempts": 1}},
+        sort=[("run_at", 1)],
+        return_document=ReturnDocument.AFTER,
+    )
+
+
+async def extend_lease(db: Any, job_id: str, *, owner: str, until: datetime) -> bool:
+    result = await db[COLLECTION].update_one(
+        {"_id": job_id, "status": RUNNING, "lease_owner": owner},
+        {"$set": {"lease_until": until}},
+    )
+    return result.modified_count == 1
+
+
+async def finish(db: Any, job_id: str, *, owner: str, now: datetime) -> bool:
+    result = await db[COLLECTION].update_one(
+        {"_id": job_id, "status": RUNNING, "lease_owner": owner},
+        {"$set": {"status": DONE, "finished_at": now, "lease_owner": None, "lease_until": None}},
+    )
+    return result.modified_count == 1
+
+
+async def fail(db: Any, job_id: str, *, owner: str, error: str, retry_at: datetime | None,
+               now: datetime) -> bool:
+    """Put the job back for a retry at `retry_at`, or dead-letter it when `retry_at` is None."""
+    changes: dict[str, Any] = {"last_error": error[:2000], "lease_owner": None,
+                               "lease_until": None}
+    if retry_at is None:
+        changes.update(status=DEAD, finished_at=now)
+    else:
+        changes.update(status=QUEUED, run_at=retry_at)
+    result = await db[COLLECTION].update_one(
+        {"_id": job_id, "status": RUNNING, "lease_owner": owner}, {"$set": changes}
+    )
+    return result.modified_count == 1
+
+
+async def count_by_status(db: Any) -> dict[str, int]:
+    cursor = await db[COLLECTION].aggregate([{"$group": {"_id": "$status", "n": {"$sum": 1}}}])
+    return {row["_id"]: row["n"] for row in await cursor.to_list()}
+
+
+async def list_by_status(db: Any, status: str, *, limit: int = 50) -> list[dict[str, Any]]:
+    cursor = db[COLLECTION].find({"status": status}).sort("run_at", -1).limit(limit)
+    return await cursor.to_list()

@@ -1,0 +1,149 @@
+"""The embedded engine: `litemongo` (SQLite files + mongomock's query engine) behind async calls.
+
+SQLite handles belong to the thread that opened them, so the client is opened on one dedicated
+thread and every call runs there. That also serialises writes, which keeps conditional updates
+(`find_one_and_update` with a filter on the current value) atomic.
+"""
+
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import litemongo
+
+
+class EmbeddedClient:
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embedded-db")
+        self._client: Any = None
+
+    async def run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, partial(fn, *args, **kwargs))
+
+    async def open(self) -> None:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        self._client = await self.run(litemongo.connect, str(self._path), tz_aware=True)
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self.run(self._client.close)
+            self._client = None
+        self._executor.shutdown(wait=True)
+
+    def __getitem__(self, name: str) -> "EmbeddedDatabase":
+        return EmbeddedDatabase(self, self._client[name])
+
+
+class EmbeddedDatabase:
+    def __init__(self, client: EmbeddedClient, database: Any) -> None:
+        self._client = client
+        self._database = database
+
+    def __getitem__(self, name: str) -> "EmbeddedCollection":
+        return EmbeddedCollection(self._client, self._database[name])
+
+    def __getattr__(self, name: str) -> "EmbeddedCollection":
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self[name]
+
+    async def list_collection_names(self) -> list[str]:
+        return await self._client.run(self._database.list_collection_names)
+
+    async def drop_collection(self, name: str) -> None:
+        await self._client.run(self._database.drop_collection, name)
+
+
+class EmbeddedCollection:
+    """Async mirror of the PyMongo collection methods the app uses."""
+
+    _ASYNC_METHODS = frozenset({
+        "insert_one", "insert_many", "find_one", "find_one_and_update", "find_one_and_delete",
+        "find_one_and_replace", "update_one", "update_many", "replace_one", "delete_one",
+        "delete_many", "count_documents", "distinct", "create_index", "drop", "index_information",
+        "drop_index", "bulk_write",
+    })
+
+    def __init__(self, client: EmbeddedClient, collection: Any) -> None:
+        self._client = client
+        self._collection = collection
+        self.name = collection.name
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in self._ASYNC_METHODS:
+            raise AttributeError(f"embedded collections do not offer {name!r}")
+        method = getattr(self._collection, name)
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            return await self._client.run(method, *args, **kwargs)
+
+        return call
+
+    def find(self, *args: Any, **kwargs: Any) -> "EmbeddedCursor":
+        return EmbeddedCursor(self._client, partial(self._collection.find, *args, **kwargs))
+
+    async def aggregate(self, pipeline: list[dict[str, Any]], **kwargs: Any) -> "ListCursor":
+        def run() -> list[dict[str, Any]]:
+            return list(self._collection.aggregate(pipeline, **kwargs))
+
+        return ListCursor(await self._client.run(run))
+
+
+class EmbeddedCursor:
+    """A lazily built `find` cursor: chain sort/skip/limit, then `await to_list()`."""
+
+    def __init__(self, client: EmbeddedClient, open_cursor: Callable[[], Any]) -> None:
+        self._client = client
+        self._open_cursor = open_cursor
+        self._steps: list[tuple[str, tuple[Any, ...]]] = []
+
+    def sort(self, *args: Any) -> "EmbeddedCursor":
+        self._steps.append(("sort", args))
+        return self
+
+    def skip(self, count: int) -> "EmbeddedCursor":
+        self._steps.append(("skip", (count,)))
+        return self
+
+    def limit(self, count: int) -> "EmbeddedCursor":
+        self._steps.append(("limit", (count,)))
+        return self
+
+    async def to_list(self, length: int | None = None) -> list[dict[str, Any]]:
+        def run() -> list[dict[str, Any]]:
+            cursor = self._open_cursor()
+            for step, args in self._steps:
+                cursor = getattr(cursor, step)(*args)
+            documents = list(cursor)
+            return documents if length is None else documents[:length]
+
+        return await self._client.run(run)
+
+    def __aiter__(self):
+        return self._iterate()
+
+    async def _iterate(self):
+        for document in await self.to_list():
+            yield document
+
+
+class ListCursor:
+    """Result of `aggregate` on the embedded engine (already materialised)."""
+
+    def __init__(self, documents: list[dict[str, Any]]) -> None:
+        self._documents = documents
+
+    async def to_list(self, length: int | None = None) -> list[dict[str, Any]]:
+        return self._documents if length is None else self._documents[:length]
+
+    def __aiter__(self):
+        return self._iterate()
+
+    async def _iterate(self):
+        for document in self._documents:
+            yield document
