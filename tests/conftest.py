@@ -1,0 +1,70 @@
+"""Shared fixtures: an app on a fresh embedded database, an async client, a movable clock.
+
+Jobs do not run in the background during tests: call `run_jobs()` to run what is due, so every
+test decides when work happens.
+"""
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from clonechats.app import create_app
+from clonechats.clock import FrozenClock
+from clonechats.context import AppContext
+from clonechats.jobs.runner import JobRunner
+from clonechats.settings import JobSettings, Settings
+
+TEST_SECRET = "test-secret-" + "x" * 40
+
+
+def make_settings(data_dir: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "data_dir": data_dir,
+        "dev_mode": True,
+        "secret_key": TEST_SECRET,
+        "log_json": False,
+        "jobs": JobSettings(run_in_server=False, backoff_base_seconds=1.0),
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path / "data")
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(datetime(2026, 3, 1, 12, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+async def app(settings: Settings, clock: FrozenClock) -> AsyncIterator[FastAPI]:
+    application = create_app(settings, clock=clock)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+def ctx(app: FastAPI) -> AppContext:
+    return app.state.ctx
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
+def run_jobs(ctx: AppContext) -> Callable[[], Awaitable[int]]:
+    """Run every due job to completion, as a worker would; returns how many ran."""
+    runner = JobRunner(db=ctx.db, registry=ctx.jobs, context=ctx, clock=ctx.clock,
+                       settings=ctx.settings.jobs, owner="test-runner")
+    return runner.run_until_idle
