@@ -4,17 +4,20 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from clonechats import __version__
+from clonechats.accounts import account_router
+from clonechats.accounts import router as accounts
 from clonechats.clock import Clock
 from clonechats.context import open_context
 from clonechats.jobs.runner import JobRunner
 from clonechats.settings import Settings
 from clonechats.telemetry.metrics import Metrics
 from clonechats.web import router as site
+from clonechats.web.csrf import CsrfCookieMiddleware, verify_csrf
 from clonechats.web.errors import install_error_handlers
 from clonechats.web.middleware import (
     BodySizeLimitMiddleware,
@@ -23,7 +26,7 @@ from clonechats.web.middleware import (
 )
 from clonechats.web.templates import STATIC_DIR, build_templates
 
-ROUTERS = [site.router]
+ROUTERS = [site.router, accounts.router, account_router.router]
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
@@ -47,6 +50,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
             await ctx.close()
 
     app = FastAPI(title="Clone Chats API", version=__version__, lifespan=lifespan,
+                  dependencies=[Depends(verify_csrf)],
                   docs_url=None, redoc_url=None, openapi_url="/api/v1/openapi.json")
     app.state.settings = settings
     app.state.ctx = None
@@ -58,6 +62,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
+    app.add_middleware(CsrfCookieMiddleware, settings=settings)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware, hsts=not settings.dev_mode)
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)

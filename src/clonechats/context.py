@@ -10,16 +10,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import httpx
+
+from clonechats import __version__
 from clonechats.clock import Clock
 from clonechats.jobs import service as jobs
 from clonechats.jobs.service import JobRegistry
 from clonechats.media.store import LocalMediaStore, MediaStore
+from clonechats.providers.email.base import EmailProvider
+from clonechats.providers.email.registry import build_email_provider
 from clonechats.settings import Settings
 from clonechats.storage import Connection, apply_indexes, connect
 
 log = logging.getLogger(__name__)
 
-JOB_SOURCES: list[str] = []
+JOB_SOURCES: list[str] = ["clonechats.mail.jobs"]
 """Modules with a `register_jobs(registry)` function, imported when the context is built."""
 
 
@@ -30,6 +35,8 @@ class AppContext:
     connection: Connection
     media: MediaStore
     secret: str
+    http: httpx.AsyncClient  # shared by every vendor adapter; closed in close()
+    email: EmailProvider
     jobs: JobRegistry = field(default_factory=JobRegistry)
 
     @property
@@ -43,6 +50,7 @@ class AppContext:
                                   dedupe_key=dedupe_key)
 
     async def close(self) -> None:
+        await self.http.aclose()
         await self.connection.close()
 
 
@@ -62,12 +70,16 @@ async def open_context(settings: Settings, *, clock: Clock | None = None) -> App
     except Exception:
         await connection.close()
         raise
+    clock = clock or Clock()
+    http = httpx.AsyncClient(headers={"User-Agent": f"clonechats/{__version__}"}, timeout=30.0)
     context = AppContext(
         settings=settings,
-        clock=clock or Clock(),
+        clock=clock,
         connection=connection,
-        media=LocalMediaStore(settings.media_dir),
+        media=LocalMediaStore(settings.media_dir, max_bytes=settings.media.max_upload_bytes),
         secret=await asyncio.to_thread(settings.resolved_secret),
+        http=http,
+        email=build_email_provider(settings.email, db=connection.db, http=http, clock=clock),
     )
     register_all_jobs(context.jobs)
     log.info("context ready", extra={"engine": connection.engine})

@@ -9,8 +9,9 @@ import os
 import secrets
 from ipaddress import ip_network
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SECRET_FILE_NAME = "secret_key"  # noqa: S105 - a file name, not a secret
@@ -36,10 +37,63 @@ class JobSettings(BaseModel):
     concurrency: int = Field(4, ge=1, description="Jobs one runner executes at the same time.")
 
 
+class AccountSettings(BaseModel):
+    """Sign-up, sign-in, sessions and brute-force throttling."""
+
+    bcrypt_rounds: int = Field(12, ge=4, le=16, description="bcrypt cost; below 12 only in "
+                               "dev mode (tests use it for speed).")
+    session_idle_minutes: int = Field(60 * 24 * 7, gt=0, description="Sign out after this "
+                                      "long without a request.")
+    session_absolute_hours: int = Field(24 * 30, gt=0, description="Sign out after this long "
+                                        "whatever the activity.")
+    throttle_account_threshold: int = Field(5, ge=1, description="Failed logins per account "
+                                            "before back-off starts.")
+    throttle_ip_threshold: int = Field(20, ge=1, description="Failed logins per network "
+                                       "address before back-off starts.")
+    throttle_base_seconds: float = Field(30.0, gt=0, description="First back-off; doubles "
+                                         "with each further failure.")
+    throttle_max_seconds: float = Field(900.0, gt=0, description="Longest back-off, so a flood "
+                                        "never locks an owner out for good.")
+    throttle_forget_hours: float = Field(24.0, gt=0, description="Failures older than this "
+                                         "are forgotten.")
+    token_hours: float = Field(24.0, gt=0, description="Lifetime of email verification and "
+                               "guardian consent links.")
+    reset_token_minutes: float = Field(60.0, gt=0, description="Lifetime of reset links.")
+    trial_credits: int = Field(20, ge=0, description="Credits granted to an anonymous trial.")
+    trials_per_address_per_day: int = Field(3, ge=1, description="Trials one network address "
+                                            "may start per day.")
+    under13_block_hours: float = Field(24.0, gt=0, description="How long a refused under-13 "
+                                       "sign-up blocks that email (kept only as a keyed hash).")
+
+
 class MediaSettings(BaseModel):
     """Uploaded and generated files."""
 
     max_upload_bytes: int = Field(10 * 1024 * 1024, gt=0, description="Largest accepted file.")
+
+
+class EmailSettings(BaseModel):
+    """Transactional email: the local outbox (default, nothing leaves the machine) or Resend."""
+
+    provider: Literal["outbox", "resend"] = Field(
+        "outbox", description="`outbox` stores messages in the database (admins read them in "
+        "dev mode); `resend` sends them through Resend's HTTP API.",
+    )
+    from_address: str = Field("Clone Chats <no-reply@example.invalid>", description="Sender, "
+                              "`Name <address>`; with Resend its domain must be verified there.")
+    resend_api_key: SecretStr | None = Field(None, description="Resend API key (`re_…`); "
+                                             "required when provider is `resend`.")
+    resend_base_url: str = Field("https://api.resend.com", description="Resend API base URL.")
+    timeout_seconds: float = Field(10.0, gt=0, description="Time limit of one send request.")
+
+    @model_validator(mode="after")
+    def _resend_needs_key(self) -> "EmailSettings":
+        if self.provider == "resend" and (
+            self.resend_api_key is None or not self.resend_api_key.get_secret_value().strip()
+        ):
+            raise ValueError("email.provider 'resend' needs email.resend_api_key "
+                             "(set CLONECHATS_EMAIL__RESEND_API_KEY)")
+        return self
 
 
 class Settings(BaseSettings):
@@ -86,8 +140,10 @@ class Settings(BaseSettings):
     contact_email: str = Field("privacy@example.invalid", description="Privacy contact.")
     security_email: str = Field("security@example.invalid", description="Security contact.")
 
+    accounts: AccountSettings = Field(default_factory=AccountSettings)
     jobs: JobSettings = Field(default_factory=JobSettings)
     media: MediaSettings = Field(default_factory=MediaSettings)
+    email: EmailSettings = Field(default_factory=EmailSettings)
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -102,6 +158,12 @@ class Settings(BaseSettings):
         if value is not None and len(value.get_secret_value()) < 32:
             raise ValueError("secret_key must be at least 32 characters")
         return value
+
+    @model_validator(mode="after")
+    def _production_bcrypt_cost(self) -> "Settings":
+        if self.accounts.bcrypt_rounds < 12 and not self.dev_mode:
+            raise ValueError("accounts.bcrypt_rounds below 12 is allowed only in dev mode")
+        return self
 
     @property
     def uses_mongodb(self) -> bool:

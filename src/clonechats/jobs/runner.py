@@ -3,7 +3,9 @@
 A runner claims due jobs with one atomic `find_one_and_update`, so any number of runners (in
 `serve` or in `clonechats worker` processes) never run one job twice. While a job runs its lease
 is renewed; a runner that dies stops renewing, the lease expires, and another runner takes the
-job again. Failures are retried with exponential backoff and dead-lettered after `max_attempts`.
+job again. Failures are retried with exponential backoff and dead-lettered after `max_attempts`;
+an exception whose `retryable` attribute is False (e.g. a rejected provider request) is
+dead-lettered at once, since trying again would fail the same way.
 """
 
 import asyncio
@@ -99,7 +101,8 @@ class JobRunner:
 
     async def _record_failure(self, job: dict[str, Any], exc: Exception) -> None:
         error = "".join(traceback.format_exception_only(exc)).strip()
-        if isinstance(exc, UnknownJobKind) or job["attempts"] >= job["max_attempts"]:
+        permanent = isinstance(exc, UnknownJobKind) or getattr(exc, "retryable", True) is False
+        if permanent or job["attempts"] >= job["max_attempts"]:
             await self._give_up(job, error)
             return
         delay = min(self.settings.backoff_base_seconds * 2 ** (job["attempts"] - 1),

@@ -2,10 +2,14 @@
 
 SQLite handles belong to the thread that opened them, so the client is opened on one dedicated
 thread and every call runs there. That also serialises writes, which keeps conditional updates
-(`find_one_and_update` with a filter on the current value) atomic.
+(`find_one_and_update` with a filter on the current value) atomic within one client. The engine
+evaluates such an update as a read followed by a write, so every write also holds an exclusive
+`flock` on a file beside the store: another client on the same files (a second process, or a
+worker beside `serve`) waits instead of claiming the same job or spending the same credits.
 """
 
 import asyncio
+import fcntl
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -20,6 +24,7 @@ class EmbeddedClient:
         self._path = path
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embedded-db")
         self._client: Any = None
+        self._lock_file: Any = None
 
     async def run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         loop = asyncio.get_running_loop()
@@ -28,11 +33,27 @@ class EmbeddedClient:
     async def open(self) -> None:
         self._path.parent.mkdir(parents=True, exist_ok=True)
         self._client = await self.run(litemongo.connect, str(self._path), tz_aware=True)
+        lock_path = self._path.with_name(self._path.name + ".lock")
+        self._lock_file = await self.run(open, lock_path, "a")
+
+    def _locked(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        fcntl.flock(self._lock_file, fcntl.LOCK_EX)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+
+    async def run_write(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run a call that changes data, holding the cross-client write lock."""
+        return await self.run(self._locked, fn, *args, **kwargs)
 
     async def close(self) -> None:
         if self._client is not None:
             await self.run(self._client.close)
             self._client = None
+        if self._lock_file is not None:
+            await self.run(self._lock_file.close)
+            self._lock_file = None
         self._executor.shutdown(wait=True)
 
     def __getitem__(self, name: str) -> "EmbeddedDatabase":
@@ -56,17 +77,17 @@ class EmbeddedDatabase:
         return await self._client.run(self._database.list_collection_names)
 
     async def drop_collection(self, name: str) -> None:
-        await self._client.run(self._database.drop_collection, name)
+        await self._client.run_write(self._database.drop_collection, name)
 
 
 class EmbeddedCollection:
     """Async mirror of the PyMongo collection methods the app uses."""
 
-    _ASYNC_METHODS = frozenset({
-        "insert_one", "insert_many", "find_one", "find_one_and_update", "find_one_and_delete",
+    _READ_METHODS = frozenset({"find_one", "count_documents", "distinct", "index_information"})
+    _WRITE_METHODS = frozenset({
+        "insert_one", "insert_many", "find_one_and_update", "find_one_and_delete",
         "find_one_and_replace", "update_one", "update_many", "replace_one", "delete_one",
-        "delete_many", "count_documents", "distinct", "create_index", "drop", "index_information",
-        "drop_index", "bulk_write",
+        "delete_many", "create_index", "drop", "drop_index", "bulk_write",
     })
 
     def __init__(self, client: EmbeddedClient, collection: Any) -> None:
@@ -75,12 +96,16 @@ class EmbeddedCollection:
         self.name = collection.name
 
     def __getattr__(self, name: str) -> Any:
-        if name not in self._ASYNC_METHODS:
+        if name in self._WRITE_METHODS:
+            run = self._client.run_write
+        elif name in self._READ_METHODS:
+            run = self._client.run
+        else:
             raise AttributeError(f"embedded collections do not offer {name!r}")
         method = getattr(self._collection, name)
 
         async def call(*args: Any, **kwargs: Any) -> Any:
-            return await self._client.run(method, *args, **kwargs)
+            return await run(method, *args, **kwargs)
 
         return call
 

@@ -11,6 +11,16 @@ from typing import Any
 
 INDEX_SOURCES = [
     "clonechats.jobs.repo",
+    "clonechats.providers.email.outbox",
+    "clonechats.accounts.repo",
+    "clonechats.accounts.sessions",
+    "clonechats.accounts.audit",
+    "clonechats.accounts.throttle",
+    "clonechats.accounts.tokens",
+    "clonechats.accounts.api_keys",
+    "clonechats.accounts.age",
+    "clonechats.accounts.trials",
+    "clonechats.billing.ledger",
 ]
 
 

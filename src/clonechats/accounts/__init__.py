@@ -1,0 +1,1 @@
+"""Accounts: users, passwords, sessions, sign-in, verification, reset, audit, age rules."""

@@ -1,0 +1,111 @@
+"""Account settings API (`/api/v1/account`): profile, password, email, sessions, API keys."""
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from clonechats.accounts import api_keys, audit, profile, sessions
+from clonechats.accounts.dependencies import CurrentAuth, CurrentUser
+from clonechats.accounts.router import Client, user_body
+from clonechats.accounts.schemas import (
+    ApiKeyIn,
+    ApiKeyOut,
+    EmailChangeIn,
+    PasswordChangeIn,
+    ProfileUpdate,
+    SessionOut,
+)
+from clonechats.accounts.session_cookies import start_session
+from clonechats.errors import NotFound
+
+router = APIRouter(prefix="/api/v1/account", tags=["account"])
+
+
+@router.patch("/profile")
+async def update_profile(data: ProfileUpdate, request: Request,
+                         user: CurrentUser) -> dict[str, Any]:
+    updated = await profile.update_profile(request.app.state.ctx, user,
+                                           display_name=data.display_name)
+    return user_body(updated)
+
+
+@router.post("/password", status_code=204)
+async def change_password(data: PasswordChangeIn, request: Request, auth: CurrentAuth,
+                          client: Client) -> Response:
+    await profile.change_password(request.app.state.ctx, auth.user, current=data.current_password,
+                                  new=data.new_password, client=client)
+    response = Response(status_code=204)
+    if auth.via == "session":
+        await start_session(request, response, auth.user, client)
+    return response
+
+
+@router.post("/email", status_code=202)
+async def change_email(data: EmailChangeIn, request: Request,
+                       user: CurrentUser) -> dict[str, str]:
+    await profile.request_email_change(request.app.state.ctx, user, new_email=data.new_email,
+                                       password=data.password)
+    return {"status": "Check the new address for a confirmation link."}
+
+
+@router.get("/sessions")
+async def list_sessions(request: Request, auth: CurrentAuth) -> dict[str, Any]:
+    records = await sessions.list_for_user(request.app.state.ctx.db, auth.user["_id"])
+    current_id = auth.session["public_id"] if auth.session else None
+    items = [SessionOut(id=s["public_id"], created_at=s["created_at"],
+                        last_seen_at=s["last_seen_at"], user_agent=s["user_agent"],
+                        current=s["public_id"] == current_id).model_dump(mode="json")
+             for s in records]
+    return {"items": items, "next_cursor": None}
+
+
+@router.delete("/sessions/{session_id}", status_code=204)
+async def revoke_session(session_id: str, request: Request, user: CurrentUser,
+                         client: Client) -> Response:
+    ctx = request.app.state.ctx
+    if not await sessions.revoke_public(ctx.db, user_id=user["_id"], public_id=session_id):
+        raise NotFound("No such session.")
+    await audit.record(ctx.db, "session_revoked", now=ctx.clock.now(), user_id=user["_id"],
+                       client=client)
+    return Response(status_code=204)
+
+
+@router.post("/sessions/revoke-others")
+async def revoke_other_sessions(request: Request, auth: CurrentAuth,
+                                client: Client) -> dict[str, int]:
+    ctx = request.app.state.ctx
+    keep = auth.session["_id"] if auth.session else None
+    count = await sessions.revoke_all(ctx.db, auth.user["_id"], keep_digest=keep)
+    await audit.record(ctx.db, "session_revoked", now=ctx.clock.now(), user_id=auth.user["_id"],
+                       client=client, count=count)
+    return {"revoked": count}
+
+
+@router.get("/api-keys")
+async def list_api_keys(request: Request, user: CurrentUser) -> dict[str, Any]:
+    records = await api_keys.list_for_user(request.app.state.ctx.db, user["_id"])
+    items = [ApiKeyOut(id=k["_id"], name=k["name"], hint=k["hint"], created_at=k["created_at"],
+                       last_used_at=k["last_used_at"]).model_dump(mode="json") for k in records]
+    return {"items": items, "next_cursor": None}
+
+
+@router.post("/api-keys", status_code=201)
+async def create_api_key(data: ApiKeyIn, request: Request, user: CurrentUser,
+                         client: Client) -> dict[str, Any]:
+    ctx = request.app.state.ctx
+    key, record = await api_keys.create(ctx.db, user_id=user["_id"], name=data.name.strip(),
+                                        now=ctx.clock.now())
+    await audit.record(ctx.db, "api_key_created", now=ctx.clock.now(), user_id=user["_id"],
+                       client=client)
+    return {"id": record["_id"], "name": record["name"], "hint": record["hint"], "key": key,
+            "created_at": record["created_at"].isoformat()}
+
+
+@router.delete("/api-keys/{key_id}", status_code=204)
+async def revoke_api_key(key_id: str, request: Request, user: CurrentUser,
+                         client: Client) -> Response:
+    ctx = request.app.state.ctx
+    await api_keys.revoke(ctx.db, user_id=user["_id"], key_id=key_id, now=ctx.clock.now())
+    await audit.record(ctx.db, "api_key_revoked", now=ctx.clock.now(), user_id=user["_id"],
+                       client=client)
+    return Response(status_code=204)

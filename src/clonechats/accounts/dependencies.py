@@ -1,0 +1,90 @@
+"""Who is asking: typed dependencies that load *and* check the caller.
+
+- `OptionalUser`: the user or None.
+- `CurrentUser`: any signed-in user (trial and guardian-pending included) or 401. Only for
+  settings, policies and account pages.
+- `ActiveUser`: a user who may use the product: guardian-pending accounts get 403.
+- `AdminUser`: role `admin`, checked on the server for every admin route (see `admin/`).
+"""
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from clonechats.accounts import age, api_keys, repo, sessions
+from clonechats.errors import Forbidden, Unauthorized
+from clonechats.web import cookies
+
+_UNRESOLVED = object()
+
+
+@dataclass
+class Auth:
+    user: dict[str, Any]
+    via: str  # "session" or "api_key"
+    session: dict[str, Any] | None = None
+    session_token: str | None = None
+
+
+async def resolve_auth(request: Request) -> Auth | None:
+    cached = getattr(request.state, "auth", _UNRESOLVED)
+    if cached is not _UNRESOLVED:
+        return cached
+    ctx = request.app.state.ctx
+    now = ctx.clock.now()
+    auth = None
+    bearer = request.headers.get("authorization", "")
+    if bearer.lower().startswith("bearer "):
+        key = await api_keys.resolve(ctx.db, bearer[7:].strip(), now=now)
+        user = await repo.get(ctx.db, key["user_id"]) if key else None
+        if user is None:
+            raise Unauthorized("The API key is not valid.", code="invalid_api_key")
+        auth = Auth(user=user, via="api_key")
+    else:
+        token = request.cookies.get(cookies.cookie_name(cookies.SESSION, ctx.settings))
+        session = await sessions.resolve(ctx.db, token, now=now,
+                                         settings=ctx.settings.accounts) if token else None
+        user = await repo.get(ctx.db, session["user_id"]) if session else None
+        if user is not None:
+            auth = Auth(user=user, via="session", session=session, session_token=token)
+    request.state.auth = auth
+    return auth
+
+
+async def optional_user(request: Request) -> dict[str, Any] | None:
+    auth = await resolve_auth(request)
+    return auth.user if auth else None
+
+
+async def current_user(request: Request) -> dict[str, Any]:
+    user = await optional_user(request)
+    if user is None:
+        raise Unauthorized()
+    return user
+
+
+async def active_user(user: Annotated[dict[str, Any], Depends(current_user)]) -> dict[str, Any]:
+    if user["status"] == repo.GUARDIAN_PENDING:
+        raise age.GuardianConsentRequired()
+    return user
+
+
+async def admin_user(user: Annotated[dict[str, Any], Depends(current_user)]) -> dict[str, Any]:
+    if user.get("role") != "admin":
+        raise Forbidden("This area is for administrators.")
+    return user
+
+
+async def current_auth(request: Request) -> Auth:
+    auth = await resolve_auth(request)
+    if auth is None:
+        raise Unauthorized()
+    return auth
+
+
+OptionalUser = Annotated[dict[str, Any] | None, Depends(optional_user)]
+CurrentUser = Annotated[dict[str, Any], Depends(current_user)]
+ActiveUser = Annotated[dict[str, Any], Depends(active_user)]
+AdminUser = Annotated[dict[str, Any], Depends(admin_user)]
+CurrentAuth = Annotated[Auth, Depends(current_auth)]

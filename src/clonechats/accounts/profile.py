@@ -1,0 +1,69 @@
+"""Changes a signed-in user makes to their own account: name, password, email, API keys."""
+
+from typing import Any
+
+from clonechats.accounts import audit, passwords, repo, sessions
+from clonechats.accounts.emails import normalise_email
+from clonechats.accounts.service import EmailTaken, send_verification
+from clonechats.errors import AppError
+from clonechats.web.client import ClientInfo
+
+
+class WrongPassword(AppError):
+    code = "invalid_credentials"
+    status = 403
+    message = "The current password is not right."
+
+
+async def update_profile(ctx: Any, user: dict[str, Any], *,
+                         display_name: str | None) -> dict[str, Any]:
+    name = (display_name or "").strip() or None
+    return await repo.update(ctx.db, user["_id"], {"display_name": name,
+                                                   "updated_at": ctx.clock.now()})
+
+
+async def require_password(ctx: Any, user: dict[str, Any], password: str) -> None:
+    ok = await passwords.verify_password(password, user.get("password_hash"),
+                                         rounds=ctx.settings.accounts.bcrypt_rounds)
+    if not ok:
+        raise WrongPassword()
+
+
+async def change_password(ctx: Any, user: dict[str, Any], *, current: str, new: str,
+                          client: ClientInfo) -> None:
+    """Set a new password and revoke every session; the caller starts a fresh one."""
+    await require_password(ctx, user, current)
+    password = passwords.check_policy(new, email=user.get("email"))
+    hashed = await passwords.hash_password(password, rounds=ctx.settings.accounts.bcrypt_rounds)
+    now = ctx.clock.now()
+    await repo.update(ctx.db, user["_id"], {"password_hash": hashed, "updated_at": now})
+    await sessions.revoke_all(ctx.db, user["_id"])
+    await audit.record(ctx.db, "password_changed", now=now, user_id=user["_id"], client=client)
+
+
+async def request_email_change(ctx: Any, user: dict[str, Any], *, new_email: str,
+                               password: str) -> None:
+    """Send a verification link to the new address; the change happens when it is used."""
+    await require_password(ctx, user, password)
+    address = normalise_email(new_email)
+    if address == user.get("email"):
+        raise AppError("That is already your email address.", code="email_unchanged",
+                       status=422)
+    if await repo.get_by_email(ctx.db, address) is not None:
+        raise EmailTaken()
+    await send_verification(ctx, user, address=address)
+
+
+async def set_role(ctx: Any, user_id: str, role: str, *, actor_id: str | None,
+                   client: ClientInfo | None) -> dict[str, Any]:
+    """Change a user's role; their sessions end so the new privileges start from a new one."""
+    if role not in {"user", "admin"}:
+        raise AppError("Role must be user or admin.", code="invalid_role", status=422)
+    now = ctx.clock.now()
+    user = await repo.update(ctx.db, user_id, {"role": role, "updated_at": now})
+    if user is None:
+        raise AppError("No such user.", code="not_found", status=404)
+    await sessions.revoke_all(ctx.db, user_id)
+    await audit.record(ctx.db, "role_changed", now=now, user_id=user_id, client=client,
+                       role=role, actor_id=actor_id)
+    return user

@@ -1,0 +1,94 @@
+"""API models for accounts."""
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class SignupIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(max_length=320)
+    password: str = Field(max_length=4096)
+    display_name: str | None = Field(None, max_length=80)
+    birth_date: date
+    guardian_email: str | None = Field(None, max_length=320)
+
+
+class LoginIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(max_length=320)
+    password: str = Field(max_length=4096)
+
+
+class TokenIn(BaseModel):
+    token: str = Field(max_length=200)
+
+
+class EmailIn(BaseModel):
+    email: str = Field(max_length=320)
+
+
+class ResetConfirmIn(BaseModel):
+    token: str = Field(max_length=200)
+    password: str = Field(max_length=4096)
+
+
+class PasswordChangeIn(BaseModel):
+    current_password: str = Field(max_length=4096)
+    new_password: str = Field(max_length=4096)
+
+
+class ProfileUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    display_name: str | None = Field(None, max_length=80)
+
+
+class EmailChangeIn(BaseModel):
+    new_email: str = Field(max_length=320)
+    password: str = Field(max_length=4096)
+
+
+class ApiKeyIn(BaseModel):
+    name: str = Field(min_length=1, max_length=60)
+
+
+class UserOut(BaseModel):
+    id: str
+    email: str | None
+    display_name: str | None
+    email_verified: bool
+    role: str
+    status: str
+    plan: str
+    credits: int
+    auth_provider: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, user: dict[str, Any]) -> "UserOut":
+        return cls(id=user["_id"], email=user.get("email"),
+                   display_name=user.get("display_name"),
+                   email_verified=user.get("email_verified", False), role=user["role"],
+                   status=user["status"], plan=user.get("plan", "free"),
+                   credits=user.get("credits", 0), auth_provider=user["auth_provider"],
+                   created_at=user["created_at"])
+
+
+class SessionOut(BaseModel):
+    id: str
+    created_at: datetime
+    last_seen_at: datetime
+    user_agent: str
+    current: bool
+
+
+class ApiKeyOut(BaseModel):
+    id: str
+    name: str
+    hint: str
+    created_at: datetime
+    last_used_at: datetime | None

@@ -1,0 +1,176 @@
+"""Sign-up, sign-in and trials: the account lifecycle up to a live session.
+
+Owns the rules (password policy, age rules, throttling, audit); never touches HTTP. Routers
+turn the returned users into sessions with `session_cookies.start_session`.
+"""
+
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from clonechats.accounts import age, audit, passwords, repo, throttle, tokens, trials
+from clonechats.accounts.emails import InvalidEmail, normalise_email
+from clonechats.accounts.schemas import SignupIn
+from clonechats.billing import ledger
+from clonechats.errors import AppError, Conflict, Unauthorized
+from clonechats.mail import service as mail
+from clonechats.privacy.pseudonyms import hash_email, keyed_hash
+from clonechats.web.client import ClientInfo
+
+
+class InvalidCredentials(Unauthorized):
+    code = "invalid_credentials"
+    message = "The email or password is not right."
+
+
+class EmailTaken(Conflict):
+    code = "email_taken"
+    message = "An account with this email already exists. Sign in or reset your password."
+
+
+GUARDIAN_LINK_DAYS = 7
+
+
+def link(ctx: Any, path: str, token: str) -> str:
+    return f"{ctx.settings.public_url.rstrip('/')}{path}?token={token}"
+
+
+def new_user(*, email: str | None, now: Any, status: str, auth_provider: str,
+             **fields: Any) -> dict[str, Any]:
+    user = {
+        "_id": repo.new_user_id(), "email_verified": False, "display_name": None,
+        "password_hash": None, "role": "user", "status": status, "plan": "free", "credits": 0,
+        "auth_provider": auth_provider, "created_at": now, "updated_at": now, **fields,
+    }
+    if email is not None:
+        user["email"] = email
+    return user
+
+
+async def signup(ctx: Any, data: SignupIn, *, client: ClientInfo,
+                 trial_user: dict[str, Any] | None = None) -> dict[str, Any]:
+    now, settings = ctx.clock.now(), ctx.settings.accounts
+    email = normalise_email(data.email)
+    email_hash = hash_email(ctx.secret, email)
+    if await age.is_blocked(ctx.db, email_hash, now=now):
+        raise age.AgeRestricted()
+    years = age.check_birth_date(data.birth_date, now.date())
+    if years < age.MINIMUM_AGE:
+        await age.block(ctx.db, email_hash, now=now, hours=settings.under13_block_hours)
+        await audit.record(ctx.db, "signup_refused_age", now=now, client=client)
+        raise age.AgeRestricted()
+    password = passwords.check_policy(data.password, email=email)
+    guardian_email = None
+    if years < age.ADULT_AGE:
+        if not data.guardian_email:
+            raise AppError("Under 18, a parent or guardian must approve the account. "
+                           "Enter their email address.", code="guardian_email_required",
+                           status=422)
+        guardian_email = normalise_email(data.guardian_email)
+        if guardian_email == email:
+            raise AppError("The guardian's email must differ from yours.",
+                           code="guardian_email_invalid", status=422)
+    fields = {
+        "email": email, "password_hash": await passwords.hash_password(
+            password, rounds=settings.bcrypt_rounds),
+        "display_name": (data.display_name or "").strip() or None,
+        "birth_date": data.birth_date.isoformat(), "auth_provider": "password",
+        "status": repo.GUARDIAN_PENDING if guardian_email else repo.ACTIVE,
+        "updated_at": now,
+    }
+    if guardian_email:
+        fields["guardian"] = {"email": guardian_email, "approved_at": None,
+                              "authorized_tiers": []}
+    try:
+        if trial_user is not None:
+            user = await repo.update(ctx.db, trial_user["_id"], fields,
+                                     expect={"status": repo.TRIAL})
+            if user is None:
+                raise Conflict("This trial has already become an account.")
+        else:
+            user = await repo.insert(ctx.db, new_user(now=now, **fields))
+    except DuplicateKeyError:
+        raise EmailTaken() from None
+    await audit.record(ctx.db, "signup", now=now, user_id=user["_id"], client=client,
+                       from_trial=trial_user is not None)
+    await send_verification(ctx, user)
+    if guardian_email:
+        await send_guardian_request(ctx, user)
+    return user
+
+
+async def send_verification(ctx: Any, user: dict[str, Any], *,
+                            address: str | None = None) -> None:
+    now = ctx.clock.now()
+    to = address or user["email"]
+    lifetime = timedelta(hours=ctx.settings.accounts.token_hours)
+    token = await tokens.issue(ctx.db, purpose=tokens.VERIFY_EMAIL, user_id=user["_id"], now=now,
+                               lifetime=lifetime, data={"email": to})
+    await mail.send_email(ctx, to=to, template="verification", context={
+        "display_name": user.get("display_name"),
+        "verification_url": link(ctx, "/verify-email", token),
+        "expires_at": now + lifetime,
+    }, idempotency_key=f"verify:{token[:16]}")
+
+
+async def send_guardian_request(ctx: Any, user: dict[str, Any]) -> None:
+    now = ctx.clock.now()
+    lifetime = timedelta(days=GUARDIAN_LINK_DAYS)
+    token = await tokens.issue(ctx.db, purpose=tokens.GUARDIAN_CONSENT, user_id=user["_id"],
+                               now=now, lifetime=lifetime)
+    await mail.send_email(ctx, to=user["guardian"]["email"], template="guardian_consent", context={
+        "child_display_name": user.get("display_name") or "A young person",
+        "consent_url": link(ctx, "/guardian/consent", token),
+        "expires_at": now + lifetime,
+    }, idempotency_key=f"guardian:{token[:16]}")
+
+
+async def login(ctx: Any, *, email: str, password: str, client: ClientInfo) -> dict[str, Any]:
+    now, settings = ctx.clock.now(), ctx.settings.accounts
+    try:
+        normalised = normalise_email(email)
+    except InvalidEmail:
+        normalised = email.strip().lower()
+    keys = throttle.keys_for(email_hash=hash_email(ctx.secret, normalised),
+                             ip_hash=client.ip_hash, settings=settings)
+    await throttle.check(ctx.db, keys, now=now)
+    user = await repo.get_by_email(ctx.db, normalised)
+    hashed = user.get("password_hash") if user else None
+    ok = await passwords.verify_password(password, hashed, rounds=settings.bcrypt_rounds)
+    attempt = {"user_id": user["_id"] if user else None, "ip_hash": client.ip_hash,
+               "user_agent": client.user_agent, "now": now, "attempt_id": secrets.token_hex(12)}
+    if not ok:
+        await throttle.record_failure(ctx.db, keys, now=now, settings=settings)
+        await throttle.record_attempt(ctx.db, outcome="failed", **attempt)
+        await audit.record(ctx.db, "login_failed", now=now, client=client,
+                           user_id=user["_id"] if user else None)
+        raise InvalidCredentials()
+    await throttle.clear(ctx.db, keys[0].id)
+    await throttle.record_attempt(ctx.db, outcome="ok", **attempt)
+    await audit.record(ctx.db, "login_ok", now=now, user_id=user["_id"], client=client)
+    return user
+
+
+async def start_trial(ctx: Any, *, device_id: str, client: ClientInfo) -> dict[str, Any]:
+    """Create a trial user once per device (and a few per address per day), with credits."""
+    now, settings = ctx.clock.now(), ctx.settings.accounts
+    device_key = keyed_hash(ctx.secret, "device", device_id)
+    if client.ip_hash:
+        recent = await trials.count_from_address(ctx.db, client.ip_hash,
+                                                 since=now - timedelta(days=1))
+        if recent >= settings.trials_per_address_per_day:
+            raise AppError("Too many trials from this network today. Please sign up instead.",
+                           code="trial_unavailable", status=429)
+    if not await trials.claim(ctx.db, device_key, ip_hash=client.ip_hash, now=now):
+        raise AppError("This browser has already used its free trial. Please sign up to "
+                       "continue.", code="trial_used", status=409)
+    user = await repo.insert(ctx.db, new_user(email=None, now=now, status=repo.TRIAL,
+                                              auth_provider="trial"))
+    if settings.trial_credits:
+        await ledger.apply(ctx.db, user_id=user["_id"], delta=settings.trial_credits,
+                           kind="grant", reason="trial", idempotency_key=f"trial:{user['_id']}",
+                           now=now)
+    await audit.record(ctx.db, "trial_started", now=now, user_id=user["_id"], client=client)
+    return await repo.get(ctx.db, user["_id"])

@@ -1,0 +1,44 @@
+"""Turning a signed-in user into a browser session, and ending one.
+
+Every sign-in rotates: the caller's old session (if any) is revoked and a new token is set,
+with a fresh CSRF token bound to it.
+"""
+
+from typing import Any
+
+from fastapi import Request, Response
+
+from clonechats.accounts import sessions
+from clonechats.web import cookies, csrf
+from clonechats.web.client import ClientInfo
+
+
+async def start_session(request: Request, response: Response, user: dict[str, Any],
+                        client: ClientInfo) -> str:
+    ctx = request.app.state.ctx
+    old_token = request.cookies.get(cookies.cookie_name(cookies.SESSION, ctx.settings))
+    if old_token:
+        await sessions.revoke(ctx.db, old_token)
+    token, _ = await sessions.create(ctx.db, user_id=user["_id"], client=client,
+                                     now=ctx.clock.now(), settings=ctx.settings.accounts)
+    max_age = ctx.settings.accounts.session_absolute_hours * 3600
+    cookies.set_cookie(response, cookies.SESSION, token, ctx.settings, max_age=max_age)
+    csrf.issue_for_session(response, ctx.secret, token, ctx.settings)
+    if hasattr(request.state, "auth"):
+        del request.state.auth
+    return token
+
+
+async def end_session(request: Request, response: Response) -> str | None:
+    """Revoke the request's session; returns the user id it belonged to, if any."""
+    ctx = request.app.state.ctx
+    token = request.cookies.get(cookies.cookie_name(cookies.SESSION, ctx.settings))
+    user_id = None
+    if token:
+        session = await sessions.resolve(ctx.db, token, now=ctx.clock.now(),
+                                         settings=ctx.settings.accounts)
+        user_id = session["user_id"] if session else None
+        await sessions.revoke(ctx.db, token)
+    cookies.clear_cookie(response, cookies.SESSION, ctx.settings)
+    csrf.issue_for_session(response, ctx.secret, None, ctx.settings)
+    return user_id

@@ -1,0 +1,80 @@
+"""Single-use, expiring tokens (email verification, password reset, guardian consent),
+stored only as SHA-256 digests. Using a token is one atomic update, so it works once.
+"""
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from pymongo import ReturnDocument
+
+from clonechats.errors import AppError
+from clonechats.storage.indexes import Index
+
+TOKENS = "one_time_tokens"
+
+INDEXES = [
+    Index(TOKENS, [("user_id", 1), ("purpose", 1)]),
+    Index(TOKENS, [("expires_at", 1)]),
+]
+
+VERIFY_EMAIL, PASSWORD_RESET, GUARDIAN_CONSENT, LINK_GOOGLE = (
+    "verify_email", "password_reset", "guardian_consent", "link_google",
+)
+
+
+class InvalidToken(AppError):
+    code = "invalid_token"
+    status = 400
+    message = "This link is invalid, expired or already used. Ask for a new one."
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def issue(db: Any, *, purpose: str, user_id: str, now: datetime, lifetime: timedelta,
+                data: dict[str, Any] | None = None) -> str:
+    token = secrets.token_urlsafe(32)
+    await db[TOKENS].insert_one({
+        "_id": _digest(token), "purpose": purpose, "user_id": user_id, "data": data or {},
+        "created_at": now, "expires_at": now + lifetime, "used_at": None,
+    })
+    return token
+
+
+async def peek(db: Any, token: str, *, purpose: str, now: datetime) -> dict[str, Any]:
+    """The token's record if it is usable, without using it (for confirmation pages)."""
+    record = await db[TOKENS].find_one({"_id": _digest(token or ""), "purpose": purpose,
+                                        "used_at": None, "expires_at": {"$gt": now}})
+    if record is None:
+        raise InvalidToken()
+    return record
+
+
+async def consume(db: Any, token: str, *, purpose: str, now: datetime) -> dict[str, Any]:
+    """Mark the token used and return its record; raises InvalidToken if it cannot be used."""
+    if not token or len(token) > 128:
+        raise InvalidToken()
+    record = await db[TOKENS].find_one_and_update(
+        {"_id": _digest(token), "purpose": purpose, "used_at": None, "expires_at": {"$gt": now}},
+        {"$set": {"used_at": now}}, return_document=ReturnDocument.AFTER,
+    )
+    if record is None:
+        raise InvalidToken()
+    return record
+
+
+async def count_recent(db: Any, *, purpose: str, user_id: str, since: datetime) -> int:
+    return await db[TOKENS].count_documents({"purpose": purpose, "user_id": user_id,
+                                             "created_at": {"$gte": since}})
+
+
+async def revoke_unused(db: Any, *, purpose: str, user_id: str, now: datetime) -> None:
+    await db[TOKENS].update_many({"purpose": purpose, "user_id": user_id, "used_at": None},
+                                 {"$set": {"used_at": now}})
+
+
+async def delete_for_user(db: Any, user_id: str) -> int:
+    return (await db[TOKENS].delete_many({"user_id": user_id})).deleted_count

@@ -1,0 +1,1 @@
+"""Billing: plans, credit packs, orders, the credits ledger, webhooks."""

@@ -1,0 +1,1 @@
+"""Transactional email: which emails exist, rendering them, and queueing them for delivery."""

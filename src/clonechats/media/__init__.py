@@ -1,0 +1,1 @@
+"""Media: uploads, voice clips, video jobs and the media store that keeps their bytes."""

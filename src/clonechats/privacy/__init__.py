@@ -1,0 +1,1 @@
+"""Privacy: pseudonyms, the registry of personal data, consent, export, deletion, retention."""

@@ -1,0 +1,1 @@
+"""Local fakes of vendor HTTP APIs, served through `httpx.MockTransport`."""

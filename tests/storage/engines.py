@@ -1,0 +1,49 @@
+"""Open a fresh database on either engine, for tests that must hold on both.
+
+The embedded engine always runs. MongoDB runs when `CLONECHATS_TEST_MONGODB_URL` names a server
+(`mongodb://localhost:27017`, say); each test gets a database of its own, dropped afterwards.
+"""
+
+import os
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+
+from clonechats.storage import Connection, connect
+
+MONGODB_URL_VARIABLE = "CLONECHATS_TEST_MONGODB_URL"
+ENGINES = [
+    pytest.param("embedded", id="embedded"),
+    pytest.param("mongodb", id="mongodb", marks=pytest.mark.mongodb),
+]
+
+
+def mongodb_url() -> str:
+    """The MongoDB server to test against; skips the calling test when none is configured."""
+    url = os.environ.get(MONGODB_URL_VARIABLE, "").strip()
+    if not url:
+        pytest.skip(f"{MONGODB_URL_VARIABLE} is not set: the MongoDB cases need a real server "
+                    "(e.g. CLONECHATS_TEST_MONGODB_URL=mongodb://localhost:27017)")
+    return url
+
+
+@asynccontextmanager
+async def open_engine(engine: str, data_dir: Path) -> AsyncIterator[Connection]:
+    """A connection to an empty database on `engine`, closed (and for MongoDB dropped) after."""
+    if engine == "embedded":
+        connection = await connect(None, data_dir=data_dir)
+        try:
+            yield connection
+        finally:
+            await connection.close()
+        return
+    name = f"clonechats_test_{secrets.token_hex(6)}"
+    connection = await connect(mongodb_url(), data_dir=data_dir, name=name)
+    try:
+        yield connection
+    finally:
+        await connection.db.client.drop_database(name)
+        await connection.close()
