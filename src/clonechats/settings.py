@@ -96,6 +96,28 @@ class EmailSettings(BaseModel):
         return self
 
 
+GOOGLE_ISSUERS = ["https://accounts.google.com", "accounts.google.com"]
+
+
+class GoogleSettings(BaseModel):
+    """Sign in with Google (OpenID Connect). Off until both client_id and client_secret are set."""
+
+    client_id: str | None = Field(None, description="OAuth client ID from the Google Cloud "
+                                  "console (`…apps.googleusercontent.com`).")
+    client_secret: SecretStr | None = Field(None, description="The OAuth client's secret.")
+    discovery_url: str = Field("https://accounts.google.com/.well-known/openid-configuration",
+                               description="OpenID Connect discovery document.")
+    allowed_issuers: list[str] = Field(default_factory=lambda: list(GOOGLE_ISSUERS),
+                                       description="Accepted `iss` values of ID tokens.")
+    metadata_cache_seconds: float = Field(3600.0, gt=0, description="How long the discovery "
+                                          "document and signing keys are kept in memory.")
+
+    @property
+    def enabled(self) -> bool:
+        secret = self.client_secret.get_secret_value().strip() if self.client_secret else ""
+        return bool((self.client_id or "").strip() and secret)
+
+
 class Settings(BaseSettings):
     """Application settings. Each field documents itself; see README for the common ones."""
 
@@ -144,6 +166,7 @@ class Settings(BaseSettings):
     jobs: JobSettings = Field(default_factory=JobSettings)
     media: MediaSettings = Field(default_factory=MediaSettings)
     email: EmailSettings = Field(default_factory=EmailSettings)
+    google: GoogleSettings = Field(default_factory=GoogleSettings)
 
     @field_validator("trusted_proxies")
     @classmethod

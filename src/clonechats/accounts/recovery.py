@@ -61,7 +61,7 @@ async def request_reset(ctx: Any, email: str, *, client: ClientInfo) -> None:
         "display_name": user.get("display_name"),
         "reset_url": link(ctx, "/reset-password", token),
         "expires_at": now + lifetime,
-    }, idempotency_key=f"reset:{token[:16]}")
+    }, idempotency_key=f"reset:{tokens.reference(token)}")
 
 
 async def confirm_reset(ctx: Any, token: str, new_password: str, *, client: ClientInfo) -> None:

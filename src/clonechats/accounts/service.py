@@ -112,7 +112,7 @@ async def send_verification(ctx: Any, user: dict[str, Any], *,
         "display_name": user.get("display_name"),
         "verification_url": link(ctx, "/verify-email", token),
         "expires_at": now + lifetime,
-    }, idempotency_key=f"verify:{token[:16]}")
+    }, idempotency_key=f"verify:{tokens.reference(token)}")
 
 
 async def send_guardian_request(ctx: Any, user: dict[str, Any]) -> None:
@@ -124,7 +124,7 @@ async def send_guardian_request(ctx: Any, user: dict[str, Any]) -> None:
         "child_display_name": user.get("display_name") or "A young person",
         "consent_url": link(ctx, "/guardian/consent", token),
         "expires_at": now + lifetime,
-    }, idempotency_key=f"guardian:{token[:16]}")
+    }, idempotency_key=f"guardian:{tokens.reference(token)}")
 
 
 async def login(ctx: Any, *, email: str, password: str, client: ClientInfo) -> dict[str, Any]:

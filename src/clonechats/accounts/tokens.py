@@ -34,6 +34,11 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def reference(token: str) -> str:
+    """A non-secret handle for a token (idempotency keys, logs): a prefix of its digest."""
+    return _digest(token)[:24]
+
+
 async def issue(db: Any, *, purpose: str, user_id: str, now: datetime, lifetime: timedelta,
                 data: dict[str, Any] | None = None) -> str:
     token = secrets.token_urlsafe(32)

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clonechats.errors import AppError
+from clonechats.web.middleware import security_headers
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,12 @@ def install_error_handlers(app: FastAPI) -> None:
         log.error("unhandled error", exc_info=exc, extra={"error_id": error_id,
                                                           "route": request.url.path})
         message = f"Something went wrong on our side. Reference: {error_id}."
+        # This response is sent from outside every middleware, so it carries their headers itself.
+        hsts = not request.app.state.settings.dev_mode
+        headers = {name.decode(): value.decode() for name, value in security_headers(hsts=hsts)}
         if wants_json(request):
             return JSONResponse({"error": {"code": "internal_error", "message": message,
-                                           "error_id": error_id}}, status_code=500)
-        return HTMLResponse(f"<h1>Server error</h1><p>{message}</p>", status_code=500)
+                                           "error_id": error_id}}, status_code=500,
+                                headers=headers)
+        return HTMLResponse(f"<h1>Server error</h1><p>{message}</p>", status_code=500,
+                            headers=headers)

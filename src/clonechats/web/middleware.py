@@ -5,6 +5,7 @@ import secrets
 import time
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clonechats.errors import PayloadTooLarge
@@ -36,12 +37,17 @@ SECURITY_HEADERS = [
 ]
 
 
+def security_headers(*, hsts: bool) -> list[tuple[bytes, bytes]]:
+    headers = list(SECURITY_HEADERS)
+    if hsts:
+        headers.append((b"strict-transport-security", b"max-age=63072000"))
+    return headers
+
+
 class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
         self.app = app
-        self.headers = list(SECURITY_HEADERS)
-        if hsts:
-            self.headers.append((b"strict-transport-security", b"max-age=63072000"))
+        self.headers = security_headers(hsts=hsts)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -56,6 +62,12 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def body_too_large() -> HTTPException:
+    # An HTTPException, not an AppError: FastAPI turns any other exception raised while it reads
+    # a body into "400 There was an error parsing the body", but re-raises this one as is.
+    return HTTPException(413, PayloadTooLarge.message)
 
 
 class BodySizeLimitMiddleware:
@@ -78,12 +90,12 @@ class BodySizeLimitMiddleware:
         async def limited_receive() -> Message:
             nonlocal received
             if too_large:
-                raise PayloadTooLarge()
+                raise body_too_large()
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise PayloadTooLarge()
+                    raise body_too_large()
             return message
 
         await self.app(scope, limited_receive, send)

@@ -1,0 +1,131 @@
+"""The `clonechats` command: help, the admin jobs report, and a worker that stops cleanly."""
+
+import asyncio
+import logging
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from clonechats.cli import app
+from clonechats.clock import FrozenClock
+from clonechats.jobs import repo
+from clonechats.jobs.runner import JobRunner
+from clonechats.jobs.service import JobRegistry, enqueue
+from clonechats.settings import JobSettings
+from clonechats.storage import apply_indexes, connect
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No CLONECHATS_* variables or .env from the machine; the logging set-up the commands do
+    is undone afterwards."""
+    for name in list(os.environ):
+        if name.upper().startswith("CLONECHATS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+def test_help_lists_the_commands() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("serve", "worker", "admin"):
+        assert command in result.output
+
+
+def test_serve_help_shows_its_options() -> None:
+    result = runner.invoke(app, ["serve", "--help"])
+    assert result.exit_code == 0
+    for option in ("--host", "--port", "--data-dir", "--dev"):
+        assert option in result.output
+
+
+def test_module_entry_point_runs() -> None:
+    completed = subprocess.run(  # noqa: S603 - our own interpreter
+        [sys.executable, "-m", "clonechats", "admin", "--help"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "jobs" in completed.stdout
+
+
+def test_admin_jobs_on_an_empty_data_dir_reports_nothing(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["admin", "jobs", "--data-dir", str(tmp_path / "fresh")])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == ""
+    assert (tmp_path / "fresh").is_dir()
+
+
+async def seed_jobs(data_dir: Path) -> str:
+    """Two queued jobs and one dead-lettered one; returns the dead job's id."""
+    connection = await connect(None, data_dir=data_dir)
+    try:
+        await apply_indexes(connection.db, repo.INDEXES)
+        clock = FrozenClock()
+        dead = await enqueue(connection.db, "nobody.handles", {}, clock=clock)
+        jobs = JobRunner(db=connection.db, registry=JobRegistry(), context=None, clock=clock,
+                         settings=JobSettings())
+        await jobs.run_until_idle()
+        for number in range(2):
+            await enqueue(connection.db, "later.work", {"n": number}, clock=clock)
+        return dead["_id"]
+    finally:
+        await connection.close()
+
+
+def test_admin_jobs_counts_by_status_and_lists_dead_letters(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    dead_id = asyncio.run(seed_jobs(data_dir))
+
+    result = runner.invoke(app, ["admin", "jobs", "--data-dir", str(data_dir)])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.strip().splitlines()
+    assert lines[0].split() == ["dead", "1"]
+    assert lines[1].split() == ["queued", "2"]
+    assert lines[2].startswith(f"dead {dead_id} nobody.handles: ")
+    assert "UnknownJobKind" in lines[2]
+
+
+def test_data_dir_can_come_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data_dir = tmp_path / "from-env"
+    asyncio.run(seed_jobs(data_dir))
+    monkeypatch.setenv("CLONECHATS_DATA_DIR", str(data_dir))
+    result = runner.invoke(app, ["admin", "jobs"])
+    assert result.exit_code == 0
+    assert "queued" in result.stdout
+
+
+def test_worker_starts_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("CLONECHATS_")}
+    env["CLONECHATS_LOG_JSON"] = "0"
+    worker = subprocess.Popen(  # noqa: S603 - our own interpreter
+        [sys.executable, "-m", "clonechats", "worker", "--data-dir", str(tmp_path / "data")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
+    )
+    try:
+        first_line = worker.stdout.readline() if worker.stdout else ""
+        assert first_line.startswith("worker "), worker.stderr.read() if worker.stderr else ""
+        assert "job kinds" in first_line
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=30) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+        for stream in (worker.stdout, worker.stderr):
+            if stream is not None:
+                stream.close()
