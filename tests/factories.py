@@ -53,3 +53,23 @@ def token_from(email: dict[str, Any], path: str) -> str:
     match = re.search(re.escape(path) + r"\?token=([A-Za-z0-9_-]+)", email["text"])
     assert match, f"no {path} link in {email['subject']!r}"
     return match.group(1)
+
+
+async def make_persona(ctx: Any, *, owner_id: str, **fields: Any) -> dict[str, Any]:
+    """Insert a persona directly (no HTTP), with every field the persona document has."""
+    from clonechats.personas import repo as personas
+
+    now = ctx.clock.now()
+    persona = {
+        "_id": personas.new_persona_id(), "owner_id": owner_id, "name": "Ada",
+        "tagline": "", "traits": [], "tone": "", "system_prompt": "",
+        "system_prompt_public": False,
+        "sliders": {"warmth": 50, "humour": 50, "formality": 50, "verbosity": 50,
+                    "curiosity": 50},
+        "greeting": "", "example_dialogue": "", "visibility": "private",
+        "avatar_media_id": None, "reference_image_ids": [], "reference_voice_id": None,
+        "model": None, "share_id": None, "favourite_count": 0, "created_at": now,
+        "updated_at": now, **fields,
+    }
+    await personas.insert(ctx.db, persona)
+    return persona

@@ -21,6 +21,7 @@ INDEX_SOURCES = [
     "clonechats.accounts.age",
     "clonechats.accounts.trials",
     "clonechats.billing.ledger",
+    "clonechats.personas.repo",
 ]
 
 

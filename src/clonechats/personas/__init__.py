@@ -1,0 +1,1 @@
+"""Personas: profiles, traits and sliders, memory, media references, sharing, cards."""
