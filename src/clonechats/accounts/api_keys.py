@@ -52,6 +52,11 @@ async def list_for_user(db: Any, user_id: str) -> list[dict[str, Any]]:
         "created_at", -1).to_list()
 
 
+async def list_all_for_user(db: Any, user_id: str) -> list[dict[str, Any]]:
+    """Every key the user has had, revoked ones included (for their data export)."""
+    return await db[API_KEYS].find({"user_id": user_id}).sort("created_at", 1).to_list()
+
+
 async def revoke(db: Any, *, user_id: str, key_id: str, now: datetime) -> None:
     result = await db[API_KEYS].update_one({"_id": key_id, "user_id": user_id, "revoked_at": None},
                                            {"$set": {"revoked_at": now}})

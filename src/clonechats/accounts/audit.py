@@ -41,5 +41,23 @@ async def list_for_user(db: Any, user_id: str, *, limit: int = 100) -> list[dict
     return await db[AUDIT].find({"user_id": user_id}).sort("at", -1).limit(limit).to_list()
 
 
-async def list_recent(db: Any, *, limit: int = 100, skip: int = 0) -> list[dict[str, Any]]:
-    return await db[AUDIT].find({}).sort("at", -1).skip(skip).limit(limit).to_list()
+async def list_all_for_user(db: Any, user_id: str) -> list[dict[str, Any]]:
+    return await db[AUDIT].find({"user_id": user_id}).sort("at", 1).to_list()
+
+
+async def list_recent(db: Any, *, limit: int = 100,
+                      before: tuple[datetime, str] | None = None) -> list[dict[str, Any]]:
+    """Events newest first; `before` is the (at, _id) of the last event already shown."""
+    query: dict[str, Any] = {}
+    if before is not None:
+        at, event_id = before
+        query = {"$or": [{"at": {"$lt": at}}, {"at": at, "_id": {"$lt": event_id}}]}
+    return await db[AUDIT].find(query).sort([("at", -1), ("_id", -1)]).limit(limit).to_list()
+
+
+async def pseudonymise_user(db: Any, user_id: str, pseudonym: str) -> int:
+    """Replace `user_id` by `pseudonym` wherever an event names it, as subject or as actor."""
+    subject = await db[AUDIT].update_many({"user_id": user_id}, {"$set": {"user_id": pseudonym}})
+    actor = await db[AUDIT].update_many({"details.actor_id": user_id},
+                                        {"$set": {"details.actor_id": pseudonym}})
+    return subject.modified_count + actor.modified_count

@@ -14,6 +14,7 @@ INDEXES = [
     Index(USERS, [("email", 1)], unique=True, sparse=True),
     Index(USERS, [("google_sub", 1)], unique=True, sparse=True),
     Index(USERS, [("role", 1)]),
+    Index(USERS, [("created_at", -1), ("_id", -1)]),
 ]
 
 ACTIVE, GUARDIAN_PENDING, TRIAL = "active", "guardian_pending", "trial"
@@ -49,6 +50,17 @@ async def update(db: Any, user_id: str, changes: dict[str, Any], *,
     )
 
 
+async def push_capped(db: Any, user_id: str, *, field: str, value: Any, keep: int,
+                      expect: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """Append `value` to the list `field`, keeping its last `keep` items, if the user still
+    matches `expect`; returns the new document, or None when nothing matched."""
+    return await db[USERS].find_one_and_update(
+        {"_id": user_id, **(expect or {})},
+        {"$push": {field: {"$each": [value], "$slice": -keep}}},
+        return_document=ReturnDocument.AFTER,
+    )
+
+
 async def unset(db: Any, user_id: str, fields: list[str], *, now: datetime) -> None:
     await db[USERS].update_one({"_id": user_id},
                                {"$unset": dict.fromkeys(fields, ""), "$set": {"updated_at": now}})
@@ -58,5 +70,22 @@ async def delete(db: Any, user_id: str) -> int:
     return (await db[USERS].delete_one({"_id": user_id})).deleted_count
 
 
-async def list_page(db: Any, *, limit: int, skip: int = 0) -> list[dict[str, Any]]:
-    return await db[USERS].find({}).sort("created_at", -1).skip(skip).limit(limit).to_list()
+async def list_page(db: Any, *, limit: int,
+                    before: tuple[datetime, str] | None = None) -> list[dict[str, Any]]:
+    """Users newest first; `before` is the (created_at, _id) of the last one already shown."""
+    query: dict[str, Any] = {}
+    if before is not None:
+        created_at, user_id = before
+        query = {"$or": [{"created_at": {"$lt": created_at}},
+                         {"created_at": created_at, "_id": {"$lt": user_id}}]}
+    return await db[USERS].find(query).sort([("created_at", -1), ("_id", -1)]).limit(
+        limit).to_list()
+
+
+async def count_by_status(db: Any) -> dict[str, int]:
+    cursor = await db[USERS].aggregate([{"$group": {"_id": "$status", "n": {"$sum": 1}}}])
+    return {row["_id"]: row["n"] for row in await cursor.to_list()}
+
+
+async def count_with_role(db: Any, role: str) -> int:
+    return await db[USERS].count_documents({"role": role})

@@ -5,7 +5,7 @@ turn the returned users into sessions with `session_cookies.start_session`.
 """
 
 import secrets
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
@@ -51,34 +51,62 @@ def new_user(*, email: str | None, now: Any, status: str, auth_provider: str,
 
 async def signup(ctx: Any, data: SignupIn, *, client: ClientInfo,
                  trial_user: dict[str, Any] | None = None) -> dict[str, Any]:
-    now, settings = ctx.clock.now(), ctx.settings.accounts
     email = normalise_email(data.email)
+    guardian_email = await check_age_rules(ctx, email=email, birth_date=data.birth_date,
+                                           guardian_email=data.guardian_email, client=client)
+    password = passwords.check_policy(data.password, email=email)
+    fields = {
+        "email": email, "password_hash": await passwords.hash_password(
+            password, rounds=ctx.settings.accounts.bcrypt_rounds),
+        "display_name": (data.display_name or "").strip() or None, "auth_provider": "password",
+    }
+    user = await create_account(ctx, fields, birth_date=data.birth_date,
+                                guardian_email=guardian_email, client=client,
+                                trial_user=trial_user)
+    await send_verification(ctx, user)
+    return user
+
+
+async def check_age_rules(ctx: Any, *, email: str, birth_date: date,
+                          guardian_email: str | None, client: ClientInfo) -> str | None:
+    """Apply the age rules to a new account for `email` (already normalised).
+
+    Under 13: refused, and only a keyed hash of the email is kept, briefly, to stop a retry.
+    13-17: a guardian's email is required; returns it normalised. Adults: returns None.
+    """
+    now = ctx.clock.now()
     email_hash = hash_email(ctx.secret, email)
     if await age.is_blocked(ctx.db, email_hash, now=now):
         raise age.AgeRestricted()
-    years = age.check_birth_date(data.birth_date, now.date())
+    years = age.check_birth_date(birth_date, now.date())
     if years < age.MINIMUM_AGE:
-        await age.block(ctx.db, email_hash, now=now, hours=settings.under13_block_hours)
+        await age.block(ctx.db, email_hash, now=now,
+                        hours=ctx.settings.accounts.under13_block_hours)
         await audit.record(ctx.db, "signup_refused_age", now=now, client=client)
         raise age.AgeRestricted()
-    password = passwords.check_policy(data.password, email=email)
-    guardian_email = None
-    if years < age.ADULT_AGE:
-        if not data.guardian_email:
-            raise AppError("Under 18, a parent or guardian must approve the account. "
-                           "Enter their email address.", code="guardian_email_required",
-                           status=422)
-        guardian_email = normalise_email(data.guardian_email)
-        if guardian_email == email:
-            raise AppError("The guardian's email must differ from yours.",
-                           code="guardian_email_invalid", status=422)
+    if years >= age.ADULT_AGE:
+        return None
+    if not guardian_email:
+        raise AppError("Under 18, a parent or guardian must approve the account. "
+                       "Enter their email address.", code="guardian_email_required",
+                       status=422)
+    normalised = normalise_email(guardian_email)
+    if normalised == email:
+        raise AppError("The guardian's email must differ from yours.",
+                       code="guardian_email_invalid", status=422)
+    return normalised
+
+
+async def create_account(ctx: Any, fields: dict[str, Any], *, birth_date: date,
+                         guardian_email: str | None, client: ClientInfo,
+                         trial_user: dict[str, Any] | None = None,
+                         **audit_details: Any) -> dict[str, Any]:
+    """Store an account that passed `check_age_rules` (or turn a trial into it), audit the
+    sign-up and, for a minor, ask the guardian for consent."""
+    now = ctx.clock.now()
     fields = {
-        "email": email, "password_hash": await passwords.hash_password(
-            password, rounds=settings.bcrypt_rounds),
-        "display_name": (data.display_name or "").strip() or None,
-        "birth_date": data.birth_date.isoformat(), "auth_provider": "password",
+        **fields, "birth_date": birth_date.isoformat(), "updated_at": now,
         "status": repo.GUARDIAN_PENDING if guardian_email else repo.ACTIVE,
-        "updated_at": now,
     }
     if guardian_email:
         fields["guardian"] = {"email": guardian_email, "approved_at": None,
@@ -94,8 +122,7 @@ async def signup(ctx: Any, data: SignupIn, *, client: ClientInfo,
     except DuplicateKeyError:
         raise EmailTaken() from None
     await audit.record(ctx.db, "signup", now=now, user_id=user["_id"], client=client,
-                       from_trial=trial_user is not None)
-    await send_verification(ctx, user)
+                       from_trial=trial_user is not None, **audit_details)
     if guardian_email:
         await send_guardian_request(ctx, user)
     return user

@@ -85,3 +85,11 @@ async def record_attempt(db: Any, *, outcome: str, user_id: str | None, ip_hash:
         "_id": attempt_id, "outcome": outcome, "user_id": user_id, "ip_hash": ip_hash,
         "user_agent": user_agent, "at": now,
     })
+
+
+async def attempts_for_user(db: Any, user_id: str) -> list[dict[str, Any]]:
+    return await db[ATTEMPTS].find({"user_id": user_id}).sort("at", 1).to_list()
+
+
+async def delete_attempts_for_user(db: Any, user_id: str) -> int:
+    return (await db[ATTEMPTS].delete_many({"user_id": user_id})).deleted_count

@@ -7,8 +7,14 @@ A change is written in three steps, each atomic on one document:
 3. mark the entry `applied` with the balance after it.
 A crash between steps leaves a `pending` entry that `settle_pending` finishes or cancels by
 looking for its key on the user, so the balance always equals the sum of applied entries.
+
+Kinds: `grant` (trial, packs, plan months), `debit` (spending), `refund` (credits clawed back
+when a payment is refunded: never more than the balance, the rest is recorded as a shortfall)
+and `expiry` (a plan month's unused credits at its end). `check_balances` proves the invariant
+for every user without changing anything.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -21,10 +27,15 @@ from clonechats.storage.indexes import Index
 LEDGER = "credit_ledger"
 USERS = "users"
 KEPT_KEYS = 100
+GRANT, DEBIT, REFUND, EXPIRY = "grant", "debit", "refund", "expiry"
+SPENDING_KINDS = (DEBIT,)
+CLAWBACK_TRIES = 5
+CHECK_BATCH = 500
 
 INDEXES = [
     Index(LEDGER, [("user_id", 1), ("at", -1)]),
     Index(LEDGER, [("status", 1), ("at", 1)]),
+    Index(LEDGER, [("retain_until", 1)], sparse=True),
 ]
 
 
@@ -35,10 +46,14 @@ class InsufficientCredits(AppError):
 
 
 async def apply(db: Any, *, user_id: str, delta: int, kind: str, reason: str,
-                idempotency_key: str, now: datetime) -> dict[str, Any]:
-    """Apply `delta` credits once per `idempotency_key`; returns the (applied) entry."""
-    entry = {"_id": idempotency_key, "user_id": user_id, "delta": delta, "kind": kind,
-             "reason": reason, "status": "pending", "balance_after": None, "at": now}
+                idempotency_key: str, now: datetime,
+                details: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Apply `delta` credits once per `idempotency_key`; returns the (applied) entry.
+
+    `details` (optional) are stored on the entry as they are (an order id, a shortfall)."""
+    entry = {**(details or {}), "_id": idempotency_key, "user_id": user_id, "delta": delta,
+             "kind": kind, "reason": reason, "status": "pending", "balance_after": None,
+             "at": now}
     try:
         await db[LEDGER].insert_one(entry)
     except DuplicateKeyError:
@@ -94,3 +109,123 @@ async def applied_sum(db: Any, user_id: str) -> int:
     ])
     rows = await cursor.to_list()
     return rows[0]["total"] if rows else 0
+
+
+@dataclass(frozen=True)
+class Clawback:
+    entry: dict[str, Any]
+    taken: int
+    shortfall: int
+
+
+async def clawback(db: Any, *, user_id: str, amount: int, reason: str, idempotency_key: str,
+                   now: datetime, kind: str = REFUND,
+                   details: dict[str, Any] | None = None) -> Clawback:
+    """Take back up to `amount` credits, never more than the balance, once per key.
+
+    The part already spent is the `shortfall` (recorded on the entry); a concurrent debit that
+    lowers the balance between the read and the update makes it try again with the new one."""
+    if amount < 0:
+        raise ValueError("amount must not be negative")
+    for _ in range(CLAWBACK_TRIES):
+        existing = await db[LEDGER].find_one({"_id": idempotency_key})
+        if existing is not None:
+            return _clawback_of(existing)
+        user = await db[USERS].find_one({"_id": user_id}, {"credits": 1})
+        balance = max(0, (user or {}).get("credits", 0))
+        taken = min(balance, amount)
+        try:
+            entry = await apply(db, user_id=user_id, delta=-taken, kind=kind, reason=reason,
+                                idempotency_key=idempotency_key, now=now,
+                                details={**(details or {}), "requested": amount,
+                                         "shortfall": amount - taken})
+        except InsufficientCredits:
+            continue
+        return _clawback_of(entry)
+    raise AppError("The balance kept changing; please try again.", code="ledger_busy",
+                   status=409)
+
+
+def _clawback_of(entry: dict[str, Any]) -> Clawback:
+    taken = -entry["delta"]
+    return Clawback(entry=entry, taken=taken,
+                    shortfall=entry.get("shortfall", entry.get("requested", taken) - taken))
+
+
+async def spent_between(db: Any, user_id: str, *, start: datetime, end: datetime) -> int:
+    """Credits spent (debits only) by `user_id` in [start, end)."""
+    cursor = await db[LEDGER].aggregate([
+        {"$match": {"user_id": user_id, "status": "applied", "kind": {"$in": list(SPENDING_KINDS)},
+                    "at": {"$gte": start, "$lt": end}}},
+        {"$group": {"_id": None, "total": {"$sum": "$delta"}}},
+    ])
+    rows = await cursor.to_list()
+    return -rows[0]["total"] if rows else 0
+
+
+async def get_entry(db: Any, idempotency_key: str) -> dict[str, Any] | None:
+    return await db[LEDGER].find_one({"_id": idempotency_key})
+
+
+async def page_for_user(db: Any, user_id: str, *, limit: int,
+                        before: tuple[datetime, str] | None = None) -> list[dict[str, Any]]:
+    """Applied entries newest first; `before` is the (at, _id) of the last one already shown."""
+    query: dict[str, Any] = {"user_id": user_id, "status": "applied"}
+    if before is not None:
+        at, key = before
+        query["$or"] = [{"at": {"$lt": at}}, {"at": at, "_id": {"$lt": key}}]
+    return await db[LEDGER].find(query).sort([("at", -1), ("_id", -1)]).limit(limit).to_list()
+
+
+async def check_balances(db: Any) -> list[dict[str, Any]]:
+    """Every user whose balance differs from the sum of their ledger (read-only).
+
+    A pending entry counts when its key is already on the user (applied to the balance but not
+    yet marked), exactly as `settle_pending` would finish it."""
+    cursor = await db[LEDGER].aggregate([
+        {"$match": {"status": "applied"}},
+        {"$group": {"_id": "$user_id", "total": {"$sum": "$delta"}}},
+    ])
+    sums = {row["_id"]: row["total"] for row in await cursor.to_list()}
+    pending: dict[str, list[dict[str, Any]]] = {}
+    for entry in await db[LEDGER].find({"status": "pending"}).to_list():
+        pending.setdefault(entry["user_id"], []).append(entry)
+    mismatches: list[dict[str, Any]] = []
+    last_id: str | None = None
+    while True:
+        query = {} if last_id is None else {"_id": {"$gt": last_id}}
+        users = await db[USERS].find(query, {"credits": 1, "ledger_keys": 1}).sort(
+            "_id", 1).limit(CHECK_BATCH).to_list()
+        if not users:
+            break
+        for user in users:
+            keys = set(user.get("ledger_keys") or [])
+            expected = sums.pop(user["_id"], 0) + sum(
+                entry["delta"] for entry in pending.get(user["_id"], []) if entry["_id"] in keys)
+            balance = user.get("credits", 0)
+            if balance != expected:
+                mismatches.append({"user_id": user["_id"], "balance": balance,
+                                   "ledger_sum": expected})
+        last_id = users[-1]["_id"]
+    return mismatches
+
+
+async def entries_of(db: Any, user_id: str) -> list[dict[str, Any]]:
+    return await db[LEDGER].find({"user_id": user_id, "status": "applied"}).sort(
+        "at", 1).to_list()
+
+
+async def pseudonymise_user(db: Any, user_id: str, pseudonym: str, *,
+                            retain_until: datetime) -> int:
+    """Keep a deleted account's entries (payment records) under a pseudonym, until then."""
+    result = await db[LEDGER].update_many(
+        {"user_id": user_id},
+        {"$set": {"user_id": pseudonym, "pseudonymised": True, "retain_until": retain_until}},
+    )
+    return result.modified_count
+
+
+async def purge_expired(db: Any, *, now: datetime) -> int:
+    result = await db[LEDGER].delete_many({"pseudonymised": True,
+                                           "retain_until": {"$lte": now}})
+    return result.deleted_count

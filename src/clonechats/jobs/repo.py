@@ -103,3 +103,11 @@ async def count_by_status(db: Any) -> dict[str, int]:
 async def list_by_status(db: Any, status: str, *, limit: int = 50) -> list[dict[str, Any]]:
     cursor = db[COLLECTION].find({"status": status}).sort("run_at", -1).limit(limit)
     return await cursor.to_list()
+
+
+async def delete_finished_or_queued(db: Any, *, kind: str, payload_match: dict[str, Any]) -> int:
+    """Remove jobs of `kind` whose payload matches (privacy deletion); running ones are left to
+    finish, as their runner holds a lease on them."""
+    query = {"kind": kind, "status": {"$in": [QUEUED, DONE, DEAD]},
+             **{f"payload.{key}": value for key, value in payload_match.items()}}
+    return (await db[COLLECTION].delete_many(query)).deleted_count

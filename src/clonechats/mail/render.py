@@ -25,6 +25,7 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
     "guardian_consent": ("child_display_name", "consent_url", "expires_at"),
     "account_deleted": ("display_name", "deleted_at"),
     "receipt": ("display_name", "order_id", "description", "amount", "paid_at"),
+    "link_google": ("display_name", "google_email", "link_url", "expires_at"),
 }
 """Email name -> required variables. `receipt` also takes an optional `credits`."""
 

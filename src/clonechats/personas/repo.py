@@ -4,7 +4,10 @@ A persona document:
     _id, owner_id, name, tagline, traits [str], tone, system_prompt, system_prompt_public,
     sliders {name: 0..100}, greeting, example_dialogue, visibility "private" | "public",
     avatar_media_id, reference_image_ids [str], reference_voice_id, model,
-    share_id (None until shared), favourite_count, created_at, updated_at
+    share_id (absent until shared), favourite_count, created_at, updated_at
+
+`share_id` is left out of the stored document, never stored as null, while a persona is not
+shared: MongoDB's sparse unique index counts a null as a value, so two nulls would collide.
 """
 
 import secrets
@@ -30,7 +33,9 @@ def new_persona_id() -> str:
 
 
 async def insert(db: Any, persona: dict[str, Any]) -> dict[str, Any]:
-    await db[PERSONAS].insert_one(persona)
+    document = {key: value for key, value in persona.items()
+                if not (key == "share_id" and value is None)}
+    await db[PERSONAS].insert_one(document)
     return persona
 
 
@@ -44,11 +49,18 @@ async def get_by_share_id(db: Any, share_id: str) -> dict[str, Any] | None:
 
 async def update(db: Any, persona_id: str, changes: dict[str, Any], *,
                  owner_id: str | None = None, now: datetime) -> dict[str, Any] | None:
+    """Set `changes`; a `share_id` of None removes the field (see the module docstring)."""
     query: dict[str, Any] = {"_id": persona_id}
     if owner_id is not None:
         query["owner_id"] = owner_id
+    changes = dict(changes)
+    operations: dict[str, Any] = {}
+    if "share_id" in changes and changes["share_id"] is None:
+        del changes["share_id"]
+        operations["$unset"] = {"share_id": ""}
+    operations["$set"] = {**changes, "updated_at": now}
     return await db[PERSONAS].find_one_and_update(
-        query, {"$set": {**changes, "updated_at": now}}, return_document=ReturnDocument.AFTER,
+        query, operations, return_document=ReturnDocument.AFTER,
     )
 
 
@@ -65,3 +77,58 @@ async def list_for_owner(db: Any, owner_id: str, *, limit: int,
 
 async def ids_for_owner(db: Any, owner_id: str) -> list[str]:
     return [p["_id"] for p in await db[PERSONAS].find({"owner_id": owner_id}).to_list()]
+
+
+async def get_many(db: Any, persona_ids: list[str]) -> dict[str, dict[str, Any]]:
+    found = await db[PERSONAS].find({"_id": {"$in": persona_ids}}).to_list()
+    return {persona["_id"]: persona for persona in found}
+
+
+async def change_favourite_count(db: Any, persona_id: str, delta: int) -> None:
+    await db[PERSONAS].update_one({"_id": persona_id}, {"$inc": {"favourite_count": delta}})
+
+
+def _after(keys: list[tuple[str, Any]]) -> dict[str, Any]:
+    """The keyset condition "comes after this position" for keys sorted descending."""
+    branches = []
+    for depth, (field, value) in enumerate(keys):
+        branch = {earlier: earlier_value for earlier, earlier_value in keys[:depth]}
+        branch[field] = {"$lt": value}
+        branches.append(branch)
+    return {"$or": branches}
+
+
+async def page_for_owner(db: Any, owner_id: str, *, limit: int,
+                         after: tuple[datetime, str] | None = None) -> list[dict[str, Any]]:
+    """The owner's personas, most recently updated first, after (updated_at, _id)."""
+    conditions: list[dict[str, Any]] = [{"owner_id": owner_id}]
+    if after is not None:
+        conditions.append(_after([("updated_at", after[0]), ("_id", after[1])]))
+    return await db[PERSONAS].find({"$and": conditions}).sort(
+        [("updated_at", -1), ("_id", -1)]).limit(limit).to_list()
+
+
+BROWSE_ORDERS = {
+    "newest": ["created_at", "_id"],
+    "popular": ["favourite_count", "created_at", "_id"],
+}
+
+
+async def browse(db: Any, *, pattern: str | None, sort: str, limit: int,
+                 after: list[Any] | None = None) -> list[dict[str, Any]]:
+    """Public personas that have a share link, optionally matching `pattern` (an already
+    escaped regular expression) in the name or any trait, in `sort` order after a position."""
+    conditions: list[dict[str, Any]] = [{"visibility": "public"},
+                                        {"share_id": {"$exists": True, "$ne": None}}]
+    if pattern is not None:
+        match = {"$regex": pattern, "$options": "i"}
+        conditions.append({"$or": [{"name": match}, {"traits": match}]})
+    fields = BROWSE_ORDERS[sort]
+    if after is not None:
+        conditions.append(_after(list(zip(fields, after, strict=True))))
+    return await db[PERSONAS].find({"$and": conditions}).sort(
+        [(field, -1) for field in fields]).limit(limit).to_list()
+
+
+async def for_owner(db: Any, owner_id: str) -> list[dict[str, Any]]:
+    return await db[PERSONAS].find({"owner_id": owner_id}).sort("created_at", 1).to_list()

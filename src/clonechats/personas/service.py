@@ -1,14 +1,54 @@
-"""Persona lifecycle and access rules. Another user's private persona is always "not found"."""
+"""Persona lifecycle, sharing, favourites and browsing. Another user's private persona is always
+"not found", whatever the operation.
 
+Sharing: a share link (`share_id`) is the public address of a public persona. Making a persona
+public issues one; sharing again replaces it (the old link dies); revoking it takes the persona
+off its public page and off Explore; making the persona private revokes it too. Favourites: a
+user may favourite their own personas and public ones. This module never imports the web
+framework; it raises `AppError`s that the web layer renders.
+"""
+
+import base64
+import binascii
+import json
+import re
+import secrets
+from datetime import datetime
+from importlib import import_module
+from importlib.util import find_spec
 from typing import Any
 
-from clonechats.errors import NotFound
-from clonechats.personas import repo
+from clonechats.errors import AppError, Conflict, NotFound
+from clonechats.personas import favourites, repo
+from clonechats.personas.schemas import NAME_MAX, PersonaCreate, PersonaUpdate, full_sliders
+
+PAGE_SIZE = 20
+PAGE_MAX = 100
+MEMORY_SERVICE = "clonechats.personas.memory.service"
+MEDIA_SERVICE = "clonechats.media.service"
+COPY_PREFIX = "Copy of "
+SORTS = ("newest", "popular")
 
 
 class PersonaNotFound(NotFound):
     code = "persona_not_found"
     message = "No such persona."
+
+
+class PersonaNotPublic(Conflict):
+    code = "persona_not_public"
+    message = "Make this persona public before sharing it: a share link only works for " \
+              "public personas."
+
+
+class InvalidCursor(AppError):
+    code = "invalid_cursor"
+    message = "The page cursor is not valid. Start again from the first page."
+
+
+class InvalidSort(AppError):
+    code = "invalid_sort"
+    message = "Sort must be \"newest\" or \"popular\"."
 
 
 async def get_owned(ctx: Any, *, user_id: str, persona_id: str) -> dict[str, Any]:
@@ -25,3 +65,234 @@ async def get_usable(ctx: Any, *, user_id: str, persona_id: str) -> dict[str, An
     if persona is None or (persona["owner_id"] != user_id and persona["visibility"] != "public"):
         raise PersonaNotFound()
     return persona
+
+
+# Cursors: an opaque token for the sort keys of the last item on a page.
+
+def encode_cursor(values: list[Any]) -> str:
+    plain = [{"t": v.isoformat()} if isinstance(v, datetime) else v for v in values]
+    return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, kinds: list[type]) -> list[Any]:
+    """The values inside `cursor`, checked against the expected `kinds`; else InvalidCursor."""
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(raw, list) or len(raw) != len(kinds):
+            raise ValueError("wrong shape")
+        values: list[Any] = []
+        for value, kind in zip(raw, kinds, strict=True):
+            if kind is datetime:
+                values.append(datetime.fromisoformat(value["t"]))
+            elif isinstance(value, kind) and not isinstance(value, bool):
+                values.append(value)
+            else:
+                raise ValueError("wrong kind")
+    except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError):
+        raise InvalidCursor() from None
+    return values
+
+
+def page_limit(limit: int | None) -> int:
+    if limit is None:
+        return PAGE_SIZE
+    if not 1 <= limit <= PAGE_MAX:
+        raise AppError(f"limit must be between 1 and {PAGE_MAX}.", code="invalid_limit")
+    return limit
+
+
+def _next_cursor(items: list[dict[str, Any]], limit: int, keys: list[str]) -> str | None:
+    if len(items) <= limit:
+        return None
+    last = items[limit - 1]
+    return encode_cursor([last[key] for key in keys])
+
+
+# Lifecycle.
+
+def _new_share_id() -> str:
+    return secrets.token_urlsafe(9)
+
+
+async def create(ctx: Any, *, owner_id: str, data: PersonaCreate) -> dict[str, Any]:
+    now = ctx.clock.now()
+    fields = data.model_dump()
+    persona = {
+        "_id": repo.new_persona_id(), "owner_id": owner_id, **fields,
+        "sliders": full_sliders(fields["sliders"]), "avatar_media_id": None,
+        "reference_image_ids": [], "reference_voice_id": None, "model": None,
+        "share_id": _new_share_id() if data.visibility == "public" else None,
+        "favourite_count": 0, "created_at": now, "updated_at": now,
+    }
+    return await repo.insert(ctx.db, persona)
+
+
+async def update(ctx: Any, *, user_id: str, persona_id: str,
+                 data: PersonaUpdate) -> dict[str, Any]:
+    persona = await get_owned(ctx, user_id=user_id, persona_id=persona_id)
+    changes = data.changes()
+    if "sliders" in changes:
+        changes["sliders"] = full_sliders({**full_sliders(persona.get("sliders")),
+                                           **changes["sliders"]})
+    visibility = changes.get("visibility", persona["visibility"])
+    if visibility == "private" and persona.get("share_id"):
+        changes["share_id"] = None
+    elif visibility == "public" and persona["visibility"] != "public" and not persona.get(
+            "share_id"):
+        changes["share_id"] = _new_share_id()
+    updated = await repo.update(ctx.db, persona_id, changes, owner_id=user_id,
+                                now=ctx.clock.now())
+    if updated is None:
+        raise PersonaNotFound()
+    return updated
+
+
+def copy_name(name: str) -> str:
+    return (COPY_PREFIX + name)[:NAME_MAX].rstrip()
+
+
+def _hook(module_name: str, function: str) -> Any:
+    """A function another domain provides to the persona lifecycle, or None while that domain
+    is not installed. A module that exists but fails to import is an error, not a skip."""
+    try:
+        spec = find_spec(module_name)
+    except ModuleNotFoundError:
+        return None
+    if spec is None:
+        return None
+    return getattr(import_module(module_name), function, None)
+
+
+async def duplicate(ctx: Any, *, user_id: str, persona_id: str) -> dict[str, Any]:
+    """A private copy named "Copy of …", with no share link or favourites, and with the
+    original's memories when the memory domain can copy them. Uploaded media stay with the
+    original (deleting one persona must never delete the other's files)."""
+    source = await get_owned(ctx, user_id=user_id, persona_id=persona_id)
+    now = ctx.clock.now()
+    persona = {
+        **source, "_id": repo.new_persona_id(), "name": copy_name(source["name"]),
+        "visibility": "private", "share_id": None, "favourite_count": 0,
+        "avatar_media_id": None, "reference_image_ids": [], "reference_voice_id": None,
+        "sliders": full_sliders(source.get("sliders")), "created_at": now, "updated_at": now,
+    }
+    await repo.insert(ctx.db, persona)
+    copy_memories = _hook(MEMORY_SERVICE, "copy_for_persona")
+    if copy_memories is not None:
+        await copy_memories(ctx, source_persona_id=source["_id"], target_persona_id=persona["_id"])
+    return persona
+
+
+async def delete(ctx: Any, *, user_id: str, persona_id: str) -> dict[str, int]:
+    """Delete the persona with its memories, media files, favourites and share link. The
+    persona document goes last, so an interrupted delete can simply be repeated."""
+    persona = await get_owned(ctx, user_id=user_id, persona_id=persona_id)
+    return await remove_persona(ctx, persona)
+
+
+async def remove_persona(ctx: Any, persona: dict[str, Any]) -> dict[str, int]:
+    counts = {"memories": 0, "media": 0}
+    delete_memories = _hook(MEMORY_SERVICE, "delete_for_persona")
+    if delete_memories is not None:
+        counts["memories"] = await delete_memories(ctx, persona_id=persona["_id"])
+    delete_media = _hook(MEDIA_SERVICE, "delete_for_persona")
+    if delete_media is not None:
+        counts["media"] = await delete_media(ctx, owner_id=persona["owner_id"],
+                                             persona_id=persona["_id"])
+    counts["favourites"] = await favourites.delete_for_persona(ctx.db, persona["_id"])
+    counts["personas"] = int(await repo.delete(ctx.db, persona["_id"],
+                                               owner_id=persona["owner_id"]))
+    return counts
+
+
+async def list_for_owner(ctx: Any, *, owner_id: str, limit: int | None = None,
+                         cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    limit = page_limit(limit)
+    after = tuple(decode_cursor(cursor, [datetime, str])) if cursor else None
+    items = await repo.page_for_owner(ctx.db, owner_id, limit=limit + 1, after=after)
+    return items[:limit], _next_cursor(items, limit, ["updated_at", "_id"])
+
+
+# Sharing.
+
+async def share(ctx: Any, *, user_id: str, persona_id: str) -> dict[str, Any]:
+    """Issue a new share link, replacing any earlier one (which stops working at once)."""
+    persona = await get_owned(ctx, user_id=user_id, persona_id=persona_id)
+    if persona["visibility"] != "public":
+        raise PersonaNotPublic()
+    return await _set_share_id(ctx, persona, _new_share_id())
+
+
+async def unshare(ctx: Any, *, user_id: str, persona_id: str) -> dict[str, Any]:
+    persona = await get_owned(ctx, user_id=user_id, persona_id=persona_id)
+    return await _set_share_id(ctx, persona, None)
+
+
+async def _set_share_id(ctx: Any, persona: dict[str, Any], share_id: str | None) -> dict[str, Any]:
+    updated = await repo.update(ctx.db, persona["_id"], {"share_id": share_id},
+                                owner_id=persona["owner_id"], now=ctx.clock.now())
+    if updated is None:
+        raise PersonaNotFound()
+    return updated
+
+
+async def get_public(ctx: Any, *, share_id: str) -> dict[str, Any]:
+    """The persona behind a live share link; PersonaNotFound for a revoked or unknown link."""
+    persona = await repo.get_by_share_id(ctx.db, share_id) if share_id else None
+    if persona is None or persona["visibility"] != "public":
+        raise PersonaNotFound()
+    return persona
+
+
+# Favourites.
+
+async def add_favourite(ctx: Any, *, user_id: str, persona_id: str) -> dict[str, Any]:
+    await get_usable(ctx, user_id=user_id, persona_id=persona_id)
+    await favourites.add(ctx.db, user_id=user_id, persona_id=persona_id, now=ctx.clock.now())
+    return await get_usable(ctx, user_id=user_id, persona_id=persona_id)
+
+
+async def remove_favourite(ctx: Any, *, user_id: str, persona_id: str) -> None:
+    """Unfavourite. Allowed while the user still has the favourite even if the persona has
+    since gone private, so nobody is stuck with a favourite they cannot remove; otherwise the
+    usual rule applies (unknown or another user's private persona: not found)."""
+    if not await favourites.remove(ctx.db, user_id=user_id, persona_id=persona_id):
+        await get_usable(ctx, user_id=user_id, persona_id=persona_id)
+
+
+async def is_favourite(ctx: Any, *, user_id: str, persona_id: str) -> bool:
+    return await favourites.exists(ctx.db, user_id=user_id, persona_id=persona_id)
+
+
+async def list_favourites(ctx: Any, *, user_id: str, limit: int | None = None,
+                          cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """The user's favourites that they may still use (their own, or still public)."""
+    limit = page_limit(limit)
+    after = tuple(decode_cursor(cursor, [datetime, str])) if cursor else None
+    marks = await favourites.page_for_user(ctx.db, user_id, limit=limit + 1, after=after)
+    next_cursor = _next_cursor(marks, limit, ["created_at", "_id"])
+    found = await repo.get_many(ctx.db, [mark["persona_id"] for mark in marks[:limit]])
+    items = [found[mark["persona_id"]] for mark in marks[:limit] if mark["persona_id"] in found]
+    usable = [p for p in items if p["owner_id"] == user_id or p["visibility"] == "public"]
+    return usable, next_cursor
+
+
+# Browsing.
+
+def search_pattern(q: str | None) -> str | None:
+    """The search text as a literal, case-insensitive pattern: `.*` means a dot and a star."""
+    text = " ".join((q or "").split())[:100]
+    return re.escape(text) if text else None
+
+
+async def browse(ctx: Any, *, q: str | None = None, sort: str = "newest",
+                 limit: int | None = None,
+                 cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    if sort not in SORTS:
+        raise InvalidSort()
+    limit = page_limit(limit)
+    keys = repo.BROWSE_ORDERS[sort]
+    kinds: list[type] = [int, datetime, str] if sort == "popular" else [datetime, str]
+    after = decode_cursor(cursor, kinds) if cursor else None
+    items = await repo.browse(ctx.db, pattern=search_pattern(q), sort=sort, limit=limit + 1,
+                              after=after)
+    return items[:limit], _next_cursor(items, limit, keys)

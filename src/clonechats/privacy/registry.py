@@ -16,6 +16,9 @@ class DataHolder:
     description: str
     export: Exporter
     delete: Deleter
+    order: int = 100
+    """Deletion runs in ascending order. Holders that need the user document (to find data
+    by email, say) run before `accounts`, which removes it last (order 1000)."""
 
 
 _HOLDERS: dict[str, DataHolder] = {}
@@ -26,7 +29,7 @@ def register(holder: DataHolder) -> None:
 
 
 def holders() -> list[DataHolder]:
-    return list(_HOLDERS.values())
+    return sorted(_HOLDERS.values(), key=lambda holder: holder.order)
 
 
 async def delete_user_data(ctx: Any, user_id: str) -> dict[str, int]:

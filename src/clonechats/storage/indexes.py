@@ -20,8 +20,16 @@ INDEX_SOURCES = [
     "clonechats.accounts.api_keys",
     "clonechats.accounts.age",
     "clonechats.accounts.trials",
+    "clonechats.accounts.google",
     "clonechats.billing.ledger",
+    "clonechats.billing.orders",
+    "clonechats.billing.subscriptions",
+    "clonechats.billing.webhooks",
+    "clonechats.providers.payments.sandbox",
     "clonechats.personas.repo",
+    "clonechats.personas.favourites",
+    "clonechats.personas.memory.repo",
+    "clonechats.media.repo",
 ]
 
 

@@ -27,7 +27,10 @@ CSRF = CookieDefinition("csrf_token", "Protects your forms against cross-site re
 DEVICE = CookieDefinition("device_id", "Recognises this browser for a free trial, once.",
                           "1 year", http_only=True)
 
-COOKIES = [SESSION, CSRF, DEVICE]
+OAUTH_FLOW = CookieDefinition("oauth_flow", "Completes a Google sign-in started in this "
+                              "browser.", "10 minutes", http_only=True)
+
+COOKIES = [SESSION, CSRF, DEVICE, OAUTH_FLOW]
 
 
 def cookie_name(definition: CookieDefinition, settings: Settings) -> str:

@@ -1,14 +1,32 @@
 """The Jinja2 environment for every page (autoescaping on; nothing is marked safe by default)."""
 
+from collections.abc import Callable
 from pathlib import Path
 
+from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from clonechats import __version__
 from clonechats.settings import Settings
+from clonechats.web import cookies
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
+
+
+def signed_in_check(settings: Settings) -> Callable[[Request], bool]:
+    """`signed_in(request)` for the menu. Pages that resolved the caller (`request.state.auth`,
+    set by `accounts.dependencies.resolve_auth`) get the exact answer; elsewhere a session
+    cookie stands for it, and the account pages check it properly when followed."""
+    session_cookie = cookies.cookie_name(cookies.SESSION, settings)
+
+    def signed_in(request: Request) -> bool:
+        auth = getattr(request.state, "auth", request)
+        if auth is not request:
+            return auth is not None
+        return session_cookie in request.cookies
+
+    return signed_in
 
 
 def build_templates(settings: Settings) -> Jinja2Templates:
@@ -18,6 +36,9 @@ def build_templates(settings: Settings) -> Jinja2Templates:
         contact_email=settings.contact_email,
         security_email=settings.security_email,
         version=__version__,
-        nav_links=[("/", "Home")],
+        google_enabled=settings.google.enabled,
+        nav_links=[("/", "Home"), ("/personas", "Personas"), ("/explore", "Explore"),
+                   ("/pricing", "Pricing")],
+        signed_in=signed_in_check(settings),
     )
     return templates

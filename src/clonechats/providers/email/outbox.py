@@ -109,3 +109,11 @@ async def list_outbox(db: Any, *, limit: int = 25,
 
 async def get(db: Any, message_id: str) -> dict[str, Any] | None:
     return await db[COLLECTION].find_one({"_id": message_id})
+
+
+async def list_to(db: Any, address: str) -> list[dict[str, Any]]:
+    return await db[COLLECTION].find({"to": address}).sort("created_at", 1).to_list()
+
+
+async def delete_to(db: Any, address: str) -> int:
+    return (await db[COLLECTION].delete_many({"to": address})).deleted_count

@@ -1,5 +1,7 @@
 // Progressive enhancement for every page. Pages work without it.
 
+import "./forms.js";
+
 function setUpNavigationToggle() {
   const toggle = document.querySelector(".nav-toggle");
   const nav = document.getElementById("site-nav");

@@ -1,0 +1,51 @@
+# `make run` installs the app into .venv and serves it on embedded defaults;
+# `make test` installs the development tools and runs the linter and every test.
+# Needs only python3 (3.11 or later) and make; on Debian, missing system packages
+# (python3-venv, chromium) are installed with apt.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell if [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then echo sudo; fi)
+APT_INSTALL := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y
+
+.PHONY: help run test lint bench chromium
+
+help:
+	@echo "make run    install into $(VENV) and serve http://127.0.0.1:8000 (data in ./data)"
+	@echo "make test   lint and run every test, browser tests included"
+	@echo "make bench  print the benchmark figures"
+
+run: $(VENV)/.installed-run
+	$(BIN)/clonechats serve $(ARGS)
+
+test: $(VENV)/.installed-dev chromium lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check src tests bench
+
+bench: $(VENV)/.installed-run
+	$(BIN)/python bench/healthz.py
+
+$(BIN)/python:
+	@$(PYTHON) -c "import ensurepip" 2>/dev/null || { \
+		echo "Installing python3-venv"; \
+		$(SUDO) apt-get update && $(APT_INSTALL) --no-install-recommends python3-venv; }
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when pyproject.toml changed since the last install.
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		echo "Installing Chromium for the browser tests"; \
+		$(SUDO) apt-get update && $(APT_INSTALL) chromium; \
+	fi

@@ -1,0 +1,47 @@
+"""API models for the admin area."""
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class RoleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: str = Field(max_length=20)
+
+
+class AdminUserOut(BaseModel):
+    id: str
+    email: str | None
+    display_name: str | None
+    role: str
+    status: str
+    plan: str
+    email_verified: bool
+    auth_provider: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, user: dict[str, Any]) -> "AdminUserOut":
+        return cls(id=user["_id"], email=user.get("email"), display_name=user.get("display_name"),
+                   role=user["role"], status=user["status"], plan=user.get("plan", "free"),
+                   email_verified=user.get("email_verified", False),
+                   auth_provider=user["auth_provider"], created_at=user["created_at"])
+
+
+class AuditEventOut(BaseModel):
+    id: str
+    event: str
+    user_id: str | None
+    at: datetime
+    ip_hash: str | None
+    user_agent: str | None
+    details: dict[str, Any]
+
+    @classmethod
+    def of(cls, event: dict[str, Any]) -> "AuditEventOut":
+        return cls(id=event["_id"], event=event["event"], user_id=event.get("user_id"),
+                   at=event["at"], ip_hash=event.get("ip_hash"),
+                   user_agent=event.get("user_agent"), details=event.get("details") or {})

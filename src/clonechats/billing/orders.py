@@ -1,0 +1,137 @@
+"""The `orders` collection: the only code that reads or writes it.
+
+An order moves `created -> paid | failed` and `paid -> refunded`, nothing else. Each move is one
+conditional update that matches the order only in a state the move may start from, so of two
+racing moves at most one happens, and a paid order can never become failed (or a refunded one
+paid again). The document holds no payment instrument of any kind: no card, UPI or bank field
+exists; what the provider tells us is a status, a payment id and amounts.
+
+Amounts are exact decimal strings ("299.00") with their currency, never floats.
+"""
+
+import secrets
+from datetime import datetime
+from typing import Any
+
+from pymongo import ReturnDocument
+
+from clonechats.storage.indexes import Index
+
+ORDERS = "orders"
+CREATED, PAID, FAILED, REFUNDED = "created", "paid", "failed", "refunded"
+STATUSES = (CREATED, PAID, FAILED, REFUNDED)
+TRANSITIONS: dict[str, tuple[str, ...]] = {PAID: (CREATED,), FAILED: (CREATED,),
+                                           REFUNDED: (PAID,)}
+"""Target status -> the statuses it may be reached from."""
+
+INDEXES = [
+    Index(ORDERS, [("user_id", 1), ("created_at", -1), ("_id", -1)]),
+    Index(ORDERS, [("status", 1), ("created_at", -1), ("_id", -1)]),
+    Index(ORDERS, [("subscription_id", 1), ("period", 1)], sparse=True),
+]
+
+
+class IllegalTransition(ValueError):
+    """A move the order life cycle does not have (a programming error, never user input)."""
+
+
+def new_order_id() -> str:
+    return "ord_" + secrets.token_hex(12)
+
+
+async def insert(db: Any, order: dict[str, Any]) -> dict[str, Any]:
+    await db[ORDERS].insert_one(order)
+    return order
+
+
+async def get(db: Any, order_id: str) -> dict[str, Any] | None:
+    return await db[ORDERS].find_one({"_id": order_id})
+
+
+async def get_for_user(db: Any, order_id: str, user_id: str) -> dict[str, Any] | None:
+    return await db[ORDERS].find_one({"_id": order_id, "user_id": user_id})
+
+
+async def transition(db: Any, order_id: str, to: str, *, now: datetime,
+                     **fields: Any) -> dict[str, Any] | None:
+    """Move the order to `to` if its current status allows it; the new document, or None."""
+    sources = TRANSITIONS.get(to)
+    if sources is None:
+        raise IllegalTransition(f"no order ever moves to {to!r}")
+    return await db[ORDERS].find_one_and_update(
+        {"_id": order_id, "status": {"$in": list(sources)}},
+        {"$set": {**fields, "status": to, f"{to}_at": now, "updated_at": now}},
+        return_document=ReturnDocument.AFTER,
+    )
+
+
+async def set_fields(db: Any, order_id: str, changes: dict[str, Any], *, now: datetime,
+                     expect: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """Set details that are not the status (provider ids, refund progress), conditionally."""
+    if "status" in changes:
+        raise IllegalTransition("the status changes only through transition()")
+    return await db[ORDERS].find_one_and_update(
+        {"_id": order_id, **(expect or {})}, {"$set": {**changes, "updated_at": now}},
+        return_document=ReturnDocument.AFTER,
+    )
+
+
+def _after(before: tuple[datetime, str] | None) -> dict[str, Any]:
+    if before is None:
+        return {}
+    created_at, order_id = before
+    return {"$or": [{"created_at": {"$lt": created_at}},
+                    {"created_at": created_at, "_id": {"$lt": order_id}}]}
+
+
+async def page_for_user(db: Any, user_id: str, *, limit: int,
+                        before: tuple[datetime, str] | None = None) -> list[dict[str, Any]]:
+    query = {"user_id": user_id, **_after(before)}
+    return await db[ORDERS].find(query).sort([("created_at", -1), ("_id", -1)]).limit(
+        limit).to_list()
+
+
+async def page(db: Any, *, limit: int, status: str | None = None,
+               before: tuple[datetime, str] | None = None) -> list[dict[str, Any]]:
+    query = {**({"status": status} if status else {}), **_after(before)}
+    return await db[ORDERS].find(query).sort([("created_at", -1), ("_id", -1)]).limit(
+        limit).to_list()
+
+
+async def count_open_since(db: Any, user_id: str, since: datetime) -> int:
+    return await db[ORDERS].count_documents({"user_id": user_id, "status": CREATED,
+                                             "created_at": {"$gte": since}})
+
+
+async def pending_older_than(db: Any, moment: datetime, *, limit: int) -> list[dict[str, Any]]:
+    return await db[ORDERS].find({"status": CREATED, "created_at": {"$lt": moment}}).sort(
+        "created_at", 1).limit(limit).to_list()
+
+
+async def unfulfilled_paid(db: Any, moment: datetime, *, limit: int) -> list[dict[str, Any]]:
+    return await db[ORDERS].find({"status": PAID, "fulfilled_at": None,
+                                  "paid_at": {"$lt": moment}}).limit(limit).to_list()
+
+
+async def pending_refunds(db: Any, *, limit: int) -> list[dict[str, Any]]:
+    return await db[ORDERS].find({"status": PAID, "refund.status": "pending"}).limit(
+        limit).to_list()
+
+
+async def for_user(db: Any, user_id: str) -> list[dict[str, Any]]:
+    return await db[ORDERS].find({"user_id": user_id}).sort("created_at", 1).to_list()
+
+
+async def pseudonymise_user(db: Any, user_id: str, pseudonym: str, *,
+                            retain_until: datetime) -> int:
+    result = await db[ORDERS].update_many(
+        {"user_id": user_id},
+        {"$set": {"user_id": pseudonym, "pseudonymised": True, "retain_until": retain_until}},
+    )
+    return result.modified_count
+
+
+async def purge_expired(db: Any, *, now: datetime) -> int:
+    result = await db[ORDERS].delete_many({"pseudonymised": True,
+                                           "retain_until": {"$lte": now}})
+    return result.deleted_count

@@ -1,0 +1,19 @@
+"""Payment records are kept 7 years (webhook logs; orders and ledger entries of deleted
+accounts, under a pseudonym), then removed by the `billing.purge_expired` job, enqueued once per
+day on which some record's retention ends."""
+
+from datetime import datetime, time, timedelta
+from typing import Any
+
+RETENTION = timedelta(days=7 * 365 + 2)
+PURGE = "billing.purge_expired"
+
+
+def retain_until(moment: datetime) -> datetime:
+    return moment + RETENTION
+
+
+async def schedule_purge(ctx: Any, until: datetime) -> None:
+    day = until.date() + timedelta(days=1)
+    run_at = datetime.combine(day, time(3, 0), tzinfo=until.tzinfo)
+    await ctx.enqueue(PURGE, {}, run_at, dedupe_key=f"{PURGE}:{day.isoformat()}")

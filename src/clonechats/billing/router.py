@@ -1,0 +1,86 @@
+"""Billing API (`/api/v1/billing`): catalog, orders, ledger, subscription, webhooks."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import JSONResponse
+
+from clonechats.accounts.dependencies import ActiveUser, CurrentUser
+from clonechats.billing import schemas, service, webhooks
+from clonechats.billing.plans import public_item
+
+router = APIRouter(prefix="/api/v1/billing", tags=["billing"])
+
+Limit = Annotated[int, Query(ge=1, le=100)]
+Cursor = Annotated[str | None, Query(max_length=300)]
+PAGE_SIZE = 20
+
+
+@router.get("/catalog")
+async def catalog(request: Request) -> dict[str, Any]:
+    ctx = request.app.state.ctx
+    items = service.catalog(ctx)
+    return {"currency": items.currency, "provider": ctx.payments.default_name,
+            "plans": [public_item(p) for p in items.plans],
+            "packs": [public_item(p) for p in items.packs]}
+
+
+@router.post("/orders", status_code=201)
+async def create_order(data: schemas.OrderIn, request: Request,
+                       user: ActiveUser) -> dict[str, Any]:
+    order = await service.create_order(request.app.state.ctx, user=user, item_id=data.item_id,
+                                       currency=data.currency)
+    return schemas.order_created(order)
+
+
+@router.get("/orders")
+async def list_orders(request: Request, user: CurrentUser, limit: Limit = PAGE_SIZE,
+                      cursor: Cursor = None) -> dict[str, Any]:
+    items, next_cursor = await service.list_orders(request.app.state.ctx, user=user,
+                                                   limit=limit, cursor=cursor)
+    return {"items": [schemas.order_public(o) for o in items], "next_cursor": next_cursor}
+
+
+@router.get("/orders/{order_id}")
+async def get_order(order_id: Annotated[str, Path(max_length=100)], request: Request,
+                    user: CurrentUser) -> dict[str, Any]:
+    order = await service.get_order(request.app.state.ctx, user=user, order_id=order_id)
+    return schemas.order_public(order)
+
+
+@router.get("/ledger")
+async def ledger(request: Request, user: CurrentUser, limit: Limit = PAGE_SIZE,
+                 cursor: Cursor = None) -> dict[str, Any]:
+    ctx = request.app.state.ctx
+    items, next_cursor = await service.ledger_page(ctx, user=user, limit=limit, cursor=cursor)
+    return {"items": [schemas.ledger_entry(e) for e in items], "next_cursor": next_cursor,
+            "balance": await service.balance(ctx, user["_id"])}
+
+
+@router.get("/subscription")
+async def subscription(request: Request, user: CurrentUser) -> dict[str, Any]:
+    sub = await service.current_subscription(request.app.state.ctx, user["_id"])
+    return {"plan": user.get("plan", "free"), "subscription": schemas.subscription_public(sub)}
+
+
+@router.post("/subscription/cancel")
+async def cancel(request: Request, user: ActiveUser) -> dict[str, Any]:
+    sub = await service.cancel_subscription(request.app.state.ctx, user=user, cancel=True)
+    return {"subscription": schemas.subscription_public(sub),
+            "status": "Your plan stays until the end of this month, then ends."}
+
+
+@router.post("/subscription/resume")
+async def resume(request: Request, user: ActiveUser) -> dict[str, Any]:
+    sub = await service.cancel_subscription(request.app.state.ctx, user=user, cancel=False)
+    return {"subscription": schemas.subscription_public(sub),
+            "status": "Your plan will renew at the end of this month."}
+
+
+@router.post("/webhooks/{provider}", include_in_schema=True)
+async def webhook(provider: Annotated[str, Path(max_length=32)],
+                  request: Request) -> JSONResponse:
+    """Anonymous: the raw body is read before anything parses it, then verified."""
+    body = await request.body()
+    outcome = await webhooks.receive(request.app.state.ctx, provider, request.headers, body)
+    return JSONResponse(outcome.body(), status_code=outcome.status)

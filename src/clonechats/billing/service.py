@@ -1,0 +1,158 @@
+"""Billing for buyers: the catalog, orders, the sandbox checkout, the ledger and the plan.
+
+Owns the rules of buying (who may order what, how many unpaid orders, one live plan at a time)
+and hands the rest to `checkout` (provider calls), `fulfilment` (settling, credits, receipts),
+`subscriptions` and `refunds`. Never touches HTTP. Every read of an order checks its owner: an
+order of someone else is a 404.
+
+Who may buy: an active account with an email address (not a trial, not awaiting a guardian).
+A minor may order only the tiers their guardian authorised (`plans.check_tier_allowed`).
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from clonechats.accounts import repo as users
+from clonechats.billing import checkout, cursors, fulfilment, ledger, orders, subscriptions
+from clonechats.billing.plans import PLAN, Catalog, build_catalog, check_tier_allowed
+from clonechats.errors import AppError, Conflict, Forbidden, NotFound, TooManyRequests
+from clonechats.providers.errors import ProviderError
+from clonechats.providers.payments.sandbox import SandboxOrderClosed, SandboxPaymentProvider
+
+OPEN_ORDER_WINDOW = timedelta(hours=1)
+
+
+class AccountRequired(Forbidden):
+    code = "account_required"
+    message = "Sign up with an email address to buy credits or a plan."
+
+
+class AlreadySubscribed(Conflict):
+    code = "already_subscribed"
+    message = ("You already have a plan. Cancel it first; you can choose another when it "
+               "ends.")
+
+
+class OrderNotFound(NotFound):
+    code = "unknown_order"
+    message = "There is no such order."
+
+
+def catalog(ctx: Any) -> Catalog:
+    return build_catalog(ctx.settings.billing)
+
+
+async def create_order(ctx: Any, *, user: dict[str, Any], item_id: str,
+                       currency: str | None = None) -> dict[str, Any]:
+    if user.get("status") != users.ACTIVE or not user.get("email"):
+        raise AccountRequired()
+    item = catalog(ctx).get(item_id)
+    if not item.orderable:
+        raise AppError("The free plan needs no order.", code="not_orderable", status=422)
+    currency = currency or ctx.settings.billing.currency
+    amount: Decimal = item.price(currency)
+    now = ctx.clock.now()
+    check_tier_allowed(user, item, today=now.date())
+    if item.kind == PLAN and await subscriptions.live_for_user(ctx.db, user["_id"]):
+        raise AlreadySubscribed()
+    open_orders = await orders.count_open_since(ctx.db, user["_id"], now - OPEN_ORDER_WINDOW)
+    if open_orders >= ctx.settings.billing.max_open_orders:
+        raise TooManyRequests("You have several unpaid orders. Finish or wait for them first.",
+                              code="too_many_open_orders")
+    order = checkout.new_order(
+        order_id=orders.new_order_id(), user_id=user["_id"], item=item, amount=amount,
+        currency=currency, provider=ctx.payments.default_name, now=now,
+        ttl=timedelta(minutes=ctx.settings.billing.order_ttl_minutes))
+    await orders.insert(ctx.db, order)
+    return await checkout.open_checkout(ctx, order, customer_email=user.get("email"))
+
+
+async def get_order(ctx: Any, *, user: dict[str, Any], order_id: str) -> dict[str, Any]:
+    order = await orders.get_for_user(ctx.db, order_id[:100], user["_id"])
+    if order is None:
+        raise OrderNotFound()
+    return order
+
+
+async def refresh_order(ctx: Any, order: dict[str, Any]) -> dict[str, Any]:
+    """The order as it truly stands: a still-created one is checked with its provider."""
+    if order["status"] != orders.CREATED or not order.get("checkout_url"):
+        return order
+    try:
+        remote = await ctx.payments.get(order["provider"]).fetch_order(order["_id"])
+    except (ProviderError, AppError):
+        return order
+    return await fulfilment.apply_remote(ctx, order, remote, via="return")
+
+
+async def list_orders(ctx: Any, *, user: dict[str, Any], limit: int,
+                      cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    items = await orders.page_for_user(ctx.db, user["_id"], limit=limit + 1,
+                                       before=cursors.decode(cursor))
+    return cursors.split_page(items, limit, "created_at")
+
+
+async def ledger_page(ctx: Any, *, user: dict[str, Any], limit: int,
+                      cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    items = await ledger.page_for_user(ctx.db, user["_id"], limit=limit + 1,
+                                       before=cursors.decode(cursor))
+    return cursors.split_page(items, limit, "at")
+
+
+async def balance(ctx: Any, user_id: str) -> int:
+    user = await users.get(ctx.db, user_id)
+    return (user or {}).get("credits", 0)
+
+
+def sandbox(ctx: Any, order: dict[str, Any]) -> SandboxPaymentProvider:
+    provider = ctx.payments.get(order["provider"]) if order["provider"] == "sandbox" else None
+    if not isinstance(provider, SandboxPaymentProvider):
+        raise OrderNotFound()
+    return provider
+
+
+async def sandbox_outcome(ctx: Any, *, user: dict[str, Any], order_id: str,
+                          outcome: str) -> dict[str, Any]:
+    """The buyer chose 'pay' or 'fail' on the sandbox checkout: the sandbox sends its signed
+    webhook (delivered by a job, through the same path as Cashfree's)."""
+    order = await get_order(ctx, user=user, order_id=order_id)
+    provider = sandbox(ctx, order)
+    if order["status"] != orders.CREATED:
+        return order
+    try:
+        delivery = await provider.complete(order["_id"], outcome)
+    except SandboxOrderClosed:
+        return order
+    await checkout.enqueue_delivery(ctx, "sandbox", delivery)
+    return order
+
+
+async def replay_sandbox_webhook(ctx: Any, order_id: str) -> bool:
+    """Send the order's last sandbox webhook again, byte for byte (an operator's test)."""
+    order = await orders.get(ctx.db, order_id)
+    if order is None:
+        raise OrderNotFound()
+    delivery = await sandbox(ctx, order).last_delivery(order_id)
+    if delivery is None:
+        return False
+    await checkout.enqueue_delivery(ctx, "sandbox", delivery)
+    return True
+
+
+async def current_subscription(ctx: Any, user_id: str) -> dict[str, Any] | None:
+    return await subscriptions.live_for_user(ctx.db, user_id)
+
+
+async def cancel_subscription(ctx: Any, *, user: dict[str, Any],
+                              cancel: bool = True) -> dict[str, Any]:
+    return await subscriptions.set_cancel_at_period_end(ctx, user["_id"], cancel=cancel)
+
+
+async def renewal_due(ctx: Any, sub: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The open order a lapsed subscription waits on, if it can still be paid."""
+    if sub is None or sub["status"] != subscriptions.PAYMENT_DUE or not sub["renewal_order_id"]:
+        return None
+    order = await orders.get(ctx.db, sub["renewal_order_id"])
+    return order if order and order["status"] == orders.CREATED else None
+

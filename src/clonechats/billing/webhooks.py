@@ -1,0 +1,219 @@
+"""Payment webhooks: verify the raw body, log every delivery, process each event once.
+
+`receive(ctx, provider, headers, body)` is the one path for every delivery, whether it came
+over HTTP from Cashfree or from the sandbox's delivery job:
+1. the signature is checked on the raw bytes (constant time, each accepted secret), then the
+   timestamp window, and only then is the JSON parsed;
+2. every delivery is logged in `webhook_deliveries` (provider, event type, ids, a SHA-256 of the
+   body, whether the signature was valid, the result, the answer), kept 7 years; the body itself
+   is not stored;
+3. the event is recorded once in `webhook_events` (key: the provider's `x-idempotency-key`, or
+   the body digest); a replay of a processed event is answered 200 `duplicate` at once;
+4. a payment success for a known order whose amount and currency match exactly (and, by
+   default, that the provider confirms) settles it through `fulfilment`, whose conditional
+   transition grants the credits once however many deliveries race.
+Answers: 200 accepted / duplicate / ignored; 400 malformed; 401 bad signature or stale
+timestamp; 404 unknown order; 409 not confirmed by the provider (retried); 422 amount mismatch.
+"""
+
+import hashlib
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from clonechats.billing import fulfilment, orders, refunds
+from clonechats.billing.retention import retain_until, schedule_purge
+from clonechats.errors import AppError
+from clonechats.providers.errors import ProviderError
+from clonechats.providers.payments import signing
+from clonechats.providers.payments.base import PAID, header
+from clonechats.providers.payments.signing import WebhookRejected
+from clonechats.storage.indexes import Index
+
+DELIVERIES = "webhook_deliveries"
+EVENTS = "webhook_events"
+MAX_BODY = 256 * 1024
+
+INDEXES = [
+    Index(DELIVERIES, [("received_at", -1)]),
+    Index(DELIVERIES, [("order_id", 1), ("received_at", -1)]),
+    Index(DELIVERIES, [("retain_until", 1)]),
+    Index(EVENTS, [("retain_until", 1)]),
+]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: int
+    result: str  # accepted, duplicate, ignored, or an error code
+    message: str = ""
+
+    def body(self) -> dict[str, Any]:
+        if self.status == 200:
+            return {"status": self.result}
+        return {"error": {"code": self.result, "message": self.message}}
+
+
+@dataclass
+class Delivery:
+    provider: str
+    received_at: datetime
+    body_sha256: str
+    event_id: str
+    signature_valid: bool = False
+    event: signing.WebhookEvent | None = None
+    signed_at: datetime | None = None
+
+
+async def receive(ctx: Any, provider_name: str, headers: Mapping[str, str],
+                  body: bytes) -> Outcome:
+    now = ctx.clock.now()
+    digest = hashlib.sha256(body).hexdigest()
+    event_id = (header(headers, signing.IDEMPOTENCY_KEY) or "")[:200] or f"sha256:{digest}"
+    delivery = Delivery(provider=provider_name, received_at=now, body_sha256=digest,
+                        event_id=event_id)
+    try:
+        outcome = await _process(ctx, delivery, headers, body)
+    except WebhookRejected as exc:
+        outcome = Outcome(exc.status, exc.code, exc.message)
+    await _log(ctx, delivery, headers, len(body), outcome)
+    return outcome
+
+
+async def _process(ctx: Any, delivery: Delivery, headers: Mapping[str, str],
+                   body: bytes) -> Outcome:
+    if len(body) > MAX_BODY:
+        raise WebhookRejected("payload_too_large", "The webhook body is too large.", 413)
+    try:
+        provider = ctx.payments.get(delivery.provider)
+    except AppError:
+        raise WebhookRejected("unknown_provider", "There is no such payment provider.",
+                              404) from None
+    billing = ctx.settings.billing
+    timestamp = signing.check_signature(headers, body, secrets=provider.webhook_secrets())
+    delivery.signature_valid = True
+    delivery.signed_at = signing.check_timestamp(
+        timestamp, now=delivery.received_at,
+        max_age=timedelta(seconds=billing.webhook_max_age_seconds),
+        max_future=timedelta(seconds=billing.webhook_max_future_seconds))
+    delivery.event = event = signing.parse_event(body)
+    key = f"{delivery.provider}:{delivery.event_id}"
+    try:
+        await ctx.db[EVENTS].insert_one({"_id": key, "type": event.type, "status": "processing",
+                                         "first_seen_at": delivery.received_at,
+                                         "retain_until": retain_until(delivery.received_at)})
+    except DuplicateKeyError:
+        seen = await ctx.db[EVENTS].find_one({"_id": key})
+        if seen is not None and seen["status"] == "done":
+            return Outcome(200, "duplicate")
+    outcome = await _handle(ctx, delivery, event)
+    if outcome.status == 200:
+        await ctx.db[EVENTS].update_one({"_id": key}, {"$set": {"status": "done",
+                                                               "result": outcome.result}})
+    else:
+        await ctx.db[EVENTS].delete_one({"_id": key, "status": "processing"})
+    return outcome
+
+
+async def _handle(ctx: Any, delivery: Delivery, event: signing.WebhookEvent) -> Outcome:
+    if event.type == signing.REFUND_STATUS:
+        return await _refund_event(ctx, delivery, event)
+    if event.type not in signing.PAYMENT_EVENTS:
+        return Outcome(200, "ignored")
+    order = await orders.get(ctx.db, event.order_id)
+    if order is None or order["provider"] != delivery.provider:
+        return Outcome(404, "unknown_order", "No order with this id was made here.")
+    if not fulfilment.amounts_match(order, event.order_amount, event.order_currency):
+        return Outcome(422, "amount_mismatch", "The amount or currency differs from the order.")
+    if event.type != signing.PAYMENT_SUCCESS or event.payment_status != "SUCCESS":
+        return await _attempt_failed(ctx, order)
+    if order["status"] in (orders.PAID, orders.REFUNDED):
+        if order["status"] == orders.PAID and order["fulfilled_at"] is None:
+            await fulfilment.fulfil(ctx, order)
+        return Outcome(200, "duplicate")
+    if order["status"] == orders.FAILED:
+        note = "a payment succeeded after the order had failed: refund it"
+        await orders.set_fields(ctx.db, order["_id"], {"needs_attention": note,
+                                                      "late_payment_id": event.payment_id},
+                                now=ctx.clock.now())
+        return Outcome(200, "late_payment")
+    if ctx.settings.billing.confirm_with_provider and not await _confirmed(ctx, order):
+        return Outcome(409, "payment_not_confirmed",
+                       "The provider does not report this order as paid yet.")
+    _, moved = await fulfilment.settle_paid(ctx, order["_id"], payment_id=event.payment_id,
+                                            via="webhook")
+    return Outcome(200, "accepted" if moved else "duplicate")
+
+
+async def _confirmed(ctx: Any, order: dict[str, Any]) -> bool:
+    try:
+        remote = await ctx.payments.get(order["provider"]).fetch_order(order["_id"])
+    except ProviderError:
+        return False
+    return remote.status == PAID and fulfilment.amounts_match(order, remote.amount,
+                                                              remote.currency)
+
+
+async def _attempt_failed(ctx: Any, order: dict[str, Any]) -> Outcome:
+    """A failed or abandoned attempt: the order fails only once the provider says it is over
+    (a Cashfree order takes further attempts until it expires)."""
+    if order["status"] != orders.CREATED:
+        return Outcome(200, "duplicate")
+    try:
+        remote = await ctx.payments.get(order["provider"]).fetch_order(order["_id"])
+    except ProviderError:
+        return Outcome(200, "accepted")
+    await fulfilment.apply_remote(ctx, order, remote, via="webhook")
+    return Outcome(200, "accepted")
+
+
+async def _refund_event(ctx: Any, delivery: Delivery, event: signing.WebhookEvent) -> Outcome:
+    order = await orders.get(ctx.db, event.order_id)
+    if order is None or order["provider"] != delivery.provider:
+        return Outcome(404, "unknown_order", "No order with this id was made here.")
+    refund = order.get("refund") or {}
+    if refund.get("refund_id") != event.refund_id or refund.get("status") != refunds.PENDING:
+        return Outcome(200, "duplicate" if refund.get("refund_id") == event.refund_id
+                       else "ignored")
+    if event.refund_status == "SUCCESS":
+        await refunds.complete_refund(ctx, order["_id"], event.refund_id,
+                                      provider_refund_id=None)
+    elif event.refund_status in ("FAILED", "CANCELLED"):
+        await refunds.fail_refund(ctx, order["_id"], event.refund_id,
+                                  detail=event.refund_status)
+    return Outcome(200, "accepted")
+
+
+async def _log(ctx: Any, delivery: Delivery, headers: Mapping[str, str], size: int,
+               outcome: Outcome) -> None:
+    event = delivery.event
+    attempt = header(headers, signing.ATTEMPT) or ""
+    until = retain_until(delivery.received_at)
+    await ctx.db[DELIVERIES].insert_one({
+        "_id": "whd_" + secrets.token_hex(12), "provider": delivery.provider,
+        "received_at": delivery.received_at, "retain_until": until,
+        "event_id": delivery.event_id, "event_type": event.type if event else None,
+        "order_id": event.order_id if event else None,
+        "provider_payment_id": event.payment_id if event else None,
+        "refund_id": event.refund_id if event else None,
+        "body_sha256": delivery.body_sha256, "body_bytes": size,
+        "signature_valid": delivery.signature_valid, "signed_at": delivery.signed_at,
+        "attempt": int(attempt) if attempt.isdigit() and len(attempt) < 6 else None,
+        "result": outcome.result, "status_code": outcome.status,
+    })
+    await schedule_purge(ctx, until)
+
+
+async def deliveries_for_order(db: Any, order_id: str, *, limit: int = 50) -> list[dict]:
+    return await db[DELIVERIES].find({"order_id": order_id}).sort("received_at", -1).limit(
+        limit).to_list()
+
+
+async def purge_expired(db: Any, *, now: datetime) -> int:
+    gone = await db[DELIVERIES].delete_many({"retain_until": {"$lte": now}})
+    await db[EVENTS].delete_many({"retain_until": {"$lte": now}})
+    return gone.deleted_count

@@ -1,0 +1,178 @@
+"""Persona pages: mine, new, view, edit, favourites, Explore and the public page `/p/{id}`.
+
+Thin by design: forms post JSON to the personas API (`web/static/js/forms.js`, and
+`persona-editor.js` for the profile form with its live preview); these routes decide who may
+see what. Everything an author wrote is rendered through Jinja's autoescaping, never marked safe.
+"""
+
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from clonechats.accounts import repo as users
+from clonechats.accounts.age import GuardianConsentRequired
+from clonechats.accounts.dependencies import OptionalUser
+from clonechats.personas import service
+from clonechats.personas.instructions import SLIDER_LABELS, build_instructions, slider_style
+from clonechats.personas.schemas import (
+    EXAMPLE_DIALOGUE_MAX,
+    GREETING_MAX,
+    NAME_MAX,
+    SLIDER_NAMES,
+    SYSTEM_PROMPT_MAX,
+    TAGLINE_MAX,
+    TONE_MAX,
+    TRAIT_MAX,
+    TRAITS_MAX,
+    PersonaPublic,
+    full_sliders,
+)
+
+router = APIRouter(include_in_schema=False)
+
+CHAT_API = "/api/v1/conversations"
+LIMITS = {"name": NAME_MAX, "tagline": TAGLINE_MAX, "tone": TONE_MAX, "traits": TRAITS_MAX,
+          "trait": TRAIT_MAX, "system_prompt": SYSTEM_PROMPT_MAX, "greeting": GREETING_MAX,
+          "example_dialogue": EXAMPLE_DIALOGUE_MAX}
+NEW_PERSONA = {"name": "", "tagline": "", "traits": [], "tone": "", "system_prompt": "",
+               "system_prompt_public": False, "sliders": full_sliders(), "greeting": "",
+               "example_dialogue": "", "visibility": "private"}
+
+
+def render(request: Request, template: str, **context: Any) -> HTMLResponse:
+    return request.app.state.templates.TemplateResponse(request, f"personas/{template}",
+                                                        context)
+
+
+def here(request: Request) -> str:
+    return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+
+
+def to_login(request: Request) -> Response:
+    return RedirectResponse(f"/login?next={quote(here(request), safe='')}", status_code=303)
+
+
+def check_active(user: dict[str, Any]) -> dict[str, Any]:
+    if user["status"] == users.GUARDIAN_PENDING:
+        raise GuardianConsentRequired()
+    return user
+
+
+def slider_rows(persona: dict[str, Any]) -> list[dict[str, Any]]:
+    sliders = full_sliders(persona.get("sliders"))
+    return [{"name": name, "label": SLIDER_LABELS[name], "value": sliders[name],
+             "effect": slider_style(name, sliders[name])} for name in SLIDER_NAMES]
+
+
+def chat_start(request: Request, persona_id: str) -> dict[str, str]:
+    """How "Start a chat" works: post to the conversations API when it is installed, otherwise
+    open the chat page for this persona."""
+    for route in request.app.routes:
+        if getattr(route, "path", None) == CHAT_API and "POST" in getattr(route, "methods", ()):
+            return {"mode": "api", "api": CHAT_API}
+    return {"mode": "link", "href": f"/chat/new?{urlencode({'persona': persona_id})}"}
+
+
+def share_url(request: Request, share_id: str | None) -> str | None:
+    if not share_id:
+        return None
+    return f"{request.app.state.settings.public_url.rstrip('/')}/p/{share_id}"
+
+
+@router.get("/personas", response_class=HTMLResponse)
+async def my_personas(request: Request, user: OptionalUser, cursor: str | None = None) -> Response:
+    if user is None:
+        return to_login(request)
+    check_active(user)
+    items, next_cursor = await service.list_for_owner(request.app.state.ctx,
+                                                      owner_id=user["_id"], cursor=cursor)
+    return render(request, "list.html", personas=items, next_cursor=next_cursor,
+                  first_page=cursor is None)
+
+
+@router.get("/personas/new", response_class=HTMLResponse)
+async def new_persona(request: Request, user: OptionalUser) -> Response:
+    if user is None:
+        return to_login(request)
+    check_active(user)
+    return render(request, "edit.html", persona=None, fields=NEW_PERSONA,
+                  sliders=slider_rows(NEW_PERSONA), limits=LIMITS,
+                  instructions=build_instructions(NEW_PERSONA))
+
+
+@router.get("/personas/favourites", response_class=HTMLResponse)
+async def my_favourites(request: Request, user: OptionalUser,
+                        cursor: str | None = None) -> Response:
+    if user is None:
+        return to_login(request)
+    check_active(user)
+    items, next_cursor = await service.list_favourites(request.app.state.ctx,
+                                                       user_id=user["_id"], cursor=cursor)
+    return render(request, "favourites.html", personas=items, next_cursor=next_cursor,
+                  user_id=user["_id"])
+
+
+@router.get("/personas/{persona_id}", response_class=HTMLResponse)
+async def view_persona(persona_id: str, request: Request, user: OptionalUser) -> Response:
+    if user is None:
+        return to_login(request)
+    check_active(user)
+    ctx = request.app.state.ctx
+    persona = await service.get_usable(ctx, user_id=user["_id"], persona_id=persona_id)
+    if persona["owner_id"] != user["_id"]:
+        if not persona.get("share_id"):
+            raise service.PersonaNotFound()
+        return RedirectResponse(f"/p/{persona['share_id']}", status_code=303)
+    return render(request, "view.html", persona=persona, sliders=slider_rows(persona),
+                  instructions=build_instructions(persona),
+                  share_url=share_url(request, persona.get("share_id")),
+                  favourited=await service.is_favourite(ctx, user_id=user["_id"],
+                                                        persona_id=persona_id),
+                  chat=chat_start(request, persona_id))
+
+
+@router.get("/personas/{persona_id}/edit", response_class=HTMLResponse)
+async def edit_persona(persona_id: str, request: Request, user: OptionalUser) -> Response:
+    if user is None:
+        return to_login(request)
+    check_active(user)
+    persona = await service.get_owned(request.app.state.ctx, user_id=user["_id"],
+                                      persona_id=persona_id)
+    fields = {**NEW_PERSONA, **{key: persona.get(key, NEW_PERSONA[key]) for key in NEW_PERSONA}}
+    return render(request, "edit.html", persona=persona, fields=fields,
+                  sliders=slider_rows(persona), limits=LIMITS,
+                  instructions=build_instructions(persona))
+
+
+@router.get("/explore", response_class=HTMLResponse)
+async def explore(request: Request, user: OptionalUser, q: str | None = None,
+                  sort: str = "newest", cursor: str | None = None) -> Response:
+    sort = sort if sort in service.SORTS else "newest"
+    query = " ".join((q or "").split())[:100]
+    items, next_cursor = await service.browse(request.app.state.ctx, q=query, sort=sort,
+                                              cursor=cursor)
+    next_href = None
+    if next_cursor:
+        params = {"sort": sort, "cursor": next_cursor, **({"q": query} if query else {})}
+        next_href = f"/explore?{urlencode(params)}"
+    return render(request, "explore.html", personas=items, q=query, sort=sort,
+                  next_href=next_href, first_page=cursor is None)
+
+
+@router.get("/p/{share_id}", response_class=HTMLResponse)
+async def public_page(share_id: str, request: Request, user: OptionalUser) -> Response:
+    ctx = request.app.state.ctx
+    persona = await service.get_public(ctx, share_id=share_id)
+    favourited = False
+    if user is not None:
+        favourited = await service.is_favourite(ctx, user_id=user["_id"],
+                                                persona_id=persona["_id"])
+    next_path = quote(request.url.path, safe="/")
+    return render(request, "public.html", persona=PersonaPublic.of(persona).model_dump(),
+                  sliders=slider_rows(persona),
+                  signed_in_user=user, favourited=favourited,
+                  is_owner=user is not None and user["_id"] == persona["owner_id"],
+                  chat=chat_start(request, persona["_id"]), next_path=next_path,
+                  guardian_pending=user is not None and user["status"] == users.GUARDIAN_PENDING)

@@ -1,0 +1,145 @@
+"""Personas API (`/api/v1/personas`, and the anonymous `/api/v1/public/personas`).
+
+Thin: each route resolves the caller, hands typed input to `personas.service` and shapes the
+answer. The owner sees `PersonaOut`; everyone else only ever sees `PersonaPublic`.
+"""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+
+from clonechats.accounts.dependencies import ActiveUser
+from clonechats.personas import service
+from clonechats.personas.instructions import build_instructions
+from clonechats.personas.schemas import (
+    InstructionsPreviewIn,
+    PersonaCreate,
+    PersonaOut,
+    PersonaPublic,
+    PersonaUpdate,
+)
+
+router = APIRouter(tags=["personas"])
+
+Limit = Annotated[int | None, Query(ge=1, le=service.PAGE_MAX)]
+Cursor = Annotated[str | None, Query(max_length=500)]
+
+
+def owner_body(persona: dict[str, Any]) -> dict[str, Any]:
+    return {"persona": PersonaOut.of(persona).model_dump(mode="json")}
+
+
+def public_body(persona: dict[str, Any]) -> dict[str, Any]:
+    return {"persona": PersonaPublic.of(persona).model_dump(mode="json")}
+
+
+def page(items: list[dict[str, Any]], next_cursor: str | None, *,
+         owner: bool = False) -> dict[str, Any]:
+    view = PersonaOut if owner else PersonaPublic
+    return {"items": [view.of(item).model_dump(mode="json") for item in items],
+            "next_cursor": next_cursor}
+
+
+def share_url(request: Request, share_id: str) -> str:
+    return f"{request.app.state.settings.public_url.rstrip('/')}/p/{share_id}"
+
+
+@router.post("/api/v1/personas", status_code=201)
+async def create_persona(data: PersonaCreate, request: Request,
+                         user: ActiveUser) -> dict[str, Any]:
+    persona = await service.create(request.app.state.ctx, owner_id=user["_id"], data=data)
+    return owner_body(persona)
+
+
+@router.get("/api/v1/personas")
+async def list_personas(request: Request, user: ActiveUser, limit: Limit = None,
+                        cursor: Cursor = None) -> dict[str, Any]:
+    items, next_cursor = await service.list_for_owner(
+        request.app.state.ctx, owner_id=user["_id"], limit=limit, cursor=cursor)
+    return page(items, next_cursor, owner=True)
+
+
+@router.get("/api/v1/personas/favourites")
+async def list_favourites(request: Request, user: ActiveUser, limit: Limit = None,
+                          cursor: Cursor = None) -> dict[str, Any]:
+    items, next_cursor = await service.list_favourites(
+        request.app.state.ctx, user_id=user["_id"], limit=limit, cursor=cursor)
+    return page(items, next_cursor)
+
+
+@router.post("/api/v1/personas/preview-instructions")
+async def preview_instructions(data: InstructionsPreviewIn, user: ActiveUser) -> dict[str, str]:
+    """The instructions these (unsaved) fields would produce; nothing is stored."""
+    return {"instructions": build_instructions(data.model_dump())}
+
+
+@router.get("/api/v1/personas/{persona_id}")
+async def get_persona(persona_id: str, request: Request, user: ActiveUser) -> dict[str, Any]:
+    persona = await service.get_usable(request.app.state.ctx, user_id=user["_id"],
+                                       persona_id=persona_id)
+    return owner_body(persona) if persona["owner_id"] == user["_id"] else public_body(persona)
+
+
+@router.patch("/api/v1/personas/{persona_id}")
+async def update_persona(persona_id: str, data: PersonaUpdate, request: Request,
+                         user: ActiveUser) -> dict[str, Any]:
+    persona = await service.update(request.app.state.ctx, user_id=user["_id"],
+                                   persona_id=persona_id, data=data)
+    return owner_body(persona)
+
+
+@router.delete("/api/v1/personas/{persona_id}", status_code=204)
+async def delete_persona(persona_id: str, request: Request, user: ActiveUser) -> Response:
+    await service.delete(request.app.state.ctx, user_id=user["_id"], persona_id=persona_id)
+    return Response(status_code=204)
+
+
+@router.post("/api/v1/personas/{persona_id}/duplicate", status_code=201)
+async def duplicate_persona(persona_id: str, request: Request,
+                            user: ActiveUser) -> dict[str, Any]:
+    persona = await service.duplicate(request.app.state.ctx, user_id=user["_id"],
+                                      persona_id=persona_id)
+    return owner_body(persona)
+
+
+@router.post("/api/v1/personas/{persona_id}/share")
+async def share_persona(persona_id: str, request: Request, user: ActiveUser) -> dict[str, str]:
+    persona = await service.share(request.app.state.ctx, user_id=user["_id"],
+                                  persona_id=persona_id)
+    return {"share_id": persona["share_id"], "url": share_url(request, persona["share_id"])}
+
+
+@router.delete("/api/v1/personas/{persona_id}/share", status_code=204)
+async def unshare_persona(persona_id: str, request: Request, user: ActiveUser) -> Response:
+    await service.unshare(request.app.state.ctx, user_id=user["_id"], persona_id=persona_id)
+    return Response(status_code=204)
+
+
+@router.put("/api/v1/personas/{persona_id}/favourite")
+async def favourite_persona(persona_id: str, request: Request,
+                            user: ActiveUser) -> dict[str, Any]:
+    persona = await service.add_favourite(request.app.state.ctx, user_id=user["_id"],
+                                          persona_id=persona_id)
+    return {"favourited": True, "favourite_count": persona.get("favourite_count", 0)}
+
+
+@router.delete("/api/v1/personas/{persona_id}/favourite", status_code=204)
+async def unfavourite_persona(persona_id: str, request: Request, user: ActiveUser) -> Response:
+    await service.remove_favourite(request.app.state.ctx, user_id=user["_id"],
+                                   persona_id=persona_id)
+    return Response(status_code=204)
+
+
+@router.get("/api/v1/public/personas")
+async def browse_personas(request: Request, q: Annotated[str | None, Query(max_length=100)] = None,
+                          sort: str = "newest", limit: Limit = None,
+                          cursor: Cursor = None) -> dict[str, Any]:
+    """Public personas with a live share link; `q` matches the name or a trait literally."""
+    items, next_cursor = await service.browse(request.app.state.ctx, q=q, sort=sort,
+                                              limit=limit, cursor=cursor)
+    return page(items, next_cursor)
+
+
+@router.get("/api/v1/public/personas/{share_id}")
+async def public_persona(share_id: str, request: Request) -> dict[str, Any]:
+    return public_body(await service.get_public(request.app.state.ctx, share_id=share_id))

@@ -1,0 +1,1 @@
+"""Text embeddings: turn memories and the messages that recall them into comparable vectors."""

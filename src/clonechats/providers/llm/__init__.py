@@ -1,0 +1,1 @@
+"""Language models: stream a persona's reply, token by token, then report what it used."""

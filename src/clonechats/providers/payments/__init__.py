@@ -1,0 +1,1 @@
+"""Payment providers: `sandbox` (offline default) and `cashfree`, behind one contract."""

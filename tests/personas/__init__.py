@@ -1,0 +1,1 @@
+"""Persona profiles, sharing, favourites, browsing, pages and instructions."""
