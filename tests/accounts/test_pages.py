@@ -379,3 +379,10 @@ def test_devices_get_short_human_names():
     assert describe_device("Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/138.0 "
                            "Safari/537.36 Edg/138.0") == "Edge on Windows"
     assert describe_device("curl/8.5.0") == "curl/8.5.0"
+
+
+async def test_signup_returns_to_a_local_next_page_only(client):
+    page = (await client.get("/signup?next=/p/abc")).text
+    assert 'data-success="redirect:/p/abc"' in page
+    offsite = (await client.get("/signup?next=//evil.example")).text
+    assert "evil.example" not in offsite

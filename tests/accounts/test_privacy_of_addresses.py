@@ -38,7 +38,8 @@ async def test_login_storm_leaves_no_raw_ip_in_the_data_dir(app, ctx, settings, 
     await run_jobs()
     assert await ctx.db.login_attempts.count_documents({}) > 0
     await ctx.close()  # flush the embedded engine's files before scanning them
-    needle = ATTACKER_IP.encode()
-    offenders = [p for p in Path(settings.data_dir).rglob("*")
-                 if p.is_file() and needle in p.read_bytes()]
-    assert offenders == []
+    assert files_containing(Path(settings.data_dir), ATTACKER_IP.encode()) == []
+
+
+def files_containing(root: Path, needle: bytes) -> list[Path]:
+    return [p for p in root.rglob("*") if p.is_file() and needle in p.read_bytes()]

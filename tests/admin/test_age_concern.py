@@ -5,6 +5,7 @@ from clonechats.accounts import personal_data
 from clonechats.privacy import registry
 from tests.factories import csrf, log_in, sign_up
 
+
 async def every_document(ctx) -> list[tuple[str, dict]]:
     found = []
     for name in await ctx.db.list_collection_names():

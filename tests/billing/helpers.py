@@ -14,7 +14,10 @@ PACK_CREDITS = 200
 
 async def buyer(ctx: Any, client: httpx.AsyncClient, *, email: str = "buyer@example.com",
                 **fields: Any) -> dict[str, Any]:
+    birth_date = fields.pop("birth_date", None)
     user = await make_user(ctx, email=email, display_name="Bea", **fields)
+    if birth_date is not None:
+        await ctx.db.users.update_one({"_id": user["_id"]}, {"$set": {"birth_date": birth_date}})
     response = await log_in(client, email=email)
     assert response.status_code == 200, response.text
     return user

@@ -3,6 +3,7 @@ order what; the API's shapes and refusals."""
 
 import asyncio
 import itertools
+from datetime import timedelta
 
 import pytest
 
@@ -20,7 +21,7 @@ async def stored_order(ctx, status: str) -> dict:
     item = build_catalog(ctx.settings.billing).get(PACK)
     document = new_order(order_id=orders.new_order_id(), user_id="u1", item=item,
                          amount=item.prices["INR"], currency="INR", provider="sandbox",
-                         now=ctx.clock.now(), ttl=ctx.clock.now() - ctx.clock.now())
+                         now=ctx.clock.now(), ttl=timedelta(hours=1))
     document["status"] = status
     return await orders.insert(ctx.db, document)
 

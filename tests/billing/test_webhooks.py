@@ -71,7 +71,7 @@ async def test_a_body_changed_after_signing_is_401(ctx, webhook_client, paid_at_
 
 
 async def test_missing_signature_headers_are_401(ctx, webhook_client, paid_at_sandbox):
-    user, order_id = paid_at_sandbox
+    _user, order_id = paid_at_sandbox
     delivery = signed(ctx, success_payload(order_id))
     headers = {k: v for k, v in delivery.headers.items() if k != signing.SIGNATURE}
     response = await webhook_client.post(URL, headers=headers, content=delivery.body)
@@ -118,7 +118,7 @@ async def test_the_same_amount_written_differently_matches(ctx, webhook_client,
 @pytest.mark.parametrize("body", [b"{not json", b"[]", b'{"data": {}}',
                                   b'{"type": "PAYMENT_SUCCESS_WEBHOOK", "data": {}}'])
 async def test_malformed_but_signed_bodies_are_400(ctx, webhook_client, paid_at_sandbox, body):
-    user, order_id = paid_at_sandbox
+    user, _order_id = paid_at_sandbox
     timestamp = str(int(ctx.clock.now().timestamp() * 1000))
     secret = sandbox_secret(ctx.settings.billing, ctx.secret)
     headers = {signing.TIMESTAMP: timestamp,
@@ -146,7 +146,7 @@ async def test_a_success_the_provider_does_not_confirm_is_409_and_retried(
 
 async def test_unknown_event_types_are_acknowledged_and_ignored(ctx, webhook_client,
                                                                 paid_at_sandbox):
-    user, order_id = paid_at_sandbox
+    user, _order_id = paid_at_sandbox
     delivery = signed(ctx, {"type": "SETTLEMENT_SUCCESS", "data": {"settlement": {}}})
     response = await webhook_client.post(URL, headers=delivery.headers, content=delivery.body)
     assert response.status_code == 200 and response.json() == {"status": "ignored"}

@@ -139,4 +139,10 @@ async def test_preview_endpoint_returns_the_same_text_and_stores_nothing(ann, ct
     bad = await ann.send("POST", "/api/v1/personas/preview-instructions",
                          json={"sliders": {"warmth": 101}})
     assert bad.status_code == 422
+    whole_form = await ann.send("POST", "/api/v1/personas/preview-instructions",
+                                json={**body, "greeting": "Hi", "visibility": "public"})
+    assert whole_form.json() == {"instructions": build_instructions(body)}
+    unknown = await ann.send("POST", "/api/v1/personas/preview-instructions",
+                             json={"owner_id": "x"})
+    assert unknown.status_code == 422
     assert await ctx.db.personas.count_documents({}) == 0

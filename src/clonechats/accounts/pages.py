@@ -106,12 +106,13 @@ def when(moment: datetime | None) -> dict[str, str] | None:
 
 
 @router.get("/signup", response_class=HTMLResponse)
-async def signup_page(request: Request) -> Response:
+async def signup_page(request: Request, next: str | None = None) -> Response:
     auth = await resolve_auth(request)
+    target = safe_next(next)
     if signed_in_account(auth):
-        return RedirectResponse(AFTER_SIGN_IN, status_code=303)
+        return RedirectResponse(target or AFTER_SIGN_IN, status_code=303)
     today = request.app.state.ctx.clock.now().date()
-    response = render(request, "signup.html", today=today.isoformat(),
+    response = render(request, "signup.html", today=today.isoformat(), next=target or AFTER_SIGN_IN,
                       min_password=passwords.MIN_LENGTH, minimum_age=age.MINIMUM_AGE,
                       adult_age=age.ADULT_AGE,
                       from_trial=auth is not None and auth.user["status"] == repo.TRIAL)

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from clonechats.accounts import repo as users
+from clonechats.accounts.age import GuardianConsentRequired
 from clonechats.billing import checkout, cursors, fulfilment, ledger, orders, subscriptions
 from clonechats.billing.plans import PLAN, Catalog, build_catalog, check_tier_allowed
 from clonechats.errors import AppError, Conflict, Forbidden, NotFound, TooManyRequests
@@ -45,6 +46,8 @@ def catalog(ctx: Any) -> Catalog:
 
 async def create_order(ctx: Any, *, user: dict[str, Any], item_id: str,
                        currency: str | None = None) -> dict[str, Any]:
+    if user.get("status") == users.GUARDIAN_PENDING:
+        raise GuardianConsentRequired()
     if user.get("status") != users.ACTIVE or not user.get("email"):
         raise AccountRequired()
     item = catalog(ctx).get(item_id)

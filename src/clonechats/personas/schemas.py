@@ -165,14 +165,21 @@ class PersonaUpdate(BaseModel):
 
 
 class InstructionsPreviewIn(BaseModel):
-    """The profile fields the live preview reads; nothing is stored."""
+    """The editor's unsaved profile fields, for the live preview; nothing is stored. Only the
+    name, traits, tone and sliders shape the text; the rest is checked and otherwise ignored."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="forbid")
 
     name: Annotated[str, _text("the name", max_length=NAME_MAX)] = ""
+    tagline: Tagline = ""
     traits: Traits = []
     tone: Tone = ""
+    system_prompt: SystemPrompt = ""
+    system_prompt_public: bool = False
     sliders: Sliders = {}
+    greeting: Greeting = ""
+    example_dialogue: ExampleDialogue = ""
+    visibility: Visibility = "private"
 
 
 def share_path(share_id: str | None) -> str | None:

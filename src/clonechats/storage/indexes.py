@@ -30,6 +30,8 @@ INDEX_SOURCES = [
     "clonechats.personas.favourites",
     "clonechats.personas.memory.repo",
     "clonechats.media.repo",
+    "clonechats.safety.flags",
+    "clonechats.telemetry.events",
 ]
 
 

@@ -1,6 +1,8 @@
 """A persona's memories over its whole life: the 10,000 limit, copying to a duplicate,
 deletion with the persona, and the person's export and erasure."""
 
+import asyncio
+
 from clonechats.personas.memory import personal_data, repo, service, vectors
 from clonechats.privacy import registry
 from tests.factories import make_persona, make_user
@@ -108,3 +110,23 @@ async def test_erasure_deletes_only_that_persons_memories(ann, ctx, persona):
     assert [m["text"] for m in remaining] == ["Carol's."]
     states = await ctx.db.memory_states.find({}).to_list()
     assert [state["_id"] for state in states] == [carols["_id"]]
+
+
+async def test_concurrent_adds_never_pass_the_limit(ann, ctx, persona):
+    rows = bulk(persona, service.MAX_MEMORIES - 1, now=ctx.clock.now(),
+                model_id=ctx.embeddings.model_id)
+    for start in range(0, len(rows), 2000):
+        await repo.insert_many(ctx.db, rows[start:start + 2000])
+
+    async def attempt(i):
+        try:
+            await service.add(ctx, user_id=ann.id, persona_id=persona["_id"], text=f"Race {i}.")
+        except service.MemoryFull:
+            return "full"
+        return "added"
+
+    outcomes = await asyncio.gather(*(attempt(i) for i in range(3)))
+    assert outcomes.count("added") <= 1 and "full" in outcomes
+    assert await repo.count(ctx.db, persona["_id"]) <= service.MAX_MEMORIES
+    assert await repo.count(ctx.db, persona["_id"]) == \
+        service.MAX_MEMORIES - 1 + outcomes.count("added")

@@ -26,6 +26,7 @@ MAX_TEXT = 1000
 MAX_MEMORIES = 10_000
 MAX_PINNED = 20
 MAX_RECALL = 50
+LIMIT_RACE_MARGIN = 100  # concurrent adds closer than this to the limit are counted again
 PAGE_DEFAULT, PAGE_MAX = 50, 100
 COPY_BATCH = 500
 REEMBED_BATCH = 64
@@ -104,6 +105,9 @@ async def _embed(ctx: Any, text: str) -> dict[str, Any] | None:
 
 
 async def _queue_reembed(ctx: Any, persona_id: str) -> None:
+    # At most one job per persona, model and minute, however many writes or recalls find
+    # memories without a vector: one run embeds all of them. Recall queues another later if
+    # some are still missing.
     minute = ctx.clock.now().strftime("%Y%m%d%H%M")
     model_id = ctx.embeddings.model_id if ctx.embeddings else "none"
     await ctx.enqueue(REEMBED, {"persona_id": persona_id},
@@ -126,7 +130,8 @@ async def add(ctx: Any, *, user_id: str, persona_id: str, text: str, pinned: boo
     text = clean_text(text)
     if source == "chat" and not source_conversation_id:
         raise ValueError("a memory from a chat names its conversation")
-    if await repo.count(ctx.db, persona_id) >= MAX_MEMORIES:
+    existing = await repo.count(ctx.db, persona_id)
+    if existing >= MAX_MEMORIES:
         raise MemoryFull()
     if pinned and await repo.count(ctx.db, persona_id, pinned=True) >= MAX_PINNED:
         raise TooManyPinned()
@@ -139,7 +144,8 @@ async def add(ctx: Any, *, user_id: str, persona_id: str, text: str, pinned: boo
     if source == "chat":
         memory["source_conversation_id"] = source_conversation_id
     await repo.insert(ctx.db, memory)
-    if await repo.count(ctx.db, persona_id) > MAX_MEMORIES:  # lost a race for the last place
+    near_limit = existing >= MAX_MEMORIES - LIMIT_RACE_MARGIN
+    if near_limit and await repo.count(ctx.db, persona_id) > MAX_MEMORIES:  # lost a race
         await repo.delete(ctx.db, persona_id=persona_id, memory_id=memory["_id"])
         raise MemoryFull()
     if memory["embedding"] is None and ctx.embeddings is not None:

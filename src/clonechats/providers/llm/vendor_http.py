@@ -14,8 +14,8 @@ Each adapter supplies `request()` (URL, headers, JSON body), `parse()` (events -
 
 import asyncio
 import json
-from contextlib import aclosing
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 

@@ -1,0 +1,326 @@
+"""One reply being written: the provider stream, stopping, and settling whatever happens.
+
+A `Generation` runs as its own task, apart from the HTTP request that started it, so a client
+that goes away or a cancelled request can only *ask* it to stop; it then stops at the next
+token, keeps the partial text and settles. Events (`token`, then `done` or `error`) go to a
+queue that the SSE response reads. Stopping works across processes too: every
+`settings.chat.stop_poll_seconds` (and after each token when that is 0) the loop saves the text
+so far, renews the conversation's lease and reads the message's `stop_requested` flag.
+
+Settling (`settle_reply`, also used by the recovery job for a reply whose process died) charges
+what was delivered (see `metering`), moderates the delivered text (a flagged reply is withheld:
+status "blocked", credits still charged, since the model did the work), classifies the mood of
+both messages (best effort), stores the final message, frees the conversation and writes the
+cost event. Its writes run shielded from cancellation.
+"""
+
+import asyncio
+import contextlib
+import logging
+import time
+from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from typing import Any
+
+from clonechats.chat import markdown, metering, repo, screening
+from clonechats.providers.errors import (
+    ProviderAuthError,
+    ProviderError,
+    ProviderQuotaError,
+    ProviderRejected,
+)
+from clonechats.providers.llm.estimate import estimate_text_tokens
+from clonechats.providers.llm.base import (
+    ChatMessage,
+    LLMProvider,
+    ModelInfo,
+    StreamEnd,
+    TextDelta,
+    Usage,
+)
+from clonechats.settings import ModelPrice
+from clonechats.telemetry import events
+
+log = logging.getLogger(__name__)
+
+HIDDEN_NOTICE = "This reply was hidden by moderation."
+ERROR_MESSAGES = {
+    "provider_unavailable": "The model is not available right now. Your message is kept; "
+                            "please try again in a moment.",
+    "provider_rejected": "The model could not answer this message. Your message is kept; "
+                         "try again or rephrase it.",
+    "reply_failed": "The reply could not be completed. Your message is kept; please try again.",
+    "interrupted": "The reply was interrupted. Your message is kept; please try again.",
+    "reply_blocked": HIDDEN_NOTICE,
+}
+
+_running: dict[str, "Generation"] = {}
+_settling: set["asyncio.Future[Any]"] = set()
+
+
+@dataclass
+class ReplyPlan:
+    """Everything a reply needs, prepared (and paid for) by `chat.service`."""
+
+    owner_id: str
+    conversation_id: str
+    user_message: dict[str, Any] | None  # None when settled by the recovery job
+    message_id: str  # the assistant message, stored as "streaming"
+    persona_name: str
+    provider: LLMProvider
+    model: ModelInfo
+    messages: list[ChatMessage]
+    prompt_tokens: int
+    reply_tokens: int
+    price: ModelPrice
+    reserved: int
+
+
+@dataclass
+class Outcome:
+    text: str = ""
+    usage: Usage | None = None
+    status: str = repo.COMPLETE
+    error_code: str | None = None
+    finish_reason: str | None = None
+    ttft_ms: float | None = None
+    latency_ms: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def error_code_for(exc: BaseException) -> str:
+    if isinstance(exc, ProviderRejected):
+        return "provider_rejected"
+    if isinstance(exc, ProviderError):
+        if isinstance(exc, ProviderAuthError | ProviderQuotaError):
+            log.error("LLM provider refused our credentials or quota", extra={"error": str(exc)})
+        return "provider_unavailable"
+    return "reply_failed"
+
+
+def running(message_id: str) -> "Generation | None":
+    return _running.get(message_id)
+
+
+class Generation:
+    def __init__(self, ctx: Any, plan: ReplyPlan) -> None:
+        self.ctx = ctx
+        self.plan = plan
+        self.message_id = plan.message_id
+        self._events: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
+        self._stop = asyncio.Event()
+        self.stop_reason: str | None = None
+        self._parts: list[str] = []
+        self._task: asyncio.Task[dict[str, Any]] | None = None
+        self.finished = False
+
+    def start(self) -> "Generation":
+        _running[self.message_id] = self
+        self._task = asyncio.create_task(self._run(), name=f"chat-reply-{self.message_id}")
+        return self
+
+    def request_stop(self, reason: str = "stopped") -> None:
+        if not self._stop.is_set():
+            self.stop_reason = reason
+            self._stop.set()
+
+    async def wait(self) -> dict[str, Any]:
+        """The final message once settled."""
+        assert self._task is not None
+        return await asyncio.shield(self._task)
+
+    async def events(self) -> Any:
+        """`(name, data)` pairs: tokens, then `done` or `error`."""
+        while True:
+            name, data = await self._events.get()
+            yield name, data
+            if name in ("done", "error"):
+                return
+
+    def _emit(self, name: str, data: dict[str, Any]) -> None:
+        self._events.put_nowait((name, data))
+
+    async def _run(self) -> dict[str, Any]:
+        outcome: Outcome | None = None
+        started = time.perf_counter()
+        try:
+            outcome = await self._generate(started)
+        finally:
+            if outcome is None:  # cancelled (shutting down): keep what arrived
+                outcome = Outcome(text="".join(self._parts), status=repo.FAILED,
+                                  error_code="interrupted")
+            outcome.latency_ms = round((time.perf_counter() - started) * 1000, 1)
+            settling = asyncio.ensure_future(self._settle(outcome))
+            _settling.add(settling)
+            settling.add_done_callback(_settling.discard)
+            try:
+                message = await asyncio.shield(settling)
+            finally:
+                _running.pop(self.message_id, None)
+        return message
+
+    async def _generate(self, started: float) -> Outcome:
+        plan, settings = self.plan, self.ctx.settings.chat
+        outcome = Outcome()
+        poll = settings.stop_poll_seconds
+        last_poll = time.monotonic()
+        stream = plan.provider.stream(model=plan.model.id, messages=plan.messages,
+                                      max_tokens=plan.reply_tokens,
+                                      temperature=settings.temperature).__aiter__()
+        stop_waiter = asyncio.ensure_future(self._stop.wait())
+        pending: asyncio.Future[Any] | None = None
+        try:
+            while True:
+                if pending is None:
+                    pending = asyncio.ensure_future(stream.__anext__())
+                done, _ = await asyncio.wait({pending, stop_waiter}, timeout=poll or None,
+                                             return_when=asyncio.FIRST_COMPLETED)
+                if pending in done:
+                    finished, pending = pending, None
+                    try:
+                        item = finished.result()
+                    except StopAsyncIteration:
+                        break
+                    if isinstance(item, TextDelta) and item.text:
+                        if outcome.ttft_ms is None:
+                            outcome.ttft_ms = round((time.perf_counter() - started) * 1000, 1)
+                        self._parts.append(item.text)
+                        self._emit("token", {"text": item.text})
+                    elif isinstance(item, StreamEnd):
+                        outcome.usage, outcome.finish_reason = item.usage, item.finish_reason
+                        break
+                if self._stop.is_set():
+                    break
+                if time.monotonic() - last_poll >= poll:
+                    last_poll = time.monotonic()
+                    if await self._save_progress():
+                        self.request_stop("stopped")
+                        break
+        except ProviderError as exc:
+            log.warning("LLM stream failed", extra={"message_id": self.message_id,
+                                                    "error": str(exc)})
+            outcome.status, outcome.error_code = repo.FAILED, error_code_for(exc)
+        except Exception:
+            log.exception("reply failed", extra={"message_id": self.message_id})
+            outcome.status, outcome.error_code = repo.FAILED, "reply_failed"
+        finally:
+            stop_waiter.cancel()
+            if pending is not None:
+                pending.cancel()
+                with contextlib.suppress(BaseException):
+                    await pending
+            with contextlib.suppress(Exception):
+                await stream.aclose()
+        if self._stop.is_set() and outcome.status == repo.COMPLETE and outcome.usage is None:
+            outcome.status = repo.STOPPED
+        outcome.text = "".join(self._parts)
+        return outcome
+
+    async def _save_progress(self) -> bool:
+        """Save the text so far and renew the lease; True when a stop was requested."""
+        now = self.ctx.clock.now()
+        saved = await repo.update_message(self.ctx.db, self.message_id,
+                                          {"text": "".join(self._parts)}, status=repo.STREAMING)
+        await repo.renew_generation(self.ctx.db, self.plan.conversation_id,
+                                    message_id=self.message_id, until=lease_until(self.ctx, now))
+        return saved is None or bool(saved.get("stop_requested"))
+
+    async def _settle(self, outcome: Outcome) -> dict[str, Any]:
+        plan = self.plan
+        try:
+            message = await settle_reply(self.ctx, plan=plan, outcome=outcome)
+        except BaseException:
+            log.exception("settling a reply failed", extra={"message_id": self.message_id})
+            self._emit("error", {"code": "reply_failed",
+                                 "message": ERROR_MESSAGES["reply_failed"]})
+            raise
+        self.finished = True
+        if message["status"] in (repo.COMPLETE, repo.STOPPED):
+            self._emit("done", {
+                "message_id": message["_id"],
+                "usage": {"prompt_tokens": message["usage"]["prompt_tokens"],
+                          "completion_tokens": message["usage"]["completion_tokens"]},
+                "credits_charged": message["credits_charged"],
+                "balance": await metering.balance(self.ctx, plan.owner_id),
+            })
+        else:
+            code = message.get("error_code") or "reply_failed"
+            self._emit("error", {"code": code,
+                                 "message": ERROR_MESSAGES.get(code, ERROR_MESSAGES[
+                                     "reply_failed"])})
+        return message
+
+
+def lease_until(ctx: Any, now: datetime) -> datetime:
+    return now + timedelta(seconds=ctx.settings.chat.generation_lease_seconds)
+
+
+async def delivered_tokens(provider: LLMProvider | None, model: str, text: str) -> int:
+    """Tokens of `text` as the model counts them (what a reply cut short delivered)."""
+    if not text:
+        return 0
+    if provider is not None:
+        try:
+            anchor = [ChatMessage("system", ".")]
+            base = await provider.count_tokens(model=model, messages=anchor)
+            total = await provider.count_tokens(
+                model=model, messages=[*anchor, ChatMessage("assistant", text)])
+            return max(1, total - base)
+        except ProviderError:
+            pass
+    return max(1, estimate_text_tokens(text))
+
+
+async def settle_reply(ctx: Any, *, plan: ReplyPlan, outcome: Outcome) -> dict[str, Any]:
+    """Charge, moderate, classify and store a finished (or abandoned) reply; free the
+    conversation; record the cost. Safe to repeat: the ledger keys make it charge once."""
+    text = outcome.text
+    user = plan.user_message
+    user_mood_needed = user is not None and user.get("mood") is None
+    usage = outcome.usage
+    if usage is None:
+        usage = Usage(prompt_tokens=plan.prompt_tokens,
+                      completion_tokens=await delivered_tokens(plan.provider, plan.model.id, text))
+    charge = min(plan.reserved, metering.cost_for(plan.price, usage)) if text else 0
+    charged = await metering.settle(ctx, user_id=plan.owner_id, message_id=plan.message_id,
+                                    reserved=plan.reserved, charged=charge)
+    status, shown, moderation = outcome.status, text, None
+    if text:
+        result = await screening.check_output(ctx, text)
+        if result is not None:
+            moderation = {"flagged": result.flagged, "reason": result.reason}
+            if result.flagged:
+                status, shown = repo.BLOCKED, HIDDEN_NOTICE
+                await screening.flag(ctx, user_id=plan.owner_id, subject="model_output",
+                                  ref_id=plan.message_id, result=result)
+    moods = await screening.moods(ctx, [user["text"] if user and user_mood_needed else None,
+                                     text if status != repo.BLOCKED else None])
+    now = ctx.clock.now()
+    changes: dict[str, Any] = {
+        "status": status, "text": shown, "html": markdown.render(shown),
+        "usage": {"prompt_tokens": usage.prompt_tokens,
+                  "completion_tokens": usage.completion_tokens},
+        "credits_charged": charged, "moderation": moderation, "mood": moods[1],
+        "error_code": "reply_blocked" if status == repo.BLOCKED else outcome.error_code,
+        "finish_reason": outcome.finish_reason, "completed_at": now,
+        "ttft_ms": outcome.ttft_ms, "latency_ms": outcome.latency_ms, **outcome.extra,
+    }
+    if status == repo.BLOCKED:
+        changes["withheld_text"] = text
+    message = await repo.update_message(ctx.db, plan.message_id, changes,
+                                        status=repo.STREAMING)
+    if message is None:
+        stored = await repo.get_message(ctx.db, plan.message_id)
+        if stored is not None:  # settled already (by the recovery job): report that
+            return stored
+        message = {"_id": plan.message_id, **changes}  # deleted with its conversation
+    if user and user_mood_needed and moods[0] is not None:
+        await repo.update_message(ctx.db, user["_id"], {"mood": moods[0]})
+    await repo.release_generation(ctx.db, plan.conversation_id, message_id=plan.message_id,
+                                  changes={"last_message_at": now, "updated_at": now})
+    await events.record_cost(
+        ctx, user_id=plan.owner_id, provider=plan.model.provider, model=plan.model.id,
+        prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
+        credits=charged, latency_ms=outcome.latency_ms, ttft_ms=outcome.ttft_ms,
+        outcome=status)
+    return message

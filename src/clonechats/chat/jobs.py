@@ -1,0 +1,59 @@
+"""Chat's background job.
+
+- `chat.settle_abandoned`: queued with every reply, due when its lease (plus a grace period)
+  has run out. A reply that finished meanwhile is left alone; one whose lease was renewed is
+  looked at again when the new lease ends; one still "streaming" with an expired lease belonged
+  to a process that died: it is settled as failed ("interrupted") with the text it had saved,
+  charged for that text only, and its conversation is freed.
+"""
+
+from datetime import timedelta
+from typing import Any
+
+from clonechats.chat import generation, metering, repo
+from clonechats.chat.generation import Outcome, ReplyPlan
+from clonechats.chat.service import SETTLE_GRACE_SECONDS, SETTLE_JOB
+from clonechats.errors import AppError
+from clonechats.jobs.service import JobRegistry
+from clonechats.providers.llm.base import ModelInfo
+from clonechats.settings import ModelPrice
+
+
+def _price(ctx: Any, model_id: str) -> ModelPrice:
+    try:
+        return metering.price_for(ctx.settings.chat, model_id)
+    except AppError:  # no price any more: the interrupted reply is not charged
+        return ModelPrice(prompt_per_1k=0, completion_per_1k=0, minimum=0)
+
+
+async def settle_abandoned(payload: dict[str, Any], ctx: Any) -> None:
+    message = await repo.get_message(ctx.db, payload["message_id"])
+    if message is None or message["status"] != repo.STREAMING:
+        return
+    conversation = await repo.get_conversation(ctx.db, message["conversation_id"])
+    holder = (conversation or {}).get("generating") or {}
+    now = ctx.clock.now()
+    alive = holder.get("message_id") == message["_id"] and holder["until"] > now
+    if alive or generation.running(message["_id"]) is not None:
+        later = max(holder.get("until") or now, now) + timedelta(seconds=SETTLE_GRACE_SECONDS)
+        await ctx.enqueue(SETTLE_JOB, payload, run_at=later,
+                          dedupe_key=f"{SETTLE_JOB}:{message['_id']}:{later.isoformat()}")
+        return
+    model_id = message["model"]
+    try:
+        provider, model = ctx.llm.resolve(model_id)
+    except AppError:  # the model was switched off since: count the text by estimate
+        provider, model = None, ModelInfo(id=model_id, provider=model_id.split(":", 1)[0],
+                                          context_window=0, label=model_id)
+    plan = ReplyPlan(
+        owner_id=message["owner_id"], conversation_id=message["conversation_id"],
+        user_message=None, message_id=message["_id"], persona_name="",
+        provider=provider, model=model, messages=[],
+        prompt_tokens=(message.get("usage") or {}).get("prompt_tokens", 0), reply_tokens=0,
+        price=_price(ctx, model_id), reserved=message["reserved_credits"])
+    await generation.settle_reply(ctx, plan=plan, outcome=Outcome(
+        text=message["text"], status=repo.FAILED, error_code="interrupted"))
+
+
+def register_jobs(registry: JobRegistry) -> None:
+    registry.register(SETTLE_JOB, settle_abandoned)

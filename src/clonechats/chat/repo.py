@@ -1,0 +1,211 @@
+"""The `conversations` and `messages` collections: the only code that reads or writes them.
+
+A conversation:
+    _id, owner_id, persona_id, persona_name (kept for when the persona is gone), title,
+    title_custom (renamed by the owner), model, summary (running summary of folded older
+    turns), summary_upto_message_id, summary_upto_seq, message_seq (last sequence number
+    handed out), generating {message_id, until} | null (the one reply in progress, with a
+    lease), created_at, updated_at, last_message_at
+
+A message:
+    _id, conversation_id, owner_id, seq (order inside the conversation), role "user" |
+    "assistant", text, html (sanitised rendering, assistant only), status "streaming" |
+    "complete" | "stopped" | "failed" | "blocked", model, usage {prompt_tokens,
+    completion_tokens}, credits_charged, reserved_credits, mood {label, valence} | null,
+    moderation {flagged, reason} | null, error_code, created_at, completed_at,
+    replaces_message_id (the message a regenerate or edit replaced), superseded_by (set on a
+    replaced message: it stays stored but is no longer shown), stop_requested,
+    withheld_text (a reply hidden by moderation; never shown to the user), ttft_ms, latency_ms
+
+Every read that a user causes filters on `owner_id`, so another user's conversation is simply
+not found (the document is never loaded for them).
+"""
+
+import secrets
+from datetime import datetime
+from typing import Any
+
+from pymongo import ReturnDocument
+
+from clonechats.storage.indexes import Index
+
+CONVERSATIONS = "conversations"
+MESSAGES = "messages"
+
+STREAMING, COMPLETE, STOPPED, FAILED, BLOCKED = (
+    "streaming", "complete", "stopped", "failed", "blocked")
+TERMINAL = (COMPLETE, STOPPED, FAILED, BLOCKED)
+
+INDEXES = [
+    Index(CONVERSATIONS, [("owner_id", 1), ("last_message_at", -1), ("_id", -1)]),
+    Index(CONVERSATIONS, [("persona_id", 1)]),
+    Index(MESSAGES, [("conversation_id", 1), ("seq", 1)], unique=True),
+    Index(MESSAGES, [("owner_id", 1), ("created_at", 1)]),
+]
+
+
+def new_id() -> str:
+    return secrets.token_hex(12)
+
+
+# Conversations.
+
+async def insert_conversation(db: Any, conversation: dict[str, Any]) -> dict[str, Any]:
+    await db[CONVERSATIONS].insert_one(conversation)
+    return conversation
+
+
+async def get_owned(db: Any, conversation_id: str, owner_id: str) -> dict[str, Any] | None:
+    return await db[CONVERSATIONS].find_one({"_id": conversation_id, "owner_id": owner_id})
+
+
+async def get_conversation(db: Any, conversation_id: str) -> dict[str, Any] | None:
+    return await db[CONVERSATIONS].find_one({"_id": conversation_id})
+
+
+async def page_conversations(db: Any, owner_id: str, *, limit: int,
+                             before: tuple[datetime, str] | None = None) -> list[dict[str, Any]]:
+    """Newest activity first; `before` is the (last_message_at, _id) of the last one shown."""
+    query: dict[str, Any] = {"owner_id": owner_id}
+    if before is not None:
+        at, key = before
+        query["$or"] = [{"last_message_at": {"$lt": at}},
+                        {"last_message_at": at, "_id": {"$lt": key}}]
+    return await db[CONVERSATIONS].find(query).sort(
+        [("last_message_at", -1), ("_id", -1)]).limit(limit).to_list()
+
+
+async def update_conversation(db: Any, conversation_id: str, owner_id: str,
+                              changes: dict[str, Any]) -> dict[str, Any] | None:
+    return await db[CONVERSATIONS].find_one_and_update(
+        {"_id": conversation_id, "owner_id": owner_id}, {"$set": changes},
+        return_document=ReturnDocument.AFTER)
+
+
+async def delete_conversation(db: Any, conversation_id: str, owner_id: str) -> int:
+    """Delete the messages first, then the conversation, so a repeated delete finishes it."""
+    removed = await db[MESSAGES].delete_many({"conversation_id": conversation_id,
+                                              "owner_id": owner_id})
+    result = await db[CONVERSATIONS].delete_one({"_id": conversation_id, "owner_id": owner_id})
+    return removed.deleted_count + result.deleted_count
+
+
+async def acquire_generation(db: Any, conversation_id: str, owner_id: str, *, message_id: str,
+                             now: datetime, until: datetime,
+                             seq_step: int) -> dict[str, Any] | None:
+    """Hold the conversation for one reply (one conditional update), handing out `seq_step`
+    sequence numbers; None while another reply holds an unexpired lease."""
+    return await db[CONVERSATIONS].find_one_and_update(
+        {"_id": conversation_id, "owner_id": owner_id,
+         "$or": [{"generating": None}, {"generating.until": {"$lte": now}}]},
+        {"$set": {"generating": {"message_id": message_id, "until": until}},
+         "$inc": {"message_seq": seq_step}},
+        return_document=ReturnDocument.AFTER)
+
+
+async def renew_generation(db: Any, conversation_id: str, *, message_id: str,
+                           until: datetime) -> None:
+    await db[CONVERSATIONS].update_one(
+        {"_id": conversation_id, "generating.message_id": message_id},
+        {"$set": {"generating.until": until}})
+
+
+async def release_generation(db: Any, conversation_id: str, *, message_id: str,
+                             changes: dict[str, Any] | None = None) -> None:
+    """Let the conversation take the next reply (only if `message_id` still holds it)."""
+    await db[CONVERSATIONS].update_one(
+        {"_id": conversation_id, "generating.message_id": message_id},
+        {"$set": {"generating": None, **(changes or {})}})
+
+
+async def set_summary(db: Any, conversation_id: str, *, summary: str, upto_message_id: str,
+                      upto_seq: int) -> None:
+    await db[CONVERSATIONS].update_one(
+        {"_id": conversation_id},
+        {"$set": {"summary": summary, "summary_upto_message_id": upto_message_id,
+                  "summary_upto_seq": upto_seq}})
+
+
+async def conversations_for_owner(db: Any, owner_id: str) -> list[dict[str, Any]]:
+    return await db[CONVERSATIONS].find({"owner_id": owner_id}).sort("created_at", 1).to_list()
+
+
+async def delete_for_owner(db: Any, owner_id: str) -> int:
+    messages = await db[MESSAGES].delete_many({"owner_id": owner_id})
+    conversations = await db[CONVERSATIONS].delete_many({"owner_id": owner_id})
+    return messages.deleted_count + conversations.deleted_count
+
+
+# Messages.
+
+async def insert_message(db: Any, message: dict[str, Any]) -> dict[str, Any]:
+    await db[MESSAGES].insert_one(message)
+    return message
+
+
+async def get_message(db: Any, message_id: str) -> dict[str, Any] | None:
+    return await db[MESSAGES].find_one({"_id": message_id})
+
+
+async def get_owned_message(db: Any, *, conversation_id: str, message_id: str,
+                            owner_id: str) -> dict[str, Any] | None:
+    return await db[MESSAGES].find_one({"_id": message_id, "conversation_id": conversation_id,
+                                        "owner_id": owner_id})
+
+
+async def update_message(db: Any, message_id: str, changes: dict[str, Any], *,
+                         status: str | None = None) -> dict[str, Any] | None:
+    """Set `changes`; with `status`, only while the message still has that status."""
+    query: dict[str, Any] = {"_id": message_id}
+    if status is not None:
+        query["status"] = status
+    return await db[MESSAGES].find_one_and_update(query, {"$set": changes},
+                                                  return_document=ReturnDocument.AFTER)
+
+
+async def request_stop(db: Any, *, conversation_id: str, message_id: str,
+                       owner_id: str) -> dict[str, Any] | None:
+    return await db[MESSAGES].find_one_and_update(
+        {"_id": message_id, "conversation_id": conversation_id, "owner_id": owner_id,
+         "role": "assistant"},
+        {"$set": {"stop_requested": True}}, return_document=ReturnDocument.AFTER)
+
+
+async def supersede(db: Any, message_ids: list[str], *, by: str) -> None:
+    await db[MESSAGES].update_many({"_id": {"$in": message_ids}},
+                                   {"$set": {"superseded_by": by}})
+
+
+def _visible(conversation_id: str) -> dict[str, Any]:
+    return {"conversation_id": conversation_id, "superseded_by": None}
+
+
+async def page_messages(db: Any, conversation_id: str, *, limit: int,
+                        before_seq: int | None = None) -> list[dict[str, Any]]:
+    """The shown messages, newest first, older than `before_seq` when given."""
+    query = _visible(conversation_id)
+    if before_seq is not None:
+        query["seq"] = {"$lt": before_seq}
+    return await db[MESSAGES].find(query).sort("seq", -1).limit(limit).to_list()
+
+
+async def visible_after(db: Any, conversation_id: str, *, after_seq: int,
+                        before_seq: int | None = None) -> list[dict[str, Any]]:
+    """The shown messages with after_seq < seq (< before_seq), oldest first."""
+    bounds: dict[str, Any] = {"$gt": after_seq}
+    if before_seq is not None:
+        bounds["$lt"] = before_seq
+    return await db[MESSAGES].find({**_visible(conversation_id), "seq": bounds}).sort(
+        "seq", 1).to_list()
+
+
+async def last_visible(db: Any, conversation_id: str, *, count: int = 2) -> list[dict[str, Any]]:
+    """The last `count` shown messages, oldest first."""
+    found = await db[MESSAGES].find(_visible(conversation_id)).sort("seq", -1).limit(
+        count).to_list()
+    return list(reversed(found))
+
+
+async def messages_for_owner(db: Any, owner_id: str) -> list[dict[str, Any]]:
+    return await db[MESSAGES].find({"owner_id": owner_id}).sort(
+        [("conversation_id", 1), ("seq", 1)]).to_list()

@@ -1,0 +1,89 @@
+"""API models for chat: what comes in, and the shapes of conversations and messages going out.
+
+A message never carries its bookkeeping (reservation, stop flag, withheld text): a reply hidden
+by moderation shows only the notice and the reason.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ConversationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    persona_id: str = Field(min_length=1, max_length=100)
+
+
+class ConversationRename(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(max_length=1000)
+
+
+class MessageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(max_length=100_000)
+
+
+class ConversationOut(BaseModel):
+    id: str
+    persona_id: str
+    persona_name: str
+    title: str
+    model: str
+    url: str
+    created_at: datetime
+    updated_at: datetime
+    last_message_at: datetime
+
+    @classmethod
+    def of(cls, conversation: dict[str, Any]) -> "ConversationOut":
+        return cls(id=conversation["_id"], persona_id=conversation["persona_id"],
+                   persona_name=conversation["persona_name"], title=conversation["title"],
+                   model=conversation["model"], url=f"/chat/{conversation['_id']}",
+                   created_at=conversation["created_at"], updated_at=conversation["updated_at"],
+                   last_message_at=conversation["last_message_at"])
+
+
+class UsageOut(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int
+
+
+class MoodOut(BaseModel):
+    label: str
+    valence: float
+
+
+class ModerationOut(BaseModel):
+    flagged: bool
+    reason: str | None
+
+
+class MessageOut(BaseModel):
+    id: str
+    conversation_id: str
+    role: str
+    text: str
+    html: str | None
+    status: str
+    model: str | None
+    usage: UsageOut | None
+    credits_charged: int
+    mood: MoodOut | None
+    moderation: ModerationOut | None
+    error_code: str | None
+    created_at: datetime
+    completed_at: datetime | None
+    replaces_message_id: str | None
+
+    @classmethod
+    def of(cls, message: dict[str, Any]) -> "MessageOut":
+        return cls(
+            id=message["_id"], conversation_id=message["conversation_id"], role=message["role"],
+            text=message["text"], html=message.get("html"), status=message["status"],
+            model=message.get("model"), usage=message.get("usage"),
+            credits_charged=message.get("credits_charged", 0), mood=message.get("mood"),
+            moderation=message.get("moderation"), error_code=message.get("error_code"),
+            created_at=message["created_at"], completed_at=message.get("completed_at"),
+            replaces_message_id=message.get("replaces_message_id"))

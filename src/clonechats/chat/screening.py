@@ -1,0 +1,64 @@
+"""Moderation and mood for chat messages, with the failure rules chat needs.
+
+- Input moderation fails closed: when the moderator is unavailable the message is refused with
+  503 `moderation_unavailable` before anything is stored or charged.
+- Output moderation fails open: the reply was written within the platform rules from input
+  that passed moderation, so an unavailable moderator leaves it shown (and logged).
+- Mood is best effort: a failure leaves the mood empty and never fails the message.
+"""
+
+import asyncio
+import logging
+from typing import Any
+
+from clonechats.chat import mood as mood_classifier
+from clonechats.errors import AppError
+from clonechats.providers.errors import ProviderError
+from clonechats.providers.moderation.base import ModerationResult
+from clonechats.safety import flags
+
+log = logging.getLogger(__name__)
+
+
+class ModerationUnavailable(AppError):
+    code = "moderation_unavailable"
+    status = 503
+    message = "Messages cannot be checked right now, so none can be sent. Please try again " \
+              "in a moment."
+
+
+async def check_input(ctx: Any, text: str) -> ModerationResult:
+    try:
+        return await ctx.moderation.check(text)
+    except ProviderError as exc:
+        log.warning("input moderation unavailable", extra={"error": str(exc)})
+        raise ModerationUnavailable() from None
+
+
+async def check_output(ctx: Any, text: str) -> ModerationResult | None:
+    try:
+        return await ctx.moderation.check(text)
+    except ProviderError as exc:
+        log.warning("output moderation unavailable; reply shown", extra={"error": str(exc)})
+        return None
+
+
+async def flag(ctx: Any, *, user_id: str, subject: str, ref_id: str,
+               result: ModerationResult) -> None:
+    await flags.record_flag(ctx, user_id=user_id, subject=subject, ref_id=ref_id, result=result)
+
+
+async def _mood(ctx: Any, text: str | None) -> dict[str, Any] | None:
+    if not text or not text.strip():
+        return None
+    try:
+        found = await mood_classifier.classify_mood(ctx, text)
+    except Exception:
+        log.warning("mood classification failed", exc_info=True)
+        return None
+    return {"label": found.label, "valence": round(float(found.valence), 3)}
+
+
+async def moods(ctx: Any, texts: list[str | None]) -> list[dict[str, Any] | None]:
+    """The mood of each text (None for a missing text or a failure)."""
+    return list(await asyncio.gather(*(_mood(ctx, text) for text in texts)))

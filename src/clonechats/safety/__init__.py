@@ -1,0 +1,2 @@
+"""Safety: moderation flags for admins to review (the moderators themselves live in
+`providers/moderation`)."""
