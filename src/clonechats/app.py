@@ -14,6 +14,8 @@ from clonechats.accounts import router as accounts
 from clonechats.admin import router as admin
 from clonechats.billing import pages as billing_pages
 from clonechats.billing import router as billing
+from clonechats.chat import pages as chat_pages
+from clonechats.chat import router as chat
 from clonechats.clock import Clock
 from clonechats.context import open_context
 from clonechats.jobs.runner import JobRunner
@@ -37,7 +39,8 @@ from clonechats.web.templates import STATIC_DIR, build_templates
 ROUTERS = [site.router, accounts.router, account_router.router, pages.router,
            google_router.router, guardian_router.api, guardian_router.pages, admin.api,
            admin.pages, personas.router, persona_pages.router, media.router,
-           cards_router.router, memories.router, billing.router, billing_pages.router]
+           cards_router.router, memories.router, billing.router, billing_pages.router,
+           chat.router, chat_pages.router]
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:

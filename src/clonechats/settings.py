@@ -7,6 +7,7 @@ environment at import time: `Settings()` is built once by the CLI or by tests an
 
 import os
 import secrets
+from datetime import date
 from decimal import Decimal
 from ipaddress import ip_network
 from pathlib import Path
@@ -264,8 +265,8 @@ class LLMSettings(BaseModel):
     `anthropic:<name>`, `google:<name>` for each name in that vendor's model list.
     """
 
-    default_model: str = Field("local:smollm2-135m", description="Model of personas that "
-                               "pick none; must be enabled.")
+    default_model: str | None = Field(None, description="Model of personas that pick none; "
+                                      "must be enabled. Default: the local model.")
     local_model_name: str = Field("smollm2-135m", pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$",
                                   description="Id of the local model (`local:<name>`).")
     local_model_label: str = Field("SmolLM2 135M (on this server)", max_length=80,
@@ -321,6 +322,8 @@ class LLMSettings(BaseModel):
 
     @model_validator(mode="after")
     def _default_is_enabled(self) -> "LLMSettings":
+        if self.default_model is None:
+            self.default_model = f"local:{self.local_model_name}"
         if self.default_model not in self.enabled_models:
             raise ValueError(f"llm.default_model {self.default_model!r} is not an enabled model "
                              f"(enabled: {', '.join(self.enabled_models)})")
@@ -349,7 +352,7 @@ class ChatSettings(BaseModel):
     prices: dict[str, ModelPrice] = Field(
         default_factory=_default_prices, description="Model id (`openai:gpt-4o-mini`), "
         "`provider:*` or `*` -> price; the most specific match applies.")
-    max_reply_tokens: int = Field(512, ge=16, description="Longest reply, in tokens (also "
+    max_reply_tokens: int = Field(512, ge=1, description="Longest reply, in tokens (also "
                                   "capped at a quarter of the model's context window).")
     context_margin_tokens: int = Field(32, ge=0, description="Tokens kept free in the context "
                                        "window besides the reply, for counting differences.")
@@ -407,6 +410,39 @@ class ModerationSettings(BaseModel):
         return self
 
 
+class ProcessorSpec(BaseModel):
+    """A company that handles personal data on the operator's behalf, as the privacy policy
+    lists it."""
+
+    name: str = Field(min_length=1, max_length=120)
+    purpose: str = Field(min_length=1, max_length=300)
+    data_received: str = Field(min_length=1, max_length=500)
+    region: str = Field(min_length=1, max_length=200)
+
+
+class PrivacySettings(BaseModel):
+    """Policy documents, their versions, the processors they list, exports and deletion."""
+
+    policy_version: str = Field("1", pattern=r"^[A-Za-z0-9._-]{1,40}$", description="Version "
+                                "of the policy documents; recorded the first time it is seen.")
+    policy_date: date = Field(date(2026, 3, 1), description="The documents' \"last updated\" "
+                              "date.")
+    material_change: bool = Field(False, description="This version changes something "
+                                  "material: everyone who signed up before it sees a notice "
+                                  "after signing in until they acknowledge it.")
+    hosting: str = Field("The operator's own servers", max_length=200, description="Where the "
+                         "app and its database run (a provider's name, or the operator's own).")
+    hosting_region: str = Field("the country where the operator runs this server",
+                                max_length=200, description="Where that is.")
+    processors: list[ProcessorSpec] | None = Field(
+        None, description="The processors the privacy policy lists. Default: each configured "
+        "vendor (email, payments, language models, Google sign-in), described automatically.")
+    export_hours: int = Field(48, ge=1, le=24 * 14, description="How long a finished data "
+                              "export can be downloaded before it is deleted.")
+    reauth_minutes: int = Field(10, ge=1, le=60, description="Accounts without a password "
+                                "delete themselves only from a sign-in this recent.")
+
+
 class Settings(BaseSettings):
     """Application settings. Each field documents itself; see README for the common ones."""
 
@@ -460,6 +496,7 @@ class Settings(BaseSettings):
     billing: BillingSettings = Field(default_factory=BillingSettings)
     chat: ChatSettings = Field(default_factory=ChatSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     moderation: ModerationSettings = Field(default_factory=ModerationSettings)
 
     @field_validator("trusted_proxies")

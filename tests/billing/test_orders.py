@@ -64,7 +64,9 @@ async def test_status_never_changes_through_set_fields(ctx):
                                 now=ctx.clock.now())
 
 
-async def test_catalog_lists_plans_and_packs_with_exact_prices(client):
+async def test_catalog_lists_plans_and_packs_with_exact_prices(client, ctx):
+    assert (await client.get("/api/v1/billing/catalog")).status_code == 401
+    await buyer(ctx, client)
     body = (await client.get("/api/v1/billing/catalog")).json()
     assert body["currency"] == "INR" and body["provider"] == "sandbox"
     assert [p["tier"] for p in body["plans"]] == ["free", "plus", "pro"]

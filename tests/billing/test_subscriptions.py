@@ -128,3 +128,10 @@ async def test_cancel_without_a_plan_is_404(client, ctx):
     await buyer(ctx, client)
     response = await client.post("/api/v1/billing/subscription/cancel", headers=csrf(client))
     assert response.status_code == 404
+
+
+async def test_the_account_page_shows_the_plan_tier(client, ctx, run_jobs):
+    await subscribe(client, ctx, run_jobs)
+    page = await client.get("/account")
+    assert page.status_code == 200
+    assert "Plus plan · 1,000 credits" in page.text

@@ -221,14 +221,14 @@ async def test_busy_before_the_first_token_is_retried_with_backoff(vendor, statu
 
 async def test_retry_after_is_honoured(vendor):
     vendor.fake.enqueue(status=429, retry_after=3)
-    items, error = await collect(vendor.provider.stream(
+    _, error = await collect(vendor.provider.stream(
         model=vendor.model, messages=MESSAGES, max_tokens=8))
     assert error is None and vendor.sleeps == [3.0]
 
 
 async def test_a_retry_after_too_long_fails_at_once(vendor):
     vendor.fake.enqueue(status=429, retry_after=600)
-    items, error = await collect(vendor.provider.stream(
+    _, error = await collect(vendor.provider.stream(
         model=vendor.model, messages=MESSAGES, max_tokens=8))
     assert isinstance(error, ProviderUnavailable) and error.retry_after == 600
     assert vendor.sleeps == [] and len(vendor.fake.history) == 1
@@ -245,14 +245,14 @@ async def test_retries_run_out(vendor):
 
 async def test_a_connection_failure_is_retried(vendor):
     vendor.fake.enqueue(connect_error=True)
-    items, error = await collect(vendor.provider.stream(
+    _, error = await collect(vendor.provider.stream(
         model=vendor.model, messages=MESSAGES, max_tokens=8))
     assert error is None and len(vendor.fake.history) == 2
 
 
 async def test_a_refused_key_is_an_auth_error_and_not_retried(vendor):
     vendor.provider._api_key = "wrong-key"
-    items, error = await collect(vendor.provider.stream(
+    _, error = await collect(vendor.provider.stream(
         model=vendor.model, messages=MESSAGES, max_tokens=8))
     assert isinstance(error, ProviderAuthError) and len(vendor.fake.history) == 1
 
@@ -261,7 +261,7 @@ async def test_a_refused_key_is_an_auth_error_and_not_retried(vendor):
 async def test_a_used_up_quota_is_a_quota_error(name):
     async with vendor_harness(name) as vendor:
         vendor.fake.enqueue(**QUOTA_REPLIES[name])
-        items, error = await collect(vendor.provider.stream(
+        _, error = await collect(vendor.provider.stream(
             model=vendor.model, messages=MESSAGES, max_tokens=8))
         assert isinstance(error, ProviderQuotaError) and len(vendor.fake.history) == 1
 

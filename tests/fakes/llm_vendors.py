@@ -5,175 +5,31 @@ Anthropic takes no "system" role, Gemini only "user"/"model") and answers in tha
 exact Server-Sent Events format. `enqueue()` scripts the next replies: text chunks and usage,
 an HTTP error with the vendor's error body (429 with Retry-After, 500, 529, ...), a vendor
 error event inside the stream, a connection that breaks after N text chunks, a read timeout
-after N text chunks, a body that ends unfinished, or a connection failure. With nothing enqueued, the reply is
-"You said: <the last user text>", one word per chunk. Every request lands in `history`; every
-streamed body in `streams` (`frames_sent`, `closed`), so a test can see a stream was abandoned.
+after N text chunks, a body that ends unfinished, or a connection failure. With nothing
+enqueued, the reply is "You said: <the last user text>", one word per chunk. Every request
+lands in `history`; every streamed body in `streams` (`frames_sent`, `closed`), so a test can
+see a stream was abandoned.
 """
 
 import json
-from collections import deque
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
+from tests.fakes.llm_streaming import (
+    FakeVendor,
+    Frame,
+    RecordedRequest,
+    Reply,
+    sse_data,
+    sse_event,
+)
+
+__all__ = ["FakeAnthropic", "FakeGemini", "FakeOpenAI", "FakeVendor", "RecordedRequest", "Reply"]
+
 OPENAI_KEY = "sk-test-openai-0123456789"
 ANTHROPIC_KEY = "sk-ant-test-0123456789"
 GOOGLE_KEY = "AIza-test-0123456789"
-
-
-@dataclass
-class Reply:
-    chunks: list[str] = field(default_factory=lambda: ["Hello", " there", "!"])
-    prompt_tokens: int | None = None  # default: words in the request, plus one
-    completion_tokens: int | None = None  # default: one per chunk
-    include_usage: bool = True  # False: a compatible server that reports no usage
-    finish_reason: str = "stop"  # "stop" | "length"
-    status: int = 200  # >= 400: an HTTP error with the vendor's error body
-    error_code: str | None = None  # the vendor's error type/code in that body
-    error_message: str = "scripted failure"
-    retry_after: float | None = None  # Retry-After header (Gemini: RetryInfo.retryDelay)
-    break_after: int | None = None  # the connection drops after this many text chunks
-    stall_after: int | None = None  # the read times out after this many text chunks
-    end_after: int | None = None  # the body ends cleanly, unfinished, after this many chunks
-    stream_error_after: int | None = None  # a vendor error event after this many text chunks
-    stream_error_code: str | None = None
-    connect_error: bool = False
-
-
-@dataclass
-class RecordedRequest:
-    method: str
-    url: httpx.URL
-    headers: httpx.Headers
-    json: Any
-
-
-@dataclass
-class _Frame:
-    data: bytes
-    is_text: bool = False
-
-
-class ScriptedStream(httpx.AsyncByteStream):
-    """A streamed body that can break or stall part-way, and knows whether it was closed."""
-
-    def __init__(self, frames: list[_Frame], reply: Reply, request: httpx.Request,
-                 error_frame: bytes | None) -> None:
-        self.frames = frames
-        self.frames_sent = 0
-        self.closed = False
-        self._reply = reply
-        self._request = request
-        self._error_frame = error_frame
-
-    async def __aiter__(self):
-        texts = 0
-        for frame in self.frames:
-            if frame.is_text:
-                if texts == self._reply.break_after:
-                    raise httpx.RemoteProtocolError(
-                        "peer closed connection without sending complete message body",
-                        request=self._request)
-                if texts == self._reply.stall_after:
-                    raise httpx.ReadTimeout("timed out", request=self._request)
-                if texts == self._reply.end_after:
-                    return
-                if texts == self._reply.stream_error_after and self._error_frame is not None:
-                    self.frames_sent += 1
-                    yield self._error_frame
-                    return
-                texts += 1
-            self.frames_sent += 1
-            yield frame.data
-
-    async def aclose(self) -> None:
-        self.closed = True
-
-
-def _words(text: str) -> list[str]:
-    words = text.split(" ")
-    return [words[0], *(" " + word for word in words[1:])]
-
-
-class FakeVendor:
-    api_key = ""
-    base_url = ""
-
-    def __init__(self) -> None:
-        self.history: list[RecordedRequest] = []
-        self.streams: list[ScriptedStream] = []
-        self._script: deque[Reply] = deque()
-
-    def enqueue(self, reply: Reply | None = None, /, **fields: Any) -> Reply:
-        """Script the next reply (a `Reply`, or its fields as keywords)."""
-        scripted = reply or Reply(**fields)
-        self._script.append(scripted)
-        return scripted
-
-    @property
-    def transport(self) -> httpx.MockTransport:
-        return httpx.MockTransport(self.handle)
-
-    def client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=self.transport)
-
-    def handle(self, request: httpx.Request) -> httpx.Response:
-        try:
-            body = json.loads(request.content or b"null")
-        except ValueError:
-            body = None
-        self.history.append(RecordedRequest(request.method, request.url, request.headers, body))
-        reply = self._script.popleft() if self._script else None
-        if reply is not None and reply.connect_error:
-            raise httpx.ConnectError("connection refused", request=request)
-        problem = self.check(request, body)
-        if problem is not None:
-            return problem
-        reply = reply or Reply(chunks=_words("You said: " + self.last_user_text(body)))
-        if reply.status >= 400:
-            headers = {"retry-after": str(reply.retry_after)} if reply.retry_after else {}
-            return httpx.Response(reply.status, headers=headers,
-                                  json=self.error_body(reply.status, reply.error_code,
-                                                       reply.error_message, reply.retry_after))
-        prompt_tokens = reply.prompt_tokens
-        if prompt_tokens is None:
-            prompt_tokens = 1 + len(json.dumps(body).split())
-        completion_tokens = reply.completion_tokens
-        if completion_tokens is None:
-            completion_tokens = len(reply.chunks)
-        frames = self.frames(reply, body, prompt_tokens, completion_tokens)
-        error_frame = self.stream_error_frame(reply.stream_error_code)
-        stream = ScriptedStream(frames, reply, request, error_frame)
-        self.streams.append(stream)
-        return httpx.Response(200, headers={"content-type": "text/event-stream"}, stream=stream)
-
-    # --- per vendor ---------------------------------------------------------------------------
-
-    def check(self, request: httpx.Request, body: Any) -> httpx.Response | None:
-        raise NotImplementedError
-
-    def last_user_text(self, body: Any) -> str:
-        raise NotImplementedError
-
-    def frames(self, reply: Reply, body: Any, prompt_tokens: int,
-               completion_tokens: int) -> list[_Frame]:
-        raise NotImplementedError
-
-    def error_body(self, status: int, code: str | None, message: str,
-                   retry_after: float | None) -> dict[str, Any]:
-        raise NotImplementedError
-
-    def stream_error_frame(self, code: str | None) -> bytes | None:
-        raise NotImplementedError
-
-
-def _data(payload: Any) -> bytes:
-    return f"data: {json.dumps(payload)}\n\n".encode()
-
-
-def _event(name: str, payload: Any) -> bytes:
-    return f"event: {name}\ndata: {json.dumps(payload)}\n\n".encode()
 
 
 OPENAI_ERRORS = {400: ("invalid_request_error", None), 401: ("invalid_request_error",
@@ -203,7 +59,7 @@ class FakeOpenAI(FakeVendor):
         return next((m["content"] for m in reversed(body["messages"]) if m["role"] == "user"), "")
 
     def frames(self, reply: Reply, body: Any, prompt_tokens: int,
-               completion_tokens: int) -> list[_Frame]:
+               completion_tokens: int) -> list[Frame]:
         base = {"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": 1767225600,
                 "model": body["model"], "system_fingerprint": "fp_test"}
         with_usage = bool((body.get("stream_options") or {}).get("include_usage"))
@@ -215,15 +71,15 @@ class FakeOpenAI(FakeVendor):
                 payload["usage"] = None
             return payload
 
-        frames = [_Frame(_data(chunk({"role": "assistant", "content": ""}, None)))]
-        frames += [_Frame(_data(chunk({"content": text}, None)), is_text=True)
+        frames = [Frame(sse_data(chunk({"role": "assistant", "content": ""}, None)))]
+        frames += [Frame(sse_data(chunk({"content": text}, None)), is_text=True)
                    for text in reply.chunks]
-        frames.append(_Frame(_data(chunk({}, reply.finish_reason))))
+        frames.append(Frame(sse_data(chunk({}, reply.finish_reason))))
         if with_usage and reply.include_usage:
-            frames.append(_Frame(_data({**base, "choices": [], "usage": {
+            frames.append(Frame(sse_data({**base, "choices": [], "usage": {
                 "prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
                 "total_tokens": prompt_tokens + completion_tokens}})))
-        frames.append(_Frame(b"data: [DONE]\n\n"))
+        frames.append(Frame(b"data: [DONE]\n\n"))
         return frames
 
     def error_body(self, status: int, code: str | None, message: str,
@@ -235,7 +91,7 @@ class FakeOpenAI(FakeVendor):
                           "code": code or default_code}}
 
     def stream_error_frame(self, code: str | None) -> bytes | None:
-        return _data({"error": {"message": "The server had an error while processing your "
+        return sse_data({"error": {"message": "The server had an error while processing your "
                                 "request.", "type": "server_error", "param": None,
                                 "code": code or "server_error"}})
 
@@ -280,28 +136,28 @@ class FakeAnthropic(FakeVendor):
         return next((m["content"] for m in reversed(body["messages"]) if m["role"] == "user"), "")
 
     def frames(self, reply: Reply, body: Any, prompt_tokens: int,
-               completion_tokens: int) -> list[_Frame]:
+               completion_tokens: int) -> list[Frame]:
         usage: dict[str, Any] = {"input_tokens": prompt_tokens, "cache_creation_input_tokens": 0,
                                  "cache_read_input_tokens": 0, "output_tokens": 1}
         start = {"type": "message_start", "message": {
             "id": "msg_test", "type": "message", "role": "assistant", "content": [],
             "model": body["model"], "stop_reason": None, "stop_sequence": None,
             "usage": usage if reply.include_usage else {}}}
-        frames = [_Frame(_event("message_start", start)),
-                  _Frame(_event("content_block_start", {"type": "content_block_start",
+        frames = [Frame(sse_event("message_start", start)),
+                  Frame(sse_event("content_block_start", {"type": "content_block_start",
                                 "index": 0, "content_block": {"type": "text", "text": ""}})),
-                  _Frame(_event("ping", {"type": "ping"}))]
-        frames += [_Frame(_event("content_block_delta", {
+                  Frame(sse_event("ping", {"type": "ping"}))]
+        frames += [Frame(sse_event("content_block_delta", {
             "type": "content_block_delta", "index": 0,
             "delta": {"type": "text_delta", "text": text}}), is_text=True)
             for text in reply.chunks]
         stop = "max_tokens" if reply.finish_reason == "length" else "end_turn"
         frames += [
-            _Frame(_event("content_block_stop", {"type": "content_block_stop", "index": 0})),
-            _Frame(_event("message_delta", {
+            Frame(sse_event("content_block_stop", {"type": "content_block_stop", "index": 0})),
+            Frame(sse_event("message_delta", {
                 "type": "message_delta", "delta": {"stop_reason": stop, "stop_sequence": None},
                 "usage": {"output_tokens": completion_tokens} if reply.include_usage else {}})),
-            _Frame(_event("message_stop", {"type": "message_stop"}))]
+            Frame(sse_event("message_stop", {"type": "message_stop"}))]
         return frames
 
     def error_body(self, status: int, code: str | None, message: str,
@@ -310,7 +166,7 @@ class FakeAnthropic(FakeVendor):
                 "api_error"), "message": message}, "request_id": "req_test"}
 
     def stream_error_frame(self, code: str | None) -> bytes | None:
-        return _event("error", {"type": "error", "error": {
+        return sse_event("error", {"type": "error", "error": {
             "type": code or "overloaded_error", "message": "Overloaded"}})
 
 
@@ -357,7 +213,7 @@ class FakeGemini(FakeVendor):
                      if c["role"] == "user"), "")
 
     def frames(self, reply: Reply, body: Any, prompt_tokens: int,
-               completion_tokens: int) -> list[_Frame]:
+               completion_tokens: int) -> list[Frame]:
         def chunk(text: str | None, count: int, finish: str | None) -> bytes:
             candidate: dict[str, Any] = {"content": {"role": "model", "parts": (
                 [{"text": text}] if text is not None else [])}, "index": 0}
@@ -372,9 +228,9 @@ class FakeGemini(FakeVendor):
             return f"data: {json.dumps(payload)}\r\n\r\n".encode()
 
         finish = "MAX_TOKENS" if reply.finish_reason == "length" else "STOP"
-        frames = [_Frame(chunk(text, min(i + 1, completion_tokens), None), is_text=True)
+        frames = [Frame(chunk(text, min(i + 1, completion_tokens), None), is_text=True)
                   for i, text in enumerate(reply.chunks)]
-        frames.append(_Frame(chunk(None, completion_tokens, finish)))
+        frames.append(Frame(chunk(None, completion_tokens, finish)))
         return frames
 
     def error_body(self, status: int, code: str | None, message: str,
@@ -387,5 +243,5 @@ class FakeGemini(FakeVendor):
         return {"error": error}
 
     def stream_error_frame(self, code: str | None) -> bytes | None:
-        return _data({"error": {"code": 503, "message": "The model is overloaded.",
+        return sse_data({"error": {"code": 503, "message": "The model is overloaded.",
                                 "status": code or "UNAVAILABLE"}})

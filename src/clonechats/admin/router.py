@@ -14,6 +14,8 @@ from clonechats.admin import service
 from clonechats.admin.schemas import AdminUserOut, AuditEventOut, RoleIn
 from clonechats.billing import admin_router as billing_admin
 from clonechats.mail import service as mail
+from clonechats.safety import router as safety_admin
+from clonechats.telemetry import admin_router as telemetry_admin
 from clonechats.web.client import ClientInfo, client_info
 
 api = APIRouter(prefix="/api/v1/admin", tags=["admin"], dependencies=[Depends(admin_user)])
@@ -89,3 +91,7 @@ async def outbox_page(request: Request, cursor: Cursor = None) -> HTMLResponse:
 
 api.include_router(billing_admin.api)
 pages.include_router(billing_admin.pages)
+api.include_router(safety_admin.api)
+pages.include_router(safety_admin.pages)
+api.include_router(telemetry_admin.api)
+pages.include_router(telemetry_admin.pages)

@@ -1,11 +1,14 @@
-"""Billing API (`/api/v1/billing`): catalog, orders, ledger, subscription, webhooks."""
+"""Billing API (`/api/v1/billing`): catalog, orders, ledger, subscription, webhooks.
+
+Every route but the webhook needs an active account (the project's rule for product routes);
+the webhook is anonymous and authenticated by its signature."""
 
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
-from clonechats.accounts.dependencies import ActiveUser, CurrentUser
+from clonechats.accounts.dependencies import ActiveUser
 from clonechats.billing import schemas, service, webhooks
 from clonechats.billing.plans import public_item
 
@@ -17,7 +20,8 @@ PAGE_SIZE = 20
 
 
 @router.get("/catalog")
-async def catalog(request: Request) -> dict[str, Any]:
+async def catalog(request: Request, user: ActiveUser) -> dict[str, Any]:
+    """The price list (also public, as the /pricing page)."""
     ctx = request.app.state.ctx
     items = service.catalog(ctx)
     return {"currency": items.currency, "provider": ctx.payments.default_name,
@@ -34,7 +38,7 @@ async def create_order(data: schemas.OrderIn, request: Request,
 
 
 @router.get("/orders")
-async def list_orders(request: Request, user: CurrentUser, limit: Limit = PAGE_SIZE,
+async def list_orders(request: Request, user: ActiveUser, limit: Limit = PAGE_SIZE,
                       cursor: Cursor = None) -> dict[str, Any]:
     items, next_cursor = await service.list_orders(request.app.state.ctx, user=user,
                                                    limit=limit, cursor=cursor)
@@ -43,13 +47,13 @@ async def list_orders(request: Request, user: CurrentUser, limit: Limit = PAGE_S
 
 @router.get("/orders/{order_id}")
 async def get_order(order_id: Annotated[str, Path(max_length=100)], request: Request,
-                    user: CurrentUser) -> dict[str, Any]:
+                    user: ActiveUser) -> dict[str, Any]:
     order = await service.get_order(request.app.state.ctx, user=user, order_id=order_id)
     return schemas.order_public(order)
 
 
 @router.get("/ledger")
-async def ledger(request: Request, user: CurrentUser, limit: Limit = PAGE_SIZE,
+async def ledger(request: Request, user: ActiveUser, limit: Limit = PAGE_SIZE,
                  cursor: Cursor = None) -> dict[str, Any]:
     ctx = request.app.state.ctx
     items, next_cursor = await service.ledger_page(ctx, user=user, limit=limit, cursor=cursor)
@@ -58,7 +62,7 @@ async def ledger(request: Request, user: CurrentUser, limit: Limit = PAGE_SIZE,
 
 
 @router.get("/subscription")
-async def subscription(request: Request, user: CurrentUser) -> dict[str, Any]:
+async def subscription(request: Request, user: ActiveUser) -> dict[str, Any]:
     sub = await service.current_subscription(request.app.state.ctx, user["_id"])
     return {"plan": user.get("plan", "free"), "subscription": schemas.subscription_public(sub)}
 

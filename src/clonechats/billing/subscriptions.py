@@ -47,6 +47,12 @@ INDEXES = [
 ]
 
 
+class RenewalNotDue(RuntimeError):
+    """A renewal job ran before the month ended (a worker's clock behind): try again later."""
+
+    retryable = True
+
+
 def add_month(moment: datetime) -> datetime:
     """The same day next month, or that month's last day (31 Jan -> 28/29 Feb)."""
     year, month = (moment.year + 1, 1) if moment.month == 12 else (moment.year, moment.month + 1)
@@ -170,7 +176,7 @@ async def renew(ctx: Any, subscription_id: str, month: int) -> None:
     if sub is None or sub["status"] != ACTIVE or sub["period"] != month - 1:
         return  # already renewed, ended or lapsed
     if ctx.clock.now() < sub["current_period_end"]:
-        return
+        raise RenewalNotDue(f"{subscription_id} renews at {sub['current_period_end']}")
     if sub["cancel_at_period_end"]:
         await end(ctx, sub, reason="cancelled")
         return

@@ -18,8 +18,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from datetime import datetime, timedelta
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from clonechats.chat import markdown, metering, repo, screening
@@ -29,7 +29,6 @@ from clonechats.providers.errors import (
     ProviderQuotaError,
     ProviderRejected,
 )
-from clonechats.providers.llm.estimate import estimate_text_tokens
 from clonechats.providers.llm.base import (
     ChatMessage,
     LLMProvider,
@@ -38,6 +37,7 @@ from clonechats.providers.llm.base import (
     TextDelta,
     Usage,
 )
+from clonechats.providers.llm.estimate import estimate_text_tokens
 from clonechats.settings import ModelPrice
 from clonechats.telemetry import events
 
@@ -98,6 +98,12 @@ def error_code_for(exc: BaseException) -> str:
     return "reply_failed"
 
 
+def _retrieve(task: "asyncio.Task[Any]") -> None:
+    """Mark a reply task's failure as seen (it was logged, and its consumer told)."""
+    if not task.cancelled():
+        task.exception()
+
+
 def running(message_id: str) -> "Generation | None":
     return _running.get(message_id)
 
@@ -117,6 +123,7 @@ class Generation:
     def start(self) -> "Generation":
         _running[self.message_id] = self
         self._task = asyncio.create_task(self._run(), name=f"chat-reply-{self.message_id}")
+        self._task.add_done_callback(_retrieve)
         return self
 
     def request_stop(self, reason: str = "stopped") -> None:
@@ -262,10 +269,11 @@ async def delivered_tokens(provider: LLMProvider | None, model: str, text: str) 
     if provider is not None:
         try:
             anchor = [ChatMessage("system", ".")]
-            base = await provider.count_tokens(model=model, messages=anchor)
+            empty = await provider.count_tokens(
+                model=model, messages=[*anchor, ChatMessage("assistant", "")])
             total = await provider.count_tokens(
                 model=model, messages=[*anchor, ChatMessage("assistant", text)])
-            return max(1, total - base)
+            return max(1, total - empty)
         except ProviderError:
             pass
     return max(1, estimate_text_tokens(text))

@@ -51,8 +51,10 @@ async def settle_abandoned(payload: dict[str, Any], ctx: Any) -> None:
         provider=provider, model=model, messages=[],
         prompt_tokens=(message.get("usage") or {}).get("prompt_tokens", 0), reply_tokens=0,
         price=_price(ctx, model_id), reserved=message["reserved_credits"])
+    waited_ms = max(0.0, (now - message["created_at"]).total_seconds() * 1000)
     await generation.settle_reply(ctx, plan=plan, outcome=Outcome(
-        text=message["text"], status=repo.FAILED, error_code="interrupted"))
+        text=message["text"], status=repo.FAILED, error_code="interrupted",
+        latency_ms=round(waited_ms, 1)))
 
 
 def register_jobs(registry: JobRegistry) -> None:

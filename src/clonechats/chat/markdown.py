@@ -8,9 +8,8 @@ keeps only a small set of tags and attributes. Links may point only at absolute 
 The result is stored on the message and rendered as is by the chat page.
 """
 
-from markdown_it import MarkdownIt
-
 import nh3
+from markdown_it import MarkdownIt
 
 ALLOWED_TAGS = {
     "a", "p", "br", "hr", "strong", "em", "del", "s", "code", "pre", "blockquote",

@@ -75,14 +75,19 @@ async def reserve(ctx: Any, *, user_id: str, message_id: str, amount: int,
 
 
 async def settle(ctx: Any, *, user_id: str, message_id: str, reserved: int,
-                 charged: int) -> None:
-    """Return what the reply did not use of its reservation (idempotent per message)."""
+                 charged: int) -> int:
+    """Return what the reply did not use of its reservation; returns the credits the reply
+    cost. Idempotent per message: a second settle finds the first one's entry and reports it."""
+    key = f"{RELEASE}:{message_id}"
     unused = reserved - charged
     if unused > 0:
-        await ledger.apply(ctx.db, user_id=user_id, delta=unused, kind=RELEASE,
-                           reason="Chat reply: unused reservation returned",
-                           idempotency_key=f"{RELEASE}:{message_id}", now=ctx.clock.now(),
-                           details={"message_id": message_id})
+        entry = await ledger.apply(ctx.db, user_id=user_id, delta=unused, kind=RELEASE,
+                                   reason="Chat reply: unused reservation returned",
+                                   idempotency_key=key, now=ctx.clock.now(),
+                                   details={"message_id": message_id})
+        return reserved - entry["delta"]
+    earlier = await ledger.get_entry(ctx.db, key)
+    return reserved - earlier["delta"] if earlier is not None else charged
 
 
 async def balance(ctx: Any, user_id: str) -> int:

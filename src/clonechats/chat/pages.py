@@ -1,0 +1,141 @@
+"""Chat pages: the conversation list, a conversation, and starting a chat with a persona.
+
+Thin by design: the chat page talks to the chat API from `web/static/js/chat.js` (streaming with
+fetch, since EventSource cannot POST) and asks `/chat/{id}/tail` for the server-rendered last
+messages once a reply ends, so a message always looks the same however it got on the page.
+Model replies are shown from their stored, sanitised HTML (`chat.markdown`); everything else is
+escaped by Jinja. Anonymous visitors are sent to log in, or offered a free trial.
+"""
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from clonechats.accounts import repo as users
+from clonechats.accounts.age import GuardianConsentRequired
+from clonechats.accounts.dependencies import OptionalUser
+from clonechats.chat import repo, service
+from clonechats.errors import AppError
+from clonechats.personas import service as personas
+
+router = APIRouter(include_in_schema=False)
+
+TAIL_MAX = 4
+
+
+def render(request: Request, template: str, **context: Any) -> HTMLResponse:
+    return request.app.state.templates.TemplateResponse(request, f"chat/{template}", context)
+
+
+def to_login(request: Request) -> Response:
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(here, safe='')}", status_code=303)
+
+
+def check_active(user: dict[str, Any]) -> None:
+    if user["status"] == users.GUARDIAN_PENDING:
+        raise GuardianConsentRequired()
+
+
+def model_label(request: Request, model_id: str) -> str:
+    for info in request.app.state.ctx.llm.enabled_models():
+        if info.id == model_id:
+            return info.label
+    return model_id
+
+
+def actions_for(messages: list[dict[str, Any]]) -> dict[str, set[str]]:
+    """Which buttons each shown message gets: copy always; regenerate on the last reply once it
+    has ended; edit on the last message the user sent."""
+    actions: dict[str, set[str]] = {m["_id"]: {"copy"} for m in messages}
+    if messages and messages[-1]["role"] == "assistant" and (
+            messages[-1]["status"] in repo.TERMINAL):
+        actions[messages[-1]["_id"]].add("regenerate")
+    for message in reversed(messages[-2:]):
+        if message["role"] == "user":
+            actions[message["_id"]].add("edit")
+            break
+    return actions
+
+
+@router.get("/chat", response_class=HTMLResponse)
+async def conversations(request: Request, user: OptionalUser,
+                        cursor: Annotated[str | None, Query(max_length=500)] = None) -> Response:
+    if user is None:
+        return to_login(request)
+    check_active(user)
+    items, next_cursor = await service.list_for_owner(request.app.state.ctx,
+                                                      user_id=user["_id"], cursor=cursor)
+    return render(request, "list.html", conversations=items, next_cursor=next_cursor,
+                  first_page=cursor is None)
+
+
+@router.get("/chat/new", response_class=HTMLResponse)
+async def new_chat(request: Request, user: OptionalUser,
+                   persona: Annotated[str, Query(max_length=100)] = "") -> Response:
+    ctx = request.app.state.ctx
+    if user is None:  # anyone may see whom they would chat with, if the persona is public
+        try:
+            found = await personas.get_usable(ctx, user_id="", persona_id=persona)
+        except personas.PersonaNotFound:
+            found = None
+        here = f"{request.url.path}?persona={quote(persona, safe='')}"
+        return render(request, "start.html", persona=found, signed_in_user=None,
+                      next_path=quote(here, safe=""))
+    check_active(user)
+    found = await personas.get_usable(ctx, user_id=user["_id"], persona_id=persona)
+    return render(request, "start.html", persona=found, signed_in_user=user, next_path="")
+
+
+@router.post("/chat/new")
+async def start_chat(request: Request, user: OptionalUser) -> Response:
+    if user is None:
+        return to_login(request)
+    check_active(user)
+    form = await request.form()
+    persona_id = form.get("persona_id")
+    if not isinstance(persona_id, str) or not persona_id or len(persona_id) > 100:
+        raise AppError("Choose a persona to chat with.", code="invalid_persona", status=422)
+    conversation = await service.create(request.app.state.ctx, user_id=user["_id"],
+                                        persona_id=persona_id)
+    return RedirectResponse(f"/chat/{conversation['_id']}", status_code=303)
+
+
+@router.get("/chat/{conversation_id}", response_class=HTMLResponse)
+async def conversation_page(conversation_id: str, request: Request,
+                            user: OptionalUser) -> Response:
+    if user is None:
+        return to_login(request)
+    check_active(user)
+    ctx = request.app.state.ctx
+    conversation = await service.get(ctx, user_id=user["_id"], conversation_id=conversation_id)
+    messages, older = await service.list_messages(ctx, user_id=user["_id"],
+                                                  conversation_id=conversation_id)
+    try:
+        persona = await personas.get_usable(ctx, user_id=user["_id"],
+                                            persona_id=conversation["persona_id"])
+    except personas.PersonaNotFound:
+        persona = None
+    return render(request, "view.html", conversation=conversation, messages=messages,
+                  actions=actions_for(messages), older=older, persona=persona,
+                  persona_name=persona["name"] if persona else conversation["persona_name"],
+                  model_label=model_label(request, conversation["model"]),
+                  credits=user.get("credits", 0),
+                  max_chars=ctx.settings.chat.max_message_chars)
+
+
+@router.get("/chat/{conversation_id}/tail", response_class=HTMLResponse)
+async def conversation_tail(conversation_id: str, request: Request, user: OptionalUser,
+                            count: Annotated[int, Query(ge=1, le=TAIL_MAX)] = 2) -> Response:
+    """The last `count` shown messages, rendered as on the page (for the chat script)."""
+    if user is None:
+        return to_login(request)
+    check_active(user)
+    ctx = request.app.state.ctx
+    conversation = await service.get(ctx, user_id=user["_id"], conversation_id=conversation_id)
+    messages, _ = await service.list_messages(ctx, user_id=user["_id"],
+                                              conversation_id=conversation_id, limit=TAIL_MAX)
+    return render(request, "_tail.html", conversation=conversation, messages=messages[-count:],
+                  actions=actions_for(messages), persona_name=conversation["persona_name"])

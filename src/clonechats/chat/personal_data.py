@@ -1,0 +1,54 @@
+"""What chat holds about a person, registered with the privacy registry.
+
+Export: every conversation they own (title, persona, model, running summary) with all its
+messages, replaced ones included (text, status, model, usage, credits, mood, moderation,
+times). A reply hidden by moderation is exported as the notice the person saw.
+
+Delete: every conversation they own and every message in them. Replies in progress are asked
+to stop first, so none is written back after the delete. Other people's conversations with
+this person's public personas are theirs and stay.
+
+Imported when the context opens (`context.PRIVACY_SOURCES`), which registers the holder.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from clonechats.chat import generation, repo
+from clonechats.privacy.registry import DataHolder, register
+
+NAME = "conversations"
+MESSAGE_FIELDS = ("role", "text", "status", "model", "usage", "credits_charged", "mood",
+                  "moderation", "error_code", "created_at", "completed_at",
+                  "replaces_message_id", "superseded_by")
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+async def export(ctx: Any, user_id: str) -> dict[str, Any]:
+    by_conversation: dict[str, list[dict[str, Any]]] = {}
+    for message in await repo.messages_for_owner(ctx.db, user_id):
+        by_conversation.setdefault(message["conversation_id"], []).append(
+            {"id": message["_id"], **{key: _plain(message.get(key)) for key in MESSAGE_FIELDS}})
+    return {"conversations": [
+        {"id": c["_id"], "persona_id": c["persona_id"], "persona_name": c["persona_name"],
+         "title": c["title"], "model": c["model"], "summary": c.get("summary") or "",
+         "created_at": _plain(c["created_at"]), "last_message_at": _plain(c["last_message_at"]),
+         "messages": by_conversation.get(c["_id"], [])}
+        for c in await repo.conversations_for_owner(ctx.db, user_id)]}
+
+
+async def delete(ctx: Any, user_id: str) -> int:
+    for conversation in await repo.conversations_for_owner(ctx.db, user_id):
+        holder = conversation.get("generating") or {}
+        found = generation.running(holder.get("message_id") or "")
+        if found is not None:
+            found.request_stop("deleted")
+            await found.wait()
+    return await repo.delete_for_owner(ctx.db, user_id)
+
+
+register(DataHolder(name=NAME, description="Your conversations and every message in them.",
+                    export=export, delete=delete))

@@ -1,0 +1,175 @@
+"""Chat API (`/api/v1/conversations`): conversations, messages and streamed replies.
+
+Thin: each route resolves the caller, hands the input to `chat.service` and shapes the answer.
+A reply streams as Server-Sent Events (`token` {"text"}, then `done` {"message_id", "usage",
+"credits_charged", "balance"} or `error` {"code", "message"}); `?stream=false` waits and
+returns the finished message as JSON. Every refusal before the reply starts (404, 409, 402,
+422) is an ordinary JSON error with its status. When the client goes away mid-stream the reply
+is asked to stop; it settles on its own.
+"""
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.types import Receive, Scope, Send
+
+from clonechats.accounts.dependencies import ActiveUser
+from clonechats.chat import metering, repo, service
+from clonechats.chat.generation import ERROR_MESSAGES, Generation
+from clonechats.chat.schemas import (
+    ConversationCreate,
+    ConversationOut,
+    ConversationRename,
+    MessageIn,
+    MessageOut,
+)
+from clonechats.errors import AppError
+
+router = APIRouter(tags=["chat"])
+
+BASE = "/api/v1/conversations"
+Limit = Annotated[int | None, Query(ge=1, le=service.MESSAGE_PAGE_MAX)]
+Cursor = Annotated[str | None, Query(max_length=500)]
+Stream = Annotated[bool, Query(description="false: wait and return the message as JSON")]
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+def sse(name: str, data: dict[str, Any]) -> str:
+    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+class ReplyStream(StreamingResponse):
+    """The SSE response of one reply; if it ends before the reply did (the client left), the
+    reply is asked to stop."""
+
+    def __init__(self, generation: Generation) -> None:
+        self.generation = generation
+        super().__init__(self._body(), media_type="text/event-stream",
+                         headers={**SSE_HEADERS, "X-Message-Id": generation.message_id})
+
+    async def _body(self) -> Any:
+        async for name, data in self.generation.events():
+            yield sse(name, data)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            if not self.generation.finished:
+                self.generation.request_stop("disconnected")
+
+
+async def reply_response(request: Request, generation: Generation, stream: bool) -> Response:
+    if stream:
+        return ReplyStream(generation)
+    message = await generation.wait()
+    details = {"message_id": message["_id"]}
+    if message["status"] == repo.BLOCKED:
+        raise AppError(ERROR_MESSAGES["reply_blocked"], code="reply_blocked", status=422,
+                       details=details)
+    if message["status"] == repo.FAILED:
+        code = message.get("error_code") or "reply_failed"
+        raise AppError(ERROR_MESSAGES.get(code, ERROR_MESSAGES["reply_failed"]), code=code,
+                       status=503 if code == "provider_unavailable" else 502, details=details)
+    balance = await metering.balance(request.app.state.ctx, generation.plan.owner_id)
+    return JSONResponse({"message": MessageOut.of(message).model_dump(mode="json"),
+                         "balance": balance}, status_code=201)
+
+
+def conversation_body(conversation: dict[str, Any]) -> dict[str, Any]:
+    return {"conversation": ConversationOut.of(conversation).model_dump(mode="json")}
+
+
+@router.post(BASE, status_code=201)
+async def create_conversation(data: ConversationCreate, request: Request,
+                              user: ActiveUser) -> dict[str, Any]:
+    conversation = await service.create(request.app.state.ctx, user_id=user["_id"],
+                                        persona_id=data.persona_id)
+    return conversation_body(conversation)
+
+
+@router.get(BASE)
+async def list_conversations(request: Request, user: ActiveUser, limit: Limit = None,
+                             cursor: Cursor = None) -> dict[str, Any]:
+    items, next_cursor = await service.list_for_owner(
+        request.app.state.ctx, user_id=user["_id"], limit=limit, cursor=cursor)
+    return {"items": [ConversationOut.of(c).model_dump(mode="json") for c in items],
+            "next_cursor": next_cursor}
+
+
+@router.get(BASE + "/{conversation_id}")
+async def get_conversation(conversation_id: str, request: Request,
+                           user: ActiveUser) -> dict[str, Any]:
+    conversation = await service.get(request.app.state.ctx, user_id=user["_id"],
+                                     conversation_id=conversation_id)
+    return conversation_body(conversation)
+
+
+@router.patch(BASE + "/{conversation_id}")
+async def rename_conversation(conversation_id: str, data: ConversationRename, request: Request,
+                              user: ActiveUser) -> dict[str, Any]:
+    conversation = await service.rename(request.app.state.ctx, user_id=user["_id"],
+                                        conversation_id=conversation_id, title=data.title)
+    return conversation_body(conversation)
+
+
+@router.delete(BASE + "/{conversation_id}", status_code=204)
+async def delete_conversation(conversation_id: str, request: Request,
+                              user: ActiveUser) -> Response:
+    await service.delete(request.app.state.ctx, user_id=user["_id"],
+                         conversation_id=conversation_id)
+    return Response(status_code=204)
+
+
+@router.get(BASE + "/{conversation_id}/messages")
+async def list_messages(conversation_id: str, request: Request, user: ActiveUser,
+                        limit: Limit = None, cursor: Cursor = None) -> dict[str, Any]:
+    items, next_cursor = await service.list_messages(
+        request.app.state.ctx, user_id=user["_id"], conversation_id=conversation_id,
+        limit=limit, cursor=cursor)
+    return {"items": [MessageOut.of(m).model_dump(mode="json") for m in items],
+            "next_cursor": next_cursor}
+
+
+@router.post(BASE + "/{conversation_id}/messages", response_model=None)
+async def send_message(conversation_id: str, data: MessageIn, request: Request,
+                       user: ActiveUser, stream: Stream = True) -> Response:
+    generation = await service.send_message(request.app.state.ctx, user_id=user["_id"],
+                                            conversation_id=conversation_id, text=data.text)
+    return await reply_response(request, generation, stream)
+
+
+@router.get(BASE + "/{conversation_id}/messages/{message_id}")
+async def get_message(conversation_id: str, message_id: str, request: Request,
+                      user: ActiveUser) -> dict[str, Any]:
+    message = await service.get_message(request.app.state.ctx, user_id=user["_id"],
+                                        conversation_id=conversation_id, message_id=message_id)
+    return {"message": MessageOut.of(message).model_dump(mode="json")}
+
+
+@router.post(BASE + "/{conversation_id}/messages/{message_id}/stop")
+async def stop_reply(conversation_id: str, message_id: str, request: Request,
+                     user: ActiveUser) -> dict[str, Any]:
+    message = await service.stop(request.app.state.ctx, user_id=user["_id"],
+                                 conversation_id=conversation_id, message_id=message_id)
+    return {"message": MessageOut.of(message).model_dump(mode="json")}
+
+
+@router.post(BASE + "/{conversation_id}/messages/{message_id}/regenerate", response_model=None)
+async def regenerate_reply(conversation_id: str, message_id: str, request: Request,
+                           user: ActiveUser, stream: Stream = True) -> Response:
+    generation = await service.regenerate(request.app.state.ctx, user_id=user["_id"],
+                                          conversation_id=conversation_id,
+                                          message_id=message_id)
+    return await reply_response(request, generation, stream)
+
+
+@router.post(BASE + "/{conversation_id}/messages/{message_id}/edit", response_model=None)
+async def edit_message(conversation_id: str, message_id: str, data: MessageIn, request: Request,
+                       user: ActiveUser, stream: Stream = True) -> Response:
+    generation = await service.edit_last(request.app.state.ctx, user_id=user["_id"],
+                                         conversation_id=conversation_id, message_id=message_id,
+                                         text=data.text)
+    return await reply_response(request, generation, stream)

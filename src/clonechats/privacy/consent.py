@@ -1,0 +1,65 @@
+"""Privacy settings and the consent history.
+
+Each user has one settings document (`analytics_opt_in`, off until they turn it on) and an
+append-only history of what they agreed to or withdrew, with the policy version in force at the
+time: turning analytics on or off, and acknowledging a policy version. Both are part of the
+user's export and go with the account. Never touches HTTP.
+"""
+
+from typing import Any
+
+from clonechats.accounts import repo as users
+from clonechats.privacy import repo
+
+ANALYTICS = "analytics"
+POLICY = "policy_acknowledged"
+DEFAULTS: dict[str, Any] = {"analytics_opt_in": False, "updated_at": None}
+
+
+def _version(ctx: Any) -> str:
+    return ctx.settings.privacy.policy_version
+
+
+async def get_settings(ctx: Any, user_id: str) -> dict[str, Any]:
+    stored = await repo.get_settings(ctx.db, user_id) or {}
+    return {name: stored.get(name, default) for name, default in DEFAULTS.items()}
+
+
+async def analytics_allowed(ctx: Any, user_id: str | None) -> bool:
+    """Only a signed-in user who opted in is ever counted; anonymous visitors never are."""
+    if user_id is None:
+        return False
+    return bool((await get_settings(ctx, user_id))["analytics_opt_in"])
+
+
+async def update_settings(ctx: Any, user_id: str, *,
+                          analytics_opt_in: bool | None) -> dict[str, Any]:
+    """Change the settings; each change of a consent is added to the history."""
+    current = await get_settings(ctx, user_id)
+    if analytics_opt_in is None or analytics_opt_in == current["analytics_opt_in"]:
+        return current
+    now = ctx.clock.now()
+    await repo.set_settings(ctx.db, user_id, {"analytics_opt_in": analytics_opt_in,
+                                              "updated_at": now})
+    await repo.add_consent(ctx.db, user_id=user_id, what=ANALYTICS, value=analytics_opt_in,
+                           at=now, policy_version=_version(ctx))
+    return await get_settings(ctx, user_id)
+
+
+async def history(ctx: Any, user_id: str) -> list[dict[str, Any]]:
+    return [{"what": entry["what"], "value": entry["value"], "at": entry["at"],
+             "policy_version": entry["policy_version"]}
+            for entry in await repo.consents_of(ctx.db, user_id)]
+
+
+async def acknowledge_policy(ctx: Any, user: dict[str, Any]) -> dict[str, Any]:
+    """Record that the user has read the current policy version (idempotent)."""
+    version = _version(ctx)
+    if user.get("policy_acknowledged_version") == version:
+        return user
+    now = ctx.clock.now()
+    updated = await users.update(ctx.db, user["_id"], {"policy_acknowledged_version": version,
+                                                       "updated_at": now}) or user
+    await repo.add_consent(ctx.db, user_id=user["_id"], what=POLICY, value=version, at=now,
+                           policy_version=version)
+    return updated

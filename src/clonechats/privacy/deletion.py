@@ -1,0 +1,116 @@
+"""Deleting an account: re-authentication, an immediate lock-out, then a background purge.
+
+`request_deletion` first proves it is the owner asking:
+- an account with a password must give it (wrong: 401, counted by the sign-in throttle);
+- an account without one (Google sign-in) must have signed in within
+  `privacy.reauth_minutes`: the session it asks from is that recent (sessions are only ever
+  created by a sign-in), else 403 `reauthentication_required`;
+- a trial (no email, no password, no Google) has nothing else to prove than its session.
+Then, before answering: the security log records the deletion, every session and API key of
+the account ends and its password and Google link are removed, so nobody can act as the user
+any more. The `privacy.delete_account` job then runs every holder of the privacy registry
+(files included), queues the deletion receipt email to the address captured at the request,
+and reduces its own record to a pseudonym and counts. The receipt is queued after the mail
+holder has removed the user's queued emails, so it survives that cleanup.
+
+Payment records stay, pseudonymised, for their retention; the security log keeps its events
+under a pseudonym with hashed addresses only. Never touches HTTP.
+"""
+
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from clonechats.accounts import api_keys, audit, passwords, sessions, throttle
+from clonechats.accounts import repo as users
+from clonechats.accounts.dependencies import Auth
+from clonechats.accounts.personal_data import pseudonym
+from clonechats.accounts.service import InvalidCredentials
+from clonechats.errors import AppError, Forbidden
+from clonechats.mail import service as mail
+from clonechats.privacy import registry, repo
+from clonechats.privacy.pseudonyms import hash_email
+from clonechats.web.client import ClientInfo
+
+DELETE_JOB = "privacy.delete_account"
+PENDING, DONE = "pending", "done"
+
+
+class PasswordRequired(AppError):
+    code = "password_required"
+    status = 422
+    message = "Enter your password to confirm."
+
+
+class ReauthenticationRequired(Forbidden):
+    code = "reauthentication_required"
+    message = "For your safety, sign in with Google again, then delete the account within a " \
+              "few minutes."
+
+
+async def _check_password(ctx: Any, user: dict[str, Any], password: str | None,
+                          client: ClientInfo) -> None:
+    if not password:
+        raise PasswordRequired()
+    now, settings = ctx.clock.now(), ctx.settings.accounts
+    keys = throttle.keys_for(email_hash=hash_email(ctx.secret, user.get("email") or user["_id"]),
+                             ip_hash=client.ip_hash, settings=settings)
+    await throttle.check(ctx.db, keys, now=now)
+    if not await passwords.verify_password(password, user["password_hash"],
+                                           rounds=settings.bcrypt_rounds):
+        await throttle.record_failure(ctx.db, keys, now=now, settings=settings)
+        raise InvalidCredentials("The password is not right.")
+
+
+async def reauthenticate(ctx: Any, auth: Auth, *, password: str | None,
+                         client: ClientInfo) -> str:
+    """Prove the owner is asking; returns how ("password", "recent_sign_in" or "session")."""
+    user = auth.user
+    if user.get("password_hash"):
+        await _check_password(ctx, user, password, client)
+        return "password"
+    if user.get("status") == users.TRIAL and not user.get("email"):
+        if auth.session is None:
+            raise ReauthenticationRequired("Delete a trial from the browser that started it.")
+        return "session"
+    window = timedelta(minutes=ctx.settings.privacy.reauth_minutes)
+    if auth.session is None or auth.session["created_at"] < ctx.clock.now() - window:
+        raise ReauthenticationRequired()
+    return "recent_sign_in"
+
+
+async def request_deletion(ctx: Any, auth: Auth, *, password: str | None,
+                           client: ClientInfo) -> dict[str, Any]:
+    """Check it is the owner, lock the account at once and queue the purge."""
+    user = auth.user
+    method = await reauthenticate(ctx, auth, password=password, client=client)
+    now = ctx.clock.now()
+    deletion = await repo.insert_deletion(ctx.db, {
+        "_id": secrets.token_hex(12), "user_id": user["_id"], "email": user.get("email"),
+        "display_name": user.get("display_name"), "requested_at": now, "status": PENDING,
+    })
+    await audit.record(ctx.db, "account_deleted", now=now, user_id=user["_id"], client=client,
+                       confirmed_by=method)
+    await sessions.revoke_all(ctx.db, user["_id"])
+    await api_keys.delete_for_user(ctx.db, user["_id"])
+    await users.unset(ctx.db, user["_id"], ["password_hash", "google_sub"], now=now)
+    await users.update(ctx.db, user["_id"], {"deletion_requested_at": now})
+    await ctx.enqueue(DELETE_JOB, {"deletion_id": deletion["_id"]},
+                      dedupe_key=f"{DELETE_JOB}:{deletion['_id']}")
+    return deletion
+
+
+async def delete_account(payload: dict[str, Any], ctx: Any) -> None:
+    """The `privacy.delete_account` job (safe to run again after a failure)."""
+    deletion = await repo.get_deletion(ctx.db, payload["deletion_id"])
+    if deletion is None or deletion["status"] == DONE:
+        return
+    user_id = deletion["user_id"]
+    counts = await registry.delete_user_data(ctx, user_id)
+    now = ctx.clock.now()
+    if deletion.get("email"):
+        await mail.send_email(ctx, to=deletion["email"], template="account_deleted", context={
+            "display_name": deletion.get("display_name"), "deleted_at": now,
+        }, idempotency_key=f"account-deleted:{deletion['_id']}")
+    await repo.finish_deletion(ctx.db, deletion["_id"], subject=pseudonym(ctx, user_id),
+                               counts=counts, now=now)

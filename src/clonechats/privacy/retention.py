@@ -1,0 +1,222 @@
+"""How long each kind of data is kept: ONE table of rules (`RULES`), and the job that applies it.
+
+A rule names a collection, the field that dates each document, how long after that date the
+document goes, an optional condition (e.g. generated media that was not saved) and an action:
+delete the documents, delete media files with their documents, delete export archives, or fold
+raw telemetry into anonymous daily totals. The same table is rendered on the privacy policy
+page and checked by `clonechats privacy audit`, so the page, the job and the audit cannot
+disagree. The table is the declaration of each domain's retention; the job runs it with one
+query per rule rather than through each domain's code.
+
+The job `privacy.retention` runs daily at 03:00 UTC: it first queues its next run (deduplicated
+on the date, so one chain exists however often it is seeded) and then applies every rule.
+`seed` queues the next run at start-up.
+"""
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from clonechats.accounts.age import SIGNUP_BLOCKS
+from clonechats.accounts.audit import AUDIT
+from clonechats.accounts.google import FLOWS
+from clonechats.accounts.sessions import SESSIONS
+from clonechats.accounts.throttle import ATTEMPTS, THROTTLE
+from clonechats.accounts.tokens import TOKENS
+from clonechats.accounts.trials import TRIAL_DEVICES
+from clonechats.billing.ledger import LEDGER
+from clonechats.billing.orders import ORDERS
+from clonechats.billing.subscriptions import SUBSCRIPTIONS
+from clonechats.billing.webhooks import DELIVERIES
+from clonechats.billing.webhooks import EVENTS as WEBHOOK_EVENTS
+from clonechats.jobs import repo as jobs
+from clonechats.media import repo as media
+from clonechats.privacy import repo, telemetry_fold
+from clonechats.providers.email.outbox import COLLECTION as OUTBOX
+from clonechats.providers.payments.sandbox import SANDBOX_ORDERS
+from clonechats.telemetry.events import COST_EVENTS, PAYWALL_HITS
+
+log = logging.getLogger(__name__)
+
+RETENTION_JOB = "privacy.retention"
+RUN_AT = time(3, 0, tzinfo=UTC)
+GRACE = timedelta(hours=25)
+"""The job runs daily, so a document may outlive its date by up to a day; the audit allows
+this much before it calls a document overdue."""
+
+DELETE, DELETE_MEDIA, DELETE_EXPORT, FOLD = "delete", "delete_media", "delete_export", "fold"
+VOICE_CLIP, VIDEO = "voice_clip", "video"
+UNITS = {"days": 1, "months": 30}
+
+
+@dataclass(frozen=True)
+class Keep:
+    """A retention period in the unit people read it in (0: until the document's own date)."""
+
+    amount: int
+    unit: str = "days"  # days | months | years
+
+    @property
+    def delta(self) -> timedelta:
+        if self.unit == "years":
+            return timedelta(days=365 * self.amount + (self.amount + 3) // 4)
+        return timedelta(days=self.amount * UNITS[self.unit])
+
+    def __str__(self) -> str:
+        if self.amount == 0:
+            return "until it expires"
+        unit = self.unit if self.amount != 1 else self.unit.removesuffix("s")
+        return f"{self.amount} {unit}"
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    category: str
+    """What the privacy page calls this data."""
+    collection: str
+    age_field: str
+    keep: Keep
+    condition: Mapping[str, Any] = field(default_factory=dict)
+    keep_until_field: str | None = None
+    """When a document has this field, it is also kept until that date (e.g. `retain_until`
+    of payment records of deleted accounts)."""
+    action: str = DELETE
+    note: str = ""
+
+    def query(self, now: datetime) -> dict[str, Any]:
+        """Documents past this rule's retention at `now`."""
+        parts: list[dict[str, Any]] = [{self.age_field: {"$lte": now - self.keep.delta}}]
+        if self.condition:
+            parts.append(dict(self.condition))
+        if self.keep_until_field:
+            parts.append({"$or": [{self.keep_until_field: {"$exists": False}},
+                                  {self.keep_until_field: None},
+                                  {self.keep_until_field: {"$lte": now}}]})
+        return parts[0] if len(parts) == 1 else {"$and": parts}
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("generated_media", "Voice clips and videos generated for you", media.MEDIA,
+         "created_at", Keep(90), {"kind": {"$in": [VOICE_CLIP, VIDEO]}, "saved": {"$ne": True}},
+         action=DELETE_MEDIA, note="unless you saved them"),
+    Rule("audit_log", "Security log (sign-ins and account changes, hashed addresses)", AUDIT,
+         "at", Keep(24, "months")),
+    Rule("login_attempts", "Sign-in attempts (hashed address, browser name)", ATTEMPTS, "at",
+         Keep(90)),
+    Rule("login_throttle", "Counters of failed sign-ins", THROTTLE, "last_failure_at",
+         Keep(7)),
+    Rule("sessions", "Sign-in sessions", SESSIONS, "expires_at", Keep(0),
+         note="at most 30 days after you sign in"),
+    Rule("expired_links", "Links we email (verification, password reset)", TOKENS,
+         "expires_at", Keep(0), note="a few hours to 7 days"),
+    Rule("used_links", "Links we email, once used", TOKENS, "used_at", Keep(1)),
+    Rule("google_flows", "Unfinished Google sign-ins", FLOWS, "expires_at", Keep(0),
+         note="10 minutes"),
+    Rule("signup_blocks", "Refused sign-ups of children under 13 (hashed email only)",
+         SIGNUP_BLOCKS, "expires_at", Keep(0), note="24 hours"),
+    Rule("trial_devices", "Browsers that used the free trial (hashed)", TRIAL_DEVICES, "at",
+         Keep(12, "months")),
+    Rule("outbox", "Copies of the emails we sent you", OUTBOX, "created_at", Keep(30)),
+    Rule("finished_jobs", "Finished background tasks (such as an email waiting to be sent)",
+         jobs.COLLECTION, "finished_at", Keep(30), {"status": {"$in": [jobs.DONE, jobs.DEAD]}}),
+    Rule("exports", "Your data exports", repo.EXPORTS, "expires_at", Keep(0),
+         action=DELETE_EXPORT, note="48 hours after they are ready"),
+    Rule("closed_requests", "Data requests, once answered", repo.REQUESTS, "closed_at",
+         Keep(24, "months")),
+    Rule("deletion_records", "Records that an account was deleted (pseudonymised)",
+         repo.DELETIONS, "finished_at", Keep(24, "months")),
+    Rule("payment_orders", "Payment orders", ORDERS, "created_at", Keep(7, "years"),
+         keep_until_field="retain_until", note="statutory tax and dispute window"),
+    Rule("sandbox_orders", "Payment orders (test payments)", SANDBOX_ORDERS, "created_at",
+         Keep(7, "years")),
+    Rule("webhook_logs", "Payment webhook logs", DELIVERIES, "received_at", Keep(7, "years"),
+         keep_until_field="retain_until"),
+    Rule("webhook_events", "Payment webhook logs", WEBHOOK_EVENTS, "first_seen_at",
+         Keep(7, "years"), keep_until_field="retain_until"),
+    Rule("deleted_ledger", "Credit ledger of deleted accounts (pseudonymised)", LEDGER,
+         "retain_until", Keep(0), {"pseudonymised": True}, note="7 years"),
+    Rule("deleted_subscriptions", "Subscriptions of deleted accounts (pseudonymised)",
+         SUBSCRIPTIONS, "retain_until", Keep(0), {"pseudonymised": True}, note="7 years"),
+    Rule("cost_events", "Cost meter of your generations (tokens, credits, timing)",
+         COST_EVENTS, "ts", Keep(30), action=FOLD,
+         note="then only anonymous daily totals, kept indefinitely"),
+    Rule("paywall_hits", "Times you ran out of credits", PAYWALL_HITS, "ts", Keep(30),
+         action=FOLD, note="then only anonymous daily totals, kept indefinitely"),
+)
+
+Action = Callable[[Any, Rule, datetime], Awaitable[int]]
+
+
+async def _delete(ctx: Any, rule: Rule, now: datetime) -> int:
+    return (await ctx.db[rule.collection].delete_many(rule.query(now))).deleted_count
+
+
+async def _delete_media(ctx: Any, rule: Rule, now: datetime) -> int:
+    from clonechats.media import service as media_service
+    from clonechats.media.errors import MediaNotFound
+
+    removed = 0
+    for document in await ctx.db[rule.collection].find(rule.query(now)).to_list():
+        try:  # the owner's own delete: file, then document, then the persona's references
+            await media_service.delete_media(ctx, user_id=document["owner_id"],
+                                             media_id=document["_id"])
+        except MediaNotFound:
+            continue  # deleted meanwhile
+        removed += 1
+    return removed
+
+
+async def _delete_exports(ctx: Any, rule: Rule, now: datetime) -> int:
+    from clonechats.privacy import export
+
+    removed = 0
+    for document in await ctx.db[rule.collection].find(rule.query(now)).to_list():
+        await export.remove(ctx, document)
+        removed += 1
+    return removed
+
+
+async def _fold(ctx: Any, rule: Rule, now: datetime) -> int:
+    return await telemetry_fold.fold(ctx, rule.collection, before=now - rule.keep.delta)
+
+
+ACTIONS: dict[str, Action] = {DELETE: _delete, DELETE_MEDIA: _delete_media,
+                              DELETE_EXPORT: _delete_exports, FOLD: _fold}
+
+
+async def apply_rules(ctx: Any, *, now: datetime | None = None,
+                      rules: tuple[Rule, ...] | None = None) -> dict[str, int]:
+    """Apply every rule once; returns how many documents each removed or folded."""
+    moment = now or ctx.clock.now()
+    counts = {}
+    for rule in RULES if rules is None else rules:
+        counts[rule.name] = await ACTIONS[rule.action](ctx, rule, moment)
+    return counts
+
+
+async def overdue(ctx: Any, *, now: datetime | None = None) -> dict[str, int]:
+    """How many documents each rule should already have removed, allowing `GRACE`."""
+    moment = (now or ctx.clock.now()) - GRACE
+    return {rule.name: await ctx.db[rule.collection].count_documents(rule.query(moment))
+            for rule in RULES}
+
+
+def next_run(now: datetime) -> datetime:
+    today = datetime.combine(now.astimezone(UTC).date(), RUN_AT)
+    return today if today > now else today + timedelta(days=1)
+
+
+async def seed(ctx: Any) -> dict[str, Any]:
+    """Queue the next daily run (idempotent: one job per date)."""
+    run_at = next_run(ctx.clock.now())
+    return await ctx.enqueue(RETENTION_JOB, {}, run_at,
+                             dedupe_key=f"{RETENTION_JOB}:{run_at.date().isoformat()}")
+
+
+async def run_retention(payload: dict[str, Any], ctx: Any) -> None:
+    await seed(ctx)  # the next run is queued first, so a failure here never ends the chain
+    counts = await apply_rules(ctx)
+    log.info("retention applied", extra={"removed": {k: v for k, v in counts.items() if v}})

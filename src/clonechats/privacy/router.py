@@ -1,0 +1,135 @@
+"""Privacy API (`/api/v1/privacy/...`) and account deletion (`DELETE /api/v1/account`).
+
+Every route needs a signed-in user but not an active one: guardian-pending and trial accounts
+may manage their privacy, export their data and delete their account. The logic lives in the
+domain's services; routes only translate.
+"""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi.responses import FileResponse
+from starlette.routing import Match, Route
+
+from clonechats.accounts.dependencies import CurrentAuth, CurrentUser
+from clonechats.accounts.session_cookies import end_session
+from clonechats.errors import AppError
+from clonechats.privacy import analytics, consent, deletion, export, requests
+from clonechats.privacy.schemas import (
+    AccountDeleteIn,
+    AnalyticsEventIn,
+    DataRequestIn,
+    DataRequestOut,
+    SettingsUpdate,
+)
+from clonechats.web.client import ClientInfo, client_info
+
+router = APIRouter(tags=["privacy"])
+PREFIX = "/api/v1/privacy"
+Client = Annotated[ClientInfo, Depends(client_info)]
+JobId = Annotated[str, Path(max_length=64)]
+NOT_COUNTED_PREFIXES = ("/api/", "/static/", "/media/", "/.well-known/")
+
+
+class UnknownPage(AppError):
+    code = "unknown_page"
+    status = 422
+    message = "That is not a page of this site."
+
+
+def page_template(request: Request, path: str) -> str:
+    """The route template of a page path, so counts never hold ids from URLs."""
+    if not path.startswith("/") or path.startswith(NOT_COUNTED_PREFIXES):
+        raise UnknownPage()
+    scope = {"type": "http", "path": path, "method": "GET", "root_path": ""}
+    for route in request.app.router.routes:
+        if isinstance(route, Route) and route.matches(scope)[0] == Match.FULL:
+            return route.path
+    raise UnknownPage()
+
+
+async def settings_body(ctx: Any, user: dict[str, Any]) -> dict[str, Any]:
+    current = await consent.get_settings(ctx, user["_id"])
+    return {**current, "policy_version": ctx.settings.privacy.policy_version,
+            "policy_acknowledged_version": user.get("policy_acknowledged_version"),
+            "consent_history": await consent.history(ctx, user["_id"])}
+
+
+@router.get(PREFIX + "/settings")
+async def get_settings(request: Request, user: CurrentUser) -> dict[str, Any]:
+    return await settings_body(request.app.state.ctx, user)
+
+
+@router.patch(PREFIX + "/settings")
+async def update_settings(data: SettingsUpdate, request: Request,
+                          user: CurrentUser) -> dict[str, Any]:
+    ctx = request.app.state.ctx
+    await consent.update_settings(ctx, user["_id"], analytics_opt_in=data.analytics_opt_in)
+    return await settings_body(ctx, user)
+
+
+@router.post(PREFIX + "/acknowledge")
+async def acknowledge(request: Request, user: CurrentUser) -> dict[str, Any]:
+    updated = await consent.acknowledge_policy(request.app.state.ctx, user)
+    return {"policy_acknowledged_version": updated.get("policy_acknowledged_version")}
+
+
+@router.post(PREFIX + "/analytics/event")
+async def analytics_event(data: AnalyticsEventIn, request: Request,
+                          user: CurrentUser) -> dict[str, bool]:
+    name = page_template(request, data.name) if data.kind == analytics.PAGE else data.name
+    if data.kind == analytics.FEATURE and name not in analytics.FEATURES:
+        raise AppError("Unknown feature.", code="unknown_feature", status=422)
+    counted = await analytics.record(request.app.state.ctx, user_id=user["_id"],
+                                     kind=data.kind, name=name)
+    return {"counted": counted}
+
+
+@router.post(PREFIX + "/export", status_code=202)
+async def request_export(request: Request, user: CurrentUser) -> dict[str, str]:
+    job = await export.request_export(request.app.state.ctx, user_id=user["_id"])
+    return {"job_id": job["_id"]}
+
+
+@router.get(PREFIX + "/export/{job_id}")
+async def export_status(job_id: JobId, request: Request, user: CurrentUser) -> dict[str, Any]:
+    ctx = request.app.state.ctx
+    found = await export.get_owned(ctx, user_id=user["_id"], export_id=job_id)
+    return export.describe(ctx, found)
+
+
+@router.get(PREFIX + "/export/{job_id}/download")
+async def download_export(job_id: JobId, request: Request, user: CurrentUser) -> Response:
+    path, filename = await export.open_download(request.app.state.ctx, user_id=user["_id"],
+                                                export_id=job_id)
+    return FileResponse(path, media_type="application/zip", filename=filename,
+                        headers={"Cache-Control": "no-store",
+                                 "X-Content-Type-Options": "nosniff"})
+
+
+@router.post(PREFIX + "/requests", status_code=201)
+async def file_request(data: DataRequestIn, request: Request,
+                       user: CurrentUser) -> dict[str, Any]:
+    ctx = request.app.state.ctx
+    filed = await requests.file_request(ctx, user=user, kind=data.kind, message=data.message)
+    return {"request": DataRequestOut.of(filed, now=ctx.clock.now()).model_dump(mode="json"),
+            "status": "Thank you. We will answer within 30 days."}
+
+
+@router.get(PREFIX + "/requests")
+async def list_requests(request: Request, user: CurrentUser) -> dict[str, Any]:
+    ctx = request.app.state.ctx
+    now = ctx.clock.now()
+    items = await requests.list_mine(ctx, user_id=user["_id"])
+    return {"items": [DataRequestOut.of(r, now=now).model_dump(mode="json") for r in items],
+            "next_cursor": None}
+
+
+@router.delete("/api/v1/account", status_code=202)
+async def delete_account(request: Request, response: Response, auth: CurrentAuth,
+                         client: Client, data: AccountDeleteIn | None = None) -> dict[str, str]:
+    await deletion.request_deletion(request.app.state.ctx, auth,
+                                    password=data.password if data else None, client=client)
+    await end_session(request, response)
+    return {"status": "Your account is being deleted. You have been signed out everywhere, "
+                      "and we will email you a receipt when it is done."}
