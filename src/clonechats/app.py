@@ -24,6 +24,8 @@ from clonechats.personas import cards_router
 from clonechats.personas import pages as persona_pages
 from clonechats.personas import router as personas
 from clonechats.personas.memory import router as memories
+from clonechats.privacy import pages as privacy_pages
+from clonechats.privacy import router as privacy
 from clonechats.settings import Settings
 from clonechats.telemetry.metrics import Metrics
 from clonechats.web import router as site
@@ -40,7 +42,7 @@ ROUTERS = [site.router, accounts.router, account_router.router, pages.router,
            google_router.router, guardian_router.api, guardian_router.pages, admin.api,
            admin.pages, personas.router, persona_pages.router, media.router,
            cards_router.router, memories.router, billing.router, billing_pages.router,
-           chat.router, chat_pages.router]
+           chat.router, chat_pages.router, privacy.router, privacy_pages.router]
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
@@ -48,6 +50,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx = await open_context(settings, clock=clock)
         app.state.ctx = ctx
+        await privacy_pages.start(app, ctx)
         stop = asyncio.Event()
         runner_task = None
         if settings.runs_jobs_in_server:

@@ -10,12 +10,14 @@ from typing import Annotated, Any
 
 import typer
 
+from clonechats.privacy import cli as privacy_cli
 from clonechats.settings import Settings
 from clonechats.telemetry.logs import configure_logging
 
 app = typer.Typer(help="Clone Chats: self-hostable AI personas.", no_args_is_help=True)
 admin = typer.Typer(help="Operator tools.", no_args_is_help=True)
 app.add_typer(admin, name="admin")
+app.add_typer(privacy_cli.app, name="privacy")
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory.")]
 
@@ -53,11 +55,13 @@ def worker(data_dir: DataDir = None) -> None:
     """Run background jobs in this process until interrupted."""
     from clonechats.context import open_context
     from clonechats.jobs.runner import JobRunner
+    from clonechats.privacy import startup
 
     settings = load_settings(data_dir)
 
     async def run() -> None:
         ctx = await open_context(settings)
+        await startup.prepare(ctx)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -1,13 +1,18 @@
-"""Buying a credit pack in a real browser through the sandbox: pricing, checkout, credits once."""
+"""Billing in a real browser through the sandbox: buy a pack, see the credits once, then an
+administrator refunds it and the ledger balances."""
 
+import os
 import re
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import WatchedPage
-from tests.e2e.test_accounts_browser import sign_up
+from tests.e2e.conftest import NewPage, WatchedPage, server_environment
+from tests.e2e.test_accounts_browser import log_in, sign_up
 
 pytestmark = pytest.mark.e2e
 
@@ -44,3 +49,59 @@ def test_buy_a_pack_through_the_sandbox_and_see_the_credits_once(page: WatchedPa
     expect(browser.locator("table.orders tbody tr")).to_have_count(1)
     expect(browser.locator("table.orders")).to_contain_text("Paid")
     assert page.problems == []
+
+
+def buy_pack(browser: Page) -> str:
+    browser.goto("/pricing")
+    browser.get_by_role("button", name="Buy 200 credits").click()
+    browser.get_by_role("button", name="Pay ₹99.00").click()
+    expect(browser.get_by_role("heading", name="Paid")).to_be_visible()
+    match = re.search(r"/billing/orders/(ord_[0-9a-f]{24})/return$", browser.url)
+    assert match
+    return match.group(1)
+
+
+def live_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The live server's data directory (the `live_server` fixture's first temporary folder)."""
+    data_dir = tmp_path_factory.getbasetemp() / "live-server0" / "data"
+    assert data_dir.is_dir()
+    return data_dir
+
+
+def make_admin(email: str, data_dir: Path) -> None:
+    env = {**server_environment(data_dir), "PATH": os.environ.get("PATH", "")}
+    done = subprocess.run(  # noqa: S603 - our own interpreter and command
+        [sys.executable, "-m", "clonechats", "admin", "set-role", email, "admin",
+         "--data-dir", str(data_dir)], env=env, capture_output=True, text=True, timeout=60,
+        check=False)
+    assert done.returncode == 0, done.stderr
+
+
+def test_an_admin_refunds_a_pack_and_the_ledger_balances(
+        new_page: NewPage, live_server: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    buyer = new_page()
+    buyer_email = f"refundee-{uuid.uuid4().hex[:10]}@example.com"
+    sign_up(buyer.page, buyer_email)
+    order_id = buy_pack(buyer.page)
+
+    admin = new_page()
+    admin_email = f"admin-{uuid.uuid4().hex[:10]}@example.com"
+    sign_up(admin.page, admin_email)
+    make_admin(admin_email, live_data_dir(tmp_path_factory))
+    log_in(admin.page, admin_email)
+    admin.page.goto("/admin/billing")
+    expect(admin.page.locator(".ledger-check")).to_be_visible()
+    admin.page.locator(f"a[href='/admin/billing/orders/{order_id}']").click()
+    expect(admin.page.locator(".order-status")).to_have_text("paid")
+    admin.page.once("dialog", lambda dialog: dialog.accept())
+    admin.page.get_by_label("Reason").fill("asked by the buyer")
+    admin.page.get_by_role("button", name="Refund").click()
+    expect(admin.page.locator(".order-status")).to_have_text("refunded")
+    admin.page.goto("/admin/billing")
+    expect(admin.page.locator(".ledger-check")).to_contain_text("every balance equals")
+
+    buyer.page.goto("/billing")
+    expect(buyer.page.locator(".balance")).to_have_attribute("data-balance", "0")
+    expect(buyer.page.locator(".ledger-entry[data-kind='refund'] .delta")).to_have_text("-200")
+    expect(buyer.page.locator("table.orders")).to_contain_text("Refunded")
+    assert buyer.problems == [] and admin.problems == []

@@ -16,7 +16,7 @@ from typing import Any
 
 from clonechats.accounts import api_keys, audit, repo, sessions, throttle, tokens
 from clonechats.privacy.pseudonyms import hash_email, keyed_hash
-from clonechats.privacy.registry import DataHolder, register
+from clonechats.privacy.registry import DataHolder, Owned, register
 
 NAME = "accounts"
 PSEUDONYM_PREFIX = "pseudonym:"
@@ -92,4 +92,10 @@ register(DataHolder(
     export=export,
     delete=delete,
     order=1000,
+    collections=(Owned(sessions.SESSIONS, owner_field="user_id"),
+                 Owned(api_keys.API_KEYS, owner_field="user_id"),
+                 Owned(tokens.TOKENS, owner_field="user_id"),
+                 Owned(throttle.ATTEMPTS, owner_field="user_id", nullable_owner=True),
+                 Owned(audit.AUDIT, owner_field="user_id", nullable_owner=True,
+                       pseudonymised=True)),
 ))

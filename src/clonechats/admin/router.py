@@ -14,6 +14,7 @@ from clonechats.admin import service
 from clonechats.admin.schemas import AdminUserOut, AuditEventOut, RoleIn
 from clonechats.billing import admin_router as billing_admin
 from clonechats.mail import service as mail
+from clonechats.privacy import admin_router as privacy_admin
 from clonechats.safety import router as safety_admin
 from clonechats.telemetry import admin_router as telemetry_admin
 from clonechats.web.client import ClientInfo, client_info
@@ -95,3 +96,5 @@ api.include_router(safety_admin.api)
 pages.include_router(safety_admin.pages)
 api.include_router(telemetry_admin.api)
 pages.include_router(telemetry_admin.pages)
+api.include_router(privacy_admin.api)
+pages.include_router(privacy_admin.pages)

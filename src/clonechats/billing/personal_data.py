@@ -19,8 +19,8 @@ from clonechats.billing import ledger, orders, subscriptions
 from clonechats.billing.retention import retain_until as retention_end
 from clonechats.billing.retention import schedule_purge
 from clonechats.privacy.pseudonyms import keyed_hash
-from clonechats.privacy.registry import DataHolder, register
-from clonechats.providers.payments.sandbox import pseudonymise_customer
+from clonechats.privacy.registry import DataHolder, Owned, register
+from clonechats.providers.payments.sandbox import SANDBOX_ORDERS, pseudonymise_customer
 
 NAME = "billing"
 ORDER_FIELDS = ("item_id", "item_kind", "description", "amount", "currency", "credits",
@@ -71,4 +71,10 @@ async def delete(ctx: Any, user_id: str) -> int:
 
 register(DataHolder(name=NAME, description="Orders, payments, the credit ledger and "
                     "subscriptions (kept 7 years under a pseudonym after deletion).",
-                    export=export, delete=delete))
+                    export=export, delete=delete,
+                    collections=(Owned(orders.ORDERS, owner_field="user_id", pseudonymised=True),
+                                 Owned(ledger.LEDGER, owner_field="user_id", pseudonymised=True),
+                                 Owned(subscriptions.SUBSCRIPTIONS, owner_field="user_id",
+                                       pseudonymised=True),
+                                 Owned(SANDBOX_ORDERS, owner_field="customer_id",
+                                       pseudonymised=True))))

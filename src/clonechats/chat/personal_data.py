@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from clonechats.chat import generation, repo
-from clonechats.privacy.registry import DataHolder, register
+from clonechats.privacy.registry import DataHolder, Owned, register
 
 NAME = "conversations"
 MESSAGE_FIELDS = ("role", "text", "status", "model", "usage", "credits_charged", "mood",
@@ -51,4 +51,7 @@ async def delete(ctx: Any, user_id: str) -> int:
 
 
 register(DataHolder(name=NAME, description="Your conversations and every message in them.",
-                    export=export, delete=delete))
+                    export=export, delete=delete,
+                    collections=(Owned(repo.CONVERSATIONS),
+                                 Owned(repo.MESSAGES,
+                                       parents=(("conversation_id", repo.CONVERSATIONS),)))))

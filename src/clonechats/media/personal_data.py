@@ -12,8 +12,8 @@ Imported when the context opens (`context.PRIVACY_SOURCES`), which registers the
 from datetime import datetime
 from typing import Any
 
-from clonechats.media import service
-from clonechats.privacy.registry import DataHolder, register
+from clonechats.media import repo, service
+from clonechats.privacy.registry import DataHolder, Owned, register
 
 NAME = "media"
 
@@ -40,4 +40,5 @@ register(DataHolder(
                 "their details (type, size, dimensions, duration).",
     export=export,
     delete=delete,
+    collections=(Owned(repo.MEDIA, parents=(("persona_id", "personas"),)),),
 ))

@@ -13,7 +13,7 @@ from typing import Any
 
 from clonechats.personas import favourites, repo, service
 from clonechats.personas.schemas import PersonaOut
-from clonechats.privacy.registry import DataHolder, register
+from clonechats.privacy.registry import DataHolder, Owned, register
 
 NAME = "personas"
 
@@ -49,4 +49,7 @@ register(DataHolder(
                 "favourited.",
     export=export,
     delete=delete,
+    collections=(Owned(repo.PERSONAS),
+                 Owned(favourites.FAVOURITES, owner_field="user_id",
+                       parents=(("persona_id", repo.PERSONAS),))),
 ))

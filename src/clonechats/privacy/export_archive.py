@@ -89,6 +89,6 @@ async def write(ctx: Any, path: Path, *, user_id: str, data: dict[str, Any],
             await asyncio.to_thread(archive.close)
         await asyncio.to_thread(os.replace, temp, path)
     except BaseException:
-        temp.unlink(missing_ok=True)
+        await asyncio.to_thread(temp.unlink, missing_ok=True)
         raise
-    return path.stat().st_size
+    return (await asyncio.to_thread(path.stat)).st_size

@@ -10,6 +10,7 @@ requires the batch to be absent; the tagged events are then deleted. A run that 
 events left by an interrupted run finishes that batch without counting it twice.
 """
 
+import contextlib
 import secrets
 from collections.abc import Callable
 from datetime import datetime
@@ -75,14 +76,13 @@ async def _fold_batch(db: Any, collection: str, batch: str) -> int:
         for name, value in sums_of(event).items():
             total[name] = total.get(name, 0) + value
     for key, sums in groups.items():
-        try:
+        # a duplicate key means this total already absorbed the batch (an interrupted run)
+        with contextlib.suppress(DuplicateKeyError):
             await db[totals_collection].update_one(
                 {"_id": "|".join(key), "batches": {"$ne": batch}},
                 {"$inc": sums, "$push": {"batches": batch},
                  "$setOnInsert": dict(zip(key_fields, key, strict=True))},
                 upsert=True)
-        except DuplicateKeyError:
-            pass  # this total already absorbed the batch (an interrupted run got that far)
     await db[collection].delete_many({BATCH_FIELD: batch})
     return len(events)
 

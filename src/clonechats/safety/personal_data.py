@@ -12,7 +12,7 @@ Imported when the context opens (`context.PRIVACY_SOURCES`), which registers the
 
 from typing import Any
 
-from clonechats.privacy.registry import DataHolder, register
+from clonechats.privacy.registry import DataHolder, Owned, register
 from clonechats.safety import flags
 
 NAME = "moderation_flags"
@@ -30,4 +30,6 @@ async def delete(ctx: Any, user_id: str) -> int:
 
 
 register(DataHolder(name=NAME, description="Moderation flags on your messages (anonymised "
-                    "when the account is deleted).", export=export, delete=delete))
+                    "when the account is deleted).", export=export, delete=delete,
+                    collections=(Owned(flags.FLAGS, owner_field="user_id",
+                                       nullable_owner=True),)))

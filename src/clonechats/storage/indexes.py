@@ -33,6 +33,8 @@ INDEX_SOURCES = [
     "clonechats.safety.flags",
     "clonechats.telemetry.events",
     "clonechats.chat.repo",
+    "clonechats.privacy.repo",
+    "clonechats.privacy.telemetry_fold",
 ]
 
 

@@ -19,7 +19,7 @@ import secrets
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from clonechats.privacy.registry import DataHolder, register
+from clonechats.privacy.registry import DataHolder, Owned, register
 from clonechats.storage.indexes import Index
 
 COST_EVENTS = "cost_events"
@@ -208,4 +208,7 @@ async def delete(ctx: Any, user_id: str) -> int:
 
 register(DataHolder(name="telemetry", description="Cost-meter events of your generations and "
                     "paywall hits (kept without your user id, as anonymous counts, after the "
-                    "account is deleted).", export=export, delete=delete))
+                    "account is deleted).", export=export, delete=delete,
+                    collections=(Owned(COST_EVENTS, owner_field="user_id", nullable_owner=True),
+                                 Owned(PAYWALL_HITS, owner_field="user_id",
+                                       nullable_owner=True))))

@@ -1,13 +1,13 @@
-"""Site-wide pages and probes: home, health, metrics, policy pages, security.txt."""
+"""Site-wide pages and probes: home, health, metrics. (Policy pages and security.txt are
+the privacy domain's: `privacy/pages.py`.)"""
 
 import hmac
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from clonechats.errors import NotFound
 from clonechats.telemetry.metrics import CONTENT_TYPE_LATEST
-from clonechats.web import policy_text
 
 router = APIRouter()
 
@@ -32,31 +32,3 @@ async def metrics(request: Request) -> Response:
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 async def home(request: Request) -> HTMLResponse:
     return request.app.state.templates.TemplateResponse(request, "home.html")
-
-
-def render_policy(request: Request, page: str) -> HTMLResponse:
-    heading, sections = policy_text.PAGES[page](request.app.state.settings)
-    return request.app.state.templates.TemplateResponse(
-        request, "policy.html", {"heading": heading, "sections": sections}
-    )
-
-
-@router.get("/privacy", response_class=HTMLResponse, include_in_schema=False)
-async def privacy_page(request: Request) -> HTMLResponse:
-    return render_policy(request, "privacy")
-
-
-@router.get("/cookies", response_class=HTMLResponse, include_in_schema=False)
-async def cookies_page(request: Request) -> HTMLResponse:
-    return render_policy(request, "cookies")
-
-
-@router.get("/security", response_class=HTMLResponse, include_in_schema=False)
-async def security_page(request: Request) -> HTMLResponse:
-    return render_policy(request, "security")
-
-
-@router.get("/.well-known/security.txt", include_in_schema=False)
-async def security_txt(request: Request) -> PlainTextResponse:
-    return PlainTextResponse(policy_text.security_txt(request.app.state.settings,
-                                                      request.app.state.ctx.clock.now()))

@@ -9,7 +9,7 @@ Imported when the context opens (`context.PRIVACY_SOURCES`), which registers the
 from typing import Any
 
 from clonechats.personas.memory import recall, repo
-from clonechats.privacy.registry import DataHolder, register
+from clonechats.privacy.registry import DataHolder, Owned, register
 
 NAME = "memories"
 
@@ -36,4 +36,5 @@ register(DataHolder(
     description="Memories the person gave their personas (typed in, or kept from a chat).",
     export=export,
     delete=delete,
+    collections=(Owned(repo.MEMORIES, parents=(("persona_id", "personas"),)),),
 ))
