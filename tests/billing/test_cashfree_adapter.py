@@ -183,3 +183,11 @@ def test_the_previous_secret_still_verifies_during_a_rotation(fake, provider):
     with pytest.raises(signing.WebhookRejected):
         signing.verify(delivery.headers, delivery.body, secrets=[SECRET], now=NOW,
                        max_age=timedelta(hours=1), max_future=timedelta(0))
+
+
+async def test_a_refused_refund_keeps_cashfrees_reason(fake, provider):
+    await provider.create_checkout(checkout_request())
+    with pytest.raises(ProviderRejected) as refused:
+        await provider.refund(order_id="ord_0123456789abcdef01234567", refund_id="rf_1",
+                              amount=Decimal("299.00"), note="not paid yet")
+    assert refused.value.code == "refund_invalid" and refused.value.status == 400

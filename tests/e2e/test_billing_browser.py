@@ -88,7 +88,8 @@ def test_an_admin_refunds_a_pack_and_the_ledger_balances(
     admin_email = f"admin-{uuid.uuid4().hex[:10]}@example.com"
     sign_up(admin.page, admin_email)
     make_admin(admin_email, live_data_dir(tmp_path_factory))
-    log_in(admin.page, admin_email)
+    log_in(admin.page, admin_email)  # changing the role signed the admin out
+    expect(admin.page).to_have_url(re.compile(r"/account$"))
     admin.page.goto("/admin/billing")
     expect(admin.page.locator(".ledger-check")).to_be_visible()
     admin.page.locator(f"a[href='/admin/billing/orders/{order_id}']").click()

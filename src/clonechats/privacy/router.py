@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import FileResponse
-from starlette.routing import Match, Route
 
 from clonechats.accounts.dependencies import CurrentAuth, CurrentUser
 from clonechats.accounts.session_cookies import end_session
@@ -37,14 +36,30 @@ class UnknownPage(AppError):
     message = "That is not a page of this site."
 
 
+def _page_routes(app: Any) -> list[tuple[Any, str]]:
+    """(path regex, template) of every GET route, included routers flattened."""
+    cached = getattr(app.state, "page_routes", None)
+    if cached is None:
+        try:
+            from fastapi.routing import iter_route_contexts
+
+            routes: Any = iter_route_contexts(app.routes)
+        except ImportError:  # FastAPI versions that copy included routes into the app
+            routes = app.routes
+        cached = [(route.path_regex, route.path) for route in routes
+                  if "GET" in (getattr(route, "methods", None) or ())
+                  and getattr(route, "path_regex", None) is not None]
+        app.state.page_routes = cached
+    return cached
+
+
 def page_template(request: Request, path: str) -> str:
     """The route template of a page path, so counts never hold ids from URLs."""
     if not path.startswith("/") or path.startswith(NOT_COUNTED_PREFIXES):
         raise UnknownPage()
-    scope = {"type": "http", "path": path, "method": "GET", "root_path": ""}
-    for route in request.app.router.routes:
-        if isinstance(route, Route) and route.matches(scope)[0] == Match.FULL:
-            return route.path
+    for regex, template in _page_routes(request.app):
+        if regex.match(path):
+            return template
     raise UnknownPage()
 
 

@@ -155,10 +155,13 @@ class CashfreePaymentProvider:
         try:
             response = await self._call("POST", f"/orders/{order_id}/refunds", json=body,
                                         idempotency_key=refund_id)
-        except ProviderRejected as exc:
-            if exc.status != 409:
-                raise
-            return await self.fetch_refund(order_id=order_id, refund_id=refund_id)
+        except ProviderRejected as refused:
+            # A retry of a refund that went through is refused (the exact code for a reused
+            # refund_id is not documented): the refund itself, if it exists, is the answer.
+            try:
+                return await self.fetch_refund(order_id=order_id, refund_id=refund_id)
+            except ProviderRejected:
+                raise refused from None
         return _refund(_json(response, self.name), refund_id)
 
     async def fetch_refund(self, *, order_id: str, refund_id: str) -> RefundResult:
