@@ -108,7 +108,10 @@ async def open_context(settings: Settings, *, clock: Clock | None = None) -> App
         await connection.close()
         raise
     clock = clock or Clock()
-    http = httpx.AsyncClient(headers={"User-Agent": f"clonechats/{__version__}"}, timeout=30.0)
+    # Each streamed vendor reply holds a connection for its whole length: allow many at once.
+    http = httpx.AsyncClient(headers={"User-Agent": f"clonechats/{__version__}"}, timeout=30.0,
+                             limits=httpx.Limits(max_connections=1000,
+                                                 max_keepalive_connections=100))
     context = AppContext(
         settings=settings,
         clock=clock,

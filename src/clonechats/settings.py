@@ -285,17 +285,23 @@ class LLMSettings(BaseModel):
                                  "compatible server (Ollama: http://host:11434/v1).")
     openai_models: list[LLMModelSpec] = Field(
         default_factory=lambda: [LLMModelSpec(name="gpt-4o-mini", context_window=128000,
-                                              label="GPT-4o mini")])
+                                              label="GPT-4o mini")],
+        description="Models offered once the key is set (names, or {name, context_window, "
+        "label}).")
     anthropic_api_key: SecretStr | None = Field(None, description="Enables the Anthropic models.")
-    anthropic_base_url: str = Field("https://api.anthropic.com/v1")
+    anthropic_base_url: str = Field("https://api.anthropic.com/v1", description="Anthropic "
+                                    "Messages API base URL.")
     anthropic_models: list[LLMModelSpec] = Field(
         default_factory=lambda: [LLMModelSpec(name="claude-haiku-4-5", context_window=200000,
-                                              label="Claude Haiku 4.5")])
+                                              label="Claude Haiku 4.5")],
+        description="Models offered once the key is set.")
     google_api_key: SecretStr | None = Field(None, description="Enables the Gemini models.")
-    google_base_url: str = Field("https://generativelanguage.googleapis.com/v1beta")
+    google_base_url: str = Field("https://generativelanguage.googleapis.com/v1beta",
+                                 description="Gemini API base URL.")
     google_models: list[LLMModelSpec] = Field(
         default_factory=lambda: [LLMModelSpec(name="gemini-2.5-flash", context_window=1048576,
-                                              label="Gemini 2.5 Flash")])
+                                              label="Gemini 2.5 Flash")],
+        description="Models offered once the key is set.")
     connect_timeout_seconds: float = Field(10.0, gt=0, description="Time limit to connect to "
                                            "a vendor.")
     request_timeout_seconds: float = Field(60.0, gt=0, description="Longest wait for the next "

@@ -174,7 +174,7 @@ async def test_edit_last_message_resends_and_keeps_history(ann, fake_llm, ctx):
     await ann.say(conversation["id"], "First question", stream="false")
     fake_llm.enqueue(["Answer", " one"])
     await ann.say(conversation["id"], "Second questoin", stream="false")
-    first_user, first_reply, user, reply = await messages_of(ann, conversation["id"])
+    first_user, _first_reply, user, reply = await messages_of(ann, conversation["id"])
 
     fake_llm.enqueue(["Answer", " two"])
     response = await ann.send(

@@ -55,7 +55,7 @@ async def test_a_failure_before_any_token_charges_nothing_and_retry_works(ann, f
     assert failed.status_code == 503
     assert failed.json()["error"]["code"] == "provider_unavailable"
     assert await ann.balance() == 100
-    user, reply = await messages_of(ann, conversation["id"])
+    _user, reply = await messages_of(ann, conversation["id"])
     assert reply["status"] == "failed" and reply["credits_charged"] == 0
 
     fake_llm.enqueue(["Hi", " again"])
@@ -187,7 +187,7 @@ async def test_a_blocked_reply_is_hidden_but_charged(ann, fake_llm, ctx):
     events = parse_sse(response.text)
     assert events[-1] == ("error", {"code": "reply_blocked",
                                     "message": "This reply was hidden by moderation."})
-    user, reply = await messages_of(ann, conversation["id"])
+    _user, reply = await messages_of(ann, conversation["id"])
     assert reply["status"] == "blocked"
     assert reply["text"] == "This reply was hidden by moderation."
     assert "FORBIDDEN" not in json.dumps(reply)

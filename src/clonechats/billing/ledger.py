@@ -14,6 +14,7 @@ and `expiry` (a plan month's unused credits at its end). `check_balances` proves
 for every user without changing anything.
 """
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -217,7 +218,16 @@ async def entries_of(db: Any, user_id: str) -> list[dict[str, Any]]:
 
 async def pseudonymise_user(db: Any, user_id: str, pseudonym: str, *,
                             retain_until: datetime) -> int:
-    """Keep a deleted account's entries (payment records) under a pseudonym, until then."""
+    """Keep a deleted account's entries (payment records) under a pseudonym, until then.
+
+    An entry whose key names the user (a trial's grant, `trial:<user id>`) is stored again
+    under the key with the pseudonym in its place, so no key still names the person."""
+    for entry in await db[LEDGER].find({"user_id": user_id}).to_list():
+        if user_id in entry["_id"]:
+            with contextlib.suppress(DuplicateKeyError):  # a retry after a crash
+                await db[LEDGER].insert_one(
+                    {**entry, "_id": entry["_id"].replace(user_id, pseudonym)})
+            await db[LEDGER].delete_one({"_id": entry["_id"]})
     result = await db[LEDGER].update_many(
         {"user_id": user_id},
         {"$set": {"user_id": pseudonym, "pseudonymised": True, "retain_until": retain_until}},

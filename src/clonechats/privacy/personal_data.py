@@ -5,12 +5,19 @@ Export: privacy settings, the consent history, the person's data requests and th
 counts hold nothing about anyone and stay; a finished account-deletion record names only a
 pseudonym.
 
+A second holder, `job_history`, removes finished background jobs whose payload names the
+person (their id or email), e.g. a payment provider's notification carrying their customer
+id: the jobs are transport, not records, and otherwise stay until their 30-day retention.
+Jobs still queued or running are left to finish.
+
 Imported when the context opens (`context.PRIVACY_SOURCES`), which registers the holder.
 """
 
 from datetime import datetime
 from typing import Any
 
+from clonechats.accounts import repo as users
+from clonechats.jobs import repo as jobs
 from clonechats.privacy import consent, export, repo
 from clonechats.privacy.registry import DataHolder, Owned, register
 
@@ -59,4 +66,43 @@ register(DataHolder(
                  Owned(repo.CONSENTS, owner_field="user_id"),
                  Owned(repo.EXPORTS, owner_field="user_id"),
                  Owned(repo.REQUESTS, owner_field="user_id", nullable_owner=True)),
+))
+
+
+def _mentions(value: Any, needles: list[str]) -> bool:
+    if isinstance(value, str):
+        folded = value.casefold()
+        return any(needle in folded for needle in needles)
+    if isinstance(value, dict):
+        return any(_mentions(k, needles) or _mentions(v, needles) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_mentions(item, needles) for item in value)
+    return False
+
+
+async def export_jobs(ctx: Any, user_id: str) -> dict[str, Any]:
+    return {}  # finished jobs are transport copies of data exported by their own domains
+
+
+async def delete_jobs(ctx: Any, user_id: str) -> int:
+    user = await users.get(ctx.db, user_id) or {}
+    needles = [n.casefold() for n in (user_id, user.get("email"), user.get("pending_email"))
+               if n]
+    removed = 0
+    finished = await ctx.db[jobs.COLLECTION].find(
+        {"status": {"$in": [jobs.DONE, jobs.DEAD]}}).to_list()
+    for job in finished:
+        if _mentions(job.get("payload"), needles) or _mentions(job.get("last_error"), needles):
+            removed += (await ctx.db[jobs.COLLECTION].delete_one(
+                {"_id": job["_id"], "status": job["status"]})).deleted_count
+    return removed
+
+
+register(DataHolder(
+    name="job_history",
+    description="Finished background tasks that carried your data (deleted with the "
+                "account; otherwise kept 30 days).",
+    export=export_jobs,
+    delete=delete_jobs,
+    order=950,
 ))
