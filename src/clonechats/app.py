@@ -67,7 +67,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
             await ctx.close()
 
     app = FastAPI(title="Clone Chats API", version=__version__, lifespan=lifespan,
-                  dependencies=[Depends(verify_csrf)],
+                  dependencies=[Depends(verify_csrf), Depends(privacy_pages.load_viewer)],
                   docs_url=None, redoc_url=None, openapi_url="/api/v1/openapi.json")
     app.state.settings = settings
     app.state.ctx = None

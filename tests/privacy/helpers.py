@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from clonechats.media import repo as media_repo
 from tests.factories import DEFAULT_PASSWORD, csrf, log_in, make_user
 
 
@@ -133,3 +134,12 @@ async def populate(who: Person, run_jobs: Any) -> dict[str, Any]:
     return {"order_id": order_id, "persona_id": persona_id,
             "share_id": shared.json()["share_id"], "memory_id": memory.json()["memory"]["id"],
             "avatar": avatar.json()["media"], "conversation_id": conversation_id}
+
+
+async def store_media(ctx: Any, owner_id: str, kind: str, data: bytes, *,
+                      saved: bool) -> dict[str, Any]:
+    stored = await ctx.media.put(data, owner_id=owner_id, kind=kind)
+    media = media_repo.new_media(owner_id=owner_id, persona_id=None, kind=kind, key=stored.key,
+                                 content_type=stored.content_type, size_bytes=stored.size_bytes,
+                                 sha256=stored.sha256, now=ctx.clock.now(), saved=saved)
+    return await media_repo.insert(ctx.db, media)

@@ -13,8 +13,8 @@ from tests.privacy.helpers import Person
 ANONYMOUS_PAGES = ["/", "/login", "/signup", "/forgot-password", "/privacy", "/cookies",
                    "/security", "/terms", "/pricing", "/explore", "/.well-known/security.txt",
                    "/healthz", "/no-such-page"]
-SIGNED_IN_PAGES = ANONYMOUS_PAGES + ["/account", "/settings/privacy", "/personas", "/billing",
-                                     "/personas/new", "/favourites"]
+SIGNED_IN_PAGES = [*ANONYMOUS_PAGES, "/account", "/settings/privacy", "/personas", "/billing",
+                   "/personas/new", "/favourites"]
 
 
 def cookie_names(response: httpx.Response) -> set[str]:

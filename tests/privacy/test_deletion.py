@@ -72,7 +72,8 @@ async def test_after_the_job_only_pseudonymised_records_and_the_receipt_remain(
 
     assert await traces(ctx, ann.id) == []
     left = await traces(ctx, ann.email)
-    kinds = {(name, doc.get("kind") or doc.get("tags", {}).get("template")) for name, doc, _ in left}
+    kinds = {(name, doc.get("kind") or doc.get("tags", {}).get("template"))
+             for name, doc, _ in left}
     assert kinds <= {("outbox", "account_deleted"), ("jobs", "email.send")}, left
     for name, doc, _ in left:
         if name == "jobs":

@@ -118,31 +118,49 @@ class Generation:
         self.stop_reason: str | None = None
         self._parts: list[str] = []
         self._task: asyncio.Task[dict[str, Any]] | None = None
+        self._pump: asyncio.Task[None] | None = None
+        self._user_mood: asyncio.Future[list[dict[str, Any] | None]] | None = None
         self.finished = False
 
     def start(self) -> "Generation":
         _running[self.message_id] = self
+        user = self.plan.user_message
+        if user is not None and user.get("mood") is None:  # worked out while the reply streams
+            self._user_mood = asyncio.ensure_future(screening.moods(self.ctx, [user["text"]]))
         self._task = asyncio.create_task(self._run(), name=f"chat-reply-{self.message_id}")
         self._task.add_done_callback(_retrieve)
         return self
 
     def request_stop(self, reason: str = "stopped") -> None:
+        """Stop at once: the provider stream is cancelled where it waits for its next token."""
         if not self._stop.is_set():
             self.stop_reason = reason
             self._stop.set()
+            pump = self._pump
+            if pump is not None and not pump.done() and pump is not asyncio.current_task():
+                pump.cancel()
 
     async def wait(self) -> dict[str, Any]:
         """The final message once settled."""
         assert self._task is not None
         return await asyncio.shield(self._task)
 
+    async def event_batches(self) -> Any:
+        """Lists of `(name, data)` pairs (tokens, then `done` or `error`): each list is what
+        had arrived by the time the previous one was taken, so a burst goes out in one write."""
+        while True:
+            batch = [await self._events.get()]
+            while not self._events.empty():
+                batch.append(self._events.get_nowait())
+            yield batch
+            if batch[-1][0] in ("done", "error"):
+                return
+
     async def events(self) -> Any:
         """`(name, data)` pairs: tokens, then `done` or `error`."""
-        while True:
-            name, data = await self._events.get()
-            yield name, data
-            if name in ("done", "error"):
-                return
+        async for batch in self.event_batches():
+            for event in batch:
+                yield event
 
     def _emit(self, name: str, data: dict[str, Any]) -> None:
         self._events.put_nowait((name, data))
@@ -167,42 +185,45 @@ class Generation:
         return message
 
     async def _generate(self, started: float) -> Outcome:
-        plan, settings = self.plan, self.ctx.settings.chat
         outcome = Outcome()
-        poll = settings.stop_poll_seconds
-        last_poll = time.monotonic()
+        self._pump = asyncio.ensure_future(self._read_stream(outcome, started))
+        if self._stop.is_set():
+            self._pump.cancel()
+        poll = self.ctx.settings.chat.stop_poll_seconds
+        watcher = asyncio.ensure_future(self._watch(poll)) if poll > 0 else None
+        try:
+            await self._pump
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+        if self._stop.is_set() and outcome.status == repo.COMPLETE and outcome.usage is None:
+            outcome.status = repo.STOPPED
+        outcome.text = "".join(self._parts)
+        return outcome
+
+    async def _read_stream(self, outcome: Outcome, started: float) -> None:
+        """Pass the provider's deltas on until it ends, fails or a stop cancels this task."""
+        plan, settings = self.plan, self.ctx.settings.chat
+        check_each_token = settings.stop_poll_seconds == 0
         stream = plan.provider.stream(model=plan.model.id, messages=plan.messages,
                                       max_tokens=plan.reply_tokens,
-                                      temperature=settings.temperature).__aiter__()
-        stop_waiter = asyncio.ensure_future(self._stop.wait())
-        pending: asyncio.Future[Any] | None = None
+                                      temperature=settings.temperature)
         try:
-            while True:
-                if pending is None:
-                    pending = asyncio.ensure_future(stream.__anext__())
-                done, _ = await asyncio.wait({pending, stop_waiter}, timeout=poll or None,
-                                             return_when=asyncio.FIRST_COMPLETED)
-                if pending in done:
-                    finished, pending = pending, None
-                    try:
-                        item = finished.result()
-                    except StopAsyncIteration:
-                        break
-                    if isinstance(item, TextDelta) and item.text:
-                        if outcome.ttft_ms is None:
-                            outcome.ttft_ms = round((time.perf_counter() - started) * 1000, 1)
-                        self._parts.append(item.text)
-                        self._emit("token", {"text": item.text})
-                    elif isinstance(item, StreamEnd):
-                        outcome.usage, outcome.finish_reason = item.usage, item.finish_reason
-                        break
-                if self._stop.is_set():
-                    break
-                if time.monotonic() - last_poll >= poll:
-                    last_poll = time.monotonic()
-                    if await self._save_progress():
+            async for item in stream:
+                if isinstance(item, TextDelta) and item.text:
+                    if outcome.ttft_ms is None:
+                        outcome.ttft_ms = round((time.perf_counter() - started) * 1000, 1)
+                    self._parts.append(item.text)
+                    self._emit("token", {"text": item.text})
+                    if check_each_token and await self._save_progress():
                         self.request_stop("stopped")
                         break
+                elif isinstance(item, StreamEnd):
+                    outcome.usage, outcome.finish_reason = item.usage, item.finish_reason
+                    break
+        except asyncio.CancelledError:
+            if not self._stop.is_set():
+                raise  # the reply itself is being cancelled (shutting down)
         except ProviderError as exc:
             log.warning("LLM stream failed", extra={"message_id": self.message_id,
                                                     "error": str(exc)})
@@ -211,17 +232,17 @@ class Generation:
             log.exception("reply failed", extra={"message_id": self.message_id})
             outcome.status, outcome.error_code = repo.FAILED, "reply_failed"
         finally:
-            stop_waiter.cancel()
-            if pending is not None:
-                pending.cancel()
-                with contextlib.suppress(BaseException):
-                    await pending
             with contextlib.suppress(Exception):
-                await stream.aclose()
-        if self._stop.is_set() and outcome.status == repo.COMPLETE and outcome.usage is None:
-            outcome.status = repo.STOPPED
-        outcome.text = "".join(self._parts)
-        return outcome
+                await stream.aclose()  # type: ignore[attr-defined]
+
+    async def _watch(self, poll: float) -> None:
+        """Every `poll` seconds: save the text, renew the lease, honour a stop request made
+        through another process."""
+        while True:
+            await asyncio.sleep(poll)
+            if await self._save_progress():
+                self.request_stop("stopped")
+                return
 
     async def _save_progress(self) -> bool:
         """Save the text so far and renew the lease; True when a stop was requested."""
@@ -235,7 +256,11 @@ class Generation:
     async def _settle(self, outcome: Outcome) -> dict[str, Any]:
         plan = self.plan
         try:
-            message = await settle_reply(self.ctx, plan=plan, outcome=outcome)
+            user_mood = None
+            if self._user_mood is not None:
+                user_mood = (await self._user_mood)[0]
+            message = await settle_reply(self.ctx, plan=plan, outcome=outcome,
+                                         user_mood=user_mood)
         except BaseException:
             log.exception("settling a reply failed", extra={"message_id": self.message_id})
             self._emit("error", {"code": "reply_failed",
@@ -279,12 +304,13 @@ async def delivered_tokens(provider: LLMProvider | None, model: str, text: str) 
     return max(1, estimate_text_tokens(text))
 
 
-async def settle_reply(ctx: Any, *, plan: ReplyPlan, outcome: Outcome) -> dict[str, Any]:
-    """Charge, moderate, classify and store a finished (or abandoned) reply; free the
-    conversation; record the cost. Safe to repeat: the ledger keys make it charge once."""
+async def settle_reply(ctx: Any, *, plan: ReplyPlan, outcome: Outcome,
+                       user_mood: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Charge, moderate, classify and store a finished (or abandoned) reply, and the user
+    message's `user_mood` if given; free the conversation; record the cost. Safe to repeat:
+    the ledger keys make it charge once."""
     text = outcome.text
     user = plan.user_message
-    user_mood_needed = user is not None and user.get("mood") is None
     usage = outcome.usage
     if usage is None:
         usage = Usage(prompt_tokens=plan.prompt_tokens,
@@ -301,14 +327,13 @@ async def settle_reply(ctx: Any, *, plan: ReplyPlan, outcome: Outcome) -> dict[s
                 status, shown = repo.BLOCKED, HIDDEN_NOTICE
                 await screening.flag(ctx, user_id=plan.owner_id, subject="model_output",
                                   ref_id=plan.message_id, result=result)
-    moods = await screening.moods(ctx, [user["text"] if user and user_mood_needed else None,
-                                     text if status != repo.BLOCKED else None])
+    [reply_mood] = await screening.moods(ctx, [text if status != repo.BLOCKED else None])
     now = ctx.clock.now()
     changes: dict[str, Any] = {
         "status": status, "text": shown, "html": markdown.render(shown),
         "usage": {"prompt_tokens": usage.prompt_tokens,
                   "completion_tokens": usage.completion_tokens},
-        "credits_charged": charged, "moderation": moderation, "mood": moods[1],
+        "credits_charged": charged, "moderation": moderation, "mood": reply_mood,
         "error_code": "reply_blocked" if status == repo.BLOCKED else outcome.error_code,
         "finish_reason": outcome.finish_reason, "completed_at": now,
         "ttft_ms": outcome.ttft_ms, "latency_ms": outcome.latency_ms, **outcome.extra,
@@ -322,8 +347,8 @@ async def settle_reply(ctx: Any, *, plan: ReplyPlan, outcome: Outcome) -> dict[s
         if stored is not None:  # settled already (by the recovery job): report that
             return stored
         message = {"_id": plan.message_id, **changes}  # deleted with its conversation
-    if user and user_mood_needed and moods[0] is not None:
-        await repo.update_message(ctx.db, user["_id"], {"mood": moods[0]})
+    if user is not None and user_mood is not None:
+        await repo.update_message(ctx.db, user["_id"], {"mood": user_mood})
     await repo.release_generation(ctx.db, plan.conversation_id, message_id=plan.message_id,
                                   changes={"last_message_at": now, "updated_at": now})
     await events.record_cost(

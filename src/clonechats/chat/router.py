@@ -50,8 +50,8 @@ class ReplyStream(StreamingResponse):
                          headers={**SSE_HEADERS, "X-Message-Id": generation.message_id})
 
     async def _body(self) -> Any:
-        async for name, data in self.generation.events():
-            yield sse(name, data)
+        async for batch in self.generation.event_batches():
+            yield "".join(sse(name, data) for name, data in batch)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:

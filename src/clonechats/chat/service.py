@@ -273,11 +273,10 @@ async def _start(ctx: Any, conversation: dict[str, Any], *, user_message: dict[s
     await repo.insert_message(ctx.db, reply)
     if replaces:
         await repo.supersede(ctx.db, replaces, by=user_message["_id"] if store_user else reply_id)
-    changes: dict[str, Any] = {"updated_at": now, "last_message_at": now}
     if store_user and not conversation.get("title_custom") and (
             conversation["title"] == conversation["persona_name"]):
-        changes["title"] = _title_from(user_message["text"])
-    await repo.update_conversation(ctx.db, conversation["_id"], conversation["owner_id"], changes)
+        await repo.update_conversation(ctx.db, conversation["_id"], conversation["owner_id"],
+                                       {"title": _title_from(user_message["text"])})
     await ctx.enqueue(SETTLE_JOB, {"message_id": reply_id},
                       run_at=now + timedelta(seconds=ctx.settings.chat.generation_lease_seconds
                                              + SETTLE_GRACE_SECONDS),

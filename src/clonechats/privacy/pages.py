@@ -16,13 +16,28 @@ from clonechats.accounts import repo as users
 from clonechats.accounts.dependencies import resolve_auth
 from clonechats.privacy import consent, documents, export, policies, requests, startup
 from clonechats.privacy import repo as privacy_repo
+from clonechats.web import cookies
 
 router = APIRouter(include_in_schema=False)
+NO_NOTICE_PREFIXES = ("/api/", "/static/", "/media/", "/.well-known/")
 
 
 async def start(app: FastAPI, ctx: Any) -> None:
     app.state.policy = await startup.prepare(ctx)
     app.state.templates.env.globals["policy_notice"] = policy_notice
+
+
+async def load_viewer(request: Request) -> None:
+    """App-wide dependency: while a material policy change is announced, pages find out who
+    is signed in (one cached lookup), so the notice shows on every page, not only on those
+    that load the user themselves."""
+    state = getattr(request.app.state, "policy", None)
+    if state is None or not state.material or request.method != "GET":
+        return
+    if request.url.path.startswith(NO_NOTICE_PREFIXES) or "authorization" in request.headers:
+        return
+    if cookies.cookie_name(cookies.SESSION, request.app.state.settings) in request.cookies:
+        await resolve_auth(request)
 
 
 def policy_notice(request: Request) -> dict[str, str] | None:
