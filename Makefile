@@ -18,7 +18,7 @@ help:
 	@echo "make bench  print the benchmark figures"
 
 run: $(VENV)/.installed-run
-	$(BIN)/clonechats serve $(ARGS)
+	$(BIN)/clonechats serve --dev $(ARGS)
 
 test: $(VENV)/.installed-dev chromium lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

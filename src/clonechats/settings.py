@@ -165,6 +165,9 @@ class BillingSettings(BaseModel):
     provider: Literal["sandbox", "cashfree"] = Field(
         "sandbox", description="`sandbox` simulates checkout locally and sends itself signed "
         "webhooks (no money moves); `cashfree` takes real payments.")
+    sandbox_without_dev_mode: bool = Field(
+        False, description="Let the sandbox take orders outside dev mode (a staging server). "
+        "Never on a public instance: anyone could 'pay' with it and get credits.")
     currency: str = Field("INR", pattern=CURRENCY_PATTERN, description="Currency of new orders "
                           "unless the buyer picks another one the item is priced in.")
     plans: list[CatalogPlan] = Field(default_factory=_default_plans)

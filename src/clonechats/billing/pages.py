@@ -75,7 +75,8 @@ async def pricing_context(request: Request, user: dict[str, Any] | None) -> dict
     return {"user": user, "currency": catalog.currency, "subscription": sub,
             "plans": price_rows(ctx, catalog.plans, catalog.currency, user),
             "packs": price_rows(ctx, catalog.packs, catalog.currency, user),
-            "provider": ctx.payments.default_name}
+            "provider": ctx.payments.default_name,
+            "payments_disabled": service.sandbox_refused(ctx)}
 
 
 @router.get("/pricing", response_class=HTMLResponse)

@@ -44,12 +44,32 @@ def catalog(ctx: Any) -> Catalog:
     return build_catalog(ctx.settings.billing)
 
 
+class PaymentsNotConfigured(AppError):
+    code = "payments_not_configured"
+    status = 503
+    message = ("Payments are not set up on this server yet. Please contact the operator.")
+
+
+def sandbox_refused(ctx: Any) -> bool:
+    """The offline sandbox only takes orders in dev mode (or when explicitly allowed): on a
+    public instance it would hand out credits for nothing."""
+    settings = ctx.settings
+    return (ctx.payments.default_name == "sandbox" and not settings.dev_mode
+            and not settings.billing.sandbox_without_dev_mode)
+
+
+def require_real_payments(ctx: Any) -> None:
+    if sandbox_refused(ctx):
+        raise PaymentsNotConfigured()
+
+
 async def create_order(ctx: Any, *, user: dict[str, Any], item_id: str,
                        currency: str | None = None) -> dict[str, Any]:
     if user.get("status") == users.GUARDIAN_PENDING:
         raise GuardianConsentRequired()
     if user.get("status") != users.ACTIVE or not user.get("email"):
         raise AccountRequired()
+    require_real_payments(ctx)
     item = catalog(ctx).get(item_id)
     if not item.orderable:
         raise AppError("The free plan needs no order.", code="not_orderable", status=422)
@@ -119,6 +139,7 @@ async def sandbox_outcome(ctx: Any, *, user: dict[str, Any], order_id: str,
                           outcome: str) -> dict[str, Any]:
     """The buyer chose 'pay' or 'fail' on the sandbox checkout: the sandbox sends its signed
     webhook (delivered by a job, through the same path as Cashfree's)."""
+    require_real_payments(ctx)
     order = await get_order(ctx, user=user, order_id=order_id)
     provider = sandbox(ctx, order)
     if order["status"] != orders.CREATED:
