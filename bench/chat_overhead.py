@@ -49,7 +49,7 @@ PERSONA = {"name": "Maren", "tagline": "Keeps the light", "traits": ["calm", "cu
            "sliders": {"warmth": 70, "humour": 40, "formality": 30, "verbosity": 50,
                        "curiosity": 60}, "visibility": "private"}
 MESSAGE = "Tell me about the night the storm came in, please."
-PASSWORD = "a long benchmark passphrase"
+PASSWORD = "a long benchmark passphrase"  # noqa: S105 - a throwaway account
 SINGLE_SAMPLES = 30
 ROUNDS = {50: 3}  # rounds per level (default 1); level 1 takes SINGLE_SAMPLES sequential replies
 

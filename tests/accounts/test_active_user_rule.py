@@ -23,6 +23,7 @@ from tests.admin.routes import flat_routes
 ALLOWED_PREFIXES = {
     "/api/v1/auth/": "signing up, in and out: before there is an account to check",
     "/api/v1/account/": "settings, which a guardian-pending account may change",
+    "/api/v1/account": "deleting the account (DELETE /api/v1/account): any account may",
     "/api/v1/guardian/": "the guardian's own decision, made without an account",
     "/api/v1/privacy/": "privacy settings, export and deletion: always available",
     "/api/v1/public/": "public views of shared personas, for anyone",

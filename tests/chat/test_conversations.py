@@ -213,3 +213,25 @@ async def test_a_blocked_edit_is_stored_blocked_and_not_sent(ann, fake_llm):
     assert [(m["text"], m["status"]) for m in shown] == [(text, "blocked")]
     assert len(fake_llm.history) == 1
     assert await ann.balance() == 98
+
+
+async def test_a_trial_visitor_chats_with_a_public_persona_on_trial_credits(app, bob, ctx,
+                                                                            fake_llm):
+    from tests.chat.conftest import new_client
+
+    shared = await bob.persona(name="Shared", visibility="public", share_id="s-trial")
+    async with new_client(app) as visitor:
+        await visitor.get("/")
+        started = await visitor.post("/api/v1/auth/trial")
+        assert started.status_code == 201
+        credits = started.json()["user"]["credits"]
+        headers = {"X-CSRF-Token": visitor.cookies["csrf_token"]}
+        created = await visitor.post("/api/v1/conversations", headers=headers,
+                                     json={"persona_id": shared["_id"]})
+        assert created.status_code == 201
+        conversation_id = created.json()["conversation"]["id"]
+        sent = await visitor.post(f"/api/v1/conversations/{conversation_id}/messages",
+                                  headers=headers, json={"text": "Hi"},
+                                  params={"stream": "false"})
+        assert sent.status_code == 201, sent.text
+        assert sent.json()["balance"] == credits - 2

@@ -217,3 +217,18 @@ async def test_no_credits_is_402_before_anything_is_stored(ann, fake_llm, ctx):
     assert hit["feature"] == "chat"
     await ann.grant(50)
     assert (await ann.say(conversation["id"], "Hello", stream="false")).status_code == 201
+
+
+async def test_deleting_a_conversation_mid_reply_stops_and_settles_it(ann, fake_llm, ctx):
+    conversation = await ann.conversation((await ann.persona())["_id"])
+    script = fake_llm.enqueue(["Half ", "a ", "reply"], pause_after=2)
+    streaming = asyncio.create_task(ann.say(conversation["id"], "Hello"))
+    await script.paused.wait()
+
+    deleted = await ann.send("DELETE", f"/api/v1/conversations/{conversation['id']}")
+
+    assert deleted.status_code == 204
+    events = parse_sse((await streaming).text)
+    assert events[-1][0] == "done" and events[-1][1]["credits_charged"] == 2
+    assert await ctx.db.messages.count_documents({"conversation_id": conversation["id"]}) == 0
+    assert await ann.balance() == 98 == await ledger.applied_sum(ctx.db, ann.id)

@@ -3,10 +3,10 @@
 from datetime import timedelta
 
 from clonechats.billing import ledger
+from clonechats.chat import replies
 from clonechats.chat import repo as chat_repo
-from clonechats.chat import service
-from clonechats.chat.generation import ReplyPlan
-from clonechats.chat.service import SETTLE_JOB
+from clonechats.chat.replies import SETTLE_JOB
+from clonechats.chat.settlement import ReplyPlan
 
 
 async def abandoned_reply(ann, ctx, fake_llm, monkeypatch) -> dict:
@@ -21,9 +21,9 @@ async def abandoned_reply(ann, ctx, fake_llm, monkeypatch) -> dict:
             started.append(self.plan)
             return self
 
-    monkeypatch.setattr(service, "Generation", NeverRuns)
+    monkeypatch.setattr(replies, "Generation", NeverRuns)
     conversation = await ann.conversation((await ann.persona())["_id"])
-    await service.send_message(ctx, user_id=ann.id, conversation_id=conversation["id"],
+    await replies.send_message(ctx, user_id=ann.id, conversation_id=conversation["id"],
                                text="Hello")
     [plan] = started
     await chat_repo.update_message(ctx.db, plan.message_id, {"text": "Saved three words"})

@@ -96,3 +96,16 @@ async def test_bad_settings_are_refused_and_change_nothing(ann: Person, ctx):
 async def test_pages_load_the_counter_script_only_for_signed_in_users(ann: Person, anonymous):
     assert "/static/js/privacy.js" in (await ann.client.get("/")).text
     assert "/static/js/privacy.js" not in (await anonymous.get("/")).text
+
+
+async def test_admins_see_the_anonymous_counts(ann: Person, app, ctx):
+    from tests.privacy.helpers import new_client, person
+
+    await opt(ann, True)
+    await ann.send("POST", EVENT, json={"kind": "page", "name": "/explore"})
+    async with new_client(app) as client:
+        admin = await person(client, ctx, "admin@example.com", role="admin")
+        body = (await admin.client.get("/api/v1/admin/privacy/analytics")).json()
+    assert body["items"] == [{"day": "2026-03-01", "kind": "page", "name": "/explore",
+                              "count": 1}]
+    assert (await ann.client.get("/api/v1/admin/privacy/analytics")).status_code == 403

@@ -195,3 +195,12 @@ def test_the_retention_command_reports_what_it_removed(tmp_path: Path):
     result = run_cli(data_dir, "retention")
     assert result.exit_code == 0, result.output
     assert any(line.split() == ["outbox", "1"] for line in result.output.splitlines())
+
+
+async def test_an_export_archive_without_its_record_is_caught(ctx, settings):
+    archive = settings.data_dir / "exports" / "0123456789abcdef01234567.zip"
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(archive, "w") as out:
+        out.writestr("export.json", "{}")
+    found = broken(await results(ctx))
+    assert found == {"no_orphaned_media": {"export archives without a record": 1}}

@@ -183,3 +183,22 @@ async def test_an_export_that_fails_is_marked_and_retried(ann: Person, ctx, run_
 async def test_an_unknown_export_is_not_found(ann: Person):
     response = await ann.client.get("/api/v1/privacy/export/nope")
     assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+
+
+async def test_an_export_built_while_its_account_goes_leaves_no_archive(
+        ann: Person, ctx, run_jobs, monkeypatch: pytest.MonkeyPatch):
+    from clonechats.privacy import repo
+
+    async def account_goes(probe_ctx: Any, user_id: str) -> dict[str, Any]:
+        await repo.delete_for_user(ctx.db, user_id)  # as the deletion job does, meanwhile
+        return {}
+
+    async def nothing(probe_ctx: Any, user_id: str) -> int:
+        return 0
+
+    monkeypatch.setitem(registry._HOLDERS, "racer", DataHolder(
+        name="racer", description="Deletes meanwhile.", export=account_goes, delete=nothing))
+    await ann.send("POST", "/api/v1/privacy/export")
+    await run_jobs()
+    exports_dir = ctx.settings.data_dir / "exports"
+    assert list(exports_dir.glob("*")) == []

@@ -153,7 +153,9 @@ async def retention_jobs(ctx: Any, status: str = "queued") -> list[dict[str, Any
     return await ctx.db.jobs.find({"kind": retention.RETENTION_JOB, "status": status}).to_list()
 
 
-async def test_the_daily_job_is_seeded_at_start_up_and_reschedules_itself(ctx, run_jobs):
+async def test_the_daily_job_reschedules_itself(ctx, run_jobs):
+    assert await retention_jobs(ctx) == []  # this test app runs no jobs, so seeds none
+    await retention.seed(ctx)
     [job] = await retention_jobs(ctx)
     assert job["run_at"] == datetime.fromisoformat("2026-03-02T03:00:00+00:00")
     assert job["dedupe_key"] == "privacy.retention:2026-03-02"
@@ -171,6 +173,19 @@ async def test_the_daily_job_is_seeded_at_start_up_and_reschedules_itself(ctx, r
     [later] = await retention_jobs(ctx)
     assert later["run_at"] == datetime.fromisoformat("2026-03-13T03:00:00+00:00")
     assert len(await retention_jobs(ctx, "done")) == 2
+
+
+async def test_a_process_that_runs_jobs_seeds_the_chain_at_start_up(tmp_path, clock):
+    from clonechats.app import create_app
+    from clonechats.settings import JobSettings
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path / "data", jobs=JobSettings(run_in_server=True))
+    for _ in range(2):  # a restart finds the chain and adds nothing
+        app = create_app(settings, clock=clock)
+        async with app.router.lifespan_context(app):
+            [job] = await retention_jobs(app.state.ctx)
+    assert job["dedupe_key"] == "privacy.retention:2026-03-02"
 
 
 async def test_the_retention_command_applies_the_rules(ctx):

@@ -16,6 +16,7 @@ made without another model call so it costs nothing and works offline; it keeps 
 messages are never sent to the model.
 """
 
+import asyncio
 import logging
 import re
 from dataclasses import dataclass
@@ -114,11 +115,10 @@ async def _turn_costs(provider: LLMProvider, model: str,
                       turns: list[ChatMessage]) -> list[int]:
     """What each turn adds to a prompt, by the model's own count."""
     anchor = [ChatMessage("system", ".")]
-    base = await provider.count_tokens(model=model, messages=anchor)
-    costs = []
-    for turn in turns:
-        costs.append(await provider.count_tokens(model=model, messages=[*anchor, turn]) - base)
-    return costs
+    counts = await asyncio.gather(
+        provider.count_tokens(model=model, messages=anchor),
+        *(provider.count_tokens(model=model, messages=[*anchor, turn]) for turn in turns))
+    return [count - counts[0] for count in counts[1:]]
 
 
 async def assemble(ctx: Any, *, conversation: dict[str, Any], persona: dict[str, Any],

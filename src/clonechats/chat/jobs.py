@@ -11,8 +11,8 @@ from datetime import timedelta
 from typing import Any
 
 from clonechats.chat import generation, metering, repo
-from clonechats.chat.generation import Outcome, ReplyPlan
-from clonechats.chat.service import SETTLE_GRACE_SECONDS, SETTLE_JOB
+from clonechats.chat.replies import SETTLE_GRACE_SECONDS, SETTLE_JOB
+from clonechats.chat.settlement import Outcome, ReplyPlan, settle_reply
 from clonechats.errors import AppError
 from clonechats.jobs.service import JobRegistry
 from clonechats.providers.llm.base import ModelInfo
@@ -52,7 +52,7 @@ async def settle_abandoned(payload: dict[str, Any], ctx: Any) -> None:
         prompt_tokens=(message.get("usage") or {}).get("prompt_tokens", 0), reply_tokens=0,
         price=_price(ctx, model_id), reserved=message["reserved_credits"])
     waited_ms = max(0.0, (now - message["created_at"]).total_seconds() * 1000)
-    await generation.settle_reply(ctx, plan=plan, outcome=Outcome(
+    await settle_reply(ctx, plan=plan, outcome=Outcome(
         text=message["text"], status=repo.FAILED, error_code="interrupted",
         latency_ms=round(waited_ms, 1)))
 

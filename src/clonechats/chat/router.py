@@ -1,6 +1,7 @@
 """Chat API (`/api/v1/conversations`): conversations, messages and streamed replies.
 
-Thin: each route resolves the caller, hands the input to `chat.service` and shapes the answer.
+Thin: each route resolves the caller, hands the input to `chat.service` (conversations,
+messages, stop) or `chat.replies` (send, regenerate, edit) and shapes the answer.
 A reply streams as Server-Sent Events (`token` {"text"}, then `done` {"message_id", "usage",
 "credits_charged", "balance"} or `error` {"code", "message"}); `?stream=false` waits and
 returns the finished message as JSON. Every refusal before the reply starts (404, 409, 402,
@@ -16,7 +17,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from clonechats.accounts.dependencies import ActiveUser
-from clonechats.chat import metering, repo, service
+from clonechats.chat import metering, replies, repo, service
 from clonechats.chat.generation import ERROR_MESSAGES, Generation
 from clonechats.chat.schemas import (
     ConversationCreate,
@@ -136,7 +137,7 @@ async def list_messages(conversation_id: str, request: Request, user: ActiveUser
 @router.post(BASE + "/{conversation_id}/messages", response_model=None)
 async def send_message(conversation_id: str, data: MessageIn, request: Request,
                        user: ActiveUser, stream: Stream = True) -> Response:
-    generation = await service.send_message(request.app.state.ctx, user_id=user["_id"],
+    generation = await replies.send_message(request.app.state.ctx, user_id=user["_id"],
                                             conversation_id=conversation_id, text=data.text)
     return await reply_response(request, generation, stream)
 
@@ -160,7 +161,7 @@ async def stop_reply(conversation_id: str, message_id: str, request: Request,
 @router.post(BASE + "/{conversation_id}/messages/{message_id}/regenerate", response_model=None)
 async def regenerate_reply(conversation_id: str, message_id: str, request: Request,
                            user: ActiveUser, stream: Stream = True) -> Response:
-    generation = await service.regenerate(request.app.state.ctx, user_id=user["_id"],
+    generation = await replies.regenerate(request.app.state.ctx, user_id=user["_id"],
                                           conversation_id=conversation_id,
                                           message_id=message_id)
     return await reply_response(request, generation, stream)
@@ -169,7 +170,7 @@ async def regenerate_reply(conversation_id: str, message_id: str, request: Reque
 @router.post(BASE + "/{conversation_id}/messages/{message_id}/edit", response_model=None)
 async def edit_message(conversation_id: str, message_id: str, data: MessageIn, request: Request,
                        user: ActiveUser, stream: Stream = True) -> Response:
-    generation = await service.edit_last(request.app.state.ctx, user_id=user["_id"],
+    generation = await replies.edit_last(request.app.state.ctx, user_id=user["_id"],
                                          conversation_id=conversation_id, message_id=message_id,
                                          text=data.text)
     return await reply_response(request, generation, stream)

@@ -1,40 +1,20 @@
-"""Conversations and their messages: create, list, rename, delete, and starting replies.
+"""Conversations and their messages: create, list, rename, delete, read, and stop a reply.
 
 A user chats with their own personas or any public one (anonymous trial users included).
-Another user's conversation is always "not found", whatever the operation.
-
-Starting a reply (`send_message`, `regenerate`, `edit_last`) happens in this order, and a
-refusal at any step leaves nothing behind but what the step names:
-1. the conversation is taken for this reply (one conditional update with a lease): a reply
-   already in progress gives 409 `reply_in_progress`;
-2. the text is moderated: a flagged message is stored with status "blocked" and its reason, a
-   moderation flag is recorded, and 422 `message_blocked` is returned; the model is not called
-   and nothing is charged;
-3. the context is built (`chat.context`) and the most the reply can cost is reserved: a short
-   balance gives 402 `insufficient_credits` with nothing stored (the user can buy credits and
-   send the same message again);
-4. the user message and a "streaming" assistant message are stored, a recovery job is queued
-   for the case where this process dies mid-reply, and the `Generation` starts.
-Regenerate and edit keep what they replace: the old message gets `superseded_by`, the new one
-`replaces_message_id`, and only the newest is shown. Retrying a failed reply is a regenerate.
-This module never imports the web framework.
+Another user's conversation is always "not found", whatever the operation. Starting replies
+(send, regenerate, edit) is `chat.replies`. This module never imports the web framework.
 """
 
-import unicodedata
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from clonechats.chat import context as chat_context
-from clonechats.chat import generation, metering, repo, screening
-from clonechats.chat.generation import Generation, ReplyPlan
-from clonechats.errors import AppError, Conflict, NotFound
+from clonechats.chat import generation, repo
+from clonechats.errors import AppError, NotFound
 from clonechats.personas import service as personas
 
 PAGE_SIZE, PAGE_MAX = 20, 100
 MESSAGE_PAGE, MESSAGE_PAGE_MAX = 50, 200
 TITLE_MAX = 80
-SETTLE_JOB = "chat.settle_abandoned"
-SETTLE_GRACE_SECONDS = 30
 
 
 class ConversationNotFound(NotFound):
@@ -47,45 +27,10 @@ class MessageNotFound(NotFound):
     message = "No such message."
 
 
-class ReplyInProgress(Conflict):
-    code = "reply_in_progress"
-    message = "A reply is still being written in this conversation. Wait for it or stop it."
-
-
-class NotLatest(Conflict):
-    code = "not_latest"
-    message = "Only the latest message of a conversation can be regenerated or edited."
-
-
-class MessageBlocked(AppError):
-    code = "message_blocked"
-    status = 422
-    message = "This message was not sent because it breaks the content rules."
-
-
-class InvalidMessage(AppError):
-    code = "invalid_message"
-    status = 422
-    message = "A message is some text."
-
-
 class InvalidTitle(AppError):
     code = "invalid_title"
     status = 422
     message = f"A title is 1 to {TITLE_MAX} characters."
-
-
-def clean_text(ctx: Any, text: str) -> str:
-    text = (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
-    if not text:
-        raise InvalidMessage("A message cannot be empty.")
-    limit = ctx.settings.chat.max_message_chars
-    if len(text) > limit:
-        raise InvalidMessage(f"A message is at most {limit:,} characters "
-                             f"(this one has {len(text):,}).")
-    if any(unicodedata.category(c) in ("Cc", "Cs") and c not in "\n\t" for c in text):
-        raise InvalidMessage("A message cannot contain control characters.")
-    return text
 
 
 def clean_title(title: str) -> str:
@@ -93,11 +38,6 @@ def clean_title(title: str) -> str:
     if not title or len(title) > TITLE_MAX:
         raise InvalidTitle()
     return title
-
-
-def _title_from(text: str) -> str:
-    title = " ".join(text.split())
-    return title if len(title) <= 60 else title[:59].rstrip() + "…"
 
 
 # Conversations.
@@ -194,184 +134,3 @@ async def stop(ctx: Any, *, user_id: str, conversation_id: str,
         found.request_stop("stopped")
         return await found.wait()
     return message
-
-
-# Replies.
-
-async def _take(ctx: Any, *, user_id: str, conversation_id: str, message_id: str,
-                seq_step: int) -> dict[str, Any]:
-    now = ctx.clock.now()
-    taken = await repo.acquire_generation(ctx.db, conversation_id, user_id, message_id=message_id,
-                                          now=now, until=generation.lease_until(ctx, now),
-                                          seq_step=seq_step)
-    if taken is None:
-        await get(ctx, user_id=user_id, conversation_id=conversation_id)
-        raise ReplyInProgress()
-    return taken
-
-
-def _message(conversation: dict[str, Any], *, seq: int, role: str, text: str, now: datetime,
-             status: str, **fields: Any) -> dict[str, Any]:
-    return {"_id": fields.pop("_id", None) or repo.new_id(),
-            "conversation_id": conversation["_id"], "owner_id": conversation["owner_id"],
-            "seq": seq, "role": role, "text": text, "html": None, "status": status,
-            "model": None, "usage": None, "credits_charged": 0, "reserved_credits": 0,
-            "mood": None, "moderation": None, "error_code": None, "created_at": now,
-            "completed_at": None, "replaces_message_id": None, "superseded_by": None,
-            "stop_requested": False, **fields}
-
-
-async def _screen(ctx: Any, conversation: dict[str, Any], *, text: str, seq: int,
-                  reply_id: str, replaces: list[str]) -> None:
-    """Moderate the user's text; a flagged one is stored as blocked and refused (422)."""
-    result = await screening.check_input(ctx, text)
-    if not result.flagged:
-        return
-    now = ctx.clock.now()
-    blocked = _message(conversation, seq=seq, role="user", text=text, now=now,
-                       status=repo.BLOCKED, completed_at=now,
-                       replaces_message_id=replaces[0] if replaces else None,
-                       moderation={"flagged": True, "reason": result.reason},
-                       error_code=MessageBlocked.code)
-    await repo.insert_message(ctx.db, blocked)
-    if replaces:
-        await repo.supersede(ctx.db, replaces, by=blocked["_id"])
-    await screening.flag(ctx, user_id=conversation["owner_id"], subject="user_message",
-                         ref_id=blocked["_id"], result=result)
-    await repo.release_generation(ctx.db, conversation["_id"], message_id=reply_id,
-                                  changes={"last_message_at": now, "updated_at": now})
-    reason = f" ({result.reason})" if result.reason else ""
-    raise MessageBlocked(f"This message was not sent because it breaks the content "
-                         f"rules{reason}.", details={"message_id": blocked["_id"],
-                                                     "reason": result.reason})
-
-
-async def _start(ctx: Any, conversation: dict[str, Any], *, user_message: dict[str, Any],
-                 store_user: bool, reply_id: str, reply_seq: int,
-                 history_before_seq: int | None, replaces: list[str],
-                 replaces_reply: str | None) -> Generation:
-    """Steps 3 and 4 of the module docstring, for a conversation already taken."""
-    persona = await personas.get_usable(ctx, user_id=conversation["owner_id"],
-                                        persona_id=conversation["persona_id"])
-    provider, model = ctx.llm.resolve(conversation["model"])
-    price = metering.price_for(ctx.settings.chat, model.id)
-    built = await chat_context.assemble(
-        ctx, conversation=conversation, persona=persona, user_text=user_message["text"],
-        model_info=model, provider=provider, history_before_seq=history_before_seq)
-    reserve = metering.estimate_max_cost(
-        price, prompt_tokens=built.prompt_tokens + ctx.settings.chat.context_margin_tokens,
-        max_tokens=built.reply_tokens)
-    await metering.reserve(ctx, user_id=conversation["owner_id"], message_id=reply_id,
-                           amount=reserve, persona_name=persona["name"])
-    now = ctx.clock.now()
-    if store_user:
-        await repo.insert_message(ctx.db, user_message)
-    reply = _message(conversation, _id=reply_id, seq=reply_seq, role="assistant", text="",
-                     now=now, status=repo.STREAMING, model=model.id, reserved_credits=reserve,
-                     usage={"prompt_tokens": built.prompt_tokens, "completion_tokens": 0},
-                     replaces_message_id=replaces_reply)
-    await repo.insert_message(ctx.db, reply)
-    if replaces:
-        await repo.supersede(ctx.db, replaces, by=user_message["_id"] if store_user else reply_id)
-    if store_user and not conversation.get("title_custom") and (
-            conversation["title"] == conversation["persona_name"]):
-        await repo.update_conversation(ctx.db, conversation["_id"], conversation["owner_id"],
-                                       {"title": _title_from(user_message["text"])})
-    await ctx.enqueue(SETTLE_JOB, {"message_id": reply_id},
-                      run_at=now + timedelta(seconds=ctx.settings.chat.generation_lease_seconds
-                                             + SETTLE_GRACE_SECONDS),
-                      dedupe_key=f"{SETTLE_JOB}:{reply_id}")
-    plan = ReplyPlan(owner_id=conversation["owner_id"], conversation_id=conversation["_id"],
-                     user_message=user_message, message_id=reply_id,
-                     persona_name=persona["name"], provider=provider, model=model,
-                     messages=built.messages, prompt_tokens=built.prompt_tokens,
-                     reply_tokens=built.reply_tokens, price=price, reserved=reserve)
-    return Generation(ctx, plan).start()
-
-
-async def _guarded(ctx: Any, conversation: dict[str, Any], reply_id: str, work: Any) -> Any:
-    """Run `work` for a taken conversation; free the conversation if it refuses or fails."""
-    try:
-        return await work
-    except BaseException:
-        await repo.release_generation(ctx.db, conversation["_id"], message_id=reply_id)
-        raise
-
-
-async def send_message(ctx: Any, *, user_id: str, conversation_id: str,
-                       text: str) -> Generation:
-    text = clean_text(ctx, text)
-    reply_id = repo.new_id()
-    conversation = await _take(ctx, user_id=user_id, conversation_id=conversation_id,
-                               message_id=reply_id, seq_step=2)
-    seq = conversation["message_seq"] - 1
-
-    async def work() -> Generation:
-        await _screen(ctx, conversation, text=text, seq=seq, reply_id=reply_id, replaces=[])
-        user_message = _message(conversation, seq=seq, role="user", text=text,
-                                now=ctx.clock.now(), status=repo.COMPLETE,
-                                completed_at=ctx.clock.now())
-        return await _start(ctx, conversation, user_message=user_message, store_user=True,
-                            reply_id=reply_id, reply_seq=seq + 1, history_before_seq=None,
-                            replaces=[], replaces_reply=None)
-
-    return await _guarded(ctx, conversation, reply_id, work())
-
-
-async def _latest(ctx: Any, conversation_id: str) -> list[dict[str, Any]]:
-    return await repo.last_visible(ctx.db, conversation_id, count=2)
-
-
-async def regenerate(ctx: Any, *, user_id: str, conversation_id: str,
-                     message_id: str) -> Generation:
-    """A new reply to the last user message, replacing reply `message_id` (also how a failed
-    reply is retried)."""
-    target = await get_message(ctx, user_id=user_id, conversation_id=conversation_id,
-                               message_id=message_id)
-    reply_id = repo.new_id()
-    conversation = await _take(ctx, user_id=user_id, conversation_id=conversation_id,
-                               message_id=reply_id, seq_step=1)
-
-    async def work() -> Generation:
-        latest = await _latest(ctx, conversation_id)
-        if (target["role"] != "assistant" or len(latest) < 2
-                or latest[-1]["_id"] != target["_id"] or latest[0]["role"] != "user"):
-            raise NotLatest("Only the latest reply can be regenerated.")
-        user_message = latest[0]
-        return await _start(ctx, conversation, user_message=user_message, store_user=False,
-                            reply_id=reply_id, reply_seq=conversation["message_seq"],
-                            history_before_seq=user_message["seq"], replaces=[target["_id"]],
-                            replaces_reply=target["_id"])
-
-    return await _guarded(ctx, conversation, reply_id, work())
-
-
-async def edit_last(ctx: Any, *, user_id: str, conversation_id: str, message_id: str,
-                    text: str) -> Generation:
-    """Replace the last user message `message_id` (and its reply) with `text`, and reply."""
-    text = clean_text(ctx, text)
-    target = await get_message(ctx, user_id=user_id, conversation_id=conversation_id,
-                               message_id=message_id)
-    reply_id = repo.new_id()
-    conversation = await _take(ctx, user_id=user_id, conversation_id=conversation_id,
-                               message_id=reply_id, seq_step=2)
-    seq = conversation["message_seq"] - 1
-
-    async def work() -> Generation:
-        latest = await _latest(ctx, conversation_id)
-        users = [m for m in latest if m["role"] == "user"]
-        if target["role"] != "user" or not users or users[-1]["_id"] != target["_id"]:
-            raise NotLatest("Only the last message you sent can be edited.")
-        replaced = [m["_id"] for m in latest if m["seq"] >= target["seq"]]
-        await _screen(ctx, conversation, text=text, seq=seq, reply_id=reply_id,
-                      replaces=replaced)
-        now = ctx.clock.now()
-        user_message = _message(conversation, seq=seq, role="user", text=text, now=now,
-                                status=repo.COMPLETE, completed_at=now,
-                                replaces_message_id=target["_id"])
-        return await _start(ctx, conversation, user_message=user_message, store_user=True,
-                            reply_id=reply_id, reply_seq=seq + 1,
-                            history_before_seq=target["seq"], replaces=replaced,
-                            replaces_reply=None)
-
-    return await _guarded(ctx, conversation, reply_id, work())

@@ -29,7 +29,8 @@ from typing import Any
 from clonechats.accounts.age import MINIMUM_AGE, age_on
 from clonechats.media import repo as media_repo
 from clonechats.media.keys import parse_media_key
-from clonechats.privacy import audit_scan, registry, retention
+from clonechats.privacy import audit_scan, export, registry, retention
+from clonechats.privacy import repo as privacy_repo
 
 CHUNK = 1024 * 1024
 OVERLAP = 128
@@ -133,6 +134,13 @@ async def _check_media(ctx: Any, result: Result, cache: dict[str, set[Any]]) -> 
     for document in documents:
         if document["key"] not in stored:
             result.found["media records without a file"] += 1
+    exports_dir = ctx.settings.data_dir / export.DIRECTORY
+    recorded_exports = set(await ctx.db[privacy_repo.EXPORTS].distinct("file"))
+    archives = await asyncio.to_thread(
+        lambda: [p.name for p in exports_dir.glob("*.zip")] if exports_dir.is_dir() else [])
+    for name in archives:
+        if name not in recorded_exports:
+            result.found["export archives without a record"] += 1
 
 
 async def _check_owned(ctx: Any, orphans: Result, kept: Result,
@@ -169,7 +177,7 @@ async def run(ctx: Any, *, data_dir: Path | None = None) -> list[Result]:
     ips = Result("no_raw_ip", "No raw IP address is stored")
     cards = Result("no_card_numbers", "No card-like number is stored")
     kept_too_long = Result("retention", "Nothing is kept past its retention date")
-    media = Result("no_orphaned_media", "Every media file belongs to a record and a user")
+    media = Result("no_orphaned_media", "Every file belongs to a record and a user")
     orphans = Result("no_orphaned_content", "Nothing belongs to a deleted user or persona")
     kept = Result("kept_records_pseudonymised",
                   "Records kept after deletion (payments, security log) name a pseudonym")

@@ -23,7 +23,6 @@ from typing import Any
 
 from clonechats.accounts import api_keys, audit, passwords, sessions, throttle
 from clonechats.accounts import repo as users
-from clonechats.accounts.dependencies import Auth
 from clonechats.accounts.personal_data import pseudonym
 from clonechats.accounts.service import InvalidCredentials
 from clonechats.errors import AppError, Forbidden
@@ -62,28 +61,29 @@ async def _check_password(ctx: Any, user: dict[str, Any], password: str | None,
         raise InvalidCredentials("The password is not right.")
 
 
-async def reauthenticate(ctx: Any, auth: Auth, *, password: str | None,
-                         client: ClientInfo) -> str:
-    """Prove the owner is asking; returns how ("password", "recent_sign_in" or "session")."""
-    user = auth.user
+async def reauthenticate(ctx: Any, user: dict[str, Any], *, session: dict[str, Any] | None,
+                         password: str | None, client: ClientInfo) -> str:
+    """Prove the owner is asking; returns how ("password", "recent_sign_in" or "session").
+
+    `session` is the session the request came with (None for an API key)."""
     if user.get("password_hash"):
         await _check_password(ctx, user, password, client)
         return "password"
     if user.get("status") == users.TRIAL and not user.get("email"):
-        if auth.session is None:
+        if session is None:
             raise ReauthenticationRequired("Delete a trial from the browser that started it.")
         return "session"
     window = timedelta(minutes=ctx.settings.privacy.reauth_minutes)
-    if auth.session is None or auth.session["created_at"] < ctx.clock.now() - window:
+    if session is None or session["created_at"] < ctx.clock.now() - window:
         raise ReauthenticationRequired()
     return "recent_sign_in"
 
 
-async def request_deletion(ctx: Any, auth: Auth, *, password: str | None,
-                           client: ClientInfo) -> dict[str, Any]:
+async def request_deletion(ctx: Any, user: dict[str, Any], *, session: dict[str, Any] | None,
+                           password: str | None, client: ClientInfo) -> dict[str, Any]:
     """Check it is the owner, lock the account at once and queue the purge."""
-    user = auth.user
-    method = await reauthenticate(ctx, auth, password=password, client=client)
+    method = await reauthenticate(ctx, user, session=session, password=password,
+                                  client=client)
     now = ctx.clock.now()
     deletion = await repo.insert_deletion(ctx.db, {
         "_id": secrets.token_hex(12), "user_id": user["_id"], "email": user.get("email"),

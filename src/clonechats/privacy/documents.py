@@ -100,7 +100,7 @@ def privacy(s: Settings) -> Document:
             "When we change something material, the date below changes and every user sees "
             "a notice after signing in until they acknowledge it.",
             f"Version {s.privacy.policy_version}, last updated "
-            f"{s.privacy.policy_date:%d %B %Y}."]),
+            f"{s.privacy.policy_date.day} {s.privacy.policy_date:%B %Y}."]),
     ])
 
 

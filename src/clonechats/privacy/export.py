@@ -148,6 +148,9 @@ async def _build(ctx: Any, export: dict[str, Any]) -> None:
                                       descriptions=descriptions,
                                       on_progress=lambda p: repo.update_export(
                                           ctx.db, export_id, {"progress": 80 + p * 19 // 100}))
+    if await repo.get_export(ctx.db, export_id) is None:
+        delete_file(ctx, name)  # the account was deleted while its export was being built
+        return
     now = ctx.clock.now()
     await repo.update_export(ctx.db, export_id, {
         "status": READY, "progress": 100, "ready_at": now, "file": name, "size_bytes": size,

@@ -20,8 +20,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from clonechats.media.errors import MediaNotFound
 from clonechats.privacy import policies
-from clonechats.web.templates import TEMPLATE_DIR
 
+TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "web" / "templates"
 FORMAT = "clonechats-export"
 FORMAT_VERSION = 1
 EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp",

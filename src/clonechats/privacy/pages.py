@@ -1,8 +1,9 @@
 """Privacy pages: the policy documents, security.txt and Privacy Settings (`/settings/privacy`).
 
 `start(app, ctx)` runs in the app's lifespan: it records the policy version (see `startup`),
-queues the retention job and gives templates `policy_notice(request)`, which `base.html` uses
-to show the material-change notice to a signed-in user who has not acknowledged it yet.
+queues the retention job (when this process runs jobs) and gives templates
+`policy_notice(request)`, which `base.html` uses to show the material-change notice to a
+signed-in user who has not acknowledged it yet.
 """
 
 from datetime import datetime
@@ -23,7 +24,7 @@ NO_NOTICE_PREFIXES = ("/api/", "/static/", "/media/", "/.well-known/")
 
 
 async def start(app: FastAPI, ctx: Any) -> None:
-    app.state.policy = await startup.prepare(ctx)
+    app.state.policy = await startup.prepare(ctx, runs_jobs=ctx.settings.runs_jobs_in_server)
     app.state.templates.env.globals["policy_notice"] = policy_notice
 
 

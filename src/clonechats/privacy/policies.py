@@ -70,8 +70,7 @@ def retention_table() -> Table:
     """Data kept for a set time, one row per category of `retention.RULES`."""
     rows: dict[str, tuple[str, ...]] = {}
     for rule in retention.RULES:
-        period = str(rule.keep) + (f" ({rule.note})" if rule.note else "")
-        rows.setdefault(rule.category, (rule.category, period))
+        rows.setdefault(rule.category, (rule.category, rule.period))
     return Table(("Data", "How long we keep it"), list(rows.values()))
 
 
@@ -97,8 +96,7 @@ def processor_table(settings: Settings) -> Table:
 RIGHTS = [
     "Access: get a copy of everything we hold about you (Privacy Settings → Export).",
     "Correction: fix what is wrong (your account settings, or ask us).",
-    "Deletion: delete any message, conversation, memory, persona or file, or the whole "
-    "account.",
+    "Deletion: delete any conversation, memory, persona or file, or the whole account.",
     "Portability: the export is a machine-readable JSON file you can take elsewhere.",
     "Objection and restriction: ask us to stop or limit a use of your data.",
     "Withdrawing consent: turn analytics off at any time; it takes effect at once.",

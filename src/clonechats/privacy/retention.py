@@ -85,6 +85,13 @@ class Rule:
     of payment records of deleted accounts)."""
     action: str = DELETE
     note: str = ""
+    wording: str = ""
+    """How the policy page states the period, when `keep` alone would not say it."""
+
+    @property
+    def period(self) -> str:
+        text = self.wording or str(self.keep)
+        return f"{text} ({self.note})" if self.note else text
 
     def query(self, now: datetime) -> dict[str, Any]:
         """Documents past this rule's retention at `now`."""
@@ -137,9 +144,11 @@ RULES: tuple[Rule, ...] = (
     Rule("webhook_events", "Payment webhook logs", WEBHOOK_EVENTS, "first_seen_at",
          Keep(7, "years"), keep_until_field="retain_until"),
     Rule("deleted_ledger", "Credit ledger of deleted accounts (pseudonymised)", LEDGER,
-         "retain_until", Keep(0), {"pseudonymised": True}, note="7 years"),
+         "retain_until", Keep(0), {"pseudonymised": True},
+         wording="7 years after the account is deleted"),
     Rule("deleted_subscriptions", "Subscriptions of deleted accounts (pseudonymised)",
-         SUBSCRIPTIONS, "retain_until", Keep(0), {"pseudonymised": True}, note="7 years"),
+         SUBSCRIPTIONS, "retain_until", Keep(0), {"pseudonymised": True},
+         wording="7 years after the account is deleted"),
     Rule("cost_events", "Cost meter of your generations (tokens, credits, timing)",
          COST_EVENTS, "ts", Keep(30), action=FOLD,
          note="then only anonymous daily totals, kept indefinitely"),

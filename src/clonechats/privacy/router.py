@@ -143,7 +143,7 @@ async def list_requests(request: Request, user: CurrentUser) -> dict[str, Any]:
 @router.delete("/api/v1/account", status_code=202)
 async def delete_account(request: Request, response: Response, auth: CurrentAuth,
                          client: Client, data: AccountDeleteIn | None = None) -> dict[str, str]:
-    await deletion.request_deletion(request.app.state.ctx, auth,
+    await deletion.request_deletion(request.app.state.ctx, auth.user, session=auth.session,
                                     password=data.password if data else None, client=client)
     await end_session(request, response)
     return {"status": "Your account is being deleted. You have been signed out everywhere, "

@@ -3,7 +3,8 @@
 - Record the policy version in force (`policy_versions`): the first process to see a version
   dates it, and users who joined before a material version see the notice until they
   acknowledge it.
-- Queue the next daily retention run (idempotent: one job per date).
+- Queue the next daily retention run (idempotent: one job per date), in processes that run
+  jobs: `clonechats worker`, and `serve` when it runs them itself (the embedded engine).
 """
 
 from dataclasses import dataclass
@@ -41,7 +42,8 @@ async def record_policy(ctx: Any) -> PolicyState:
                        policy_date=settings.policy_date.isoformat())
 
 
-async def prepare(ctx: Any) -> PolicyState:
+async def prepare(ctx: Any, *, runs_jobs: bool = True) -> PolicyState:
     state = await record_policy(ctx)
-    await retention.seed(ctx)
+    if runs_jobs:
+        await retention.seed(ctx)
     return state

@@ -14,6 +14,7 @@ Each adapter supplies `request()` (URL, headers, JSON body), `parse()` (events -
 
 import asyncio
 import json
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -125,7 +126,7 @@ def incomplete(provider: str) -> ProviderUnavailable:
                                provider=provider, code="incomplete_stream")
 
 
-class VendorAdapter:
+class VendorAdapter(ABC):
     """Base of the HTTP adapters: models, token estimates, the retried streaming request."""
 
     name = "vendor"
@@ -222,14 +223,16 @@ class VendorAdapter:
 
     # --- implemented by each vendor -------------------------------------------------------
 
+    @abstractmethod
     def request(self, model: str, messages: list[ChatMessage], max_tokens: int,
                 temperature: float) -> VendorRequest:
-        raise NotImplementedError
+        """The vendor's HTTP request for one streamed reply."""
 
+    @abstractmethod
     def parse(self, response: httpx.Response,
               messages: list[ChatMessage]) -> AsyncIterator[StreamItem]:
-        raise NotImplementedError
+        """Text deltas, then the end with usage, from the vendor's event stream."""
 
+    @abstractmethod
     def error_fields(self, body: dict[str, Any]) -> tuple[str | None, str, float | None]:
         """(vendor error code, message, retry delay the body asks for) from an error body."""
-        raise NotImplementedError

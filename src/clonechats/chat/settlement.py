@@ -1,0 +1,128 @@
+"""Settling a reply, however it ended: what it costs, what is shown, what is recorded.
+
+`settle_reply` charges what was delivered (see `metering`; usage as the provider reported it,
+or, for a reply cut short, the delivered text counted with the model's tokenizer and the prompt
+as counted when the context was built), moderates the delivered text (a flagged reply is
+withheld: status "blocked", the user sees `HIDDEN_NOTICE`, the text is kept as
+`withheld_text` for admins, and the credits are still charged since the model did the work),
+classifies the reply's mood (best effort), stores the final message, frees the conversation and
+writes the cost event. It is used by `Generation` and by the recovery job for a reply whose
+process died, and is safe to repeat: the ledger keys make it charge once.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from clonechats.chat import markdown, metering, repo, screening
+from clonechats.providers.errors import ProviderError
+from clonechats.providers.llm.base import ChatMessage, LLMProvider, ModelInfo, Usage
+from clonechats.providers.llm.estimate import estimate_text_tokens
+from clonechats.settings import ModelPrice
+from clonechats.telemetry import events
+
+log = logging.getLogger(__name__)
+
+HIDDEN_NOTICE = "This reply was hidden by moderation."
+
+
+@dataclass
+class ReplyPlan:
+    """Everything a reply needs, prepared (and paid for) by `chat.service`."""
+
+    owner_id: str
+    conversation_id: str
+    user_message: dict[str, Any] | None  # None when settled by the recovery job
+    message_id: str  # the assistant message, stored as "streaming"
+    persona_name: str
+    provider: LLMProvider
+    model: ModelInfo
+    messages: list[ChatMessage]
+    prompt_tokens: int
+    reply_tokens: int
+    price: ModelPrice
+    reserved: int
+
+
+@dataclass
+class Outcome:
+    text: str = ""
+    usage: Usage | None = None
+    status: str = repo.COMPLETE
+    error_code: str | None = None
+    finish_reason: str | None = None
+    ttft_ms: float | None = None
+    latency_ms: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+async def delivered_tokens(provider: LLMProvider | None, model: str, text: str) -> int:
+    """Tokens of `text` as the model counts them (what a reply cut short delivered)."""
+    if not text:
+        return 0
+    if provider is not None:
+        try:
+            anchor = [ChatMessage("system", ".")]
+            empty = await provider.count_tokens(
+                model=model, messages=[*anchor, ChatMessage("assistant", "")])
+            total = await provider.count_tokens(
+                model=model, messages=[*anchor, ChatMessage("assistant", text)])
+            return max(1, total - empty)
+        except ProviderError:
+            pass
+    return max(1, estimate_text_tokens(text))
+
+
+async def settle_reply(ctx: Any, *, plan: ReplyPlan, outcome: Outcome,
+                       user_mood: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Charge, moderate, classify and store a finished (or abandoned) reply, and the user
+    message's `user_mood` if given; free the conversation; record the cost. Safe to repeat:
+    the ledger keys make it charge once."""
+    text = outcome.text
+    user = plan.user_message
+    usage = outcome.usage
+    if usage is None:
+        usage = Usage(prompt_tokens=plan.prompt_tokens,
+                      completion_tokens=await delivered_tokens(plan.provider, plan.model.id, text))
+    charge = min(plan.reserved, metering.cost_for(plan.price, usage)) if text else 0
+    charged = await metering.settle(ctx, user_id=plan.owner_id, message_id=plan.message_id,
+                                    reserved=plan.reserved, charged=charge)
+    status, shown, moderation = outcome.status, text, None
+    if text:
+        result = await screening.check_output(ctx, text)
+        if result is not None:
+            moderation = {"flagged": result.flagged, "reason": result.reason}
+            if result.flagged:
+                status, shown = repo.BLOCKED, HIDDEN_NOTICE
+                await screening.flag(ctx, user_id=plan.owner_id, subject="model_output",
+                                  ref_id=plan.message_id, result=result)
+    [reply_mood] = await screening.moods(ctx, [text if status != repo.BLOCKED else None])
+    now = ctx.clock.now()
+    changes: dict[str, Any] = {
+        "status": status, "text": shown, "html": markdown.render(shown),
+        "usage": {"prompt_tokens": usage.prompt_tokens,
+                  "completion_tokens": usage.completion_tokens},
+        "credits_charged": charged, "moderation": moderation, "mood": reply_mood,
+        "error_code": "reply_blocked" if status == repo.BLOCKED else outcome.error_code,
+        "finish_reason": outcome.finish_reason, "completed_at": now,
+        "ttft_ms": outcome.ttft_ms, "latency_ms": outcome.latency_ms, **outcome.extra,
+    }
+    if status == repo.BLOCKED:
+        changes["withheld_text"] = text
+    message = await repo.update_message(ctx.db, plan.message_id, changes,
+                                        status=repo.STREAMING)
+    if message is None:
+        stored = await repo.get_message(ctx.db, plan.message_id)
+        if stored is not None:  # settled already (by the recovery job): report that
+            return stored
+        message = {"_id": plan.message_id, **changes}  # deleted with its conversation
+    if user is not None and user_mood is not None:
+        await repo.update_message(ctx.db, user["_id"], {"mood": user_mood})
+    await repo.release_generation(ctx.db, plan.conversation_id, message_id=plan.message_id,
+                                  changes={"last_message_at": now, "updated_at": now})
+    await events.record_cost(
+        ctx, user_id=plan.owner_id, provider=plan.model.provider, model=plan.model.id,
+        prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
+        credits=charged, latency_ms=outcome.latency_ms, ttft_ms=outcome.ttft_ms,
+        outcome=status)
+    return message
