@@ -121,13 +121,17 @@ async def _screen(ctx: Any, conversation: dict[str, Any], *, text: str, seq: int
                                                      "reason": result.reason})
 
 
-async def _start(ctx: Any, conversation: dict[str, Any], *, user_message: dict[str, Any],
-                 store_user: bool, reply_id: str, reply_seq: int,
+async def _persona(ctx: Any, conversation: dict[str, Any]) -> dict[str, Any]:
+    """The conversation's persona, while its owner may still chat with it (else 404)."""
+    return await personas.get_usable(ctx, user_id=conversation["owner_id"],
+                                     persona_id=conversation["persona_id"])
+
+
+async def _start(ctx: Any, conversation: dict[str, Any], *, persona: dict[str, Any],
+                 user_message: dict[str, Any], store_user: bool, reply_id: str, reply_seq: int,
                  history_before_seq: int | None, replaces: list[str],
                  replaces_reply: str | None) -> Generation:
     """Steps 3 and 4 of the module docstring, for a conversation already taken."""
-    persona = await personas.get_usable(ctx, user_id=conversation["owner_id"],
-                                        persona_id=conversation["persona_id"])
     provider, model = ctx.llm.resolve(conversation["model"])
     price = metering.price_for(ctx.settings.chat, model.id)
     built = await chat_context.assemble(
@@ -138,12 +142,31 @@ async def _start(ctx: Any, conversation: dict[str, Any], *, user_message: dict[s
         max_tokens=built.reply_tokens)
     await metering.reserve(ctx, user_id=conversation["owner_id"], message_id=reply_id,
                            amount=reserve, persona_name=persona["name"])
+    try:
+        plan = await _store(ctx, conversation, user_message=user_message, store_user=store_user,
+                            reply_id=reply_id, reply_seq=reply_seq, replaces=replaces,
+                            replaces_reply=replaces_reply, reserve=reserve, model_id=model.id,
+                            prompt_tokens=built.prompt_tokens)
+    except BaseException:  # nothing will be generated: the whole reservation comes back
+        await metering.settle(ctx, user_id=conversation["owner_id"], message_id=reply_id,
+                              reserved=reserve, charged=0)
+        raise
+    return Generation(ctx, ReplyPlan(
+        **plan, persona_name=persona["name"], provider=provider, model=model,
+        messages=built.messages, prompt_tokens=built.prompt_tokens,
+        reply_tokens=built.reply_tokens, price=price, reserved=reserve)).start()
+
+
+async def _store(ctx: Any, conversation: dict[str, Any], *, user_message: dict[str, Any],
+                 store_user: bool, reply_id: str, reply_seq: int, replaces: list[str],
+                 replaces_reply: str | None, reserve: int, model_id: str,
+                 prompt_tokens: int) -> dict[str, Any]:
     now = ctx.clock.now()
     if store_user:
         await repo.insert_message(ctx.db, user_message)
     reply = _message(conversation, _id=reply_id, seq=reply_seq, role="assistant", text="",
-                     now=now, status=repo.STREAMING, model=model.id, reserved_credits=reserve,
-                     usage={"prompt_tokens": built.prompt_tokens, "completion_tokens": 0},
+                     now=now, status=repo.STREAMING, model=model_id, reserved_credits=reserve,
+                     usage={"prompt_tokens": prompt_tokens, "completion_tokens": 0},
                      replaces_message_id=replaces_reply)
     await repo.insert_message(ctx.db, reply)
     if replaces:
@@ -156,12 +179,8 @@ async def _start(ctx: Any, conversation: dict[str, Any], *, user_message: dict[s
                       run_at=now + timedelta(seconds=ctx.settings.chat.generation_lease_seconds
                                              + SETTLE_GRACE_SECONDS),
                       dedupe_key=f"{SETTLE_JOB}:{reply_id}")
-    plan = ReplyPlan(owner_id=conversation["owner_id"], conversation_id=conversation["_id"],
-                     user_message=user_message, message_id=reply_id,
-                     persona_name=persona["name"], provider=provider, model=model,
-                     messages=built.messages, prompt_tokens=built.prompt_tokens,
-                     reply_tokens=built.reply_tokens, price=price, reserved=reserve)
-    return Generation(ctx, plan).start()
+    return {"owner_id": conversation["owner_id"], "conversation_id": conversation["_id"],
+            "user_message": user_message, "message_id": reply_id}
 
 
 async def _guarded(ctx: Any, conversation: dict[str, Any], reply_id: str, work: Any) -> Any:
@@ -182,12 +201,14 @@ async def send_message(ctx: Any, *, user_id: str, conversation_id: str,
     seq = conversation["message_seq"] - 1
 
     async def work() -> Generation:
+        persona = await _persona(ctx, conversation)
         await _screen(ctx, conversation, text=text, seq=seq, reply_id=reply_id, replaces=[])
         user_message = _message(conversation, seq=seq, role="user", text=text,
                                 now=ctx.clock.now(), status=repo.COMPLETE,
                                 completed_at=ctx.clock.now())
-        return await _start(ctx, conversation, user_message=user_message, store_user=True,
-                            reply_id=reply_id, reply_seq=seq + 1, history_before_seq=None,
+        return await _start(ctx, conversation, persona=persona, user_message=user_message,
+                            store_user=True, reply_id=reply_id, reply_seq=seq + 1,
+                            history_before_seq=None,
                             replaces=[], replaces_reply=None)
 
     return await _guarded(ctx, conversation, reply_id, work())
@@ -213,7 +234,8 @@ async def regenerate(ctx: Any, *, user_id: str, conversation_id: str,
                 or latest[-1]["_id"] != target["_id"] or latest[0]["role"] != "user"):
             raise NotLatest("Only the latest reply can be regenerated.")
         user_message = latest[0]
-        return await _start(ctx, conversation, user_message=user_message, store_user=False,
+        return await _start(ctx, conversation, persona=await _persona(ctx, conversation),
+                            user_message=user_message, store_user=False,
                             reply_id=reply_id, reply_seq=conversation["message_seq"],
                             history_before_seq=user_message["seq"], replaces=[target["_id"]],
                             replaces_reply=target["_id"])
@@ -238,14 +260,15 @@ async def edit_last(ctx: Any, *, user_id: str, conversation_id: str, message_id:
         if target["role"] != "user" or not users or users[-1]["_id"] != target["_id"]:
             raise NotLatest("Only the last message you sent can be edited.")
         replaced = [m["_id"] for m in latest if m["seq"] >= target["seq"]]
+        persona = await _persona(ctx, conversation)
         await _screen(ctx, conversation, text=text, seq=seq, reply_id=reply_id,
                       replaces=replaced)
         now = ctx.clock.now()
         user_message = _message(conversation, seq=seq, role="user", text=text, now=now,
                                 status=repo.COMPLETE, completed_at=now,
                                 replaces_message_id=target["_id"])
-        return await _start(ctx, conversation, user_message=user_message, store_user=True,
-                            reply_id=reply_id, reply_seq=seq + 1,
+        return await _start(ctx, conversation, persona=persona, user_message=user_message,
+                            store_user=True, reply_id=reply_id, reply_seq=seq + 1,
                             history_before_seq=target["seq"], replaces=replaced,
                             replaces_reply=None)
 

@@ -104,9 +104,10 @@ function setUpChat(root) {
     transcript.lastElementChild?.scrollIntoView({ block: "end", behavior: "smooth" });
   }
 
-  // Replace `stale` nodes with the last `count` messages as the server renders them.
-  async function refreshTail(count, stale) {
-    const response = await fetch(`${tailUrl}?count=${count}`, {
+  // Replace `stale` nodes, and the page's copies of the last two messages, with those two
+  // messages as the server renders them now (with their moods, statuses and buttons).
+  async function refreshTail(stale) {
+    const response = await fetch(`${tailUrl}?count=2`, {
       credentials: "same-origin", headers: { Accept: "text/html" },
     }).catch(() => null);
     if (!response?.ok) {
@@ -116,6 +117,10 @@ function setUpChat(root) {
     const template = document.createElement("template");
     template.innerHTML = await response.text();
     for (const node of stale) node.remove();
+    for (const fresh of template.content.querySelectorAll("[data-message-id]")) {
+      const id = CSS.escape(fresh.dataset.messageId);
+      transcript.querySelector(`[data-message-id="${id}"]`)?.remove();
+    }
     for (const button of transcript.querySelectorAll("[data-action=regenerate], [data-action=edit]")) {
       button.remove();
     }
@@ -124,8 +129,8 @@ function setUpChat(root) {
   }
 
   // POST `url` and stream the reply into `reply`; `stale` nodes are replaced by the last
-  // `count` messages when it ends; `restore()` undoes the page change if nothing was sent.
-  async function streamReply(url, body, { reply, stale, count, restore }) {
+  // messages when it ends; `restore()` undoes the page change if nothing was sent.
+  async function streamReply(url, body, { reply, stale, restore }) {
     clearProblems();
     setBusy(true);
     const controller = new AbortController();
@@ -158,7 +163,7 @@ function setUpChat(root) {
         paywall.scrollIntoView({ block: "nearest" });
         refreshBalance();
       } else if (error.code === "message_blocked") {
-        await refreshTail(1, stale);
+        await refreshTail(stale);
         showError(error.message);
       } else {
         showError(error.message);
@@ -197,7 +202,7 @@ function setUpChat(root) {
       }
     }
     current = null;
-    await refreshTail(count, stale);
+    await refreshTail(stale);
     if (!outcome?.done) {
       showError(outcome?.error?.message || "The connection was lost before the reply ended.");
       refreshBalance();
@@ -248,7 +253,7 @@ function setUpChat(root) {
     const wasEditing = editing;
     stopEditing();
     return streamReply(url, { text }, {
-      reply, stale: [...stale, ...replaced], count: 2,
+      reply, stale: [...stale, ...replaced],
       restore: () => {
         user.item.remove();
         reply.item.remove();
@@ -268,7 +273,7 @@ function setUpChat(root) {
     item.hidden = true;
     item.after(reply.item);
     await streamReply(`${api}/messages/${encodeURIComponent(item.dataset.messageId)}/regenerate`, {}, {
-      reply, stale: [item, reply.item], count: 1,
+      reply, stale: [item, reply.item],
       restore: () => {
         reply.item.remove();
         item.hidden = false;
