@@ -3,6 +3,8 @@
 import asyncio
 import json
 
+import pytest
+
 from clonechats.billing import ledger
 from clonechats.chat import generation
 from clonechats.chat import repo as chat_repo
@@ -232,3 +234,24 @@ async def test_deleting_a_conversation_mid_reply_stops_and_settles_it(ann, fake_
     assert events[-1][0] == "done" and events[-1][1]["credits_charged"] == 2
     assert await ctx.db.messages.count_documents({"conversation_id": conversation["id"]}) == 0
     assert await ann.balance() == 98 == await ledger.applied_sum(ctx.db, ann.id)
+
+
+async def test_a_store_failure_after_the_reservation_gives_the_credits_back(
+        ann, fake_llm, ctx, monkeypatch):
+    from clonechats.chat import replies
+
+    conversation = await ann.conversation((await ann.persona())["_id"])
+
+    async def broken_enqueue(*args, **kwargs):
+        raise RuntimeError("the jobs collection is unavailable")
+
+    monkeypatch.setattr(ctx, "enqueue", broken_enqueue)
+    with pytest.raises(RuntimeError):
+        await replies.send_message(ctx, user_id=ann.id, conversation_id=conversation["id"],
+                                   text="Hello")
+    assert fake_llm.history == []
+    assert await ann.balance() == 100 == await ledger.applied_sum(ctx.db, ann.id)
+    stored = await ctx.db.messages.find({"conversation_id": conversation["id"]}).to_list()
+    assert [m["status"] for m in stored if m["role"] == "assistant"] == ["failed"]
+    monkeypatch.undo()
+    assert (await ann.say(conversation["id"], "Again", stream="false")).status_code == 201

@@ -150,6 +150,9 @@ async def _start(ctx: Any, conversation: dict[str, Any], *, persona: dict[str, A
     except BaseException:  # nothing will be generated: the whole reservation comes back
         await metering.settle(ctx, user_id=conversation["owner_id"], message_id=reply_id,
                               reserved=reserve, charged=0)
+        await repo.update_message(ctx.db, reply_id, {
+            "status": repo.FAILED, "error_code": "reply_failed",
+            "completed_at": ctx.clock.now()}, status=repo.STREAMING)
         raise
     return Generation(ctx, ReplyPlan(
         **plan, persona_name=persona["name"], provider=provider, model=model,

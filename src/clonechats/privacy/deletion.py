@@ -107,6 +107,7 @@ async def delete_account(payload: dict[str, Any], ctx: Any) -> None:
         return
     user_id = deletion["user_id"]
     counts = await registry.delete_user_data(ctx, user_id)
+    await ctx.connection.scrub()
     now = ctx.clock.now()
     if deletion.get("email"):
         await mail.send_email(ctx, to=deletion["email"], template="account_deleted", context={

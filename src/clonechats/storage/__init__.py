@@ -31,6 +31,12 @@ class Connection:
     async def close(self) -> None:
         await self._client.close()
 
+    async def scrub(self) -> None:
+        """Make deleted data unrecoverable from the embedded engine's files. MongoDB manages
+        its own storage: deleted documents there are left to the server's compaction."""
+        if self.engine == "embedded":
+            await self._client.scrub()
+
 
 def embedded_path(url: str | None, data_dir: Path) -> Path:
     if url and url.startswith("file:"):

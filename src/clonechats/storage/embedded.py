@@ -6,10 +6,15 @@ thread and every call runs there. That also serialises writes, which keeps condi
 evaluates such an update as a read followed by a write, so every write also holds an exclusive
 `flock` on a file beside the store: another client on the same files (a second process, or a
 worker beside `serve`) waits instead of claiming the same job or spending the same credits.
+
+Deleted data must not linger in the files: every SQLite connection runs with `secure_delete`
+(freed pages are overwritten with zeros), and `scrub()` folds the write-ahead logs back into
+the database files and truncates them, so old page images go too.
 """
 
 import asyncio
 import fcntl
+import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -17,6 +22,31 @@ from pathlib import Path
 from typing import Any
 
 import litemongo
+from litemongo import sqlite_store
+
+_open_collection_store = sqlite_store.CollectionStore.open
+
+
+def _open_with_secure_delete(store: Any) -> None:
+    _open_collection_store(store)
+    store._connection.execute("PRAGMA secure_delete=ON")
+
+
+# The engine opens one SQLite connection per collection and offers no hook for its settings.
+sqlite_store.CollectionStore.open = _open_with_secure_delete
+
+
+def _truncate_write_ahead_logs(root: Path) -> int:
+    count = 0
+    for wal in root.rglob("*-wal"):
+        database = wal.with_name(wal.name.removesuffix("-wal"))
+        connection = sqlite3.connect(database)
+        try:
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            connection.close()
+        count += 1
+    return count
 
 
 class EmbeddedClient:
@@ -55,6 +85,10 @@ class EmbeddedClient:
             await self.run(self._lock_file.close)
             self._lock_file = None
         self._executor.shutdown(wait=True)
+
+    async def scrub(self) -> int:
+        """Fold the write-ahead logs into the database files and empty them (after deletions)."""
+        return await self.run_write(_truncate_write_ahead_logs, self._path)
 
     def __getitem__(self, name: str) -> "EmbeddedDatabase":
         return EmbeddedDatabase(self, self._client[name])
