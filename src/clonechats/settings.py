@@ -62,6 +62,8 @@ class AccountSettings(BaseModel):
                                "guardian consent links.")
     reset_token_minutes: float = Field(60.0, gt=0, description="Lifetime of reset links.")
     trial_credits: int = Field(20, ge=0, description="Credits granted to an anonymous trial.")
+    welcome_credits: int = Field(50, ge=0, description="Credits a new account starts with, so "
+                                 "it can try chat before buying (a trial keeps its own).")
     trials_per_address_per_day: int = Field(3, ge=1, description="Trials one network address "
                                             "may start per day.")
     under13_block_hours: float = Field(24.0, gt=0, description="How long a refused under-13 "

@@ -128,3 +128,12 @@ async def test_signup_from_a_trial_keeps_the_same_user(client, ctx):
     assert response.json()["user"]["id"] == trial_id
     assert response.json()["user"]["status"] == "active"
     assert await ctx.db.users.count_documents({}) == 1
+
+
+async def test_a_new_account_starts_with_welcome_credits_on_the_ledger(client, ctx):
+    from clonechats.billing import ledger
+
+    response = await sign_up(client, email="welcome@example.com")
+    user = response.json()["user"]
+    assert user["credits"] == ctx.settings.accounts.welcome_credits == 50
+    assert await ledger.applied_sum(ctx.db, user["id"]) == 50

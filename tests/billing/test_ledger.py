@@ -102,3 +102,19 @@ async def test_check_ledger_command(ctx, data_dir, monkeypatch):
     broken = await asyncio.to_thread(run)
     assert broken.exit_code == 1
     assert f"mismatch {user['_id']}: balance 107, ledger 100" in broken.output
+
+
+async def test_chat_reservations_count_as_spending_net_of_releases(ctx):
+    from datetime import timedelta
+
+    user = await make_user(ctx, email="spender@example.com")
+    now = ctx.clock.now()
+    await ledger.apply(ctx.db, user_id=user["_id"], delta=100, kind=ledger.GRANT,
+                       reason="test", idempotency_key="grant:spender", now=now)
+    await ledger.apply(ctx.db, user_id=user["_id"], delta=-30, kind=ledger.RESERVE,
+                       reason="reply", idempotency_key="reserve:m1", now=now)
+    await ledger.apply(ctx.db, user_id=user["_id"], delta=22, kind=ledger.RELEASE,
+                       reason="reply", idempotency_key="release:m1", now=now)
+    spent = await ledger.spent_between(ctx.db, user["_id"], start=now - timedelta(days=1),
+                                       end=now + timedelta(days=1))
+    assert spent == 8

@@ -123,6 +123,11 @@ async def create_account(ctx: Any, fields: dict[str, Any], *, birth_date: date,
         raise EmailTaken() from None
     await audit.record(ctx.db, "signup", now=now, user_id=user["_id"], client=client,
                        from_trial=trial_user is not None, **audit_details)
+    welcome = ctx.settings.accounts.welcome_credits
+    if welcome and trial_user is None:
+        await ledger.apply(ctx.db, user_id=user["_id"], delta=welcome, kind=ledger.GRANT,
+                           reason="welcome", idempotency_key=f"welcome:{user['_id']}", now=now)
+        user = await repo.get(ctx.db, user["_id"])
     if guardian_email:
         await send_guardian_request(ctx, user)
     return user

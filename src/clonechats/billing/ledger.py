@@ -29,7 +29,9 @@ LEDGER = "credit_ledger"
 USERS = "users"
 KEPT_KEYS = 100
 GRANT, DEBIT, REFUND, EXPIRY = "grant", "debit", "refund", "expiry"
-SPENDING_KINDS = (DEBIT,)
+RESERVE, RELEASE = "reserve", "release"
+"""A generation reserves its largest cost up front and releases what it did not use."""
+SPENDING_KINDS = (DEBIT, RESERVE, RELEASE)
 CLAWBACK_TRIES = 5
 CHECK_BATCH = 500
 
@@ -154,7 +156,8 @@ def _clawback_of(entry: dict[str, Any]) -> Clawback:
 
 
 async def spent_between(db: Any, user_id: str, *, start: datetime, end: datetime) -> int:
-    """Credits spent (debits only) by `user_id` in [start, end)."""
+    """Net credits spent by `user_id` in [start, end): debits, and reservations less what
+    their releases gave back."""
     cursor = await db[LEDGER].aggregate([
         {"$match": {"user_id": user_id, "status": "applied", "kind": {"$in": list(SPENDING_KINDS)},
                     "at": {"$gte": start, "$lt": end}}},

@@ -24,7 +24,7 @@ from clonechats.providers.llm.base import Usage
 from clonechats.settings import ChatSettings, ModelPrice
 from clonechats.telemetry import events
 
-RESERVE, RELEASE = "reserve", "release"
+RESERVE, RELEASE = ledger.RESERVE, ledger.RELEASE
 PAYWALL_FEATURE = "chat"
 
 

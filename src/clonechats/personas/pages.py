@@ -32,7 +32,6 @@ from clonechats.personas.schemas import (
 
 router = APIRouter(include_in_schema=False)
 
-CHAT_API = "/api/v1/conversations"
 LIMITS = {"name": NAME_MAX, "tagline": TAGLINE_MAX, "tone": TONE_MAX, "traits": TRAITS_MAX,
           "trait": TRAIT_MAX, "system_prompt": SYSTEM_PROMPT_MAX, "greeting": GREETING_MAX,
           "example_dialogue": EXAMPLE_DIALOGUE_MAX}
@@ -67,11 +66,8 @@ def slider_rows(persona: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def chat_start(request: Request, persona_id: str) -> dict[str, str]:
-    """How "Start a chat" works: post to the conversations API when it is installed, otherwise
-    open the chat page for this persona."""
-    for route in request.app.routes:
-        if getattr(route, "path", None) == CHAT_API and "POST" in getattr(route, "methods", ()):
-            return {"mode": "api", "api": CHAT_API}
+    """"Start a chat" opens the chat page for this persona, which asks visitors to sign up or
+    start a trial and lets signed-in users start the conversation (with or without JS)."""
     return {"mode": "link", "href": f"/chat/new?{urlencode({'persona': persona_id})}"}
 
 

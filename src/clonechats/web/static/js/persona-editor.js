@@ -242,16 +242,12 @@ function setUpPersonaForm(form) {
   });
 }
 
-// After forms.js succeeds: a duplicate opens the copy, a new chat opens the conversation.
+// After forms.js succeeds: a duplicate opens the copy.
 document.addEventListener("forms:success", (event) => {
   const form = event.target;
   const body = event.detail || {};
   if (form.matches("[data-open-persona]") && body.persona?.id) {
     window.location.assign(`/personas/${encodeURIComponent(body.persona.id)}`);
-  } else if (form.matches("[data-open-chat]") && body.conversation?.id) {
-    const url = String(body.conversation.url || "");
-    const local = url.startsWith("/") && !url.startsWith("//") && !url.includes("\\");
-    window.location.assign(local ? url : `/chat/${encodeURIComponent(body.conversation.id)}`);
   }
 });
 
