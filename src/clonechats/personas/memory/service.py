@@ -206,6 +206,10 @@ async def recall(ctx: Any, *, persona_id: str, query: str, k: int = 5) -> list[r
     """
     k = max(1, min(k, MAX_RECALL))
     provider = ctx.embeddings
+    model_id = provider.model_id if provider is not None else None
+    index = await ranking.load_index(ctx.db, persona_id=persona_id, model_id=model_id)
+    if not index.memories:
+        return []  # nothing to rank: spare the query embedding
     query_vector = None
     if provider is not None:
         try:
@@ -213,8 +217,6 @@ async def recall(ctx: Any, *, persona_id: str, query: str, k: int = 5) -> list[r
         except ProviderError as exc:
             log.warning("query embedding failed; recalling by words",
                         extra={"provider": provider.name, "error": str(exc)})
-    model_id = provider.model_id if provider is not None else None
-    index = await ranking.load_index(ctx.db, persona_id=persona_id, model_id=model_id)
     if query_vector is not None and index.pending_rows:
         await _queue_reembed(ctx, persona_id)
     return ranking.rank(index, query=query, query_vector=query_vector, k=k)
