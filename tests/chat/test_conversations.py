@@ -21,6 +21,7 @@ async def test_another_users_conversation_is_not_found_on_every_route(ann, bob, 
         ("POST", f"{base}/messages/{reply['id']}/stop", None),
         ("POST", f"{base}/messages/{reply['id']}/regenerate", None),
         ("POST", f"{base}/messages/{user_message['id']}/edit", {"text": "Changed"}),
+        ("DELETE", f"{base}/messages/{reply['id']}", None),
     ]
     for method, path, body in attempts:
         response = await bob.send(method, path, json=body)
@@ -235,3 +236,50 @@ async def test_a_trial_visitor_chats_with_a_public_persona_on_trial_credits(app,
                                   params={"stream": "false"})
         assert sent.status_code == 201, sent.text
         assert sent.json()["balance"] == credits - 2
+
+
+async def test_deleting_a_message_removes_it_and_its_earlier_versions(ann, fake_llm, ctx):
+    conversation = await ann.conversation((await ann.persona())["_id"])
+    fake_llm.enqueue(["First", " answer"])
+    await ann.say(conversation["id"], "Question", stream="false")
+    _user, old = await messages_of(ann, conversation["id"])
+    fake_llm.enqueue(["Second", " answer"])
+    await ann.send(
+        "POST", f"/api/v1/conversations/{conversation['id']}/messages/{old['id']}/regenerate")
+    user, latest = await messages_of(ann, conversation["id"])
+    seq = (await ctx.db.messages.find_one({"_id": latest["id"]}))["seq"]
+    await ctx.db.conversations.update_one(
+        {"_id": conversation["id"]},
+        {"$set": {"summary": "ann: Question", "summary_upto_seq": seq}})
+
+    superseded = await ann.send(
+        "DELETE", f"/api/v1/conversations/{conversation['id']}/messages/{old['id']}")
+    assert superseded.status_code == 404
+    response = await ann.send(
+        "DELETE", f"/api/v1/conversations/{conversation['id']}/messages/{latest['id']}")
+
+    assert response.status_code == 204
+    assert [m["id"] for m in await messages_of(ann, conversation["id"])] == [user["id"]]
+    for gone in (old, latest):
+        assert await ctx.db.messages.find_one({"_id": gone["id"]}) is None
+    stored = await ctx.db.conversations.find_one({"_id": conversation["id"]})
+    assert stored["summary"] is None and stored["summary_upto_seq"] == 0
+    again = await ann.send(
+        "DELETE", f"/api/v1/conversations/{conversation['id']}/messages/{latest['id']}")
+    assert again.status_code == 404
+
+
+async def test_a_message_cannot_be_deleted_while_a_reply_is_written(ann, fake_llm, ctx):
+    from datetime import timedelta
+
+    conversation = await ann.conversation((await ann.persona())["_id"])
+    await ann.say(conversation["id"], "Question", stream="false")
+    user, _reply = await messages_of(ann, conversation["id"])
+    until = ctx.clock.now() + timedelta(minutes=1)
+    await ctx.db.conversations.update_one(
+        {"_id": conversation["id"]},
+        {"$set": {"generating": {"message_id": "other", "until": until}}})
+    response = await ann.send(
+        "DELETE", f"/api/v1/conversations/{conversation['id']}/messages/{user['id']}")
+    assert response.status_code == 409
+    assert await ctx.db.messages.find_one({"_id": user["id"]}) is not None

@@ -49,7 +49,7 @@ def model_label(request: Request, model_id: str) -> str:
 def actions_for(messages: list[dict[str, Any]]) -> dict[str, set[str]]:
     """Which buttons each shown message gets: copy always; regenerate on the last reply once it
     has ended; edit on the last message the user sent."""
-    actions: dict[str, set[str]] = {m["_id"]: {"copy"} for m in messages}
+    actions: dict[str, set[str]] = {m["_id"]: {"copy", "delete"} for m in messages}
     if messages and messages[-1]["role"] == "assistant" and (
             messages[-1]["status"] in repo.TERMINAL):
         actions[messages[-1]["_id"]].add("regenerate")

@@ -24,18 +24,13 @@ from typing import Any
 from clonechats.chat import context as chat_context
 from clonechats.chat import generation, metering, repo, screening
 from clonechats.chat.generation import Generation
-from clonechats.chat.service import get, get_message
+from clonechats.chat.service import ReplyInProgress, get, get_message
 from clonechats.chat.settlement import ReplyPlan
 from clonechats.errors import AppError, Conflict
 from clonechats.personas import service as personas
 
 SETTLE_JOB = "chat.settle_abandoned"
 SETTLE_GRACE_SECONDS = 30
-
-
-class ReplyInProgress(Conflict):
-    code = "reply_in_progress"
-    message = "A reply is still being written in this conversation. Wait for it or stop it."
 
 
 class NotLatest(Conflict):

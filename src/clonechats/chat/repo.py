@@ -171,6 +171,27 @@ async def request_stop(db: Any, *, conversation_id: str, message_id: str,
         {"$set": {"stop_requested": True}}, return_document=ReturnDocument.AFTER)
 
 
+async def delete_message_with_versions(db: Any, *, conversation_id: str, owner_id: str,
+                                      message_id: str) -> int:
+    """Delete a message and every earlier version it replaced (however many edits back)."""
+    ids = [message_id]
+    frontier = [message_id]
+    while frontier:
+        older = await db[MESSAGES].find({"conversation_id": conversation_id,
+                                         "owner_id": owner_id,
+                                         "superseded_by": {"$in": frontier}}).to_list()
+        frontier = [m["_id"] for m in older if m["_id"] not in ids]
+        ids.extend(frontier)
+    result = await db[MESSAGES].delete_many({"_id": {"$in": ids}, "owner_id": owner_id})
+    return result.deleted_count
+
+
+async def forget_summary(db: Any, conversation_id: str) -> None:
+    await db[CONVERSATIONS].update_one(
+        {"_id": conversation_id},
+        {"$set": {"summary": None, "summary_upto_message_id": None, "summary_upto_seq": 0}})
+
+
 async def supersede(db: Any, message_ids: list[str], *, by: str) -> None:
     await db[MESSAGES].update_many({"_id": {"$in": message_ids}},
                                    {"$set": {"superseded_by": by}})

@@ -150,6 +150,14 @@ async def get_message(conversation_id: str, message_id: str, request: Request,
     return {"message": MessageOut.of(message).model_dump(mode="json")}
 
 
+@router.delete(BASE + "/{conversation_id}/messages/{message_id}", status_code=204)
+async def delete_message(conversation_id: str, message_id: str, request: Request,
+                         user: ActiveUser) -> Response:
+    await service.delete_message(request.app.state.ctx, user_id=user["_id"],
+                                 conversation_id=conversation_id, message_id=message_id)
+    return Response(status_code=204)
+
+
 @router.post(BASE + "/{conversation_id}/messages/{message_id}/stop")
 async def stop_reply(conversation_id: str, message_id: str, request: Request,
                      user: ActiveUser) -> dict[str, Any]:

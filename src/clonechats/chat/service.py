@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from clonechats.chat import generation, repo
-from clonechats.errors import AppError, NotFound
+from clonechats.errors import AppError, Conflict, NotFound
 from clonechats.personas import service as personas
 
 PAGE_SIZE, PAGE_MAX = 20, 100
@@ -25,6 +25,11 @@ class ConversationNotFound(NotFound):
 class MessageNotFound(NotFound):
     code = "message_not_found"
     message = "No such message."
+
+
+class ReplyInProgress(Conflict):
+    code = "reply_in_progress"
+    message = "A reply is still being written in this conversation. Wait for it or stop it."
 
 
 class InvalidTitle(AppError):
@@ -98,6 +103,27 @@ async def delete(ctx: Any, *, user_id: str, conversation_id: str) -> None:
         found.request_stop("deleted")
         await found.wait()
     await repo.delete_conversation(ctx.db, conversation_id, user_id)
+
+
+async def delete_message(ctx: Any, *, user_id: str, conversation_id: str,
+                         message_id: str) -> int:
+    """Delete one shown message with its earlier versions (edits, regenerations). If the
+    running summary may quote it, the summary is dropped and rebuilt from what remains on the
+    next reply. Refused while a reply is being written."""
+    conversation = await get(ctx, user_id=user_id, conversation_id=conversation_id)
+    message = await get_message(ctx, user_id=user_id, conversation_id=conversation_id,
+                                message_id=message_id)
+    if message.get("superseded_by"):
+        raise MessageNotFound()
+    generating = conversation.get("generating")
+    if generating and generating["until"] > ctx.clock.now():
+        raise ReplyInProgress()
+    removed = await repo.delete_message_with_versions(
+        ctx.db, conversation_id=conversation_id, owner_id=user_id, message_id=message_id)
+    if conversation.get("summary") and (conversation.get("summary_upto_seq") or 0) >= message[
+            "seq"]:
+        await repo.forget_summary(ctx.db, conversation_id)
+    return removed
 
 
 async def list_messages(ctx: Any, *, user_id: str, conversation_id: str,

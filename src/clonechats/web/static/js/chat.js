@@ -1,4 +1,4 @@
-// The chat page: send, stream, stop, regenerate, edit the last message, copy.
+// The chat page: send, stream, stop, regenerate, edit the last message, copy, delete.
 //
 // Replies stream as Server-Sent Events over a POST, read with fetch and a ReadableStream
 // (EventSource can only GET). While a reply streams its tokens are shown as plain text; when it
@@ -300,6 +300,20 @@ function setUpChat(root) {
     window.setTimeout(() => { button.textContent = label; }, 2000);
   }
 
+  async function remove(item) {
+    if (!window.confirm("Delete this message? This cannot be undone.")) return;
+    const response = await fetch(`${api}/messages/${encodeURIComponent(item.dataset.messageId)}`, {
+      method: "DELETE", credentials: "same-origin",
+      headers: { Accept: "application/json", "X-CSRF-Token": csrfToken() },
+    }).catch(() => null);
+    if (response?.ok) {
+      item.remove();
+      return;
+    }
+    const body = response ? await response.json().catch(() => null) : null;
+    showError(body?.error?.message || "The message could not be deleted. Check your connection.");
+  }
+
   transcript.addEventListener("click", (event) => {
     const button = event.target.closest("button[data-action]");
     if (!button || !transcript.contains(button)) return;
@@ -309,6 +323,7 @@ function setUpChat(root) {
     else if (current) return;
     else if (button.dataset.action === "regenerate") regenerate(item);
     else if (button.dataset.action === "edit" && form) startEditing(item);
+    else if (button.dataset.action === "delete") remove(item);
   });
 
   if (!form) return;
