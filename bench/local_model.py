@@ -1,7 +1,7 @@
 """Tokens per second of the local model through `LocalProvider.stream` next to
 llama-cpp-python called directly, on the same loaded model, prompt, length and greedy sampling.
 
-    .venv/bin/python bench/local_model.py [--tokens 128] [--rounds 5] [--threads N]
+    .venv/bin/python bench/local_model.py [--tokens 128] [--rounds 6] [--threads N]
 
 Both paths use one `llama_cpp.Llama` (the provider's own), so the ratio is what the platform
 adds: the worker thread, the hop of each token onto the event loop, the per-token cancellation

@@ -48,6 +48,11 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+WELCOME_CREDITS = 0
+"""New accounts on the test server start with no credits, so a fresh account meets the
+paywall and a purchase shows exactly what it bought."""
+
+
 def server_environment(data_dir: Path) -> dict[str, str]:
     """The caller's environment without CLONECHATS_* settings, plus what the test server needs."""
     env = {k: v for k, v in os.environ.items() if not k.upper().startswith("CLONECHATS_")}
@@ -55,6 +60,7 @@ def server_environment(data_dir: Path) -> dict[str, str]:
         "CLONECHATS_DATA_DIR": str(data_dir),
         "CLONECHATS_DEV_MODE": "1",
         "CLONECHATS_LOG_JSON": "1",
+        "CLONECHATS_ACCOUNTS__WELCOME_CREDITS": str(WELCOME_CREDITS),
     })
     return env
 

@@ -1,4 +1,6 @@
-"""The `users` collection: the only code that reads or writes it."""
+"""The `users` collection: the code that reads and writes it, except for the credit balance
+(`credits`, `ledger_keys`), which only `billing.ledger` changes, with one conditional update
+per ledger entry."""
 
 import secrets
 from datetime import datetime

@@ -1,1 +1,1 @@
-"""Logs, metrics and (later) cost-meter events."""
+"""Logs, metrics, cost-meter events, paywall hits and the admin usage dashboard."""
