@@ -9,7 +9,7 @@ from clonechats.context import AppContext
 from clonechats.errors import NotFound
 from clonechats.mail import service as mail
 from clonechats.providers.email.base import EmailMessage
-from clonechats.providers.email.outbox import InvalidCursor
+from clonechats.storage.pagination import InvalidCursor
 from clonechats.web.templates import build_templates
 from tests.conftest import FrozenClock
 

@@ -64,7 +64,7 @@ def probe_app_factory(tmp_path: Path, clock: FrozenClock) -> AppFactory:
     @asynccontextmanager
     async def open_app(*, client_address: tuple[str, int] = ("127.0.0.1", 50000),
                        **overrides: Any) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-        values: dict[str, Any] = {"max_body_bytes": BODY_LIMIT}
+        values: dict[str, Any] = {"max_body_bytes": BODY_LIMIT, "max_json_bytes": BODY_LIMIT}
         values.update(overrides)
         app = create_app(make_settings(tmp_path / "data", **values), clock=clock)
         add_probe_routes(app)

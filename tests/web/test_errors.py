@@ -164,3 +164,22 @@ async def test_two_failures_get_different_ids(probe: httpx.AsyncClient) -> None:
     first = (await probe.get("/api/v1/probe/crash")).json()["error"]["error_id"]
     second = (await probe.get("/api/v1/probe/crash")).json()["error"]["error_id"]
     assert first != second
+
+
+async def test_json_bodies_have_their_own_smaller_limit(tmp_path) -> None:
+    from clonechats.app import create_app
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path / "data", max_body_bytes=4096, max_json_bytes=512)
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            big_json = json.dumps({"email": "x" * 1000, "password": "y"})
+            refused = await http.post("/api/v1/auth/login", content=big_json,
+                                      headers={"content-type": "application/json"})
+            assert_error(refused, 413, "payload_too_large")
+            small_json = json.dumps({"email": "a@example.com", "password": "wrong guess"})
+            allowed = await http.post("/api/v1/auth/login", content=small_json,
+                                      headers={"content-type": "application/json"})
+            assert allowed.status_code == 401

@@ -105,3 +105,13 @@ def test_configure_logging_writes_one_json_object_per_line(
     assert len(lines) == 1
     entry = json.loads(lines[0])
     assert (entry["message"], entry["job_id"], entry["level"]) == ("hello", "j1", "info")
+
+
+async def test_background_jobs_are_counted_by_status(probe_app_factory: AppFactory) -> None:
+    async with probe_app_factory() as (app, client):
+        ctx = app.state.ctx
+        await ctx.enqueue("test.one", {})
+        await ctx.enqueue("test.two", {})
+        text = (await client.get("/metrics")).text
+    assert 'clonechats_jobs{status="queued"} 2.0' in text
+    assert 'clonechats_jobs{status="dead"} 0.0' in text

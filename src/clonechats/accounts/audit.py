@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from clonechats.storage.indexes import Index
+from clonechats.storage.pagination import fetch_page
 from clonechats.web.client import ClientInfo
 
 AUDIT = "audit_log"
@@ -45,14 +46,11 @@ async def list_all_for_user(db: Any, user_id: str) -> list[dict[str, Any]]:
     return await db[AUDIT].find({"user_id": user_id}).sort("at", 1).to_list()
 
 
-async def list_recent(db: Any, *, limit: int = 100,
-                      before: tuple[datetime, str] | None = None) -> list[dict[str, Any]]:
-    """Events newest first; `before` is the (at, _id) of the last event already shown."""
-    query: dict[str, Any] = {}
-    if before is not None:
-        at, event_id = before
-        query = {"$or": [{"at": {"$lt": at}}, {"at": at, "_id": {"$lt": event_id}}]}
-    return await db[AUDIT].find(query).sort([("at", -1), ("_id", -1)]).limit(limit).to_list()
+async def list_recent(db: Any, *, limit: int = 100, cursor: str | None = None,
+                      ) -> tuple[list[dict[str, Any]], str | None]:
+    """Events newest first, and the next page's cursor."""
+    return await fetch_page(db[AUDIT], {}, order=[("at", -1), ("_id", -1)], limit=limit,
+                            cursor=cursor, kinds=(datetime, str))
 
 
 async def pseudonymise_user(db: Any, user_id: str, pseudonym: str) -> int:

@@ -9,6 +9,7 @@ from typing import Any
 from pymongo import ReturnDocument
 
 from clonechats.storage.indexes import Index
+from clonechats.storage.pagination import fetch_page
 
 USERS = "users"
 
@@ -72,16 +73,11 @@ async def delete(db: Any, user_id: str) -> int:
     return (await db[USERS].delete_one({"_id": user_id})).deleted_count
 
 
-async def list_page(db: Any, *, limit: int,
-                    before: tuple[datetime, str] | None = None) -> list[dict[str, Any]]:
-    """Users newest first; `before` is the (created_at, _id) of the last one already shown."""
-    query: dict[str, Any] = {}
-    if before is not None:
-        created_at, user_id = before
-        query = {"$or": [{"created_at": {"$lt": created_at}},
-                         {"created_at": created_at, "_id": {"$lt": user_id}}]}
-    return await db[USERS].find(query).sort([("created_at", -1), ("_id", -1)]).limit(
-        limit).to_list()
+async def list_page(db: Any, *, limit: int, cursor: str | None = None,
+                    ) -> tuple[list[dict[str, Any]], str | None]:
+    """Users newest first, and the next page's cursor."""
+    return await fetch_page(db[USERS], {}, order=[("created_at", -1), ("_id", -1)], limit=limit,
+                            cursor=cursor, kinds=(datetime, str))
 
 
 async def count_by_status(db: Any) -> dict[str, int]:

@@ -12,7 +12,6 @@ from pymongo.errors import DuplicateKeyError
 from clonechats.accounts import age, audit, passwords, profile, repo
 from clonechats.accounts.emails import normalise_email
 from clonechats.accounts.service import EmailTaken, new_user
-from clonechats.admin import pagination
 from clonechats.errors import AppError, Conflict, NotFound
 from clonechats.jobs import repo as jobs
 from clonechats.privacy import registry
@@ -48,26 +47,15 @@ class UnknownUser(NotFound):
     message = "No such user."
 
 
-def _page(found: list[dict[str, Any]], limit: int,
-          time_field: str) -> tuple[list[dict[str, Any]], str | None]:
-    items = found[:limit]
-    if len(found) <= limit:
-        return items, None
-    last = items[-1]
-    return items, pagination.encode(last[time_field], last["_id"])
-
-
 async def list_users(ctx: Any, *, limit: int,
                      cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
     """One page of users, newest first, and the cursor of the next page (or None)."""
-    found = await repo.list_page(ctx.db, limit=limit + 1, before=pagination.decode(cursor))
-    return _page(found, limit, "created_at")
+    return await repo.list_page(ctx.db, limit=limit, cursor=cursor)
 
 
 async def list_audit(ctx: Any, *, limit: int,
                      cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
-    found = await audit.list_recent(ctx.db, limit=limit + 1, before=pagination.decode(cursor))
-    return _page(found, limit, "at")
+    return await audit.list_recent(ctx.db, limit=limit, cursor=cursor)
 
 
 async def dashboard(ctx: Any) -> dict[str, Any]:

@@ -3,7 +3,7 @@ webhook deliveries, refunds, sandbox webhook replays, the ledger check, reconcil
 
 from typing import Any
 
-from clonechats.billing import cursors, ledger, orders, reconcile, refunds, service, webhooks
+from clonechats.billing import ledger, orders, reconcile, refunds, service, webhooks
 from clonechats.errors import AppError
 
 SWEEP_AFTER_MINUTES = 5.0
@@ -11,9 +11,7 @@ SWEEP_AFTER_MINUTES = 5.0
 
 async def list_orders(ctx: Any, *, status: str | None, limit: int,
                       cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
-    items = await orders.page(ctx.db, limit=limit + 1, status=status,
-                              before=cursors.decode(cursor))
-    return cursors.split_page(items, limit, "created_at")
+    return await orders.page(ctx.db, limit=limit, status=status, cursor=cursor)
 
 
 async def order_with_deliveries(ctx: Any,

@@ -24,6 +24,7 @@ from pymongo.errors import DuplicateKeyError
 
 from clonechats.errors import AppError
 from clonechats.storage.indexes import Index
+from clonechats.storage.pagination import fetch_page
 
 LEDGER = "credit_ledger"
 USERS = "users"
@@ -171,14 +172,12 @@ async def get_entry(db: Any, idempotency_key: str) -> dict[str, Any] | None:
     return await db[LEDGER].find_one({"_id": idempotency_key})
 
 
-async def page_for_user(db: Any, user_id: str, *, limit: int,
-                        before: tuple[datetime, str] | None = None) -> list[dict[str, Any]]:
-    """Applied entries newest first; `before` is the (at, _id) of the last one already shown."""
-    query: dict[str, Any] = {"user_id": user_id, "status": "applied"}
-    if before is not None:
-        at, key = before
-        query["$or"] = [{"at": {"$lt": at}}, {"at": at, "_id": {"$lt": key}}]
-    return await db[LEDGER].find(query).sort([("at", -1), ("_id", -1)]).limit(limit).to_list()
+async def page_for_user(db: Any, user_id: str, *, limit: int, cursor: str | None = None,
+                        ) -> tuple[list[dict[str, Any]], str | None]:
+    """Applied entries newest first, and the next page's cursor."""
+    return await fetch_page(db[LEDGER], {"user_id": user_id, "status": "applied"},
+                            order=[("at", -1), ("_id", -1)], limit=limit, cursor=cursor,
+                            kinds=(datetime, str))
 
 
 async def check_balances(db: Any) -> list[dict[str, Any]]:

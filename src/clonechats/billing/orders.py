@@ -16,6 +16,7 @@ from typing import Any
 from pymongo import ReturnDocument
 
 from clonechats.storage.indexes import Index
+from clonechats.storage.pagination import fetch_page
 
 ORDERS = "orders"
 CREATED, PAID, FAILED, REFUNDED = "created", "paid", "failed", "refunded"
@@ -23,6 +24,7 @@ STATUSES = (CREATED, PAID, FAILED, REFUNDED)
 TRANSITIONS: dict[str, tuple[str, ...]] = {PAID: (CREATED,), FAILED: (CREATED,),
                                            REFUNDED: (PAID,)}
 """Target status -> the statuses it may be reached from."""
+PAGE_ORDER = [("created_at", -1), ("_id", -1)]
 
 INDEXES = [
     Index(ORDERS, [("user_id", 1), ("created_at", -1), ("_id", -1)]),
@@ -76,26 +78,18 @@ async def set_fields(db: Any, order_id: str, changes: dict[str, Any], *, now: da
     )
 
 
-def _after(before: tuple[datetime, str] | None) -> dict[str, Any]:
-    if before is None:
-        return {}
-    created_at, order_id = before
-    return {"$or": [{"created_at": {"$lt": created_at}},
-                    {"created_at": created_at, "_id": {"$lt": order_id}}]}
+async def page_for_user(db: Any, user_id: str, *, limit: int, cursor: str | None = None,
+                        ) -> tuple[list[dict[str, Any]], str | None]:
+    """The user's orders, newest first, and the next page's cursor."""
+    return await fetch_page(db[ORDERS], {"user_id": user_id}, order=PAGE_ORDER, limit=limit,
+                            cursor=cursor, kinds=(datetime, str))
 
 
-async def page_for_user(db: Any, user_id: str, *, limit: int,
-                        before: tuple[datetime, str] | None = None) -> list[dict[str, Any]]:
-    query = {"user_id": user_id, **_after(before)}
-    return await db[ORDERS].find(query).sort([("created_at", -1), ("_id", -1)]).limit(
-        limit).to_list()
-
-
-async def page(db: Any, *, limit: int, status: str | None = None,
-               before: tuple[datetime, str] | None = None) -> list[dict[str, Any]]:
-    query = {**({"status": status} if status else {}), **_after(before)}
-    return await db[ORDERS].find(query).sort([("created_at", -1), ("_id", -1)]).limit(
-        limit).to_list()
+async def page(db: Any, *, limit: int, status: str | None = None, cursor: str | None = None,
+               ) -> tuple[list[dict[str, Any]], str | None]:
+    """All orders (or those in `status`), newest first, and the next page's cursor."""
+    return await fetch_page(db[ORDERS], {"status": status} if status else {}, order=PAGE_ORDER,
+                            limit=limit, cursor=cursor, kinds=(datetime, str))
 
 
 async def count_open_since(db: Any, user_id: str, since: datetime) -> int:

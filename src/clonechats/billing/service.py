@@ -15,7 +15,7 @@ from typing import Any
 
 from clonechats.accounts import repo as users
 from clonechats.accounts.age import GuardianConsentRequired
-from clonechats.billing import checkout, cursors, fulfilment, ledger, orders, subscriptions
+from clonechats.billing import checkout, fulfilment, ledger, orders, subscriptions
 from clonechats.billing.plans import PLAN, Catalog, build_catalog, check_tier_allowed
 from clonechats.errors import AppError, Conflict, Forbidden, NotFound, TooManyRequests
 from clonechats.providers.errors import ProviderError
@@ -111,16 +111,12 @@ async def refresh_order(ctx: Any, order: dict[str, Any]) -> dict[str, Any]:
 
 async def list_orders(ctx: Any, *, user: dict[str, Any], limit: int,
                       cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
-    items = await orders.page_for_user(ctx.db, user["_id"], limit=limit + 1,
-                                       before=cursors.decode(cursor))
-    return cursors.split_page(items, limit, "created_at")
+    return await orders.page_for_user(ctx.db, user["_id"], limit=limit, cursor=cursor)
 
 
 async def ledger_page(ctx: Any, *, user: dict[str, Any], limit: int,
                       cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
-    items = await ledger.page_for_user(ctx.db, user["_id"], limit=limit + 1,
-                                       before=cursors.decode(cursor))
-    return cursors.split_page(items, limit, "at")
+    return await ledger.page_for_user(ctx.db, user["_id"], limit=limit, cursor=cursor)
 
 
 async def balance(ctx: Any, user_id: str) -> int:

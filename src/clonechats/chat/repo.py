@@ -28,9 +28,11 @@ from typing import Any
 from pymongo import ReturnDocument
 
 from clonechats.storage.indexes import Index
+from clonechats.storage.pagination import fetch_page
 
 CONVERSATIONS = "conversations"
 MESSAGES = "messages"
+CONVERSATION_ORDER = [("last_message_at", -1), ("_id", -1)]
 
 STREAMING, COMPLETE, STOPPED, FAILED, BLOCKED = (
     "streaming", "complete", "stopped", "failed", "blocked")
@@ -63,16 +65,11 @@ async def get_conversation(db: Any, conversation_id: str) -> dict[str, Any] | No
     return await db[CONVERSATIONS].find_one({"_id": conversation_id})
 
 
-async def page_conversations(db: Any, owner_id: str, *, limit: int,
-                             before: tuple[datetime, str] | None = None) -> list[dict[str, Any]]:
-    """Newest activity first; `before` is the (last_message_at, _id) of the last one shown."""
-    query: dict[str, Any] = {"owner_id": owner_id}
-    if before is not None:
-        at, key = before
-        query["$or"] = [{"last_message_at": {"$lt": at}},
-                        {"last_message_at": at, "_id": {"$lt": key}}]
-    return await db[CONVERSATIONS].find(query).sort(
-        [("last_message_at", -1), ("_id", -1)]).limit(limit).to_list()
+async def page_conversations(db: Any, owner_id: str, *, limit: int, cursor: str | None = None,
+                             ) -> tuple[list[dict[str, Any]], str | None]:
+    """Newest activity first, and the next page's cursor."""
+    return await fetch_page(db[CONVERSATIONS], {"owner_id": owner_id}, order=CONVERSATION_ORDER,
+                            limit=limit, cursor=cursor, kinds=(datetime, str))
 
 
 async def update_conversation(db: Any, conversation_id: str, owner_id: str,
@@ -201,13 +198,11 @@ def _visible(conversation_id: str) -> dict[str, Any]:
     return {"conversation_id": conversation_id, "superseded_by": None}
 
 
-async def page_messages(db: Any, conversation_id: str, *, limit: int,
-                        before_seq: int | None = None) -> list[dict[str, Any]]:
-    """The shown messages, newest first, older than `before_seq` when given."""
-    query = _visible(conversation_id)
-    if before_seq is not None:
-        query["seq"] = {"$lt": before_seq}
-    return await db[MESSAGES].find(query).sort("seq", -1).limit(limit).to_list()
+async def page_messages(db: Any, conversation_id: str, *, limit: int, cursor: str | None = None,
+                        ) -> tuple[list[dict[str, Any]], str | None]:
+    """The shown messages, newest first, and the cursor of the older ones."""
+    return await fetch_page(db[MESSAGES], _visible(conversation_id), order=[("seq", -1)],
+                            limit=limit, cursor=cursor, kinds=(int,))
 
 
 async def visible_after(db: Any, conversation_id: str, *, after_seq: int,

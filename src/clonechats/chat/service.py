@@ -5,7 +5,6 @@ Another user's conversation is always "not found", whatever the operation. Start
 (send, regenerate, edit) is `chat.replies`. This module never imports the web framework.
 """
 
-from datetime import datetime
 from typing import Any
 
 from clonechats.chat import generation, repo
@@ -78,14 +77,8 @@ def _limit(limit: int | None, default: int, most: int) -> int:
 
 async def list_for_owner(ctx: Any, *, user_id: str, limit: int | None = None,
                          cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
-    limit = _limit(limit, PAGE_SIZE, PAGE_MAX)
-    before = tuple(personas.decode_cursor(cursor, [datetime, str])) if cursor else None
-    items = await repo.page_conversations(ctx.db, user_id, limit=limit + 1, before=before)
-    next_cursor = None
-    if len(items) > limit:
-        last = items[limit - 1]
-        next_cursor = personas.encode_cursor([last["last_message_at"], last["_id"]])
-    return items[:limit], next_cursor
+    return await repo.page_conversations(ctx.db, user_id, limit=_limit(limit, PAGE_SIZE, PAGE_MAX),
+                                         cursor=cursor)
 
 
 async def rename(ctx: Any, *, user_id: str, conversation_id: str, title: str) -> dict[str, Any]:
@@ -131,11 +124,10 @@ async def list_messages(ctx: Any, *, user_id: str, conversation_id: str,
                         cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
     """The shown messages, a page at a time going back in time; each page oldest first."""
     await get(ctx, user_id=user_id, conversation_id=conversation_id)
-    limit = _limit(limit, MESSAGE_PAGE, MESSAGE_PAGE_MAX)
-    before = personas.decode_cursor(cursor, [int])[0] if cursor else None
-    items = await repo.page_messages(ctx.db, conversation_id, limit=limit + 1, before_seq=before)
-    next_cursor = personas.encode_cursor([items[limit - 1]["seq"]]) if len(items) > limit else None
-    return list(reversed(items[:limit])), next_cursor
+    items, next_cursor = await repo.page_messages(
+        ctx.db, conversation_id, limit=_limit(limit, MESSAGE_PAGE, MESSAGE_PAGE_MAX),
+        cursor=cursor)
+    return list(reversed(items)), next_cursor
 
 
 async def get_message(ctx: Any, *, user_id: str, conversation_id: str,

@@ -53,7 +53,7 @@ async def outbox_page_data(ctx: Any, *, cursor: str | None) -> dict[str, Any]:
     """What the admin outbox page shows: one page of stored emails, newest first.
 
     Only in dev mode (elsewhere it is a 404), since stored emails hold live one-time links.
-    Raises `InvalidCursor` (400) for a cursor this page never handed out.
+    Raises `storage.pagination.InvalidCursor` (400) for a cursor this page never handed out.
     """
     if not ctx.settings.dev_mode:
         raise NotFound()

@@ -12,8 +12,10 @@ from pymongo.errors import DuplicateKeyError
 
 from clonechats.personas import repo as personas
 from clonechats.storage.indexes import Index
+from clonechats.storage.pagination import fetch_page
 
 FAVOURITES = "persona_favourites"
+PAGE_ORDER = [("created_at", -1), ("_id", -1)]
 
 INDEXES = [
     Index(FAVOURITES, [("user_id", 1), ("persona_id", 1)], unique=True),
@@ -52,15 +54,10 @@ async def exists(db: Any, *, user_id: str, persona_id: str) -> bool:
 
 
 async def page_for_user(db: Any, user_id: str, *, limit: int,
-                        after: tuple[datetime, str] | None = None) -> list[dict[str, Any]]:
-    """The user's favourites, newest first, after the (created_at, _id) position."""
-    query: dict[str, Any] = {"user_id": user_id}
-    if after is not None:
-        created_at, last_id = after
-        query["$or"] = [{"created_at": {"$lt": created_at}},
-                        {"created_at": created_at, "_id": {"$lt": last_id}}]
-    return await db[FAVOURITES].find(query).sort([("created_at", -1), ("_id", -1)]).limit(
-        limit).to_list()
+                        cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """The user's favourites, newest first, and the next page's cursor."""
+    return await fetch_page(db[FAVOURITES], {"user_id": user_id}, order=PAGE_ORDER,
+                            limit=limit, cursor=cursor, kinds=(datetime, str))
 
 
 async def for_user(db: Any, user_id: str) -> list[dict[str, Any]]:

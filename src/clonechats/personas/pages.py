@@ -37,7 +37,7 @@ LIMITS = {"name": NAME_MAX, "tagline": TAGLINE_MAX, "tone": TONE_MAX, "traits": 
           "example_dialogue": EXAMPLE_DIALOGUE_MAX}
 NEW_PERSONA = {"name": "", "tagline": "", "traits": [], "tone": "", "system_prompt": "",
                "system_prompt_public": False, "sliders": full_sliders(), "greeting": "",
-               "example_dialogue": "", "visibility": "private"}
+               "example_dialogue": "", "visibility": "private", "model": None}
 
 
 def render(request: Request, template: str, **context: Any) -> HTMLResponse:
@@ -94,6 +94,8 @@ async def new_persona(request: Request, user: OptionalUser) -> Response:
         return to_login(request)
     check_active(user)
     return render(request, "edit.html", persona=None, fields=NEW_PERSONA,
+                  models=request.app.state.ctx.llm.enabled_models(),
+                  default_model=request.app.state.ctx.llm.default_model(),
                   sliders=slider_rows(NEW_PERSONA), limits=LIMITS,
                   instructions=build_instructions(NEW_PERSONA))
 
@@ -138,6 +140,8 @@ async def edit_persona(persona_id: str, request: Request, user: OptionalUser) ->
                                       persona_id=persona_id)
     fields = {**NEW_PERSONA, **{key: persona.get(key, NEW_PERSONA[key]) for key in NEW_PERSONA}}
     return render(request, "edit.html", persona=persona, fields=fields,
+                  models=request.app.state.ctx.llm.enabled_models(),
+                  default_model=request.app.state.ctx.llm.default_model(),
                   sliders=slider_rows(persona), limits=LIMITS,
                   instructions=build_instructions(persona))
 

@@ -17,6 +17,7 @@ from typing import Any
 from pymongo import ReturnDocument
 
 from clonechats.storage.indexes import Index
+from clonechats.storage.pagination import fetch_page
 
 PERSONAS = "personas"
 
@@ -88,46 +89,32 @@ async def change_favourite_count(db: Any, persona_id: str, delta: int) -> None:
     await db[PERSONAS].update_one({"_id": persona_id}, {"$inc": {"favourite_count": delta}})
 
 
-def _after(keys: list[tuple[str, Any]]) -> dict[str, Any]:
-    """The keyset condition "comes after this position" for keys sorted descending."""
-    branches = []
-    for depth, (field, value) in enumerate(keys):
-        branch = {earlier: earlier_value for earlier, earlier_value in keys[:depth]}
-        branch[field] = {"$lt": value}
-        branches.append(branch)
-    return {"$or": branches}
+OWNER_ORDER = [("updated_at", -1), ("_id", -1)]
+BROWSE_ORDERS = {
+    "newest": [("created_at", -1), ("_id", -1)],
+    "popular": [("favourite_count", -1), ("created_at", -1), ("_id", -1)],
+}
+BROWSE_KINDS = {"newest": (datetime, str), "popular": (int, datetime, str)}
 
 
 async def page_for_owner(db: Any, owner_id: str, *, limit: int,
-                         after: tuple[datetime, str] | None = None) -> list[dict[str, Any]]:
-    """The owner's personas, most recently updated first, after (updated_at, _id)."""
-    conditions: list[dict[str, Any]] = [{"owner_id": owner_id}]
-    if after is not None:
-        conditions.append(_after([("updated_at", after[0]), ("_id", after[1])]))
-    return await db[PERSONAS].find({"$and": conditions}).sort(
-        [("updated_at", -1), ("_id", -1)]).limit(limit).to_list()
-
-
-BROWSE_ORDERS = {
-    "newest": ["created_at", "_id"],
-    "popular": ["favourite_count", "created_at", "_id"],
-}
+                         cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """The owner's personas, most recently updated first, and the next page's cursor."""
+    return await fetch_page(db[PERSONAS], {"owner_id": owner_id}, order=OWNER_ORDER,
+                            limit=limit, cursor=cursor, kinds=(datetime, str))
 
 
 async def browse(db: Any, *, pattern: str | None, sort: str, limit: int,
-                 after: list[Any] | None = None) -> list[dict[str, Any]]:
+                 cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
     """Public personas that have a share link, optionally matching `pattern` (an already
-    escaped regular expression) in the name or any trait, in `sort` order after a position."""
+    escaped regular expression) in the name or any trait, in `sort` order, by page."""
     conditions: list[dict[str, Any]] = [{"visibility": "public"},
                                         {"share_id": {"$exists": True, "$ne": None}}]
     if pattern is not None:
         match = {"$regex": pattern, "$options": "i"}
         conditions.append({"$or": [{"name": match}, {"traits": match}]})
-    fields = BROWSE_ORDERS[sort]
-    if after is not None:
-        conditions.append(_after(list(zip(fields, after, strict=True))))
-    return await db[PERSONAS].find({"$and": conditions}).sort(
-        [(field, -1) for field in fields]).limit(limit).to_list()
+    return await fetch_page(db[PERSONAS], {"$and": conditions}, order=BROWSE_ORDERS[sort],
+                            limit=limit, cursor=cursor, kinds=BROWSE_KINDS[sort])
 
 
 async def for_owner(db: Any, owner_id: str) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ import unicodedata
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 SLIDER_NAMES = ("warmth", "humour", "formality", "verbosity", "curiosity")
@@ -120,6 +120,10 @@ def full_sliders(given: dict[str, int] | None = None) -> dict[str, int]:
     return {name: int(given.get(name, SLIDER_DEFAULT)) for name in SLIDER_NAMES}
 
 
+ModelChoice = Annotated[str, Field(max_length=100)]
+"""An enabled model id ("provider:model"), or "" for the operator's default."""
+
+
 class PersonaCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -133,6 +137,7 @@ class PersonaCreate(BaseModel):
     greeting: Greeting = ""
     example_dialogue: ExampleDialogue = ""
     visibility: Visibility = "private"
+    model: ModelChoice = ""
 
 
 class PersonaUpdate(BaseModel):
@@ -150,6 +155,7 @@ class PersonaUpdate(BaseModel):
     greeting: Greeting | None = None
     example_dialogue: ExampleDialogue | None = None
     visibility: Visibility | None = None
+    model: ModelChoice | None = None
 
     @field_validator("*", mode="before")
     @classmethod
@@ -180,6 +186,7 @@ class InstructionsPreviewIn(BaseModel):
     greeting: Greeting = ""
     example_dialogue: ExampleDialogue = ""
     visibility: Visibility = "private"
+    model: ModelChoice = ""
 
 
 def share_path(share_id: str | None) -> str | None:
@@ -200,6 +207,7 @@ class PersonaOut(BaseModel):
     greeting: str
     example_dialogue: str
     visibility: Visibility
+    model: str | None
     avatar_media_id: str | None
     reference_image_ids: list[str]
     reference_voice_id: str | None
@@ -218,7 +226,8 @@ class PersonaOut(BaseModel):
             system_prompt_public=persona.get("system_prompt_public", False),
             sliders=full_sliders(persona.get("sliders")), greeting=persona.get("greeting", ""),
             example_dialogue=persona.get("example_dialogue", ""),
-            visibility=persona["visibility"], avatar_media_id=persona.get("avatar_media_id"),
+            visibility=persona["visibility"], model=persona.get("model"),
+            avatar_media_id=persona.get("avatar_media_id"),
             reference_image_ids=persona.get("reference_image_ids", []),
             reference_voice_id=persona.get("reference_voice_id"),
             share_id=persona.get("share_id"), share_path=share_path(persona.get("share_id")),

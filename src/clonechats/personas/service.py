@@ -8,12 +8,8 @@ user may favourite their own personas and public ones. This module never imports
 framework; it raises `AppError`s that the web layer renders.
 """
 
-import base64
-import binascii
-import json
 import re
 import secrets
-from datetime import datetime
 from importlib import import_module
 from importlib.util import find_spec
 from typing import Any
@@ -41,11 +37,6 @@ class PersonaNotPublic(Conflict):
               "public personas."
 
 
-class InvalidCursor(AppError):
-    code = "invalid_cursor"
-    message = "The page cursor is not valid. Start again from the first page."
-
-
 class InvalidSort(AppError):
     code = "invalid_sort"
     message = "Sort must be \"newest\" or \"popular\"."
@@ -67,32 +58,6 @@ async def get_usable(ctx: Any, *, user_id: str, persona_id: str) -> dict[str, An
     return persona
 
 
-# Cursors: an opaque token for the sort keys of the last item on a page.
-
-def encode_cursor(values: list[Any]) -> str:
-    plain = [{"t": v.isoformat()} if isinstance(v, datetime) else v for v in values]
-    return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, kinds: list[type]) -> list[Any]:
-    """The values inside `cursor`, checked against the expected `kinds`; else InvalidCursor."""
-    try:
-        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not isinstance(raw, list) or len(raw) != len(kinds):
-            raise ValueError("wrong shape")
-        values: list[Any] = []
-        for value, kind in zip(raw, kinds, strict=True):
-            if kind is datetime:
-                values.append(datetime.fromisoformat(value["t"]))
-            elif isinstance(value, kind) and not isinstance(value, bool):
-                values.append(value)
-            else:
-                raise ValueError("wrong kind")
-    except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError):
-        raise InvalidCursor() from None
-    return values
-
-
 def page_limit(limit: int | None) -> int:
     if limit is None:
         return PAGE_SIZE
@@ -101,17 +66,20 @@ def page_limit(limit: int | None) -> int:
     return limit
 
 
-def _next_cursor(items: list[dict[str, Any]], limit: int, keys: list[str]) -> str | None:
-    if len(items) <= limit:
-        return None
-    last = items[limit - 1]
-    return encode_cursor([last[key] for key in keys])
-
-
 # Lifecycle.
 
 def _new_share_id() -> str:
     return secrets.token_urlsafe(9)
+
+
+def chosen_model(ctx: Any, model: str) -> str | None:
+    """The persona's model: an enabled one, or None ("") for the operator's default."""
+    if not model:
+        return None
+    if not ctx.llm.is_enabled(model):
+        raise AppError("That model is not available on this server.", code="model_unavailable",
+                       status=422)
+    return model
 
 
 async def create(ctx: Any, *, owner_id: str, data: PersonaCreate) -> dict[str, Any]:
@@ -120,7 +88,8 @@ async def create(ctx: Any, *, owner_id: str, data: PersonaCreate) -> dict[str, A
     persona = {
         "_id": repo.new_persona_id(), "owner_id": owner_id, **fields,
         "sliders": full_sliders(fields["sliders"]), "avatar_media_id": None,
-        "reference_image_ids": [], "reference_voice_id": None, "model": None,
+        "reference_image_ids": [], "reference_voice_id": None,
+        "model": chosen_model(ctx, fields["model"]),
         "share_id": _new_share_id() if data.visibility == "public" else None,
         "favourite_count": 0, "created_at": now, "updated_at": now,
     }
@@ -131,6 +100,8 @@ async def update(ctx: Any, *, user_id: str, persona_id: str,
                  data: PersonaUpdate) -> dict[str, Any]:
     persona = await get_owned(ctx, user_id=user_id, persona_id=persona_id)
     changes = data.changes()
+    if "model" in changes:
+        changes["model"] = chosen_model(ctx, changes["model"])
     if "sliders" in changes:
         changes["sliders"] = full_sliders({**full_sliders(persona.get("sliders")),
                                            **changes["sliders"]})
@@ -206,10 +177,7 @@ async def remove_persona(ctx: Any, persona: dict[str, Any]) -> dict[str, int]:
 
 async def list_for_owner(ctx: Any, *, owner_id: str, limit: int | None = None,
                          cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
-    limit = page_limit(limit)
-    after = tuple(decode_cursor(cursor, [datetime, str])) if cursor else None
-    items = await repo.page_for_owner(ctx.db, owner_id, limit=limit + 1, after=after)
-    return items[:limit], _next_cursor(items, limit, ["updated_at", "_id"])
+    return await repo.page_for_owner(ctx.db, owner_id, limit=page_limit(limit), cursor=cursor)
 
 
 # Sharing.
@@ -266,12 +234,10 @@ async def is_favourite(ctx: Any, *, user_id: str, persona_id: str) -> bool:
 async def list_favourites(ctx: Any, *, user_id: str, limit: int | None = None,
                           cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
     """The user's favourites that they may still use (their own, or still public)."""
-    limit = page_limit(limit)
-    after = tuple(decode_cursor(cursor, [datetime, str])) if cursor else None
-    marks = await favourites.page_for_user(ctx.db, user_id, limit=limit + 1, after=after)
-    next_cursor = _next_cursor(marks, limit, ["created_at", "_id"])
-    found = await repo.get_many(ctx.db, [mark["persona_id"] for mark in marks[:limit]])
-    items = [found[mark["persona_id"]] for mark in marks[:limit] if mark["persona_id"] in found]
+    marks, next_cursor = await favourites.page_for_user(ctx.db, user_id, limit=page_limit(limit),
+                                                        cursor=cursor)
+    found = await repo.get_many(ctx.db, [mark["persona_id"] for mark in marks])
+    items = [found[mark["persona_id"]] for mark in marks if mark["persona_id"] in found]
     usable = [p for p in items if p["owner_id"] == user_id or p["visibility"] == "public"]
     return usable, next_cursor
 
@@ -289,10 +255,5 @@ async def browse(ctx: Any, *, q: str | None = None, sort: str = "newest",
                  cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
     if sort not in SORTS:
         raise InvalidSort()
-    limit = page_limit(limit)
-    keys = repo.BROWSE_ORDERS[sort]
-    kinds: list[type] = [int, datetime, str] if sort == "popular" else [datetime, str]
-    after = decode_cursor(cursor, kinds) if cursor else None
-    items = await repo.browse(ctx.db, pattern=search_pattern(q), sort=sort, limit=limit + 1,
-                              after=after)
-    return items[:limit], _next_cursor(items, limit, keys)
+    return await repo.browse(ctx.db, pattern=search_pattern(q), sort=sort,
+                             limit=page_limit(limit), cursor=cursor)

@@ -19,6 +19,7 @@ from typing import Any
 from pymongo import ReturnDocument
 
 from clonechats.storage.indexes import Index
+from clonechats.storage.pagination import fetch_page
 
 SETTINGS = "privacy_settings"
 CONSENTS = "consent_history"
@@ -133,16 +134,13 @@ async def requests_of(db: Any, user_id: str) -> list[dict[str, Any]]:
     return await db[REQUESTS].find({"user_id": user_id}).sort("created_at", -1).to_list()
 
 
-async def request_queue(db: Any, *, statuses: list[str], limit: int,
-                        after: tuple[datetime, str] | None = None) -> list[dict[str, Any]]:
-    """Requests in `statuses`, earliest deadline first (overdue ones lead by construction)."""
-    query: dict[str, Any] = {"status": {"$in": statuses}}
-    if after is not None:
-        due_at, request_id = after
-        query["$or"] = [{"due_at": {"$gt": due_at}},
-                        {"due_at": due_at, "_id": {"$gt": request_id}}]
-    return await db[REQUESTS].find(query).sort([("due_at", 1), ("_id", 1)]).limit(
-        limit).to_list()
+async def request_queue(db: Any, *, statuses: list[str], limit: int, cursor: str | None = None,
+                        ) -> tuple[list[dict[str, Any]], str | None]:
+    """Requests in `statuses`, earliest deadline first (overdue ones lead by construction),
+    and the next page's cursor."""
+    return await fetch_page(db[REQUESTS], {"status": {"$in": statuses}},
+                            order=[("due_at", 1), ("_id", 1)], limit=limit, cursor=cursor,
+                            kinds=(datetime, str))
 
 
 async def update_request(db: Any, request_id: str, changes: dict[str, Any],

@@ -13,7 +13,6 @@ from typing import Any
 
 from clonechats.accounts import repo as users
 from clonechats.accounts.emails import InvalidEmail, normalise_email
-from clonechats.admin import pagination
 from clonechats.errors import AppError, NotFound
 from clonechats.privacy import analytics, repo
 
@@ -94,13 +93,8 @@ async def list_mine(ctx: Any, *, user_id: str) -> list[dict[str, Any]]:
 async def queue(ctx: Any, *, closed: bool = False, limit: int = 100,
                 cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
     """Open requests by deadline, overdue first (or the closed ones, same order)."""
-    found = await repo.request_queue(ctx.db, statuses=CLOSED if closed else ACTIVE,
-                                     limit=limit + 1, after=pagination.decode(cursor))
-    items = found[:limit]
-    next_cursor = None
-    if len(found) > limit:
-        next_cursor = pagination.encode(items[-1]["due_at"], items[-1]["_id"])
-    return items, next_cursor
+    return await repo.request_queue(ctx.db, statuses=CLOSED if closed else ACTIVE, limit=limit,
+                                    cursor=cursor)
 
 
 def is_overdue(request: dict[str, Any], now: datetime) -> bool:

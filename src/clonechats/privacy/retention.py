@@ -228,4 +228,6 @@ async def seed(ctx: Any) -> dict[str, Any]:
 async def run_retention(payload: dict[str, Any], ctx: Any) -> None:
     await seed(ctx)  # the next run is queued first, so a failure here never ends the chain
     counts = await apply_rules(ctx)
+    if any(counts.values()):
+        await ctx.connection.scrub()
     log.info("retention applied", extra={"removed": {k: v for k, v in counts.items() if v}})

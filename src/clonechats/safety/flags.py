@@ -21,10 +21,10 @@ from typing import Any
 
 from pymongo import ReturnDocument
 
-from clonechats.admin import pagination
 from clonechats.errors import NotFound
 from clonechats.providers.moderation.base import ModerationResult
 from clonechats.storage.indexes import Index
+from clonechats.storage.pagination import fetch_page
 
 FLAGS = "moderation_flags"
 OPEN, REVIEWED = "open", "reviewed"
@@ -76,18 +76,9 @@ def _status_query(status: str | None) -> dict[str, Any]:
 async def list_flags(ctx: Any, *, status: str | None = None, limit: int = 50,
                      cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
     """One page of flags, newest first, and the cursor of the next page (or None)."""
-    query = _status_query(status)
-    before = pagination.decode(cursor)
-    if before is not None:
-        at, flag_id = before
-        query = {"$and": [query, {"$or": [{"created_at": {"$lt": at}},
-                                          {"created_at": at, "_id": {"$lt": flag_id}}]}]}
-    found = await ctx.db[FLAGS].find(query).sort(
-        [("created_at", -1), ("_id", -1)]).limit(limit + 1).to_list()
-    items = found[:limit]
-    if len(found) <= limit:
-        return items, None
-    return items, pagination.encode(items[-1]["created_at"], items[-1]["_id"])
+    return await fetch_page(ctx.db[FLAGS], _status_query(status),
+                            order=[("created_at", -1), ("_id", -1)], limit=limit, cursor=cursor,
+                            kinds=(datetime, str))
 
 
 async def count_open(ctx: Any) -> int:

@@ -71,20 +71,23 @@ def body_too_large() -> HTTPException:
 
 
 class BodySizeLimitMiddleware:
-    """Refuses bodies over `max_bytes` (413), whether announced by Content-Length or streamed."""
+    """Refuses bodies over the limit (413), whether announced by Content-Length or streamed:
+    `max_json_bytes` for JSON bodies, `max_bytes` for everything else (uploads)."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, max_json_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_json_bytes = max_json_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
-        too_large = declared is not None and (
-            not declared.isdigit() or int(declared) > self.max_bytes
-        )
+        headers = dict(scope["headers"])
+        is_json = headers.get(b"content-type", b"").split(b";")[0].strip().endswith(b"json")
+        limit = self.max_json_bytes if is_json else self.max_bytes
+        declared = headers.get(b"content-length")
+        too_large = declared is not None and (not declared.isdigit() or int(declared) > limit)
         received = 0
 
         async def limited_receive() -> Message:
@@ -94,7 +97,7 @@ class BodySizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     raise body_too_large()
             return message
 

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from clonechats.errors import NotFound
+from clonechats.jobs import repo as jobs_repo
 from clonechats.telemetry.metrics import CONTENT_TYPE_LATEST
 
 router = APIRouter()
@@ -26,7 +27,11 @@ async def metrics(request: Request) -> Response:
         given = request.headers.get("authorization", "").removeprefix("Bearer ")
         if not hmac.compare_digest(given.encode(), token.get_secret_value().encode()):
             raise NotFound()
-    return Response(request.app.state.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+    metrics_store = request.app.state.metrics
+    counts = await jobs_repo.count_by_status(request.app.state.ctx.db)
+    for status in (jobs_repo.QUEUED, jobs_repo.RUNNING, jobs_repo.DONE, jobs_repo.DEAD):
+        metrics_store.jobs.labels(status).set(counts.get(status, 0))
+    return Response(metrics_store.render(), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)

@@ -5,7 +5,8 @@ import pytest
 from clonechats.context import AppContext
 from clonechats.providers.email import outbox
 from clonechats.providers.email.base import EmailMessage
-from clonechats.providers.email.outbox import InvalidCursor, OutboxEmailProvider, list_outbox
+from clonechats.providers.email.outbox import OutboxEmailProvider, list_outbox
+from clonechats.storage.pagination import InvalidCursor
 from tests.conftest import FrozenClock
 
 FROM = "Clone Chats <no-reply@example.invalid>"

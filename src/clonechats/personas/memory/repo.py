@@ -18,15 +18,14 @@ or reading their latest update instead costs a scan of all of them on the embedd
 about 0.3 s at 10,000.)
 """
 
-import re
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from pymongo import ReturnDocument
 
-from clonechats.errors import AppError
 from clonechats.storage.indexes import Index
+from clonechats.storage.pagination import fetch_page
 
 MEMORIES = "memories"
 STATES = "memory_states"
@@ -38,16 +37,6 @@ INDEXES = [
 
 WITHOUT_VECTOR = {"embedding.vector": 0}
 PAGE_ORDER = [("pinned", -1), ("created_at", -1), ("_id", -1)]
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
-_CURSOR = re.compile(r"(?P<pinned>[01])\.(?P<micros>[0-9]{1,18})\.(?P<id>[0-9a-f]{24})")
-
-
-class InvalidCursor(AppError):
-    code = "invalid_cursor"
-    status = 400
-    message = "That page link is not valid. Start again from the first page."
 
 
 def new_memory_id() -> str:
@@ -161,36 +150,9 @@ async def list_for_owner(db: Any, owner_id: str) -> list[dict[str, Any]]:
                   .sort([("persona_id", 1), ("created_at", 1)]).to_list())
 
 
-def encode_cursor(memory: dict[str, Any]) -> str:
-    created_at: datetime = memory["created_at"]
-    if created_at.tzinfo is None:
-        created_at = created_at.replace(tzinfo=UTC)
-    micros = (created_at - _EPOCH) // _MICROSECOND
-    return f"{int(bool(memory['pinned']))}.{micros}.{memory['_id']}"
-
-
-def _after(cursor: str) -> dict[str, Any]:
-    match = _CURSOR.fullmatch(cursor)
-    if match is None:
-        raise InvalidCursor()
-    try:
-        created_at = _EPOCH + int(match["micros"]) * _MICROSECOND
-    except OverflowError:
-        raise InvalidCursor() from None
-    older = {"$or": [{"created_at": {"$lt": created_at}},
-                     {"created_at": created_at, "_id": {"$lt": match["id"]}}]}
-    if match["pinned"] == "1":
-        return {"$or": [{"pinned": True, **older}, {"pinned": False}]}
-    return {"pinned": False, **older}
-
-
 async def page(db: Any, persona_id: str, *, limit: int,
                cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
     """One page of the persona's memories, pinned first then newest, and the next cursor."""
-    query: dict[str, Any] = {"persona_id": persona_id}
-    if cursor:
-        query.update(_after(cursor))
-    found = await (db[MEMORIES].find(query, WITHOUT_VECTOR).sort(PAGE_ORDER)
-                   .limit(limit + 1).to_list())
-    items = found[:limit]
-    return items, (encode_cursor(items[-1]) if len(found) > limit else None)
+    return await fetch_page(db[MEMORIES], {"persona_id": persona_id}, order=PAGE_ORDER,
+                            limit=limit, cursor=cursor, kinds=(bool, datetime, str),
+                            projection=WITHOUT_VECTOR)

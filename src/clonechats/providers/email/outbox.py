@@ -6,35 +6,26 @@ in the browser (see `mail.service.outbox_page_data`). This module is the only co
 collection. An idempotency key already stored returns the stored message's id and stores nothing.
 """
 
-import re
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
 from clonechats.clock import Clock
-from clonechats.errors import AppError
 from clonechats.providers.email.base import EmailMessage, SentEmail
 from clonechats.storage.indexes import Index
+from clonechats.storage.pagination import fetch_page
 
 COLLECTION = "outbox"
+PAGE_ORDER = [("created_at", -1), ("_id", -1)]
 
 INDEXES = [
-    Index(COLLECTION, [("created_at", -1), ("_id", -1)]),
+    Index(COLLECTION, PAGE_ORDER),
     Index(COLLECTION, [("idempotency_key", 1)], unique=True),
 ]
 
 MAX_PAGE = 100
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
-_CURSOR = re.compile(r"(?P<micros>[0-9]{1,18})\.(?P<id>[0-9a-f]{24})")
-
-
-class InvalidCursor(AppError):
-    code = "invalid_cursor"
-    status = 400
-    message = "That page link is not valid. Start again from the first page."
 
 
 class OutboxEmailProvider:
@@ -69,42 +60,13 @@ class OutboxEmailProvider:
         return SentEmail(provider_message_id=document["_id"])
 
 
-def encode_cursor(document: dict[str, Any]) -> str:
-    created_at: datetime = document["created_at"]
-    if created_at.tzinfo is None:
-        created_at = created_at.replace(tzinfo=UTC)
-    return f"{(created_at - _EPOCH) // _MICROSECOND}.{document['_id']}"
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    match = _CURSOR.fullmatch(cursor)
-    if match is None:
-        raise InvalidCursor()
-    try:
-        created_at = _EPOCH + int(match["micros"]) * _MICROSECOND
-    except OverflowError:
-        raise InvalidCursor() from None
-    return created_at, match["id"]
-
-
 async def list_outbox(db: Any, *, limit: int = 25,
                       cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
-    """One page of stored messages, newest first, and the cursor of the next page (or None)."""
-    limit = max(1, min(limit, MAX_PAGE))
-    query: dict[str, Any] = {}
-    if cursor:
-        created_at, message_id = decode_cursor(cursor)
-        query = {"$or": [
-            {"created_at": {"$lt": created_at}},
-            {"created_at": created_at, "_id": {"$lt": message_id}},
-        ]}
-    found = await (db[COLLECTION].find(query)
-                   .sort([("created_at", -1), ("_id", -1)])
-                   .limit(limit + 1)
-                   .to_list())
-    items = found[:limit]
-    next_cursor = encode_cursor(items[-1]) if len(found) > limit else None
-    return items, next_cursor
+    """One page of stored messages, newest first, and the cursor of the next page (or None);
+    `storage.pagination.InvalidCursor` for a cursor this list never handed out."""
+    return await fetch_page(db[COLLECTION], {}, order=PAGE_ORDER,
+                            limit=max(1, min(limit, MAX_PAGE)), cursor=cursor,
+                            kinds=(datetime, str))
 
 
 async def get(db: Any, message_id: str) -> dict[str, Any] | None:

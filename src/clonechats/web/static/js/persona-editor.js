@@ -111,7 +111,7 @@ function payload(form, tagInput) {
     tone: value("tone"), sliders, greeting: value("greeting"),
     example_dialogue: value("example_dialogue"), system_prompt: value("system_prompt"),
     system_prompt_public: Boolean(form.elements.namedItem("system_prompt_public")?.checked),
-    visibility,
+    visibility, model: value("model"),
   };
 }
 
