@@ -283,6 +283,8 @@ class LLMSettings(BaseModel):
                                       "local model is loaded with (prompt plus reply tokens).")
     local_threads: int | None = Field(None, ge=1, description="CPU threads of the local model "
                                       "(default: all cores).")
+    local_repeat_penalty: float = Field(1.3, ge=1.0, le=2.0, description="How strongly the "
+                                        "local model avoids repeating itself (1.0: not at all).")
     local_max_waiting: int = Field(16, ge=0, description="Replies that may queue behind the "
                                    "one the local model is writing; more are refused as busy.")
     openai_api_key: SecretStr | None = Field(None, description="Enables the OpenAI models.")

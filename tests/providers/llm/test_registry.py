@@ -94,3 +94,15 @@ async def test_the_app_context_has_a_registry_that_loads_nothing_at_start(tmp_pa
         # The file is only looked for at the first use, and its absence is reported then.
         with pytest.raises(ProviderUnavailable, match=r"operator-model\.gguf"):
             await provider.count_tokens(model=info.id, messages=[ChatMessage("user", "hi")])
+
+
+def test_the_local_repeat_penalty_comes_from_settings():
+    import httpx
+
+    from clonechats.providers.llm.registry import build_llm_registry
+    from clonechats.settings import LLMSettings
+
+    registry = build_llm_registry(LLMSettings(local_repeat_penalty=1.5),
+                                  http=httpx.AsyncClient())
+    provider, _model = registry.resolve(None)
+    assert provider.repeat_penalty == 1.5

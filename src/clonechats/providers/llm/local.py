@@ -67,6 +67,7 @@ class _Job:
     messages: list[dict[str, str]]
     max_tokens: int
     temperature: float
+    repeat_penalty: float
     emit: Callable[[StreamItem | ProviderError], None]
     cancelled: threading.Event = field(default_factory=threading.Event)
 
@@ -214,7 +215,7 @@ class LocalModelHost:
         finish = "stop"
         chunks = model.llm.create_chat_completion(
             messages=job.messages, max_tokens=min(job.max_tokens, room),
-            temperature=job.temperature, stream=True,
+            temperature=job.temperature, repeat_penalty=job.repeat_penalty, stream=True,
             logits_processor=LogitsProcessorList([count_and_check]))
         try:
             for chunk in chunks:
@@ -257,10 +258,12 @@ class LocalProvider:
 
     def __init__(self, *, model_name: str = "smollm2-135m", label: str = "SmolLM2 135M",
                  path: Path | None = None, context_window: int = 2048,
-                 threads: int | None = None, max_waiting: int = 16) -> None:
+                 threads: int | None = None, max_waiting: int = 16,
+                 repeat_penalty: float = 1.3) -> None:
         self._info = ModelInfo(id=f"{NAME}:{model_name}", provider=NAME,
                                context_window=context_window, label=label)
         self._max_waiting = max_waiting
+        self.repeat_penalty = repeat_penalty
         self.host = host_for(LocalModelConfig(
             path=path or packaged_model_path(), context_window=context_window,
             threads=threads or os.cpu_count() or 1))
@@ -296,7 +299,8 @@ class LocalProvider:
                 cancelled.set()
 
         job = _Job(messages=_as_dicts(messages), max_tokens=max_tokens,
-                   temperature=max(0.0, temperature), emit=emit, cancelled=cancelled)
+                   temperature=max(0.0, temperature),
+                   repeat_penalty=self.repeat_penalty, emit=emit, cancelled=cancelled)
         future = self.host.submit(job, max_waiting=self._max_waiting)
         try:
             while True:

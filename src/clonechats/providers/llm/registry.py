@@ -78,7 +78,7 @@ def build_llm_registry(settings: Settings | LLMSettings, *, http: httpx.AsyncCli
     providers: list[LLMProvider] = [LocalProvider(
         model_name=llm.local_model_name, label=llm.local_model_label, path=llm.local_model_path,
         context_window=llm.local_context_window, threads=llm.local_threads,
-        max_waiting=llm.local_max_waiting)]
+        max_waiting=llm.local_max_waiting, repeat_penalty=llm.local_repeat_penalty)]
     options = HTTPOptions(connect_timeout_seconds=llm.connect_timeout_seconds,
                           request_timeout_seconds=llm.request_timeout_seconds,
                           max_retries=llm.max_retries,
