@@ -64,7 +64,7 @@ function setUpChat(root) {
   const paywall = root.querySelector("[data-paywall]");
   const errorBox = root.querySelector("[data-chat-error]");
   const balance = root.querySelector("[data-balance]");
-  const personaName = textarea?.placeholder.replace(/^Message /, "").replace(/…$/, "") || "";
+  const personaName = root.dataset.personaName || "";
   let current = null;
   let editing = null;
 
