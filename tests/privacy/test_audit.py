@@ -204,3 +204,12 @@ async def test_an_export_archive_without_its_record_is_caught(ctx, settings):
         out.writestr("export.json", "{}")
     found = broken(await results(ctx))
     assert found == {"no_orphaned_media": {"export archives without a record": 1}}
+
+
+def test_byte_runs_that_only_look_like_addresses_are_not_flagged():
+    from clonechats.privacy.audit_scan import find_ips_in_bytes
+
+    noise = b"\x96\xb4V\xfc::d\n\x00 ::1 \x00 f3::2 \x00 240.1.2.3 \x00"
+    assert find_ips_in_bytes(noise) == []
+    real = b"\x00from 2001:db8:0:1::7 and 198.51.100.9\x00"
+    assert sorted(find_ips_in_bytes(real)) == ["198.51.100.9", "2001:db8:0:1::7"]

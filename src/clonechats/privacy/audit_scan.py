@@ -2,8 +2,9 @@
 
 IP addresses: a candidate must stand alone (no letter, digit, dot or colon glued to it, and
 not a `product/1.2.3.4` version token such as a browser's `Chrome/120.0.0.0`) and must parse
-with `ipaddress`; the unspecified address and the server's own address (from `public_url`,
-which appears in every link we send) are not a client's. Hex digests never match: they hold no
+with `ipaddress`; reserved, loopback and unspecified addresses, IPv6 candidates with fewer
+than two groups (binary database pages contain such byte runs by chance), and the server's own
+address (from `public_url`, which appears in every link we send) are not a client's. Hex digests never match: they hold no
 dots, and their colons-free digit runs are glued to letters.
 
 Card numbers: 13 to 19 digits, optionally grouped by spaces or dashes, starting with a major
@@ -32,7 +33,10 @@ def _is_client_ip(candidate: str, ignored: frozenset[str]) -> bool:
         address = ipaddress.ip_address(candidate)
     except ValueError:
         return False
-    return not address.is_unspecified and address.compressed not in ignored
+    if address.version == 6 and sum(1 for group in candidate.split(":") if group) < 2:
+        return False  # "::d" and the like: what binary data (database pages) yields by chance
+    return not (address.is_unspecified or address.is_reserved or address.is_loopback
+                or address.compressed in ignored)
 
 
 def find_ips(text: str, *, ignored: frozenset[str] = frozenset()) -> list[str]:
