@@ -4,8 +4,8 @@ IP addresses: a candidate must stand alone (no letter, digit, dot or colon glued
 not a `product/1.2.3.4` version token such as a browser's `Chrome/120.0.0.0`) and must parse
 with `ipaddress`; reserved, loopback and unspecified addresses, IPv6 candidates with fewer
 than two groups (binary database pages contain such byte runs by chance), and the server's own
-address (from `public_url`, which appears in every link we send) are not a client's. Hex digests never match: they hold no
-dots, and their colons-free digit runs are glued to letters.
+address (from `public_url`, which appears in every link we send) are not a client's. Hex
+digests never match: they hold no dots, and their colons-free digit runs are glued to letters.
 
 Card numbers: 13 to 19 digits, optionally grouped by spaces or dashes, starting with a major
 network's first digit (2-6), standing alone, and passing the Luhn check. Timestamps in
