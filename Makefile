@@ -20,8 +20,14 @@ help:
 run: $(VENV)/.installed-run
 	$(BIN)/clonechats serve --dev $(ARGS)
 
+# The suite runs on the embedded engine, MongoDB cases included (on a throwaway SecantusDB server
+# unless CLONECHATS_TEST_MONGODB_URL names one); then every app-level test runs again with the app
+# on MongoDB, to show both engines behave the same.
+MONGODB_PASS := -m "not e2e and not embedded_only" --ignore=tests/storage --ignore=tests/jobs
+
 test: $(VENV)/.installed-dev chromium lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	CLONECHATS_TEST_ENGINE=mongodb $(BIN)/python -m pytest $(MONGODB_PASS) $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests bench

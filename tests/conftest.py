@@ -2,8 +2,14 @@
 
 Jobs do not run in the background during tests: call `run_jobs()` to run what is due, so every
 test decides when work happens.
+
+With `CLONECHATS_TEST_ENGINE=mongodb` every app these fixtures build runs on MongoDB (the server
+`tests.mongodb_server` provides, a fresh database per test, dropped afterwards) instead of the
+embedded engine: `make test` runs the app's cross-domain tests a second time that way.
 """
 
+import hashlib
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,8 +23,28 @@ from clonechats.clock import FrozenClock
 from clonechats.context import AppContext
 from clonechats.jobs.runner import JobRunner
 from clonechats.settings import JobSettings, Settings
+from tests import mongodb_server, s3_server
 
 TEST_SECRET = "test-secret-" + "x" * 40
+ENGINE_VARIABLE = "CLONECHATS_TEST_ENGINE"
+
+
+def engine_overrides(data_dir: Path) -> dict[str, object]:
+    """Settings that put a test app on the engine `CLONECHATS_TEST_ENGINE` names. On MongoDB the
+    database is named after the data directory, so apps that share one (a restart) share it."""
+    engine = os.environ.get(ENGINE_VARIABLE, "embedded").strip() or "embedded"
+    if engine == "embedded":
+        return {}
+    if engine != "mongodb":
+        raise pytest.UsageError(f"{ENGINE_VARIABLE} must be 'embedded' or 'mongodb'")
+    return {"database_url": mongodb_server.url(),
+            "database_name": "clonechats_test_"
+                             + hashlib.sha256(str(data_dir).encode()).hexdigest()[:16]}
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    mongodb_server.stop()
+    s3_server.stop()
 
 
 def make_settings(data_dir: Path, **overrides: object) -> Settings:
@@ -28,6 +54,7 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
         "secret_key": TEST_SECRET,
         "log_json": False,
         "jobs": JobSettings(run_in_server=False, backoff_base_seconds=1.0),
+        **engine_overrides(data_dir),
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)
@@ -48,6 +75,8 @@ async def app(settings: Settings, clock: FrozenClock) -> AsyncIterator[FastAPI]:
     application = create_app(settings, clock=clock)
     async with application.router.lifespan_context(application):
         yield application
+    if settings.uses_mongodb:
+        await mongodb_server.drop_database(settings.database_url, settings.database_name)
 
 
 @pytest.fixture

@@ -13,6 +13,9 @@ from clonechats.app import create_app
 from clonechats.cli import app as cli
 from tests.conftest import make_settings
 
+# the commands open the data directory given on their command line: the embedded engine
+pytestmark = pytest.mark.embedded_only
+
 PASSWORD = "a long and unusual passphrase"
 ENV = {"CLONECHATS_DEV_MODE": "1", "CLONECHATS_ACCOUNTS__BCRYPT_ROUNDS": "4",
        "CLONECHATS_LOG_JSON": "0"}

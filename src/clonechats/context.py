@@ -16,6 +16,7 @@ from clonechats import __version__
 from clonechats.clock import Clock
 from clonechats.jobs import service as jobs
 from clonechats.jobs.service import JobRegistry
+from clonechats.media.s3_store import build_s3_store
 from clonechats.media.store import LocalMediaStore, MediaStore
 from clonechats.providers.email.base import EmailProvider
 from clonechats.providers.email.registry import build_email_provider
@@ -98,6 +99,12 @@ def register_privacy_holders() -> None:
         import_module(module_name)
 
 
+def build_media_store(settings: Settings) -> MediaStore:
+    if settings.media.backend == "s3":
+        return build_s3_store(settings.media)
+    return LocalMediaStore(settings.media_dir, max_bytes=settings.media.max_upload_bytes)
+
+
 async def open_context(settings: Settings, *, clock: Clock | None = None) -> AppContext:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     connection = await connect(settings.database_url, data_dir=settings.data_dir,
@@ -116,7 +123,7 @@ async def open_context(settings: Settings, *, clock: Clock | None = None) -> App
         settings=settings,
         clock=clock,
         connection=connection,
-        media=LocalMediaStore(settings.media_dir, max_bytes=settings.media.max_upload_bytes),
+        media=build_media_store(settings),
         secret=await asyncio.to_thread(settings.resolved_secret),
         http=http,
         email=build_email_provider(settings.email, db=connection.db, http=http, clock=clock),

@@ -84,9 +84,34 @@ class EmbeddingSettings(BaseModel):
 
 
 class MediaSettings(BaseModel):
-    """Uploaded and generated files."""
+    """Uploaded and generated files: in the data directory, or on S3-compatible storage so that
+    several machines share them."""
 
     max_upload_bytes: int = Field(10 * 1024 * 1024, gt=0, description="Largest accepted file.")
+    backend: Literal["local", "s3"] = Field(
+        "local", description="`local` keeps files under `<data dir>/media`; `s3` in a bucket of "
+        "any S3-compatible service (AWS S3, MinIO, Ceph, R2, …).",
+    )
+    s3_bucket: str | None = Field(None, description="Bucket name; required with `s3`.")
+    s3_endpoint_url: str | None = Field(None, description="Endpoint of a non-AWS service, e.g. "
+                                        "`https://minio.internal:9000`; unset for AWS.")
+    s3_region: str = Field("us-east-1", description="The bucket's region.")
+    s3_access_key_id: str | None = Field(None, description="Access key; unset to use the "
+                                         "environment's AWS credentials.")
+    s3_secret_access_key: SecretStr | None = Field(None, description="Secret for the access key.")
+    s3_prefix: str = Field("", description="Key prefix inside the bucket, e.g. `clonechats/`.")
+    s3_virtual_hosted_style: bool = Field(False, description="Address the bucket as "
+                                          "`bucket.host` instead of `host/bucket`.")
+    s3_timeout_seconds: float = Field(30.0, gt=0, description="Time limit of one storage "
+                                      "request, retries included.")
+    s3_max_retries: int = Field(3, ge=0, description="Retries of a failed storage request.")
+
+    @model_validator(mode="after")
+    def _s3_needs_bucket(self) -> "MediaSettings":
+        if self.backend == "s3" and not (self.s3_bucket or "").strip():
+            raise ValueError("media.backend 's3' needs media.s3_bucket "
+                             "(set CLONECHATS_MEDIA__S3_BUCKET)")
+        return self
 
 
 class EmailSettings(BaseModel):

@@ -89,6 +89,9 @@ def data_dir(settings) -> Iterator[Path]:
 async def test_check_ledger_command(ctx, data_dir, monkeypatch):
     for name in ("CLONECHATS_DATA_DIR", "CLONECHATS_DATABASE_URL"):
         monkeypatch.delenv(name, raising=False)
+    if ctx.settings.uses_mongodb:  # the command opens the same database as the app
+        monkeypatch.setenv("CLONECHATS_DATABASE_URL", ctx.settings.database_url)
+        monkeypatch.setenv("CLONECHATS_DATABASE_NAME", ctx.settings.database_name)
     monkeypatch.setenv("CLONECHATS_SECRET_KEY", ctx.secret)
     user = await funded(ctx, 100)
 

@@ -159,6 +159,7 @@ def with_app(data_dir: Path, steps: Any) -> None:
     asyncio.run(go())
 
 
+@pytest.mark.embedded_only  # a command run on a data directory
 def test_the_command_exits_0_when_kept_and_1_when_broken(tmp_path: Path):
     data_dir = tmp_path / "data"
 
@@ -184,6 +185,7 @@ def test_the_command_exits_0_when_kept_and_1_when_broken(tmp_path: Path):
     assert {r["promise"]: r["kept"] for r in as_json}["no_raw_ip"] is False
 
 
+@pytest.mark.embedded_only  # a command run on a data directory
 def test_the_retention_command_reports_what_it_removed(tmp_path: Path):
     data_dir = tmp_path / "data"
 

@@ -1,10 +1,10 @@
 """Open a fresh database on either engine, for tests that must hold on both.
 
-The embedded engine always runs. MongoDB runs when `CLONECHATS_TEST_MONGODB_URL` names a server
-(`mongodb://localhost:27017`, say); each test gets a database of its own, dropped afterwards.
+The embedded engine always runs; MongoDB runs on the server `tests.mongodb_server` provides (the
+one `CLONECHATS_TEST_MONGODB_URL` names, else a throwaway SecantusDB). Each test gets a database
+of its own, dropped afterwards.
 """
 
-import os
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from clonechats.storage import Connection, connect
+from tests import mongodb_server
 
-MONGODB_URL_VARIABLE = "CLONECHATS_TEST_MONGODB_URL"
 ENGINES = [
     pytest.param("embedded", id="embedded"),
     pytest.param("mongodb", id="mongodb", marks=pytest.mark.mongodb),
@@ -22,12 +22,8 @@ ENGINES = [
 
 
 def mongodb_url() -> str:
-    """The MongoDB server to test against; skips the calling test when none is configured."""
-    url = os.environ.get(MONGODB_URL_VARIABLE, "").strip()
-    if not url:
-        pytest.skip(f"{MONGODB_URL_VARIABLE} is not set: the MongoDB cases need a real server "
-                    "(e.g. CLONECHATS_TEST_MONGODB_URL=mongodb://localhost:27017)")
-    return url
+    """The MongoDB server to test against; skips the calling test when there is none."""
+    return mongodb_server.url()
 
 
 @asynccontextmanager

@@ -55,3 +55,9 @@ def _describe_size(size_bytes: int) -> str:
         if size_bytes >= factor:
             return f"{size_bytes / factor:.3g} {unit}"
     return f"{size_bytes} bytes"
+
+
+class MediaUnavailable(MediaError):
+    code = "media_unavailable"
+    status = 503
+    message = "The file storage is unavailable just now; please try again shortly."
