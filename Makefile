@@ -23,7 +23,8 @@ run: $(VENV)/.installed-run
 # The suite runs on the embedded engine, MongoDB cases included (on a throwaway SecantusDB server
 # unless CLONECHATS_TEST_MONGODB_URL names one); then every app-level test runs again with the app
 # on MongoDB, to show both engines behave the same.
-MONGODB_PASS := -m "not e2e and not embedded_only" --ignore=tests/storage --ignore=tests/jobs
+MONGODB_PASS := -m "not e2e and not embedded_only" --ignore=tests/storage --ignore=tests/jobs \
+	--ignore=tests/deployment
 
 test: $(VENV)/.installed-dev chromium lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -14,7 +14,7 @@ from clonechats.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md", ROOT / "bench" / "README.md"]
-NOT_SETTINGS = {"TEST_MONGODB_URL"}  # read by the test suite, not by the app
+NOT_SETTINGS = {"TEST_MONGODB_URL", "TEST_ENGINE"}  # read by the test suite, not by the app
 EXAMPLE_VENDOR = "POSTBOX"  # the guide's made-up vendor: test_adding_a_provider checks its names
 WORD = r"[A-Z0-9]+(?:_[A-Z0-9]+)*"
 MENTION = re.compile(rf"CLONECHATS_(?P<top>{WORD})(?:__(?P<field>{WORD}))?|…__(?P<short>{WORD})")
