@@ -58,7 +58,7 @@ async def _moderator_text(ctx: Any, driver: Driver, room: dict[str, Any], *,
     except metering.InsufficientCredits:
         return None
     written = await write(ctx, driver, provider=provider, model=model, prompt=prompt,
-                          word_limit=None, on_text=None)
+                          word_limit=None, on_text=None, stoppable=False)
     charge = min(reserve, metering.cost(price, written.usage)) if written.text else 0
     charged = await metering.settle(ctx, owner_id=room["owner_id"], key=key, reserved=reserve,
                                     charged=charge)

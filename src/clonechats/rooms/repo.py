@@ -97,6 +97,26 @@ async def update_room(db: Any, room_id: str, query: dict[str, Any], changes: dic
                                                return_document=ReturnDocument.AFTER)
 
 
+async def set_participant(db: Any, room_id: str, persona_id: str,
+                          changes: dict[str, Any], *, query: dict[str, Any] | None = None,
+                          ) -> dict[str, Any] | None:
+    """Change one participant with a compare-and-set of the whole list (the positional `$`
+    operator is not evaluated alike by both engines). None if the room or query no longer
+    matches."""
+    for _ in range(5):
+        room = await db[ROOMS].find_one({"_id": room_id, **(query or {})})
+        if room is None:
+            return None
+        people = [{**p, **changes} if p["persona_id"] == persona_id else p
+                  for p in room["participants"]]
+        updated = await db[ROOMS].find_one_and_update(
+            {"_id": room_id, "participants": room["participants"], **(query or {})},
+            {"$set": {"participants": people}}, return_document=ReturnDocument.AFTER)
+        if updated is not None:
+            return updated
+    return None
+
+
 async def take_driver(db: Any, room_id: str, *, owner: str, now: datetime,
                       until: datetime) -> dict[str, Any] | None:
     """Hold the room for one job (one conditional update); None while another job's lease

@@ -205,8 +205,10 @@ async def mute(ctx: Any, *, user_id: str, room_id: str, persona_id: str,
     room = await get(ctx, user_id=user_id, room_id=room_id)
     _user_moderated(room)
     speaker = _speaker(room, persona_id)
-    room = await _change(ctx, room, {"participants.persona_id": persona_id},
-                         {"participants.$.muted": muted}, "The debate is not running.")
+    room = await repo.set_participant(ctx.db, room_id, persona_id, {"muted": muted},
+                                      query={"owner_id": user_id, "status": repo.RUNNING})
+    if room is None:
+        raise RoomStateConflict("The debate is not running.")
     await _queue(ctx, room, _pending_item("notice", plan.muted_line(speaker["name"], muted)))
     return room
 

@@ -111,8 +111,7 @@ async def speak(ctx: Any, driver: Driver, room: dict[str, Any], *, step_key: str
     except personas.PersonaNotFound:
         persona = None
     if persona is None or person is None:
-        await repo.update_room(ctx.db, room["_id"], {"participants.persona_id": persona_id},
-                               {"participants.$.left": True})
+        await repo.set_participant(ctx.db, room["_id"], persona_id, {"left": True})
         await say(ctx, driver, room, step_key=step_key, kind="notice", round_no=round_no,
                   text=plan.left_line(person["name"] if person else "A speaker"))
         return None

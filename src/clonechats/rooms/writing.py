@@ -108,7 +108,10 @@ async def _passes(ctx: Any, text: str, written: Written) -> bool:
 
 async def write(ctx: Any, driver: Driver, *, provider: LLMProvider, model: ModelInfo,
                 prompt: Prompt, word_limit: int | None,
-                on_text: Callable[[str], Awaitable[None]] | None) -> Written:
+                on_text: Callable[[str], Awaitable[None]] | None,
+                stoppable: bool = True) -> Written:
+    """Stream, moderate and show one text. `stoppable`: a turn ends when the room stops; the
+    closing summary and the verdict are written for a room that has ended already."""
     written = Written()
     parts: list[str] = []
     stream = provider.stream(model=model.id, messages=prompt.messages,
@@ -136,7 +139,7 @@ async def write(ctx: Any, driver: Driver, *, provider: LLMProvider, model: Model
                     await on_text(text[written.shown_chars:end])
                 written.shown_chars = end
             room = await driver.renew()
-            if room and room.get("status") != repo.RUNNING:
+            if stoppable and room and room.get("status") != repo.RUNNING:
                 written.status = repo.TURN_STOPPED
                 break
     except ProviderError as exc:
@@ -151,15 +154,12 @@ async def write(ctx: Any, driver: Driver, *, provider: LLMProvider, model: Model
                               completion_tokens=await delivered_tokens(provider, model.id,
                                                                        written.text))
     rest = written.text[written.shown_chars:]
-    if written.blocked is None and rest.strip():
-        if await _passes(ctx, written.text, written):
-            if on_text is not None:
-                await on_text(rest)
-            written.shown_chars = len(written.text)
+    if written.blocked is None and rest.strip() and await _passes(ctx, written.text, written):
+        if on_text is not None:
+            await on_text(rest)
+        written.shown_chars = len(written.text)
     if written.blocked is not None:
         written.status = repo.BLOCKED
-    elif written.status == repo.TURN_FAILED and not written.text.strip():
-        pass
     elif not written.text.strip() and written.status == repo.COMPLETE:
         written.status, written.error_code = repo.TURN_FAILED, "empty_turn"
     return written
