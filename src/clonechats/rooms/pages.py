@@ -103,11 +103,12 @@ async def room_page(room_id: str, request: Request, user: OptionalUser) -> Respo
         return to_login(request)
     check_active(user)
     ctx = request.app.state.ctx
-    room, turns = await service.get_with_turns(ctx, user_id=user["_id"], room_id=room_id)
+    room = await service.get(ctx, user_id=user["_id"], room_id=room_id)
+    after, turns = await service.snapshot(ctx, room)
     share = None
     if room.get("share_id"):
         share = f"{ctx.settings.public_url.rstrip('/')}/r/{room['share_id']}"
-    return render(request, "view.html", room=room, turns=turns,
+    return render(request, "view.html", room=room, turns=turns, after=after,
                   speakers={t["_id"]: speaker_label(room, t) for t in turns},
                   initials={p["persona_id"]: initials(p["name"]) for p in room["participants"]},
                   share_url=share, credits=user.get("credits", 0), text_max=TEXT_MAX,
@@ -118,7 +119,16 @@ async def room_page(room_id: str, request: Request, user: OptionalUser) -> Respo
 async def public_room_page(share_id: str, request: Request) -> Response:
     ctx = request.app.state.ctx
     room = await service.get_public(ctx, share_id=share_id)
-    turns = await service.turns_of(ctx, room)
+    after, turns = await service.snapshot(ctx, room)
     view = PublicRoomOut.of(room, turns)
-    return render(request, "public.html", room=view, share_id=share_id,
+    public_speakers = []
+    for turn in view.turns:
+        label = {**turn.speaker, "initials": initials(turn.speaker["name"])}
+        if turn.speaker["type"] == "user":
+            label["initials"] = "H"
+        elif turn.speaker["type"] == "moderator":
+            label["initials"] = "M"
+        public_speakers.append(label)
+    return render(request, "public.html", room=view, share_id=share_id, after=after,
+                  closed=bool(room.get("closed")), public_speakers=public_speakers,
                   initials=[initials(p["name"]) for p in view.participants])

@@ -221,6 +221,12 @@ async def append_event(db: Any, room_id: str, name: str, data: dict[str, Any], *
         return seq
 
 
+async def first_event_of_turn(db: Any, room_id: str, turn_id: str) -> int | None:
+    found = await db[EVENTS].find({"room_id": room_id, "name": "turn",
+                                   "data.turn_id": turn_id}).sort("seq", 1).limit(1).to_list()
+    return found[0]["seq"] if found else None
+
+
 async def events_after(db: Any, room_id: str, *, after_seq: int,
                        limit: int = 500) -> list[dict[str, Any]]:
     return await db[EVENTS].find({"room_id": room_id, "seq": {"$gt": after_seq}}).sort(

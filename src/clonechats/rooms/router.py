@@ -57,6 +57,7 @@ def event_stream(request: Request, room_id: str, after: int, transform: Any = No
         async for event in live.follow(request.app.state.ctx, room_id, after=after,
                                        transform=transform):
             yield sse_frame(event)
+        yield "event: end\ndata: {}\n\n"  # no id: nothing to resume; the room is closed
 
     return StreamingResponse(body(), media_type="text/event-stream", headers=SSE_HEADERS)
 

@@ -137,6 +137,7 @@ class RoomOut(BaseModel):
 
 
 class PublicTurnOut(BaseModel):
+    id: str
     seq: int
     speaker: dict[str, Any]  # {"type", "name"}: no persona ids
     round: int
@@ -170,6 +171,6 @@ class PublicRoomOut(BaseModel):
                                  for p in room["participants"]],
                    rounds=room["rounds"], moderator=room["moderator"],
                    summary=room.get("summary"), verdict=room.get("verdict"),
-                   turns=[PublicTurnOut(seq=t["seq"], speaker=speaker(t), round=t["round"],
+                   turns=[PublicTurnOut(id=t["_id"], seq=t["seq"], speaker=speaker(t), round=t["round"],
                                         kind=t["kind"], text=t["text"], status=t["status"])
                           for t in turns])

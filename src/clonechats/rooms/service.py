@@ -87,6 +87,20 @@ async def turns_of(ctx: Any, room: dict[str, Any]) -> list[dict[str, Any]]:
     return await repo.turns_of(ctx.db, room["_id"])
 
 
+async def snapshot(ctx: Any, room: dict[str, Any]) -> tuple[int, list[dict[str, Any]]]:
+    """The room's turns and the event seq a page showing them follows the room from: the
+    last event read before the turns, or, while a turn is being written, the event just
+    before that turn began (the page leaves it to the live stream to write out)."""
+    after = await repo.last_event_seq(ctx.db, room["_id"])
+    turns = await repo.turns_of(ctx.db, room["_id"])
+    for turn in turns:
+        if turn["status"] == repo.STREAMING:
+            began = await repo.first_event_of_turn(ctx.db, room["_id"], turn["_id"])
+            if began is not None:
+                after = min(after, began - 1)
+    return after, turns
+
+
 async def list_for_owner(ctx: Any, *, user_id: str, limit: int | None = None,
                          cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
     if limit is not None and not 1 <= limit <= PAGE_MAX:
