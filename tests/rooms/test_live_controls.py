@@ -20,7 +20,7 @@ async def start_paused(ann, fake_llm, run_jobs, texts, pause_index):
 
 
 async def test_an_interjection_waits_for_the_turn_to_end(ann, fake_llm, run_jobs):
-    room, paused, running, (ada, bo) = await start_paused(
+    room, paused, running, (ada, _) = await start_paused(
         ann, fake_llm, run_jobs, [["Ada ", "speaks."], ["Bo speaks."], ["Sum."]], 0)
     response = await ann.send("POST", f"/api/v1/rooms/{room['id']}/interject",
                               json={"text": "What about hamsters?"})
@@ -55,7 +55,7 @@ async def test_an_interjection_that_breaks_the_rules_is_refused(ann, fake_llm, r
 
 async def test_stop_mid_turn_keeps_what_was_said_and_writes_the_summary(ann, fake_llm,
                                                                         run_jobs):
-    room, paused, running, (ada, _) = await start_paused(
+    room, paused, running, _ = await start_paused(
         ann, fake_llm, run_jobs, [["Ada starts", " and goes on", " and on."], ["A summary."]],
         0)
     stopped = await ann.send("POST", f"/api/v1/rooms/{room['id']}/stop")

@@ -171,6 +171,7 @@ class PublicRoomOut(BaseModel):
                                  for p in room["participants"]],
                    rounds=room["rounds"], moderator=room["moderator"],
                    summary=room.get("summary"), verdict=room.get("verdict"),
-                   turns=[PublicTurnOut(id=t["_id"], seq=t["seq"], speaker=speaker(t), round=t["round"],
-                                        kind=t["kind"], text=t["text"], status=t["status"])
+                   turns=[PublicTurnOut(id=t["_id"], seq=t["seq"], speaker=speaker(t),
+                                        round=t["round"], kind=t["kind"], text=t["text"],
+                                        status=t["status"])
                           for t in turns])
