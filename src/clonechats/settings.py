@@ -478,6 +478,9 @@ class RoomSettings(BaseModel):
                                   "to their first sentence.")
     max_pending: int = Field(3, ge=1, le=20, description="Interjections and moderator actions "
                              "that may wait for the current turn to end.")
+    compact_after_seconds: float = Field(3600.0, ge=0, description="How long after a debate "
+                                         "ends its token events are dropped (each turn's end "
+                                         "event keeps its whole text, so replays stay whole).")
 
 
 class Settings(BaseSettings):

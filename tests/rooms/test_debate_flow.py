@@ -129,3 +129,24 @@ async def test_events_carry_ids_and_resume_after_last_event_id(ann, fake_llm, ru
     tokens = "".join(d["text"] for n, d in parse_sse("\n\n".join(
         b.split("\n", 1)[1] for b in frames)) if n == "token")
     assert "Ada speaks." in tokens and "Bo speaks." in tokens
+
+
+async def test_token_events_are_compacted_after_the_debate_and_replays_stay_whole(
+        ann, ctx, fake_llm, run_jobs, clock):
+    ada = await ann.persona(name="Ada")
+    bo = await ann.persona(name="Bo")
+    room = await debate(ann, [ada["_id"], bo["_id"]], rounds=1)
+    for text in ("Ada speaks.", "Bo speaks.", "Sum."):
+        fake_llm.enqueue([text])
+    await ann.send("POST", f"/api/v1/rooms/{room['id']}/start")
+    await run_jobs()
+    assert await ctx.db.room_events.count_documents({"name": "token"}) > 0
+    clock.advance(seconds=ctx.settings.rooms.compact_after_seconds + 1)
+    await run_jobs()
+    assert await ctx.db.room_events.count_documents({"name": "token"}) == 0
+    replay = parse_sse("\n\n".join(
+        b.split("\n", 1)[1] for b in (await ann.send(
+            "GET", f"/api/v1/rooms/{room['id']}/events")).text.split("\n\n")
+        if b.startswith("id: ")))
+    ended = [d["text"] for n, d in replay if n == "turn_end"]
+    assert "Ada speaks." in ended and "Bo speaks." in ended

@@ -27,6 +27,7 @@ from clonechats.rooms.writing import Driver, LeaseLost
 log = logging.getLogger(__name__)
 
 ADVANCE_JOB = "rooms.advance"
+COMPACT_JOB = "rooms.compact_events"
 LEASE_GRACE_SECONDS = 1
 FAILURES_BEFORE_GIVING_UP = 2
 OUT_OF_CREDITS = ("The debate stopped because the owner's credits ran out. Buy credits and "
@@ -222,9 +223,21 @@ async def _close(ctx: Any, driver: Driver, room: dict[str, Any]) -> None:
     if room.get("started_at"):
         await closing.write_summary(ctx, driver, await driver.renew(force=True))
     await closing.write_verdict(ctx, driver, await driver.renew(force=True))
-    await repo.update_room(ctx.db, room["_id"], {"driver.owner": driver.owner},
-                           {"closed": True, "updated_at": ctx.clock.now()})
+    closed = await repo.update_room(ctx.db, room["_id"], {"driver.owner": driver.owner},
+                                    {"closed": True, "updated_at": ctx.clock.now()})
+    if closed is not None:
+        later = ctx.clock.now() + timedelta(seconds=ctx.settings.rooms.compact_after_seconds)
+        await ctx.enqueue(COMPACT_JOB, {"room_id": room["_id"]}, run_at=later)
+
+
+async def compact_events(payload: dict[str, Any], ctx: Any) -> None:
+    """`rooms.compact_events`: a closed room's token events go; its `turn_end` events carry
+    each turn's whole text, so a late viewer still replays the whole debate."""
+    room = await repo.get_room(ctx.db, payload["room_id"])
+    if room is not None and room.get("closed"):
+        await repo.drop_token_events(ctx.db, room["_id"])
 
 
 def register_jobs(registry: JobRegistry) -> None:
     registry.register(ADVANCE_JOB, advance)
+    registry.register(COMPACT_JOB, compact_events)

@@ -233,6 +233,10 @@ async def events_after(db: Any, room_id: str, *, after_seq: int,
         "seq", 1).limit(limit).to_list()
 
 
+async def drop_token_events(db: Any, room_id: str) -> int:
+    return (await db[EVENTS].delete_many({"room_id": room_id, "name": "token"})).deleted_count
+
+
 async def delete_for_owner(db: Any, owner_id: str) -> int:
     """Every room of the owner with its turns and events, and any turn (with its room's
     events) left by an interrupted delete."""
