@@ -179,9 +179,12 @@ async def _move_on(ctx: Any, driver: Driver, room: dict[str, Any], changes: dict
 
 async def _user_step(ctx: Any, driver: Driver, room: dict[str, Any]) -> bool:
     floor = room.get("floor")
-    if not floor:
-        return False
     spoken = await spoken_counts(ctx, room)
+    if not floor:
+        if spoken and plan.user_mode_done(room, spoken):  # the last speakers were muted
+            await _end(ctx, driver, room, status=repo.FINISHED, reason=None, message=None)
+            return True
+        return False
     failed = False
     if plan.user_turns_left(room, spoken, floor["persona_id"]) > 0:
         failed = await _argue(ctx, driver, room, step_key=f"f-{floor['id']}",
