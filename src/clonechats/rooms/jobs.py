@@ -14,6 +14,8 @@ turn, as its next attempt; never a second turn). A run that finds the room held 
 looks again when that lease ends.
 """
 
+import asyncio
+import contextlib
 import logging
 import secrets
 from datetime import timedelta
@@ -53,17 +55,32 @@ async def advance(payload: dict[str, Any], ctx: Any) -> None:
                               dedupe_key=f"{ADVANCE_JOB}:{room_id}:{later.isoformat()}")
         return
     more = False
+    heartbeat = asyncio.create_task(_keep_lease(ctx, room_id, owner))
     try:
         more = await step(ctx, driver, room)
     except LeaseLost:
         log.warning("a debate job lost its room to another job", extra={"room_id": room_id})
         return
     finally:
+        heartbeat.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await heartbeat
         await repo.release_driver(ctx.db, room_id, owner=owner)
     room = await repo.get_room(ctx.db, room_id)
     if room is not None and (more or room.get("pending") or (
             room["status"] in repo.ENDED and not room.get("closed"))):
         await queue_advance(ctx, room_id)
+
+
+async def _keep_lease(ctx: Any, room_id: str, owner: str) -> None:
+    """Keep the room while a step waits on something slow (a queued local model, a moderator
+    loading its classifiers), so no other job takes it from a live one."""
+    every = ctx.settings.rooms.lease_seconds / 3
+    while True:
+        await asyncio.sleep(every)
+        until = ctx.clock.now() + timedelta(seconds=ctx.settings.rooms.lease_seconds)
+        if await repo.renew_driver(ctx.db, room_id, owner=owner, until=until) is None:
+            return
 
 
 async def step(ctx: Any, driver: Driver, room: dict[str, Any]) -> bool:
