@@ -113,3 +113,23 @@ async def test_a_verdict_on_request_with_reasons(ann, fake_llm, run_jobs):
     assert "Ada argues." in prompt and "Bo argues." in prompt and "Ada, Bo" in prompt
     events = (await ann.send("GET", f"/api/v1/rooms/{room['id']}/events")).text
     assert "event: verdict" in events
+
+
+async def test_a_model_that_keeps_failing_ends_the_room_as_failed(ann, fake_llm, run_jobs):
+    ada = await ann.persona(name="Ada")
+    bo = await ann.persona(name="Bo")
+    room = await debate(ann, [ada["_id"], bo["_id"]], rounds=2)
+    fake_llm.enqueue(["never"], fail_after=0)
+    fake_llm.enqueue(["never"], fail_after=0)
+    before = await ann.balance()
+    await ann.send("POST", f"/api/v1/rooms/{room['id']}/start")
+    await run_jobs()
+    room = await room_of(ann, room["id"])
+    assert room["status"] == "failed" and room["reason"] == "provider_unavailable"
+    failed = [t for t in room["turns"] if t["kind"] == "argument"]
+    assert [t["status"] for t in failed] == ["failed", "failed"]
+    notices = [t["text"] for t in room["turns"] if t["kind"] == "notice"]
+    assert notices == ["Ada could not answer just now; we move on.",
+                       "Bo could not answer just now; we move on."]
+    assert room["summary"]  # the debate still closes with a summary
+    assert await ann.balance() == before - room["credits_charged"]

@@ -133,7 +133,7 @@ async def _auto_step(ctx: Any, driver: Driver, room: dict[str, Any]) -> bool:
         await _end(ctx, driver, room, status=repo.FINISHED, reason=None, message=None)
         return True
     current = steps[index]
-    failed = False
+    failed: bool | None = None  # a moderator step leaves the count of failed turns alone
     if current.kind == "opening":
         await turns.say(ctx, driver, room, step_key=current.key, kind="opening", round_no=0,
                         text=plan.opening_line(room))
@@ -181,8 +181,10 @@ async def _argue(ctx: Any, driver: Driver, room: dict[str, Any], *, step_key: st
 
 
 async def _move_on(ctx: Any, driver: Driver, room: dict[str, Any], changes: dict[str, Any],
-                   expected: dict[str, Any], *, failed: bool) -> bool:
-    failures = (room.get("failures", 0) + 1) if failed else 0
+                   expected: dict[str, Any], *, failed: bool | None) -> bool:
+    failures = room.get("failures", 0)
+    if failed is not None:
+        failures = failures + 1 if failed else 0
     moved = await repo.update_room(ctx.db, room["_id"], {**expected, "driver.owner": driver.owner},
                                    {**changes, "failures": failures,
                                     "updated_at": ctx.clock.now()})

@@ -14,7 +14,9 @@ before anything is shown, and the unshown turn is removed again.
 from typing import Any
 
 from clonechats.chat import screening
+from clonechats.errors import AppError
 from clonechats.personas import service as personas
+from clonechats.providers.errors import ProviderError
 from clonechats.providers.llm.base import LLMProvider, ModelInfo
 from clonechats.rooms import metering, plan, prompts, repo
 from clonechats.rooms.writing import Driver, Written, write
@@ -119,13 +121,31 @@ async def speak(ctx: Any, driver: Driver, room: dict[str, Any], *, step_key: str
                             persona_id=persona_id)
     if turn is None:
         return None
-    provider, model = model_for(ctx, person.get("model"))
-    history = await repo.turns_of(ctx.db, room["_id"])
-    prompt = await prompts.speaker_prompt(ctx, room=room, persona=persona, turns=history,
-                                          round_no=round_no, provider=provider, model=model)
+    try:
+        provider, model = model_for(ctx, person.get("model"))
+        history = await repo.turns_of(ctx.db, room["_id"])
+        prompt = await prompts.speaker_prompt(ctx, room=room, persona=persona, turns=history,
+                                              round_no=round_no, provider=provider,
+                                              model=model)
+        metering.price(ctx, model.id)  # an unpriced model cannot be used
+    except (AppError, ProviderError, prompts.PromptTooLong) as exc:
+        code = getattr(exc, "code", "prompt_too_long")
+        return await _give_up(ctx, driver, turn, code)
     return await _generate(ctx, driver, room, turn, provider=provider, model=model,
                            prompt=prompt, what=f"{person['name']}'s turn",
                            word_limit=room.get("max_turn_words"))
+
+
+async def _give_up(ctx: Any, driver: Driver, turn: dict[str, Any], code: str) -> dict[str, Any]:
+    """End a turn that could not be written at all (no charge)."""
+    done = await repo.update_turn(ctx.db, turn["_id"], {
+        "status": repo.TURN_FAILED, "text": "", "error_code": code,
+        "completed_at": ctx.clock.now()}, status=repo.STREAMING)
+    if done is None:
+        return await ctx.db[repo.TURNS].find_one({"_id": turn["_id"]}) or turn
+    if turn["attempt"] > 1:  # viewers saw it begin
+        await driver.emit("turn_end", end_event(done))
+    return done
 
 
 async def _generate(ctx: Any, driver: Driver, room: dict[str, Any], turn: dict[str, Any], *,
@@ -141,8 +161,10 @@ async def _generate(ctx: Any, driver: Driver, room: dict[str, Any], turn: dict[s
         await metering.reserve(ctx, owner_id=room["owner_id"], key=key, amount=reserve,
                                what=what)
     except metering.InsufficientCredits:
-        if turn["attempt"] == 1:
+        if turn["attempt"] == 1:  # never shown: it goes
             await ctx.db[repo.TURNS].delete_one({"_id": turn["_id"], "attempt": 1})
+        else:
+            await _give_up(ctx, driver, turn, metering.InsufficientCredits.code)
         raise
     await driver.emit("turn", turn_event(turn))
 
