@@ -26,6 +26,8 @@ from clonechats.personas import router as personas
 from clonechats.personas.memory import router as memories
 from clonechats.privacy import pages as privacy_pages
 from clonechats.privacy import router as privacy
+from clonechats.rooms import pages as room_pages
+from clonechats.rooms import router as rooms
 from clonechats.settings import Settings
 from clonechats.telemetry.metrics import Metrics
 from clonechats.web import router as site
@@ -43,6 +45,7 @@ ROUTERS = [site.router, accounts.router, account_router.router, pages.router,
            admin.pages, personas.router, persona_pages.router, media.router,
            cards_router.router, memories.router, billing.router, billing_pages.router,
            chat.router, chat_pages.router, privacy.router, privacy_pages.router]
+ROUTERS += [rooms.router, room_pages.router]
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:

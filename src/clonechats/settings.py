@@ -481,6 +481,33 @@ class PrivacySettings(BaseModel):
                                 "delete themselves only from a sign-in this recent.")
 
 
+class RoomSettings(BaseModel):
+    """Debate rooms: turn length, leases of the job that drives a room, and live viewers."""
+
+    max_turn_tokens: int = Field(256, ge=16, le=4096, description="Longest persona turn, in "
+                                 "tokens (also capped by the word limit a room sets).")
+    max_summary_tokens: int = Field(384, ge=32, le=4096, description="Longest closing summary "
+                                    "or verdict, in tokens.")
+    lease_seconds: float = Field(30.0, gt=0, description="How long the job driving a room "
+                                 "holds it; renewed while a turn is written. A room whose "
+                                 "process died is resumed by the jobs once it expires.")
+    renew_seconds: float = Field(1.0, ge=0, description="How often a turn being written "
+                                 "renews its lease and checks for a stop made through another "
+                                 "process (0: after every token).")
+    viewer_poll_seconds: float = Field(0.25, gt=0, description="How often a live viewer's "
+                                       "stream looks for new room events in the database.")
+    keepalive_seconds: float = Field(15.0, gt=0, description="A comment line is sent to idle "
+                                     "viewers this often, so proxies keep the stream open.")
+    transcript_chars: int = Field(6000, ge=500, description="Most of the debate so far (newest "
+                                  "first) a speaker is shown before older turns are condensed "
+                                  "to their first sentence.")
+    max_pending: int = Field(3, ge=1, le=20, description="Interjections and moderator actions "
+                             "that may wait for the current turn to end.")
+    compact_after_seconds: float = Field(3600.0, ge=0, description="How long after a debate "
+                                         "ends its token events are dropped (each turn's end "
+                                         "event keeps its whole text, so replays stay whole).")
+
+
 class Settings(BaseSettings):
     """Application settings. Each field documents itself; see README for the common ones."""
 
@@ -536,6 +563,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     moderation: ModerationSettings = Field(default_factory=ModerationSettings)
+    rooms: RoomSettings = Field(default_factory=RoomSettings)
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -1,0 +1,1 @@
+"""Debate rooms: personas debating a topic in moderated turns, watched live by any viewer."""
