@@ -70,3 +70,13 @@ async def test_the_transcript_carries_both_sides_showing_the_readers_language(an
     assert "Translated from English into Spanish" in reply
     tail = (await ann.client.get(f"/chat/{conversation['id']}/tail", headers=HTML)).text
     assert tail.count("data-translation-body") == 2
+
+
+async def test_offline_the_start_form_offers_apertiums_languages(ann, fake_llm):
+    persona = await ann.persona(name="Ada")
+    page = await ann.client.get(f"/chat/new?persona={persona['_id']}", headers=HTML)
+    assert page.status_code == 200
+    if not (await ann.client.get("/api/v1/translation/languages")).json()["pairs"]:
+        pytest.skip("no translator installed here")
+    assert 'name="translation_mode"' in page.text
+    assert re.findall(r'<option value="(\w+)"', page.text)[:3] == ["en", "es", "fr"]
