@@ -43,6 +43,7 @@ async def test_the_start_form_offers_translation_with_the_languages_served(ann, 
     view = await ann.client.get(started.headers["location"], headers=HTML)
     assert "you write and read Spanish; Ada reads and writes English" in view.text
     assert 'src="/static/js/chat-translation.js' in view.text
+    assert "Spanish ⇄ English" in (await ann.client.get("/chat", headers=HTML)).text
 
     refused = await ann.client.post("/chat/new", data={
         "persona_id": persona["_id"], "csrf_token": token, "translation_mode": "on",
