@@ -4,8 +4,9 @@ The detector chooses only among the languages it is given (the conversation's tw
 configured `translation.detect_languages`), and answers only for texts with at least
 `min_chars` letters and a confidence of at least `min_confidence` among those languages:
 a short "ok" or "Hola" says too little, and a wrong flag is worse than none. The model (about
-4.6 MB compressed) loads once per process on the first detection, in a worker thread, as does
-every detection, so the event loop stays free.
+4.6 MB compressed; about 3 s to load on two busy cores) loads once per process in a worker
+thread, started when a translation chat is created (`warm()`) or else by the first detection;
+every detection runs in a worker thread too, so the event loop stays free.
 """
 
 import asyncio
@@ -33,6 +34,13 @@ def _model() -> Any:
 
             _identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
     return _identifier
+
+
+def warm() -> None:
+    """Start loading the model in a background thread (a new translation chat calls this, so
+    its first message does not wait for the load); does nothing once it is loaded."""
+    if _identifier is None:
+        threading.Thread(target=_model, name="language-detector-load", daemon=True).start()
 
 
 def detect_now(text: str, languages: frozenset[str]) -> Detected | None:

@@ -83,6 +83,7 @@ def mode_for(ctx: Any, *, user_language: str, persona_language: str) -> dict[str
             f"No translator on this server can translate {' or '.join(missing)}.{choice}",
             details={"user_language": user, "persona_language": persona,
                      "available_persona_languages": partners})
+    detection.warm()
     return {"user_language": user, "persona_language": persona}
 
 
