@@ -5,8 +5,15 @@ import pytest
 from clonechats.providers.llm.registry import LLMRegistry
 from clonechats.providers.translation.registry import build_translation_registry
 from clonechats.settings import TranslationSettings
+from tests.chat.conftest import member
 from tests.contracts.test_translation_providers import APERTIUM, VENDOR_MODEL
 from tests.fakes.llm import FakeLLMProvider
+
+
+@pytest.fixture
+async def signed_in(client, ctx):
+    await member(client, ctx, "reader@example.com")
+    return client
 
 
 async def languages(client) -> dict:
@@ -16,8 +23,9 @@ async def languages(client) -> dict:
 
 
 @pytest.mark.skipif(not APERTIUM, reason="Apertium is not installed")
-async def test_offline_the_local_translator_serves_english_spanish_and_french_by_pivot(client):
-    body = await languages(client)
+async def test_offline_the_local_translator_serves_english_spanish_and_french_by_pivot(
+        signed_in):
+    body = await languages(signed_in)
     pairs = {(p["source"], p["target"]): p["providers"] for p in body["pairs"]}
     assert pairs[("es", "en")] == [{"name": "local", "label": "Apertium (on this server)",
                                     "via": None}]
@@ -29,18 +37,18 @@ async def test_offline_the_local_translator_serves_english_spanish_and_french_by
                        "partners": ["en", "fr"]}
 
 
-async def test_the_local_language_model_is_never_offered_for_translation(client, ctx):
+async def test_the_local_language_model_is_never_offered_for_translation(signed_in, ctx):
     assert any(info.provider == "local" for info in ctx.llm.enabled_models())
-    body = await languages(client)
+    body = await languages(signed_in)
     assert all(offer["name"] != "llm" for pair in body["pairs"] for offer in pair["providers"])
 
 
-async def test_a_vendor_model_adds_its_pairs_after_the_configured_order(client, ctx):
+async def test_a_vendor_model_adds_its_pairs_after_the_configured_order(signed_in, ctx):
     vendor = FakeLLMProvider(name="vendor", models=[VENDOR_MODEL])
     ctx.translation = build_translation_registry(
         TranslationSettings(providers=["llm", "local"], llm_languages=["en", "es", "hi"]),
         http=ctx.http, llm=LLMRegistry([vendor], default_model=VENDOR_MODEL.id))
-    body = await languages(client)
+    body = await languages(signed_in)
     pairs = {(p["source"], p["target"]): [o["name"] for o in p["providers"]]
              for p in body["pairs"]}
     assert pairs[("en", "hi")] == ["llm"]
@@ -49,7 +57,12 @@ async def test_a_vendor_model_adds_its_pairs_after_the_configured_order(client, 
     assert offer["label"] == "Vendor model"
 
 
-async def test_with_no_translator_there_is_nothing_to_offer(client, ctx):
+async def test_with_no_translator_there_is_nothing_to_offer(signed_in, ctx):
     ctx.translation = build_translation_registry(TranslationSettings(providers=["deepl"]),
                                                  http=ctx.http, llm=ctx.llm)
-    assert await languages(client) == {"pairs": [], "languages": []}
+    assert await languages(signed_in) == {"pairs": [], "languages": []}
+
+
+async def test_it_needs_a_signed_in_account(client):
+    response = await client.get("/api/v1/translation/languages")
+    assert response.status_code == 401

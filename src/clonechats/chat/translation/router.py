@@ -1,9 +1,9 @@
 """Translation chat API: which languages can be paired, and translating a reply again.
 
-`GET /api/v1/translation/languages` needs no sign-in (it names no one's data): every pair some
-translator serves, with its translators in the order they are tried, and each language with
-the languages it can be paired with both ways. A translation chat itself is created with
-`POST /api/v1/conversations` and its `translation` field (`chat.router`).
+`GET /api/v1/translation/languages` (for any active account, like every product route): every
+pair some translator serves, with its translators in the order they are tried, and each
+language with the languages it can be paired with both ways. A translation chat itself is
+created with `POST /api/v1/conversations` and its `translation` field (`chat.router`).
 """
 
 from typing import Any
@@ -18,7 +18,7 @@ router = APIRouter(tags=["translation"])
 
 
 @router.get("/api/v1/translation/languages")
-async def list_languages(request: Request) -> dict[str, Any]:
+async def list_languages(request: Request, user: ActiveUser) -> dict[str, Any]:
     return service.languages(request.app.state.ctx)
 
 
