@@ -7,17 +7,20 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 CHROMIUM := /usr/bin/chromium
+# Offline translation: Apertium with its English-Spanish and French-Spanish language data.
+APERTIUM_PACKAGES := apertium apertium-eng-spa apertium-fr-es
+APERTIUM_MODES := /usr/share/apertium/modes
 SUDO := $(shell if [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then echo sudo; fi)
 APT_INSTALL := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y
 
-.PHONY: help run test lint bench chromium
+.PHONY: help run test lint bench chromium apertium
 
 help:
 	@echo "make run    install into $(VENV) and serve http://127.0.0.1:8000 (data in ./data)"
 	@echo "make test   lint and run every test, browser tests included"
 	@echo "make bench  print the benchmark figures"
 
-run: $(VENV)/.installed-run
+run: $(VENV)/.installed-run apertium
 	$(BIN)/clonechats serve --dev $(ARGS)
 
 # The suite runs on the embedded engine, MongoDB cases included (on a throwaway SecantusDB server
@@ -26,7 +29,7 @@ run: $(VENV)/.installed-run
 MONGODB_PASS := -m "not e2e and not embedded_only" --ignore=tests/storage --ignore=tests/jobs \
 	--ignore=tests/deployment
 
-test: $(VENV)/.installed-dev chromium lint
+test: $(VENV)/.installed-dev chromium apertium lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	CLONECHATS_TEST_ENGINE=mongodb $(BIN)/python -m pytest $(MONGODB_PASS) $(PYTEST_ARGS)
 
@@ -62,4 +65,11 @@ chromium:
 	@if [ ! -x $(CHROMIUM) ]; then \
 		echo "Installing Chromium for the browser tests"; \
 		$(SUDO) apt-get update && $(APT_INSTALL) chromium; \
+	fi
+
+apertium:
+	@if ! command -v apertium >/dev/null 2>&1 || [ ! -f $(APERTIUM_MODES)/eng-spa.mode ] \
+		|| [ ! -f $(APERTIUM_MODES)/fr-es.mode ]; then \
+		echo "Installing Apertium for offline translation"; \
+		$(SUDO) apt-get update && $(APT_INSTALL) --no-install-recommends $(APERTIUM_PACKAGES); \
 	fi

@@ -16,6 +16,7 @@ from clonechats.billing import pages as billing_pages
 from clonechats.billing import router as billing
 from clonechats.chat import pages as chat_pages
 from clonechats.chat import router as chat
+from clonechats.chat.translation import router as translation
 from clonechats.clock import Clock
 from clonechats.context import open_context
 from clonechats.jobs.runner import JobRunner
@@ -46,6 +47,7 @@ ROUTERS = [site.router, accounts.router, account_router.router, pages.router,
            cards_router.router, memories.router, billing.router, billing_pages.router,
            chat.router, chat_pages.router, privacy.router, privacy_pages.router]
 ROUTERS += [rooms.router, room_pages.router]
+ROUTERS += [translation.router]
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:

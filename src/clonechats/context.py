@@ -27,6 +27,10 @@ from clonechats.providers.llm.registry import LLMRegistry, build_llm_registry
 from clonechats.providers.moderation.base import Moderator
 from clonechats.providers.moderation.registry import build_moderator
 from clonechats.providers.payments.registry import PaymentProviders, build_payment_providers
+from clonechats.providers.translation.registry import (
+    TranslationRegistry,
+    build_translation_registry,
+)
 from clonechats.settings import Settings
 from clonechats.storage import Connection, apply_indexes, connect
 
@@ -70,6 +74,8 @@ class AppContext:
     llm: LLMRegistry | None = None
     # The configured moderator (`moderation.provider`); its classifiers load on the first check.
     moderation: Moderator | None = None
+    # Translators for translation chats (`translation.providers`), in the order they are tried.
+    translation: TranslationRegistry | None = None
 
     @property
     def db(self) -> Any:
@@ -135,6 +141,8 @@ async def open_context(settings: Settings, *, clock: Clock | None = None) -> App
     )
     context.payments = build_payment_providers(settings.billing, db=connection.db, http=http,
                                                clock=clock, server_secret=context.secret)
+    context.translation = build_translation_registry(settings.translation, http=http,
+                                                     llm=context.llm)
     register_all_jobs(context.jobs)
     register_privacy_holders()
     log.info("context ready", extra={"engine": connection.engine})

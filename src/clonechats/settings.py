@@ -6,6 +6,7 @@ environment at import time: `Settings()` is built once by the CLI or by tests an
 """
 
 import os
+import re
 import secrets
 from datetime import date
 from decimal import Decimal
@@ -508,6 +509,62 @@ class RoomSettings(BaseModel):
                                          "event keeps its whole text, so replays stay whole).")
 
 
+TRANSLATION_LANGUAGES = ["en", "es", "fr", "de", "it", "pt", "nl", "pl", "ru", "uk", "tr",
+                         "ar", "hi", "bn", "ja", "ko", "zh", "id", "vi", "sv"]
+LANGUAGE_TAG = r"^[A-Za-z]{2,3}(-[A-Za-z]{4})?(-([A-Za-z]{2}|[0-9]{3}))?$"
+
+
+class TranslationSettings(BaseModel):
+    """Translation chats: the translators, in the order they are tried, and language detection."""
+
+    providers: list[Literal["deepl", "llm", "local"]] = Field(
+        default_factory=lambda: ["deepl", "llm", "local"], description="Translators in the "
+        "order they are tried; each is used only when it can work: `deepl` with deepl_api_key, "
+        "`llm` with an enabled vendor model (never the local one), `local` (Apertium: "
+        "en↔es, fr↔es, en↔fr through es) with Debian's apertium packages installed.")
+    max_chars: int = Field(8000, ge=100, le=100_000, description="Longest text translated.")
+    timeout_seconds: float = Field(20.0, gt=0, description="Time limit of one translation.")
+    apertium_command: str = Field("apertium", description="The Apertium command.")
+    apertium_modes_dir: Path = Field(Path("/usr/share/apertium/modes"), description="Where the "
+                                     "installed Apertium language pairs keep their modes.")
+    apertium_max_concurrent: int = Field(2, ge=1, le=64, description="Apertium processes that "
+                                         "may run at once.")
+    llm_model: str | None = Field(None, description="Vendor model that translates (for "
+                                  "example `openai:gpt-4o-mini`); default: the first enabled "
+                                  "vendor model. The local model is never used.")
+    llm_languages: list[str] = Field(default_factory=lambda: list(TRANSLATION_LANGUAGES),
+                                     description="Languages the LLM translator offers.")
+    deepl_api_key: SecretStr | None = Field(None, description="Enables DeepL (a Free key ends "
+                                            "in `:fx` and uses the Free endpoint).")
+    deepl_base_url: str | None = Field(None, description="Override of DeepL's API base URL.")
+    deepl_max_retries: int = Field(2, ge=0, le=10, description="Retries of a busy or failing "
+                                   "DeepL call.")
+    detect_min_chars: int = Field(20, ge=1, description="Shorter messages are not checked for "
+                                  "their language (too little to tell).")
+    detect_min_confidence: float = Field(0.9, gt=0, le=1, description="Detector confidence "
+                                         "from which a message counts as written in another "
+                                         "language.")
+    detect_languages: list[str] = Field(default_factory=lambda: list(TRANSLATION_LANGUAGES),
+                                        description="Languages the detector chooses among (the "
+                                        "conversation's two are always added).")
+
+    @field_validator("llm_model")
+    @classmethod
+    def _not_local(cls, value: str | None) -> str | None:
+        if value is not None and value.startswith("local:"):
+            raise ValueError("the local model does not translate well enough; "
+                             "translation.llm_model must be a vendor model")
+        return value
+
+    @field_validator("llm_languages", "detect_languages")
+    @classmethod
+    def _language_tags(cls, value: list[str]) -> list[str]:
+        for tag in value:
+            if not re.match(LANGUAGE_TAG, tag):
+                raise ValueError(f"{tag!r} is not a language tag such as `en` or `pt-BR`")
+        return value
+
+
 class Settings(BaseSettings):
     """Application settings. Each field documents itself; see README for the common ones."""
 
@@ -564,6 +621,7 @@ class Settings(BaseSettings):
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     moderation: ModerationSettings = Field(default_factory=ModerationSettings)
     rooms: RoomSettings = Field(default_factory=RoomSettings)
+    translation: TranslationSettings = Field(default_factory=TranslationSettings)
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -25,6 +25,7 @@ from importlib.util import find_spec
 from typing import Any
 
 from clonechats.chat import repo
+from clonechats.chat.translation.texts import language_instruction, model_text
 from clonechats.errors import AppError
 from clonechats.personas.instructions import (
     DATA_LINE_PREFIX,
@@ -82,7 +83,7 @@ def first_sentence(text: str) -> str:
 
 def summary_lines(messages: list[dict[str, Any]], persona_name: str) -> list[str]:
     labels = {"user": "User", "assistant": persona_name or "Character"}
-    return [f"{labels[m['role']]}: {first_sentence(m['text'])}" for m in messages
+    return [f"{labels[m['role']]}: {first_sentence(model_text(m))}" for m in messages
             if _is_turn(m)]
 
 
@@ -130,12 +131,13 @@ async def assemble(ctx: Any, *, conversation: dict[str, Any], persona: dict[str,
     budget = model_info.context_window - reply_tokens - ctx.settings.chat.context_margin_tokens
     frame = [ChatMessage(m["role"], m["content"])
              for m in frame_persona_for_model(persona, platform_rules=PLATFORM_RULES)]
+    frame += language_instruction(conversation)  # translation chats: the persona's language
     memories = await recall_memories(ctx, persona_id=persona["_id"], query=user_text)
     upto = conversation.get("summary_upto_seq") or 0
     history = await repo.visible_after(ctx.db, conversation["_id"], after_seq=upto,
                                        before_seq=history_before_seq)
     turns = [m for m in history if _is_turn(m)]
-    turn_messages = [ChatMessage(m["role"], m["text"]) for m in turns]
+    turn_messages = [ChatMessage(m["role"], model_text(m)) for m in turns]
     current = ChatMessage("user", user_text)
     summary = conversation.get("summary") or ""
     persona_name = persona.get("name") or ""

@@ -20,6 +20,7 @@ from typing import Any
 
 from clonechats.chat import metering, repo, screening
 from clonechats.chat.settlement import HIDDEN_NOTICE, Outcome, ReplyPlan, settle_reply
+from clonechats.chat.translation.texts import TRANSLATION_EVENT, event_for
 from clonechats.providers.errors import (
     ProviderAuthError,
     ProviderError,
@@ -218,6 +219,8 @@ class Generation:
             raise
         self.finished = True
         if message["status"] in (repo.COMPLETE, repo.STOPPED):
+            if (translated := event_for(message)) is not None:
+                self._emit(TRANSLATION_EVENT, translated)
             self._emit("done", {
                 "message_id": message["_id"],
                 "usage": {"prompt_tokens": message["usage"]["prompt_tokens"],

@@ -17,6 +17,7 @@ from clonechats.accounts import repo as users
 from clonechats.accounts.age import GuardianConsentRequired
 from clonechats.accounts.dependencies import OptionalUser
 from clonechats.chat import repo, service
+from clonechats.chat.translation import pages as translation_pages
 from clonechats.errors import AppError
 from clonechats.personas import service as personas
 
@@ -86,7 +87,8 @@ async def new_chat(request: Request, user: OptionalUser,
                       next_path=quote(here, safe=""))
     check_active(user)
     found = await personas.get_usable(ctx, user_id=user["_id"], persona_id=persona)
-    return render(request, "start.html", persona=found, signed_in_user=user, next_path="")
+    return render(request, "start.html", persona=found, signed_in_user=user, next_path="",
+                  **translation_pages.start_options(request))
 
 
 @router.post("/chat/new")
@@ -99,7 +101,9 @@ async def start_chat(request: Request, user: OptionalUser) -> Response:
     if not isinstance(persona_id, str) or not persona_id or len(persona_id) > 100:
         raise AppError("Choose a persona to chat with.", code="invalid_persona", status=422)
     conversation = await service.create(request.app.state.ctx, user_id=user["_id"],
-                                        persona_id=persona_id)
+                                        persona_id=persona_id,
+                                        translation=translation_pages.mode_from_form(
+                                            request, form))
     return RedirectResponse(f"/chat/{conversation['_id']}", status_code=303)
 
 

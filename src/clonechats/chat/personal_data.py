@@ -2,7 +2,9 @@
 
 Export: every conversation they own (title, persona, model, running summary) with all its
 messages, replaced ones included (text, status, model, usage, credits, mood, moderation,
-times). A reply hidden by moderation is exported as the notice the person saw.
+times; in translation chats each message's language, its translation with the translator's
+name, and any language flag). A reply hidden by moderation is exported as the notice the
+person saw.
 
 Delete: every conversation they own and every message in them. Replies in progress are asked
 to stop first, so none is written back after the delete. Other people's conversations with
@@ -20,7 +22,8 @@ from clonechats.privacy.registry import DataHolder, Owned, register
 NAME = "conversations"
 MESSAGE_FIELDS = ("role", "text", "status", "model", "usage", "credits_charged", "mood",
                   "moderation", "error_code", "created_at", "completed_at",
-                  "replaces_message_id", "superseded_by")
+                  "replaces_message_id", "superseded_by",
+                  "language", "translation", "translation_error", "language_flag")
 
 
 def _plain(value: Any) -> Any:
@@ -36,6 +39,7 @@ async def export(ctx: Any, user_id: str) -> dict[str, Any]:
         {"id": c["_id"], "persona_id": c["persona_id"], "persona_name": c["persona_name"],
          "title": c["title"], "model": c["model"], "summary": c.get("summary") or "",
          "created_at": _plain(c["created_at"]), "last_message_at": _plain(c["last_message_at"]),
+         "translation": c.get("translation"),
          "messages": by_conversation.get(c["_id"], [])}
         for c in await repo.conversations_for_owner(ctx.db, user_id)]}
 

@@ -26,6 +26,8 @@ from clonechats.chat import generation, metering, repo, screening
 from clonechats.chat.generation import Generation
 from clonechats.chat.service import ReplyInProgress, get, get_message
 from clonechats.chat.settlement import ReplyPlan
+from clonechats.chat.translation import service as chat_translation
+from clonechats.chat.translation.texts import model_text
 from clonechats.errors import AppError, Conflict
 from clonechats.personas import service as personas
 
@@ -130,7 +132,7 @@ async def _start(ctx: Any, conversation: dict[str, Any], *, persona: dict[str, A
     provider, model = ctx.llm.resolve(conversation["model"])
     price = metering.price_for(ctx.settings.chat, model.id)
     built = await chat_context.assemble(
-        ctx, conversation=conversation, persona=persona, user_text=user_message["text"],
+        ctx, conversation=conversation, persona=persona, user_text=model_text(user_message),
         model_info=model, provider=provider, history_before_seq=history_before_seq)
     reserve = metering.estimate_max_cost(
         price, prompt_tokens=built.prompt_tokens + ctx.settings.chat.context_margin_tokens,
@@ -152,7 +154,8 @@ async def _start(ctx: Any, conversation: dict[str, Any], *, persona: dict[str, A
     return Generation(ctx, ReplyPlan(
         **plan, persona_name=persona["name"], provider=provider, model=model,
         messages=built.messages, prompt_tokens=built.prompt_tokens,
-        reply_tokens=built.reply_tokens, price=price, reserved=reserve)).start()
+        reply_tokens=built.reply_tokens, price=price, reserved=reserve,
+        translation=conversation.get("translation"))).start()
 
 
 async def _store(ctx: Any, conversation: dict[str, Any], *, user_message: dict[str, Any],
@@ -204,6 +207,7 @@ async def send_message(ctx: Any, *, user_id: str, conversation_id: str,
         user_message = _message(conversation, seq=seq, role="user", text=text,
                                 now=ctx.clock.now(), status=repo.COMPLETE,
                                 completed_at=ctx.clock.now())
+        user_message.update(await chat_translation.user_message_fields(ctx, conversation, text))
         return await _start(ctx, conversation, persona=persona, user_message=user_message,
                             store_user=True, reply_id=reply_id, reply_seq=seq + 1,
                             history_before_seq=None,
@@ -265,6 +269,7 @@ async def edit_last(ctx: Any, *, user_id: str, conversation_id: str, message_id:
         user_message = _message(conversation, seq=seq, role="user", text=text, now=now,
                                 status=repo.COMPLETE, completed_at=now,
                                 replaces_message_id=target["_id"])
+        user_message.update(await chat_translation.user_message_fields(ctx, conversation, text))
         return await _start(ctx, conversation, persona=persona, user_message=user_message,
                             store_user=True, reply_id=reply_id, reply_seq=seq + 1,
                             history_before_seq=target["seq"], replaces=replaced,

@@ -26,6 +26,7 @@ from clonechats.chat.schemas import (
     MessageIn,
     MessageOut,
 )
+from clonechats.chat.translation import service as translation_service
 from clonechats.errors import AppError
 
 router = APIRouter(tags=["chat"])
@@ -86,8 +87,12 @@ def conversation_body(conversation: dict[str, Any]) -> dict[str, Any]:
 @router.post(BASE, status_code=201)
 async def create_conversation(data: ConversationCreate, request: Request,
                               user: ActiveUser) -> dict[str, Any]:
-    conversation = await service.create(request.app.state.ctx, user_id=user["_id"],
-                                        persona_id=data.persona_id)
+    ctx = request.app.state.ctx
+    translation = None if data.translation is None else translation_service.mode_for(
+        ctx, user_language=data.translation.user_language,
+        persona_language=data.translation.persona_language)
+    conversation = await service.create(ctx, user_id=user["_id"],
+                                        persona_id=data.persona_id, translation=translation)
     return conversation_body(conversation)
 
 

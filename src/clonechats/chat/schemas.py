@@ -9,10 +9,18 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from clonechats.chat.translation.schemas import (
+    LanguageFlagOut,
+    MessageTranslationOut,
+    TranslationIn,
+    TranslationModeOut,
+)
+
 
 class ConversationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     persona_id: str = Field(min_length=1, max_length=100)
+    translation: TranslationIn | None = None  # a translation chat: each side its language
 
 
 class ConversationRename(BaseModel):
@@ -35,6 +43,7 @@ class ConversationOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     last_message_at: datetime
+    translation: TranslationModeOut | None = None
 
     @classmethod
     def of(cls, conversation: dict[str, Any]) -> "ConversationOut":
@@ -42,7 +51,8 @@ class ConversationOut(BaseModel):
                    persona_name=conversation["persona_name"], title=conversation["title"],
                    model=conversation["model"], url=f"/chat/{conversation['_id']}",
                    created_at=conversation["created_at"], updated_at=conversation["updated_at"],
-                   last_message_at=conversation["last_message_at"])
+                   last_message_at=conversation["last_message_at"],
+                   translation=conversation.get("translation"))
 
 
 class UsageOut(BaseModel):
@@ -76,6 +86,10 @@ class MessageOut(BaseModel):
     created_at: datetime
     completed_at: datetime | None
     replaces_message_id: str | None
+    language: str | None = None  # translation chats: the language `text` is in
+    translation: MessageTranslationOut | None = None
+    translation_error: str | None = None
+    language_flag: LanguageFlagOut | None = None
 
     @classmethod
     def of(cls, message: dict[str, Any]) -> "MessageOut":
@@ -86,4 +100,7 @@ class MessageOut(BaseModel):
             credits_charged=message.get("credits_charged", 0), mood=message.get("mood"),
             moderation=message.get("moderation"), error_code=message.get("error_code"),
             created_at=message["created_at"], completed_at=message.get("completed_at"),
-            replaces_message_id=message.get("replaces_message_id"))
+            replaces_message_id=message.get("replaces_message_id"),
+            language=message.get("language"), translation=message.get("translation"),
+            translation_error=message.get("translation_error"),
+            language_flag=message.get("language_flag"))

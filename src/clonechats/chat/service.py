@@ -46,7 +46,10 @@ def clean_title(title: str) -> str:
 
 # Conversations.
 
-async def create(ctx: Any, *, user_id: str, persona_id: str) -> dict[str, Any]:
+async def create(ctx: Any, *, user_id: str, persona_id: str,
+                 translation: dict[str, str] | None = None) -> dict[str, Any]:
+    """A new conversation; `translation` (from `chat.translation.service.mode_for`) makes it
+    a translation chat."""
     persona = await personas.get_usable(ctx, user_id=user_id, persona_id=persona_id)
     wanted = persona.get("model")
     model = wanted if wanted and ctx.llm.is_enabled(wanted) else ctx.llm.default_model().id
@@ -56,7 +59,7 @@ async def create(ctx: Any, *, user_id: str, persona_id: str) -> dict[str, Any]:
         "persona_name": persona["name"], "title": persona["name"], "title_custom": False,
         "model": model, "summary": "", "summary_upto_message_id": None, "summary_upto_seq": 0,
         "message_seq": 0, "generating": None, "created_at": now, "updated_at": now,
-        "last_message_at": now,
+        "last_message_at": now, "translation": translation,
     })
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clonechats.chat import markdown, metering, repo, screening
+from clonechats.chat.translation import service as chat_translation
 from clonechats.providers.errors import ProviderError
 from clonechats.providers.llm.base import ChatMessage, LLMProvider, ModelInfo, Usage
 from clonechats.providers.llm.estimate import estimate_text_tokens
@@ -42,6 +43,7 @@ class ReplyPlan:
     reply_tokens: int
     price: ModelPrice
     reserved: int
+    translation: dict[str, str] | None = None  # the conversation's translation mode, if any
 
 
 @dataclass
@@ -109,6 +111,8 @@ async def settle_reply(ctx: Any, *, plan: ReplyPlan, outcome: Outcome,
     }
     if status == repo.BLOCKED:
         changes["withheld_text"] = text
+    changes.update(await chat_translation.reply_fields(ctx, mode=plan.translation,
+                                                       status=status, text=shown))
     message = await repo.update_message(ctx.db, plan.message_id, changes,
                                         status=repo.STREAMING)
     if message is None:

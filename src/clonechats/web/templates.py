@@ -7,6 +7,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from clonechats import __version__
+from clonechats.providers.translation.languages import english_name
 from clonechats.settings import Settings
 from clonechats.web import cookies
 
@@ -40,5 +41,6 @@ def build_templates(settings: Settings) -> Jinja2Templates:
         nav_links=[("/", "Home"), ("/personas", "Personas"), ("/explore", "Explore"),
                    ("/pricing", "Pricing")],
         signed_in=signed_in_check(settings),
+        language_name=english_name,
     )
     return templates

@@ -1,0 +1,30 @@
+"""Translation chat API: which languages can be paired, and translating a reply again.
+
+`GET /api/v1/translation/languages` (for any active account, like every product route): every
+pair some translator serves, with its translators in the order they are tried, and each
+language with the languages it can be paired with both ways. A translation chat itself is
+created with `POST /api/v1/conversations` and its `translation` field (`chat.router`).
+"""
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from clonechats.accounts.dependencies import ActiveUser
+from clonechats.chat.schemas import MessageOut
+from clonechats.chat.translation import retry, service
+
+router = APIRouter(tags=["translation"])
+
+
+@router.get("/api/v1/translation/languages")
+async def list_languages(request: Request, user: ActiveUser) -> dict[str, Any]:
+    return service.languages(request.app.state.ctx)
+
+
+@router.post("/api/v1/conversations/{conversation_id}/messages/{message_id}/translate")
+async def translate_again(conversation_id: str, message_id: str, request: Request,
+                          user: ActiveUser) -> dict[str, Any]:
+    message = await retry.retranslate(request.app.state.ctx, user_id=user["_id"],
+                                      conversation_id=conversation_id, message_id=message_id)
+    return {"message": MessageOut.of(message).model_dump(mode="json")}

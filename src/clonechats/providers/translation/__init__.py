@@ -1,0 +1,1 @@
+"""Translation providers: Apertium on this machine, any enabled vendor LLM, and DeepL."""
