@@ -423,6 +423,68 @@ class ModerationSettings(BaseModel):
         return self
 
 
+def _default_video_minutes() -> dict[str, float]:
+    return {"free": 1.0, "plus": 10.0, "pro": 60.0}
+
+
+class VideoSettings(BaseModel):
+    """Video avatar replies: the local talking-head renderer (default) or fal.ai's queue API."""
+
+    provider: Literal["local", "fal"] = Field(
+        "local", description="`local` renders lip-synced clips on this machine (OpenCV face "
+        "finding, ffmpeg encoding); `fal` sends the voice clip and the persona's image to "
+        "fal.ai for the length of the render.")
+    max_seconds: float = Field(30.0, gt=0, le=120, description="Longest clip; longer speech "
+                               "is cut at this length.")
+    size: int = Field(512, ge=128, le=1024, multiple_of=16, description="Width and height of "
+                      "locally rendered clips, in pixels.")
+    fps: int = Field(25, ge=10, le=60, description="Frames per second of local clips.")
+    encoder_threads: int = Field(2, ge=1, le=16, description="ffmpeg threads per local render.")
+    local_concurrency: int = Field(1, ge=1, le=16, description="Local renders one process "
+                                   "runs at the same time; others wait their turn.")
+    max_running_per_user: int = Field(1, ge=1, description="Video jobs one user may have "
+                                      "queued or rendering at once.")
+    monthly_minutes: dict[str, float] = Field(
+        default_factory=_default_video_minutes, description="Minutes of video each plan "
+        "tier may render per calendar month (UTC); a tier not listed gets none.")
+    credits_per_second: Decimal = Field(Decimal("2"), ge=0, description="Credits charged per "
+                                        "second of finished video (rounded up).")
+    fal_api_key: SecretStr | None = Field(None, description="fal.ai API key (`Authorization: "
+                                          "Key …`); required when provider is `fal`.")
+    fal_model: str = Field("fal-ai/infinitalk", pattern=r"^[a-z0-9][a-z0-9._/-]{2,200}$",
+                           description="fal.ai image + audio to video model id.")
+    fal_queue_url: str = Field("https://queue.fal.run", description="fal.ai queue API base.")
+    fal_prompt: str = Field("A person talking to the camera with natural expressions.",
+                            max_length=500, description="The text prompt models like "
+                            "InfiniTalk require.")
+    fal_extra_input: dict[str, str | int | float | bool] = Field(
+        default_factory=lambda: {"resolution": "480p"}, description="Further model input "
+        "fields sent with each request.")
+    fal_webhooks: bool = Field(True, description="Ask fal.ai to call back when a render "
+                               "finishes (needs an https public_url); polling stays the "
+                               "fallback.")
+    fal_jwks_url: str = Field("https://rest.alpha.fal.ai/.well-known/jwks.json",
+                              description="fal.ai's webhook signing keys (cached 24 h).")
+    fal_user_id: str | None = Field(None, description="Your fal.ai user id; when set, "
+                                    "webhooks for another user are refused.")
+    fal_poll_seconds: float = Field(10.0, gt=0, description="How often a fal.ai render's "
+                                    "status is checked.")
+    fal_timeout_minutes: float = Field(20.0, gt=0, description="A fal.ai render not done "
+                                       "after this long is cancelled and fails.")
+    fal_media_ttl_seconds: int = Field(3600, ge=60, description="How long fal.ai may keep "
+                                       "the rendered file on its CDN.")
+    timeout_seconds: float = Field(30.0, gt=0, description="Time limit of one fal.ai call.")
+    max_download_bytes: int = Field(100 * 1024 * 1024, gt=0, description="Largest rendered "
+                                    "file accepted from a vendor.")
+
+    @model_validator(mode="after")
+    def _fal_needs_key(self) -> "VideoSettings":
+        if self.provider == "fal" and not _secret_set(self.fal_api_key):
+            raise ValueError("video.provider 'fal' needs video.fal_api_key "
+                             "(set CLONECHATS_VIDEO__FAL_API_KEY)")
+        return self
+
+
 class ProcessorSpec(BaseModel):
     """A company that handles personal data on the operator's behalf, as the privacy policy
     lists it."""
@@ -511,6 +573,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     moderation: ModerationSettings = Field(default_factory=ModerationSettings)
+    video: VideoSettings = Field(default_factory=VideoSettings)
 
     @field_validator("trusted_proxies")
     @classmethod
