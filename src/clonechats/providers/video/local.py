@@ -106,12 +106,20 @@ class LocalVideoProvider:
 
     async def result(self, ref: VideoJobRef) -> RenderedVideo:
         render = self._get(ref)
-        assert render.task is not None
+        if render.task is None:
+            raise ProviderRejected("the result was already collected", provider=self.name,
+                                   code="collected")
         try:
             return await asyncio.shield(render.task)
         finally:
             if render.task.done():
-                self._renders.pop(ref.job_id, None)
+                render.task = None  # the status stays known; the video bytes are let go
+                self._forget_finished()
+
+    def _forget_finished(self, keep: int = 256) -> None:
+        finished = [job_id for job_id, item in self._renders.items() if item.task is None]
+        for job_id in finished[:max(0, len(finished) - keep)]:
+            del self._renders[job_id]
 
     async def cancel(self, ref: VideoJobRef) -> bool:
         render = self._renders.get(ref.job_id)
