@@ -41,3 +41,14 @@ async def test_fal_is_built_with_a_webhook_only_on_https(public_url: str,
         provider = build_video_provider(settings, http=http, public_url=public_url)
     assert isinstance(provider, FalVideoProvider)
     assert provider._webhook_url == webhook
+
+
+def test_the_privacy_policy_names_fal_only_when_it_renders() -> None:
+    from clonechats.privacy.policies import processors
+
+    plain = Settings(_env_file=None)
+    with_fal = Settings(_env_file=None, video=VideoSettings(provider="fal",
+                                                            fal_api_key="key-id:secret"))
+    assert "fal.ai" not in [p.name for p in processors(plain)]
+    [fal] = [p for p in processors(with_fal) if p.name == "fal.ai"]
+    assert "voice clip" in fal.data_received and "image" in fal.data_received
