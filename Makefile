@@ -7,20 +7,21 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 CHROMIUM := /usr/bin/chromium
+ESPEAK := /usr/bin/espeak-ng
 SUDO := $(shell if [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then echo sudo; fi)
 APT_INSTALL := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y
 
-.PHONY: help run test lint bench chromium
+.PHONY: help run test lint bench chromium espeak
 
 help:
 	@echo "make run    install into $(VENV) and serve http://127.0.0.1:8000 (data in ./data)"
 	@echo "make test   lint and run every test, browser tests included"
 	@echo "make bench  print the benchmark figures"
 
-run: $(VENV)/.installed-run
+run: $(VENV)/.installed-run espeak
 	$(BIN)/clonechats serve --dev $(ARGS)
 
-test: $(VENV)/.installed-dev chromium lint
+test: $(VENV)/.installed-dev chromium espeak lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
@@ -55,4 +56,11 @@ chromium:
 	@if [ ! -x $(CHROMIUM) ]; then \
 		echo "Installing Chromium for the browser tests"; \
 		$(SUDO) apt-get update && $(APT_INSTALL) chromium; \
+	fi
+
+# espeak-ng speaks the offline voices for Spanish, French, Hindi and the extra English variants.
+espeak:
+	@if [ ! -x $(ESPEAK) ]; then \
+		echo "Installing espeak-ng for the offline voices"; \
+		$(SUDO) apt-get update && $(APT_INSTALL) --no-install-recommends espeak-ng; \
 	fi

@@ -20,6 +20,7 @@ from clonechats.clock import Clock
 from clonechats.context import open_context
 from clonechats.jobs.runner import JobRunner
 from clonechats.media import router as media
+from clonechats.media.clips import router as clips
 from clonechats.personas import cards_router
 from clonechats.personas import pages as persona_pages
 from clonechats.personas import router as personas
@@ -28,6 +29,8 @@ from clonechats.privacy import pages as privacy_pages
 from clonechats.privacy import router as privacy
 from clonechats.settings import Settings
 from clonechats.telemetry.metrics import Metrics
+from clonechats.voice import pages as voice_pages
+from clonechats.voice import router as voice
 from clonechats.web import router as site
 from clonechats.web.csrf import CsrfCookieMiddleware, verify_csrf
 from clonechats.web.errors import install_error_handlers
@@ -43,6 +46,7 @@ ROUTERS = [site.router, accounts.router, account_router.router, pages.router,
            admin.pages, personas.router, persona_pages.router, media.router,
            cards_router.router, memories.router, billing.router, billing_pages.router,
            chat.router, chat_pages.router, privacy.router, privacy_pages.router]
+ROUTERS += [voice.router, clips.router, voice_pages.router]
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:

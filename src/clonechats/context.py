@@ -26,6 +26,7 @@ from clonechats.providers.llm.registry import LLMRegistry, build_llm_registry
 from clonechats.providers.moderation.base import Moderator
 from clonechats.providers.moderation.registry import build_moderator
 from clonechats.providers.payments.registry import PaymentProviders, build_payment_providers
+from clonechats.providers.speech.registry import SpeechRegistry, build_speech_registry
 from clonechats.settings import Settings
 from clonechats.storage import Connection, apply_indexes, connect
 
@@ -45,6 +46,7 @@ PRIVACY_SOURCES: list[str] = ["clonechats.personas.personal_data",
                                "clonechats.telemetry.events",
                                "clonechats.chat.personal_data",
                                "clonechats.privacy.personal_data",
+                               "clonechats.media.clips.personal_data",
                                "clonechats.accounts.personal_data"]
 """Modules that register a `privacy.registry.DataHolder` when imported, imported when the
 context is built. Deletion runs in this order: accounts stays last (it removes the user)."""
@@ -68,6 +70,8 @@ class AppContext:
     llm: LLMRegistry | None = None
     # The configured moderator (`moderation.provider`); its classifiers load on the first check.
     moderation: Moderator | None = None
+    # Voices and speech input (`speech.*`); the local engines load on first use.
+    speech: SpeechRegistry | None = None
 
     @property
     def db(self) -> Any:
@@ -124,6 +128,7 @@ async def open_context(settings: Settings, *, clock: Clock | None = None) -> App
         google=build_google(settings.google, http=http, clock=clock),
         llm=build_llm_registry(settings.llm, http=http),
         moderation=build_moderator(settings.moderation, http=http),
+        speech=build_speech_registry(settings.speech, http=http, data_dir=settings.data_dir),
     )
     context.payments = build_payment_providers(settings.billing, db=connection.db, http=http,
                                                clock=clock, server_secret=context.secret)

@@ -518,6 +518,56 @@ class PrivacySettings(BaseModel):
                                 "delete themselves only from a sign-in this recent.")
 
 
+class ElevenLabsVoiceSpec(BaseModel):
+    """A stock ElevenLabs voice the operator offers."""
+
+    voice_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    label: str = Field(min_length=1, max_length=60)
+
+
+class SpeechSettings(BaseModel):
+    """Voices, spoken replies and speech input (`providers.speech`, `voice`, `media.clips`)."""
+
+    default_voice: str = Field("local:piper-joe", description="Voice of personas that pick "
+                               "none (falls back to the first enabled voice).")
+    voices: list[str] | None = Field(None, description="Voice ids offered to users; empty: "
+                                     "every installed or configured voice.")
+    stt_provider: Literal["local", "openai"] = Field("local", description="Who transcribes "
+                                                     "speech input.")
+    stt_model: str = Field("auto", max_length=300, description="Local Whisper model: `auto` "
+                           "(multilingual base when installed, else tiny.en), `tiny.en`, "
+                           "`base`, or a CTranslate2 model directory.")
+    threads: int = Field(2, ge=1, le=64, description="CPU threads of the local STT engine.")
+    max_waiting: int = Field(8, ge=0, description="Calls that may queue behind the one a "
+                             "local speech engine is running; more get 503 busy.")
+    credits_per_second: Decimal = Field(Decimal("0.2"), ge=0, description="Credits per second "
+                                        "of synthesised speech (rounded up per clip).")
+    clip_minimum_credits: int = Field(1, ge=0, description="Least one clip costs.")
+    max_speech_chars: int = Field(4000, ge=1, description="Longest text spoken as one clip.")
+    max_input_seconds: float = Field(60.0, gt=0, le=600, description="Longest recording "
+                                     "accepted for transcription.")
+    max_input_bytes: int = Field(10 * 1024 * 1024, gt=0, description="Largest recording "
+                                 "accepted for transcription.")
+    clip_days: int = Field(90, ge=1, description="Unsaved clips are deleted after this many "
+                           "days (the retention rule `generated_media`).")
+    openai_api_key: SecretStr | None = Field(None, description="Enables OpenAI voices (and "
+                                             "`stt_provider: openai`).")
+    openai_base_url: str = Field("https://api.openai.com/v1", description="API base URL.")
+    openai_tts_model: str = Field("gpt-4o-mini-tts", description="OpenAI speech model.")
+    openai_stt_model: str = Field("whisper-1", description="OpenAI transcription model.")
+    openai_voices: list[str] = Field(default_factory=lambda: ["alloy", "nova", "onyx",
+                                                              "shimmer"],
+                                     description="OpenAI voice names offered.")
+    elevenlabs_api_key: SecretStr | None = Field(None, description="Enables ElevenLabs voices "
+                                                 "and cloning from reference recordings.")
+    elevenlabs_base_url: str = Field("https://api.elevenlabs.io", description="API base URL.")
+    elevenlabs_model_id: str = Field("eleven_multilingual_v2", description="ElevenLabs model.")
+    elevenlabs_voices: list[ElevenLabsVoiceSpec] = Field(default_factory=list,
+                                                         description="Stock voices offered.")
+    timeout_seconds: float = Field(30.0, gt=0, description="Time limit of one vendor call.")
+    max_retries: int = Field(2, ge=0, le=10, description="Retries of a failed vendor call.")
+
+
 class Settings(BaseSettings):
     """Application settings. Each field documents itself; see README for the common ones."""
 
@@ -573,6 +623,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     moderation: ModerationSettings = Field(default_factory=ModerationSettings)
+    speech: SpeechSettings = Field(default_factory=SpeechSettings)
     video: VideoSettings = Field(default_factory=VideoSettings)
 
     @field_validator("trusted_proxies")

@@ -35,6 +35,8 @@ INDEX_SOURCES = [
     "clonechats.chat.repo",
     "clonechats.privacy.repo",
     "clonechats.privacy.telemetry_fold",
+    "clonechats.media.clips.repo",
+    "clonechats.voice.clones",
 ]
 
 
