@@ -21,6 +21,7 @@ from clonechats.context import open_context
 from clonechats.jobs.runner import JobRunner
 from clonechats.media import router as media
 from clonechats.media.clips import router as clips
+from clonechats.media.video import router as video
 from clonechats.personas import cards_router
 from clonechats.personas import pages as persona_pages
 from clonechats.personas import router as personas
@@ -47,6 +48,7 @@ ROUTERS = [site.router, accounts.router, account_router.router, pages.router,
            cards_router.router, memories.router, billing.router, billing_pages.router,
            chat.router, chat_pages.router, privacy.router, privacy_pages.router]
 ROUTERS += [voice.router, clips.router, voice_pages.router]
+ROUTERS += [video.router]
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:

@@ -447,7 +447,7 @@ class VideoSettings(BaseModel):
     monthly_minutes: dict[str, float] = Field(
         default_factory=_default_video_minutes, description="Minutes of video each plan "
         "tier may render per calendar month (UTC); a tier not listed gets none.")
-    credits_per_second: Decimal = Field(Decimal("2"), ge=0, description="Credits charged per "
+    credits_per_second: Decimal = Field(Decimal("1"), ge=0, description="Credits charged per "
                                         "second of finished video (rounded up).")
     fal_api_key: SecretStr | None = Field(None, description="fal.ai API key (`Authorization: "
                                           "Key …`); required when provider is `fal`.")
@@ -474,6 +474,8 @@ class VideoSettings(BaseModel):
     fal_media_ttl_seconds: int = Field(3600, ge=60, description="How long fal.ai may keep "
                                        "the rendered file on its CDN.")
     timeout_seconds: float = Field(30.0, gt=0, description="Time limit of one fal.ai call.")
+    events_poll_seconds: float = Field(0.5, gt=0, description="How often a progress stream "
+                                       "(`/api/v1/video-jobs/{id}/events`) reads its job.")
     max_download_bytes: int = Field(100 * 1024 * 1024, gt=0, description="Largest rendered "
                                     "file accepted from a vendor.")
 

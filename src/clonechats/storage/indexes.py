@@ -37,6 +37,7 @@ INDEX_SOURCES = [
     "clonechats.privacy.telemetry_fold",
     "clonechats.media.clips.repo",
     "clonechats.voice.clones",
+    "clonechats.media.video.repo",
 ]
 
 

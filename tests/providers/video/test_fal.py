@@ -1,6 +1,7 @@
 """fal.ai adapter against a local fake of its queue API: what crosses the wire, the status
 mapping, results, failures, timeouts and cancellation."""
 
+import functools
 import io
 import json
 import wave
@@ -22,10 +23,16 @@ from tests.video_samples import face_image, speech_plan, speech_wav
 MODEL = "fal-ai/infinitalk"
 
 
-@pytest.fixture(scope="module")
-def mp4() -> bytes:
+@functools.cache
+def mp4_clip() -> bytes:
+    """A short real MP4 (made once) for the fake's CDN to serve."""
     request = VideoRequest(image=face_image(256), audio=speech_wav(speech_plan(words=1)))
     return render_talking_head(request, size=128).video
+
+
+@pytest.fixture
+def mp4() -> bytes:
+    return mp4_clip()
 
 
 def _provider(http: httpx.AsyncClient, **kwargs) -> FalVideoProvider:

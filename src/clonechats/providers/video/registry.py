@@ -4,8 +4,10 @@ from collections.abc import Callable
 
 import httpx
 
+from clonechats.clock import Clock
 from clonechats.providers.video.base import VideoProvider
 from clonechats.providers.video.fal import FalVideoProvider
+from clonechats.providers.video.fal_webhooks import FalWebhookVerifier
 from clonechats.providers.video.local import LocalVideoProvider
 from clonechats.settings import VideoSettings
 
@@ -48,3 +50,13 @@ def build_video_provider(settings: VideoSettings, *, http: httpx.AsyncClient,
     except KeyError:
         raise ValueError(f"unknown video provider {settings.provider!r}") from None
     return factory(settings, http=http, public_url=public_url)
+
+
+def build_fal_webhooks(settings: VideoSettings, *, http: httpx.AsyncClient,
+                       clock: Clock) -> FalWebhookVerifier | None:
+    """The webhook verifier when fal.ai renders; None otherwise (the route answers 404)."""
+    if settings.provider != "fal":
+        return None
+    return FalWebhookVerifier(http=http, clock=clock, jwks_url=settings.fal_jwks_url,
+                              user_id=settings.fal_user_id,
+                              timeout_seconds=settings.timeout_seconds)
