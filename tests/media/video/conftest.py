@@ -72,7 +72,7 @@ async def ask_video(member: Member, message_id: str):
 
 
 @pytest.fixture
-async def pro(ann: Member) -> Member:
+async def pro(ann: Member) -> Member:  # noqa: F811 - the shared fixture, on Pro
     await set_plan(ann, "pro")
     return ann
 

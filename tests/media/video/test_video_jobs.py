@@ -3,7 +3,6 @@
 import asyncio
 import math
 
-from clonechats.media.video import repo
 from tests.media.video.conftest import ask_video, parse_sse, persona_reply
 
 REPLY = ["Hello there, my friend. ", "It is lovely to see you again today."]
