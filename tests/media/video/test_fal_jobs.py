@@ -69,8 +69,8 @@ async def test_polling_finds_the_result_without_a_webhook(pro, fake_llm, run_job
         "status"] == "done"
 
 
-async def test_forged_webhooks_are_refused_and_change_nothing(fal_side, pro, fake_llm, run_jobs, fal,
-                                                              clock):
+async def test_forged_webhooks_are_refused_and_change_nothing(fal_side, pro, fake_llm,
+                                                              run_jobs, fal, clock):
     job, request_id = await _submitted(pro, fake_llm, run_jobs, fal)
     fal.complete(request_id)
     body, headers = fal.webhook(request_id, timestamp=int(clock.now().timestamp()))
@@ -84,9 +84,14 @@ async def test_forged_webhooks_are_refused_and_change_nothing(fal_side, pro, fak
     assert stale.status_code == 200 and replayed.status_code == 401
     unknown = await _deliver(fal_side, fal, request_id, clock, user_id="someone-else")
     assert unknown.status_code == 401
+    # Only the one genuine delivery queued a run; the forged ones queued nothing.
+    assert await pro.ctx.db.jobs.count_documents({"kind": "video.render",
+                                                  "status": "queued"}) == 2  # + the 10 s poll
+    assert (await pro.ctx.db.video_jobs.find_one({"_id": job["id"]}))["status"] == "rendering"
 
 
-async def test_a_vendor_failure_fails_the_job_uncharged(fal_side, pro, fake_llm, run_jobs, fal, clock):
+async def test_a_vendor_failure_fails_the_job_uncharged(fal_side, pro, fake_llm, run_jobs,
+                                                        fal, clock):
     job, request_id = await _submitted(pro, fake_llm, run_jobs, fal)
     before = await pro.balance()
     fal.fail(request_id, "face not detected")
