@@ -97,6 +97,7 @@ class ElevenLabsSpeech:
         except (ValueError, KeyError, TypeError):
             raise vendor_http.unreadable(NAME) from None
         if body.get("requires_verification"):
+            await self.delete_voice(voice_id)  # unusable: not left behind at the vendor
             raise ProviderRejected("the cloned voice needs verification before it can be used",
                                    provider=NAME, code="requires_verification")
         return voice_id
