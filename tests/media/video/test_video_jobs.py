@@ -69,3 +69,21 @@ async def test_progress_streams_until_done(pro, fake_llm, run_jobs):
     assert "rendering" in states
     assert progress == sorted(progress) and len(set(progress)) >= 3
     assert events[-1][1]["job"]["clip"]["url"].startswith("/media/")
+
+
+async def test_the_chat_page_lists_each_messages_latest_video(pro, bob, fake_llm, run_jobs):
+    message = await persona_reply(pro, fake_llm, REPLY)
+    first = (await ask_video(pro, message["id"])).json()["job"]
+    await pro.send("DELETE", f"/api/v1/video-jobs/{first['id']}")
+    second = (await ask_video(pro, message["id"])).json()["job"]
+    await run_jobs()
+    listed = (await pro.client.get("/api/v1/video-jobs", params={
+        "conversation_id": message["conversation_id"]})).json()["items"]
+    assert [(j["id"], j["message_id"], j["status"]) for j in listed] == [
+        (second["id"], message["id"], "done")]
+    assert listed[0]["clip"]["url"].startswith("/media/")
+    others = (await bob.client.get("/api/v1/video-jobs", params={
+        "conversation_id": message["conversation_id"]})).json()["items"]
+    assert others == []
+    page = await pro.client.get(f"/chat/{message['conversation_id']}")
+    assert 'data-action="video"' in page.text and "video-reply.js" in page.text

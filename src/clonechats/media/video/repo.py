@@ -31,6 +31,7 @@ TERMINAL = (DONE, FAILED, CANCELLED)
 INDEXES = [
     Index(VIDEO_JOBS, [("owner_id", 1), ("created_at", -1)]),
     Index(VIDEO_JOBS, [("owner_id", 1), ("month", 1)]),
+    Index(VIDEO_JOBS, [("owner_id", 1), ("conversation_id", 1), ("created_at", -1)]),
     Index(VIDEO_JOBS, [("active_slot", 1)], unique=True, sparse=True),
     Index(VIDEO_JOBS, [("provider_job_id", 1)], sparse=True),
 ]
@@ -163,11 +164,10 @@ async def list_for_owner(db: Any, owner_id: str) -> list[dict[str, Any]]:
     return await db[VIDEO_JOBS].find({"owner_id": owner_id}).sort("created_at", 1).to_list()
 
 
-async def latest_for_messages(db: Any, owner_id: str, message_ids: list[str]
-                              ) -> list[dict[str, Any]]:
-    return await db[VIDEO_JOBS].find({"owner_id": owner_id,
-                                      "message_id": {"$in": list(message_ids)}}
-                                     ).sort("created_at", 1).to_list()
+async def list_for_conversation(db: Any, owner_id: str, conversation_id: str, *,
+                                limit: int = 500) -> list[dict[str, Any]]:
+    return await db[VIDEO_JOBS].find({"owner_id": owner_id, "conversation_id": conversation_id}
+                                     ).sort("created_at", -1).limit(limit).to_list()
 
 
 async def delete_for_owner(db: Any, owner_id: str) -> int:

@@ -1,7 +1,8 @@
 """Video replies API.
 
 `POST /api/v1/messages/{message_id}/video` → 202 `{"job"}` · `GET /api/v1/video-jobs/{id}`
-→ `{"job"}` · `GET /api/v1/video-jobs/{id}/events` → Server-Sent Events `progress` `{"job"}`
+→ `{"job"}` · `GET /api/v1/video-jobs?conversation_id=` → `{"items"}` (each message's latest
+job, with its `message_id`) · `GET /api/v1/video-jobs/{id}/events` → Server-Sent Events `progress` `{"job"}`
 whenever the job changes, until it is done, failed or cancelled · `DELETE
 /api/v1/video-jobs/{id}` → `{"job"}` (cancelled) · `POST /api/v1/webhooks/fal` (anonymous,
 verified by fal's Ed25519 signature). The clip itself is listed and kept through
@@ -12,9 +13,9 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from clonechats.accounts.dependencies import ActiveUser
@@ -45,6 +46,18 @@ async def request_video(message_id: str, request: Request, user: ActiveUser) -> 
     ctx = request.app.state.ctx
     job = await service.request_video(ctx, user=user, message_id=message_id)
     return await _body(ctx, job)
+
+
+@router.get("/api/v1/video-jobs")
+async def list_jobs(request: Request, user: ActiveUser,
+                    conversation_id: Annotated[str, Query(max_length=64)]) -> dict[str, Any]:
+    """The latest video job of each message of one of my conversations (for the chat page)."""
+    ctx = request.app.state.ctx
+    jobs = await service.latest_for_conversation(ctx, user_id=user["_id"],
+                                                 conversation_id=conversation_id)
+    items = [{**_json(await service.public_job(ctx, job)), "message_id": job["message_id"]}
+             for job in jobs]
+    return {"items": items}
 
 
 @router.get("/api/v1/video-jobs/{job_id}")

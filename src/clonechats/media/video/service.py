@@ -168,6 +168,15 @@ async def get_job(ctx: Any, *, user_id: str, job_id: str) -> dict[str, Any]:
     return job
 
 
+async def latest_for_conversation(ctx: Any, *, user_id: str,
+                                  conversation_id: str) -> list[dict[str, Any]]:
+    """Each message's newest job in one of the user's conversations (newest first)."""
+    latest: dict[str, dict[str, Any]] = {}
+    for job in await repo.list_for_conversation(ctx.db, user_id, conversation_id):
+        latest.setdefault(job["message_id"], job)
+    return list(latest.values())
+
+
 async def cancel_job(ctx: Any, *, user_id: str, job_id: str) -> dict[str, Any]:
     job = await get_job(ctx, user_id=user_id, job_id=job_id)
     cancelled = await repo.cancel(ctx.db, job_id, owner_id=user_id, now=ctx.clock.now())
