@@ -75,6 +75,7 @@ async def test_the_chat_page_lists_each_messages_latest_video(pro, bob, fake_llm
     message = await persona_reply(pro, fake_llm, REPLY)
     first = (await ask_video(pro, message["id"])).json()["job"]
     await pro.send("DELETE", f"/api/v1/video-jobs/{first['id']}")
+    pro.ctx.clock.advance(seconds=30)
     second = (await ask_video(pro, message["id"])).json()["job"]
     await run_jobs()
     listed = (await pro.client.get("/api/v1/video-jobs", params={

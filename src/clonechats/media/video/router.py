@@ -2,8 +2,8 @@
 
 `POST /api/v1/messages/{message_id}/video` → 202 `{"job"}` · `GET /api/v1/video-jobs/{id}`
 → `{"job"}` · `GET /api/v1/video-jobs?conversation_id=` → `{"items"}` (each message's latest
-job, with its `message_id`) · `GET /api/v1/video-jobs/{id}/events` → Server-Sent Events `progress` `{"job"}`
-whenever the job changes, until it is done, failed or cancelled · `DELETE
+job, with its `message_id`) · `GET /api/v1/video-jobs/{id}/events` → Server-Sent Events
+`progress` `{"job"}` whenever the job changes, until it is done, failed or cancelled · `DELETE
 /api/v1/video-jobs/{id}` → `{"job"}` (cancelled) · `POST /api/v1/webhooks/fal` (anonymous,
 verified by fal's Ed25519 signature). The clip itself is listed and kept through
 `/api/v1/clips`; its file and poster are served by `/media/{media_id}` to their owner.
