@@ -1,6 +1,8 @@
 """Reply as video in a real browser: the button on a persona reply, live progress, and the
 finished clip playing inline with its poster (H.264/AAC MP4 decoded by Chromium)."""
 
+import base64
+import os
 import re
 import uuid
 from pathlib import Path
@@ -83,3 +85,60 @@ def test_a_persona_without_a_face_gets_a_clear_refusal(new_page, tmp_path):
     alert = page.locator(".message.assistant .message-video [role=alert]")
     expect(alert).to_contain_text("face")
     assert [p for p in watched.problems if "422" not in p] == []
+
+
+SPEAK_A_TONE = """async () => {
+  // A second of a loud 180 Hz buzz as a WAV blob, played the way voice-audio.js plays a clip.
+  const rate = 22050, n = rate, data = new DataView(new ArrayBuffer(44 + n * 2));
+  const text = (offset, s) => [...s].forEach((c, i) => data.setUint8(offset + i, c.charCodeAt(0)));
+  text(0, "RIFF"); data.setUint32(4, 36 + n * 2, true); text(8, "WAVEfmt ");
+  data.setUint32(16, 16, true); data.setUint16(20, 1, true); data.setUint16(22, 1, true);
+  data.setUint32(24, rate, true); data.setUint32(28, rate * 2, true);
+  data.setUint16(32, 2, true); data.setUint16(34, 16, true); text(36, "data");
+  data.setUint32(40, n * 2, true);
+  for (let i = 0; i < n; i++) data.setInt16(44 + i * 2, Math.sin(i / rate * 2 * Math.PI * 180) * 20000, true);
+  const audio = new Audio(URL.createObjectURL(new Blob([data], { type: "audio/wav" })));
+  document.dispatchEvent(new CustomEvent("voice:audio", { detail: audio }));
+  await audio.play();
+  window.__opened = 0;
+  const canvas = document.querySelector("[data-avatar-canvas]");
+  const still = canvas.getContext("2d").getImageData(0, 0, 256, 256).data;
+  let changed = 0, picture = null;
+  return new Promise((resolve) => {
+    const watch = () => {
+      const open = Number(canvas.dataset.mouthOpen);
+      window.__opened = Math.max(window.__opened, open);
+      if (open > 0.6 && !picture) {
+        picture = canvas.toDataURL("image/png");
+        const now = canvas.getContext("2d").getImageData(0, 0, 256, 256).data;
+        // pixels of the lower half (the mouth and jaw) that differ from the still face
+        for (let i = 256 * 128 * 4; i < now.length; i += 4) {
+          if (Math.abs(now[i] - still[i]) + Math.abs(now[i + 1] - still[i + 1]) > 60) changed++;
+        }
+      }
+      if (audio.ended) resolve({ max: window.__opened, changed, picture });
+      else requestAnimationFrame(watch);
+    };
+    watch();
+  });
+}"""
+
+
+def test_the_voice_call_shows_the_persona_face_moving_with_its_speech(new_page, tmp_path):
+    watched: WatchedPage = new_page()
+    page = watched.page
+    chat_id = member_with_chat(page, tmp_path, face_image(400))
+    page.goto(f"/chat/{chat_id}/call")
+    canvas = page.locator("[data-avatar-canvas]")
+    expect(canvas).to_be_visible()
+    expect(canvas).to_have_attribute("data-mouth-open", "0.00")
+    canvas.click()  # a user gesture, so the page may play sound
+    result = page.evaluate(SPEAK_A_TONE)
+    assert result["max"] > 0.6  # the mouth opened wide while the persona spoke
+    assert result["changed"] > 200  # ... and it shows: the lower face was drawn open
+    page.wait_for_function("() => Number(document.querySelector('[data-avatar-canvas]')"
+                           ".dataset.mouthOpen) < 0.05", timeout=5_000)  # and closed after
+    if os.environ.get("VIDEO_E2E_PICTURES"):
+        Path(os.environ["VIDEO_E2E_PICTURES"]).write_bytes(
+            base64.b64decode(result["picture"].split(",", 1)[1]))
+    assert watched.problems == []

@@ -88,3 +88,19 @@ async def test_the_chat_page_lists_each_messages_latest_video(pro, bob, fake_llm
     assert others == []
     page = await pro.client.get(f"/chat/{message['conversation_id']}")
     assert 'data-action="video"' in page.text and "video-reply.js" in page.text
+
+
+async def test_the_voice_call_gets_the_personas_face_layout(pro, bob, fake_llm):
+    message = await persona_reply(pro, fake_llm, REPLY)
+    persona_id = (await pro.ctx.db.conversations.find_one(
+        {"_id": message["conversation_id"]}))["persona_id"]
+    face = (await pro.client.get(f"/api/v1/personas/{persona_id}/face")).json()["face"]
+    assert face["image_url"].startswith("/media/")
+    assert face["width"] == face["height"] == 400
+    assert face["eyes"][0]["y"] < face["mouth"]["y"] < face["face"]["y"] + face["face"]["h"]
+    assert (await bob.client.get(f"/api/v1/personas/{persona_id}/face")).status_code == 404
+    bare = await pro.persona()
+    assert (await pro.client.get(f"/api/v1/personas/{bare['_id']}/face")).json() == {
+        "face": None}
+    page = await pro.client.get(f"/chat/{message['conversation_id']}/call")
+    assert "data-call-avatar" in page.text and "video-avatar.js" in page.text

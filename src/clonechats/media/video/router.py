@@ -5,7 +5,8 @@
 job, with its `message_id`) · `GET /api/v1/video-jobs/{id}/events` → Server-Sent Events
 `progress` `{"job"}` whenever the job changes, until it is done, failed or cancelled · `DELETE
 /api/v1/video-jobs/{id}` → `{"job"}` (cancelled) · `POST /api/v1/webhooks/fal` (anonymous,
-verified by fal's Ed25519 signature). The clip itself is listed and kept through
+verified by fal's Ed25519 signature) · `GET /api/v1/personas/{id}/face` (where the face, eyes
+and mouth are in the persona's image, for the voice call's live avatar). The clip itself is listed and kept through
 `/api/v1/clips`; its file and poster are served by `/media/{media_id}` to their owner.
 """
 
@@ -20,6 +21,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from clonechats.accounts.dependencies import ActiveUser
 from clonechats.media.video import repo, service, webhooks
+from clonechats.media.video.errors import NoFaceImage, VideoInputRefused
 from clonechats.providers.video.fal_webhooks import InvalidWebhook
 
 router = APIRouter(tags=["video"])
@@ -46,6 +48,17 @@ async def request_video(message_id: str, request: Request, user: ActiveUser) -> 
     ctx = request.app.state.ctx
     job = await service.request_video(ctx, user=user, message_id=message_id)
     return await _body(ctx, job)
+
+
+@router.get("/api/v1/personas/{persona_id}/face")
+async def persona_face(persona_id: str, request: Request, user: ActiveUser) -> dict[str, Any]:
+    """The persona's face layout, for the live avatar of voice calls; `null` without one."""
+    ctx = request.app.state.ctx
+    try:
+        face = await service.face_layout(ctx, user_id=user["_id"], persona_id=persona_id)
+    except (NoFaceImage, VideoInputRefused):
+        face = None
+    return {"face": face}
 
 
 @router.get("/api/v1/video-jobs")

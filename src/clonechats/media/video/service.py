@@ -99,6 +99,30 @@ async def face_image(ctx: Any, persona: dict[str, Any]) -> dict[str, Any]:
     raise NoFaceImage()
 
 
+async def face_layout(ctx: Any, *, user_id: str, persona_id: str) -> dict[str, Any]:
+    """Where the face, eyes and mouth are in the persona's face image (for the live avatar of
+    voice calls); the persona must be one the user may talk to."""
+    from clonechats.personas import service as personas
+
+    persona = await personas.get_usable(ctx, user_id=user_id, persona_id=persona_id)
+    media = await face_image(ctx, persona)
+    data = await ctx.media.get(media["key"])
+
+    def measure() -> tuple[int, int, faces.FaceLayout]:
+        pixels = faces.decode_image(data)
+        return pixels.shape[1], pixels.shape[0], faces.find_face(pixels)
+
+    width, height, layout = await asyncio.to_thread(measure)
+
+    def box(part: faces.Box) -> dict[str, float]:
+        return {"x": round(float(part.x), 1), "y": round(float(part.y), 1),
+                "w": round(float(part.w), 1), "h": round(float(part.h), 1)}
+
+    return {"image_url": f"/media/{media['_id']}", "width": width, "height": height,
+            "face": box(layout.face), "mouth": box(layout.mouth),
+            "eyes": [box(layout.left_eye), box(layout.right_eye)]}
+
+
 async def estimated_seconds(ctx: Any, *, user_id: str, message: dict[str, Any]) -> float:
     from clonechats.voice.sentences import speakable
 

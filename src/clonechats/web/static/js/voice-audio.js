@@ -47,6 +47,7 @@ export class AudioQueue {
     this.next += 1;
     const audio = new Audio(url);
     this.current = audio;
+    document.dispatchEvent(new CustomEvent("voice:audio", { detail: audio }));  // video-avatar.js
     const advance = () => {
       if (this.current === audio) this.playNext();
     };
