@@ -96,7 +96,9 @@ SPEAK_A_TONE = """async () => {
   data.setUint32(24, rate, true); data.setUint32(28, rate * 2, true);
   data.setUint16(32, 2, true); data.setUint16(34, 16, true); text(36, "data");
   data.setUint32(40, n * 2, true);
-  for (let i = 0; i < n; i++) data.setInt16(44 + i * 2, Math.sin(i / rate * 2 * Math.PI * 180) * 20000, true);
+  for (let i = 0; i < n; i++) {
+    data.setInt16(44 + i * 2, Math.sin(i / rate * 2 * Math.PI * 180) * 20000, true);
+  }
   const audio = new Audio(URL.createObjectURL(new Blob([data], { type: "audio/wav" })));
   document.dispatchEvent(new CustomEvent("voice:audio", { detail: audio }));
   await audio.play();

@@ -6,8 +6,9 @@ job, with its `message_id`) · `GET /api/v1/video-jobs/{id}/events` → Server-S
 `progress` `{"job"}` whenever the job changes, until it is done, failed or cancelled · `DELETE
 /api/v1/video-jobs/{id}` → `{"job"}` (cancelled) · `POST /api/v1/webhooks/fal` (anonymous,
 verified by fal's Ed25519 signature) · `GET /api/v1/personas/{id}/face` (where the face, eyes
-and mouth are in the persona's image, for the voice call's live avatar). The clip itself is listed and kept through
-`/api/v1/clips`; its file and poster are served by `/media/{media_id}` to their owner.
+and mouth are in the persona's image, for the voice call's live avatar). The clip itself is
+listed and kept through `/api/v1/clips`; its file and poster are served by `/media/{media_id}`
+to their owner.
 """
 
 import asyncio
