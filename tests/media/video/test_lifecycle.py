@@ -150,3 +150,14 @@ async def test_export_and_account_deletion_cover_video(pro, fake_llm, run_jobs):
     assert await _counts(pro.ctx) == (0, 0, 1)  # the ledger keeps a pseudonymised record
     for key in keys:
         assert not await pro.ctx.media.exists(key)
+
+
+async def test_a_job_abandoned_by_the_runner_does_not_hold_the_slot_forever(pro, fake_llm):
+    job, _ = await _job(pro, fake_llm)
+    other = await persona_reply(pro, fake_llm, ["Another reply."])
+    await pro.ctx.db.jobs.update_many({"kind": "video.render"}, {"$set": {"status": "dead"}})
+    assert (await ask_video(pro, other["id"])).status_code == 409
+    pro.ctx.clock.advance(hours=2)
+    assert (await ask_video(pro, other["id"])).status_code == 202
+    stale = await pro.ctx.db.video_jobs.find_one({"_id": job["id"]})
+    assert stale["status"] == "failed" and stale["error"]["code"] == "render_failed"

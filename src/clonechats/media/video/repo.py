@@ -151,6 +151,19 @@ async def cancel(db: Any, job_id: str, *, owner_id: str,
                           "$unset": {"active_slot": ""}})
 
 
+async def fail_stale(db: Any, owner_id: str, *, before: datetime, now: datetime) -> int:
+    """Fails the owner's queued or rendering jobs untouched since `before` (their job was
+    dead-lettered without running, so nothing else will finish them) and frees their slots."""
+    result = await db[VIDEO_JOBS].update_many(
+        {"owner_id": owner_id, "status": {"$in": list(ACTIVE)}, "finishing": {"$ne": True},
+         "updated_at": {"$lt": before}},
+        {"$set": {"status": FAILED, "finished_at": now, "updated_at": now,
+                  "error": {"code": "render_failed",
+                            "message": "The video could not be made. Please try again."}},
+         "$unset": {"active_slot": ""}})
+    return result.modified_count
+
+
 async def seconds_this_month(db: Any, owner_id: str, month: str) -> float:
     """Seconds of video the owner used or has on the way this month: a finished clip counts
     its length, a queued or rendering job its estimate; failed and cancelled jobs nothing."""

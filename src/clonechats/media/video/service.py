@@ -15,7 +15,9 @@ every check that can fail early, so a refused request queues nothing:
   - the credits: the balance must cover the estimated price (402 `insufficient_credits`);
     nothing is taken now: the clip is charged when it is done (`rendering.finish`);
   - one running job per user (`video.max_running_per_user`): the job is inserted holding one
-    of the user's slots in one atomic write (a unique index), else 409 `video_job_running`.
+    of the user's slots in one atomic write (a unique index), else 409 `video_job_running`;
+    a job untouched for over an hour past the vendor timeout (its background job was given up
+    without running) is failed first, so it cannot hold a slot forever.
 Then `video.render` is queued. `cancel_job` cancels a queued or rendering job (409 once it is
 finished or its clip is being stored) and, for a vendor render, asks the vendor to stop.
 This module never imports the web framework.
@@ -24,6 +26,7 @@ This module never imports the web framework.
 import asyncio
 import logging
 import math
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -178,6 +181,8 @@ async def request_video(ctx: Any, *, user: dict[str, Any], message_id: str) -> d
                        owner_id=user["_id"], message=message, persona_id=persona["_id"],
                        image_media_id=image["_id"], estimated_s=seconds,
                        provider=ctx.video.name, now=now)
+    stale = timedelta(hours=1, minutes=ctx.settings.video.fal_timeout_minutes)
+    await repo.fail_stale(ctx.db, user["_id"], before=now - stale, now=now)
     if not await repo.insert_with_slot(ctx.db, job,
                                        slots=ctx.settings.video.max_running_per_user):
         raise VideoJobRunning()
