@@ -130,3 +130,15 @@ async def test_unsaved_clips_go_after_90_days_and_saved_ones_stay(ann, fake_llm,
     assert not await ann.ctx.media.exists(dropped_key)
     kept_media = await ann.ctx.db.media.find_one({"_id": kept["media_id"]})
     assert await ann.ctx.media.exists(kept_media["key"])
+
+
+async def test_deleting_a_chat_deletes_its_clips(ann, fake_llm):
+    message = await reply_message(ann, fake_llm, ["Hello there."])
+    clip = (await speak(ann, message["id"])).json()["clip"]
+    await ann.send("PATCH", f"/api/v1/clips/{clip['id']}", json={"saved": True})
+    other = await reply_message(ann, fake_llm, ["Another chat."])
+    kept = (await speak(ann, other["id"])).json()["clip"]
+    response = await ann.send("DELETE", f"/api/v1/conversations/{message['conversation_id']}")
+    assert response.status_code == 204
+    assert [c["_id"] for c in await ann.ctx.db.clips.find().to_list()] == [kept["id"]]
+    assert await ann.ctx.db.media.find_one({"_id": clip["media_id"]}) is None

@@ -63,3 +63,22 @@ async def test_the_reference_voice_is_cloned_on_first_use(ann, bob, fake_llm):
     await delete_user_data(ann.ctx, ann.id)
     assert clone["provider_voice_id"] not in fake.voices  # deleted at the vendor too
     assert await ann.ctx.db.voice_clones.count_documents({}) == 0
+
+
+async def test_deleting_the_persona_deletes_its_cloned_voice(ann, fake_llm):
+    fake = FakeElevenLabs()
+    with_elevenlabs(ann.ctx, fake)
+    message = await reply_message(ann, fake_llm, ["Hello there."])
+    conversation = await ann.ctx.db.conversations.find_one({"_id": message["conversation_id"]})
+    persona_id = conversation["persona_id"]
+    await ann.send("POST", f"/api/v1/personas/{persona_id}/voice",
+                   files={"file": ("me.wav", wav_bytes(4.0), "audio/wav")})
+    await ann.send("PATCH", f"/api/v1/personas/{persona_id}",
+                   json={"voice": {"voice_id": f"elevenlabs:clone-{persona_id}"}})
+    await ann.send("POST", f"/api/v1/messages/{message['id']}/speech")
+    clone = await ann.ctx.db.voice_clones.find_one({"persona_id": persona_id})
+    assert clone is not None
+    assert (await ann.send("DELETE", f"/api/v1/personas/{persona_id}")).status_code in (200, 204)
+    assert await ann.ctx.db.voice_clones.count_documents({}) == 0
+    assert clone["provider_voice_id"] not in fake.voices
+    assert await ann.ctx.db.clips.count_documents({}) == 0

@@ -34,3 +34,17 @@ async def test_persona_editor_has_the_voice_card_with_the_offline_note(ann):
     assert 'data-voice-id="local:espeak-fr-f"' in page.text
     assert "No voice is cloned on this server" in page.text
     assert "/static/js/voice-settings.js" in page.text
+
+
+async def test_clips_page_lists_only_my_clips_with_keep_and_delete(ann, bob, fake_llm):
+    empty = await ann.client.get("/clips")
+    assert empty.status_code == 200 and "No clips yet" in empty.text
+    message = await reply_message(ann, fake_llm, ["Hello there."])
+    clip = (await ann.send("POST", f"/api/v1/messages/{message['id']}/speech")).json()["clip"]
+    page = await ann.client.get("/clips")
+    assert f'src="{clip["url"]}"' in page.text and "Hello there." in page.text
+    assert f'data-api="/api/v1/clips/{clip["id"]}" data-method="PATCH"' in page.text
+    assert clip["url"] not in (await bob.client.get("/clips")).text
+    kept = await ann.send("PATCH", f"/api/v1/clips/{clip['id']}", json={"saved": "true"})
+    assert kept.json()["clip"]["saved"] is True  # what the page's form sends
+    assert "Stop keeping" in (await ann.client.get("/clips")).text

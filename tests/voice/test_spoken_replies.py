@@ -174,3 +174,17 @@ def _blocks_only_sentences(check):
             return await check(text.replace("FORBIDDEN", "allowed"))
         return await check(text)
     return wrapped
+
+
+async def test_an_edited_message_can_be_answered_aloud(ann, fake_llm):
+    conversation = await new_chat(ann)
+    fake_llm.enqueue(["First answer."])
+    first = await ann.say(conversation["id"], "Hi!", stream="false")
+    user_id = next(m["_id"] for m in await ann.ctx.db.messages.find({"role": "user"}).to_list())
+    assert first.status_code == 201
+    fake_llm.enqueue(["A better answer, spoken aloud."])
+    response = await ann.send(
+        "POST", f"/api/v1/conversations/{conversation['id']}/messages/{user_id}/edit",
+        json={"text": "Hello!", "speak": True})
+    events = parse_sse(response.text)
+    assert [d["text"] for n, d in events if n == "audio"] == ["A better answer, spoken aloud."]

@@ -186,4 +186,8 @@ async def edit_message(conversation_id: str, message_id: str, data: MessageIn, r
     generation = await replies.edit_last(request.app.state.ctx, user_id=user["_id"],
                                          conversation_id=conversation_id, message_id=message_id,
                                          text=data.text)
+    if data.speak and stream:
+        from clonechats.voice.spoken_reply import spoken_batches
+
+        return ReplyStream(generation, spoken_batches(request.app.state.ctx, generation))
     return await reply_response(request, generation, stream)

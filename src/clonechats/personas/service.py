@@ -181,6 +181,9 @@ async def remove_persona(ctx: Any, persona: dict[str, Any]) -> dict[str, int]:
     if delete_media is not None:
         counts["media"] = await delete_media(ctx, owner_id=persona["owner_id"],
                                              persona_id=persona["_id"])
+    delete_clones = _hook("clonechats.voice.clones", "delete_for_persona")
+    if delete_clones is not None:
+        counts["cloned_voices"] = await delete_clones(ctx, persona_id=persona["_id"])
     counts["favourites"] = await favourites.delete_for_persona(ctx.db, persona["_id"])
     counts["personas"] = int(await repo.delete(ctx.db, persona["_id"],
                                                owner_id=persona["owner_id"]))

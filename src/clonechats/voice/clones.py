@@ -97,6 +97,14 @@ async def list_for_owner(ctx: Any, owner_id: str) -> list[dict[str, Any]]:
     return await ctx.db[CLONES].find({"owner_id": owner_id}).to_list()
 
 
+async def delete_for_persona(ctx: Any, *, persona_id: str) -> int:
+    """A deleted persona's cloned voices, here and at the vendor."""
+    clones = await ctx.db[CLONES].find({"persona_id": persona_id}).to_list()
+    for clone in clones:
+        await _forget(ctx, clone)
+    return len(clones)
+
+
 async def delete_for_owner(ctx: Any, owner_id: str) -> int:
     clones = await list_for_owner(ctx, owner_id)
     for clone in clones:

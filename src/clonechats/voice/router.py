@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
-from clonechats.accounts.dependencies import ActiveUser, OptionalUser
+from clonechats.accounts.dependencies import ActiveUser
 from clonechats.media.clips.service import public_fields
 from clonechats.media.errors import MediaTooLarge
 from clonechats.personas import service as personas
@@ -36,9 +36,8 @@ class PreviewIn(BaseModel):
 
 
 @router.get("/api/v1/voices")
-async def list_voices(request: Request, user: OptionalUser) -> dict[str, Any]:
-    voices = await service.voices_for(request.app.state.ctx,
-                                      user_id=user["_id"] if user else None)
+async def list_voices(request: Request, user: ActiveUser) -> dict[str, Any]:
+    voices = await service.voices_for(request.app.state.ctx, user_id=user["_id"])
     return {"items": [service.voice_fields(v) for v in voices]}
 
 

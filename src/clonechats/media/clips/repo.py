@@ -32,6 +32,7 @@ INDEXES = [
     Index(CLIPS, [("owner_id", 1), ("created_at", -1), ("_id", -1)]),
     Index(CLIPS, [("message_id", 1), ("kind", 1)]),
     Index(CLIPS, [("media_id", 1)]),
+    Index(CLIPS, [("conversation_id", 1)]),
 ]
 
 
@@ -97,6 +98,12 @@ async def list_for_owner(db: Any, owner_id: str) -> list[dict[str, Any]]:
 
 async def list_for_message(db: Any, *, owner_id: str, message_id: str) -> list[dict[str, Any]]:
     return await db[CLIPS].find({"owner_id": owner_id, "message_id": message_id}).to_list()
+
+
+async def list_for_conversation(db: Any, *, owner_id: str,
+                                conversation_id: str) -> list[dict[str, Any]]:
+    return await db[CLIPS].find({"owner_id": owner_id,
+                                 "conversation_id": conversation_id}).to_list()
 
 
 async def delete_for_media(db: Any, media_id: str) -> int:

@@ -124,6 +124,14 @@ async def delete_for_message(ctx: Any, *, owner_id: str, message_id: str) -> int
     return len(clips)
 
 
+async def delete_for_conversation(ctx: Any, *, owner_id: str, conversation_id: str) -> int:
+    clips = await repo.list_for_conversation(ctx.db, owner_id=owner_id,
+                                             conversation_id=conversation_id)
+    for clip in clips:
+        await delete_files(ctx, clip)
+    return len(clips)
+
+
 def public_fields(clip: dict[str, Any]) -> dict[str, Any]:
     """What the API shows of a clip (never the store key)."""
     poster = clip.get("poster_media_id")
