@@ -161,3 +161,13 @@ async def test_a_job_abandoned_by_the_runner_does_not_hold_the_slot_forever(pro,
     assert (await ask_video(pro, other["id"])).status_code == 202
     stale = await pro.ctx.db.video_jobs.find_one({"_id": job["id"]})
     assert stale["status"] == "failed" and stale["error"]["code"] == "render_failed"
+
+
+async def test_deleting_the_chat_deletes_its_videos(pro, fake_llm, run_jobs):
+    done_job, message = await _job(pro, fake_llm)
+    await run_jobs()
+    response = await pro.send("DELETE", f"/api/v1/conversations/{message['conversation_id']}")
+    assert response.status_code in (200, 204)
+    assert await pro.ctx.db.video_jobs.count_documents({}) == 0
+    assert await _counts(pro.ctx) == (0, 0, 1)  # clip and files gone; the charge stays
+    assert (await pro.client.get(f"/api/v1/video-jobs/{done_job['id']}")).status_code == 404

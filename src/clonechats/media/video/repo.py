@@ -185,3 +185,9 @@ async def list_for_conversation(db: Any, owner_id: str, conversation_id: str, *,
 
 async def delete_for_owner(db: Any, owner_id: str) -> int:
     return (await db[VIDEO_JOBS].delete_many({"owner_id": owner_id})).deleted_count
+
+
+async def delete_for_conversation(db: Any, owner_id: str, conversation_id: str) -> int:
+    result = await db[VIDEO_JOBS].delete_many({"owner_id": owner_id,
+                                               "conversation_id": conversation_id})
+    return result.deleted_count

@@ -24,6 +24,7 @@ This module never imports the web framework.
 """
 
 import asyncio
+import contextlib
 import logging
 import math
 from datetime import timedelta
@@ -220,6 +221,17 @@ async def cancel_job(ctx: Any, *, user_id: str, job_id: str) -> dict[str, Any]:
         except ProviderError as exc:
             log.warning("vendor cancel failed", extra={"job_id": job_id, "error": str(exc)})
     return cancelled
+
+
+async def delete_for_conversation(ctx: Any, *, user_id: str, conversation_id: str) -> int:
+    """A deleted chat's video requests go with it; renders still running are cancelled first
+    (their clips are deleted with the chat's clips by `media.clips`)."""
+    jobs = await repo.list_for_conversation(ctx.db, user_id, conversation_id)
+    for job in jobs:
+        if job["status"] in repo.ACTIVE:
+            with contextlib.suppress(VideoJobFinished):
+                await cancel_job(ctx, user_id=user_id, job_id=job["_id"])
+    return await repo.delete_for_conversation(ctx.db, user_id, conversation_id)
 
 
 async def public_job(ctx: Any, job: dict[str, Any]) -> dict[str, Any]:
