@@ -16,7 +16,7 @@ from clonechats.providers.video.base import VideoJobRef
 
 log = logging.getLogger(__name__)
 NAME = "video_jobs"
-_HIDDEN = {"provider_ref", "active_slot", "voice"}
+_HIDDEN = {"provider_ref", "active_slot"}  # vendor URLs and a lock, not about the person
 
 
 def _plain(document: dict[str, Any]) -> dict[str, Any]:
