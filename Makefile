@@ -10,17 +10,18 @@ CHROMIUM := /usr/bin/chromium
 # Offline translation: Apertium with its English-Spanish and French-Spanish language data.
 APERTIUM_PACKAGES := apertium apertium-eng-spa apertium-fr-es
 APERTIUM_MODES := /usr/share/apertium/modes
+ESPEAK := /usr/bin/espeak-ng
 SUDO := $(shell if [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then echo sudo; fi)
 APT_INSTALL := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y
 
-.PHONY: help run test lint bench chromium apertium
+.PHONY: help run test lint bench chromium apertium espeak
 
 help:
 	@echo "make run    install into $(VENV) and serve http://127.0.0.1:8000 (data in ./data)"
 	@echo "make test   lint and run every test, browser tests included"
 	@echo "make bench  print the benchmark figures"
 
-run: $(VENV)/.installed-run apertium
+run: $(VENV)/.installed-run apertium espeak
 	$(BIN)/clonechats serve --dev $(ARGS)
 
 # The suite runs on the embedded engine, MongoDB cases included (on a throwaway SecantusDB server
@@ -29,7 +30,7 @@ run: $(VENV)/.installed-run apertium
 MONGODB_PASS := -m "not e2e and not embedded_only" --ignore=tests/storage --ignore=tests/jobs \
 	--ignore=tests/deployment
 
-test: $(VENV)/.installed-dev chromium apertium lint
+test: $(VENV)/.installed-dev chromium apertium espeak lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	CLONECHATS_TEST_ENGINE=mongodb $(BIN)/python -m pytest $(MONGODB_PASS) $(PYTEST_ARGS)
 
@@ -72,4 +73,11 @@ apertium:
 		|| [ ! -f $(APERTIUM_MODES)/fr-es.mode ]; then \
 		echo "Installing Apertium for offline translation"; \
 		$(SUDO) apt-get update && $(APT_INSTALL) --no-install-recommends $(APERTIUM_PACKAGES); \
+	fi
+
+# espeak-ng speaks the offline voices for Spanish, French, Hindi and the extra English variants.
+espeak:
+	@if [ ! -x $(ESPEAK) ]; then \
+		echo "Installing espeak-ng for the offline voices"; \
+		$(SUDO) apt-get update && $(APT_INSTALL) --no-install-recommends espeak-ng; \
 	fi

@@ -21,6 +21,8 @@ from clonechats.clock import Clock
 from clonechats.context import open_context
 from clonechats.jobs.runner import JobRunner
 from clonechats.media import router as media
+from clonechats.media.clips import router as clips
+from clonechats.media.video import router as video
 from clonechats.personas import cards_router
 from clonechats.personas import pages as persona_pages
 from clonechats.personas import router as personas
@@ -31,6 +33,8 @@ from clonechats.rooms import pages as room_pages
 from clonechats.rooms import router as rooms
 from clonechats.settings import Settings
 from clonechats.telemetry.metrics import Metrics
+from clonechats.voice import pages as voice_pages
+from clonechats.voice import router as voice
 from clonechats.web import router as site
 from clonechats.web.csrf import CsrfCookieMiddleware, verify_csrf
 from clonechats.web.errors import install_error_handlers
@@ -48,6 +52,8 @@ ROUTERS = [site.router, accounts.router, account_router.router, pages.router,
            chat.router, chat_pages.router, privacy.router, privacy_pages.router]
 ROUTERS += [rooms.router, room_pages.router]
 ROUTERS += [translation.router]
+ROUTERS += [voice.router, clips.router, voice_pages.router]
+ROUTERS += [video.router]
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:

@@ -27,10 +27,14 @@ from clonechats.providers.llm.registry import LLMRegistry, build_llm_registry
 from clonechats.providers.moderation.base import Moderator
 from clonechats.providers.moderation.registry import build_moderator
 from clonechats.providers.payments.registry import PaymentProviders, build_payment_providers
+from clonechats.providers.speech.registry import SpeechRegistry, build_speech_registry
 from clonechats.providers.translation.registry import (
     TranslationRegistry,
     build_translation_registry,
 )
+from clonechats.providers.video.base import VideoProvider
+from clonechats.providers.video.fal_webhooks import FalWebhookVerifier
+from clonechats.providers.video.registry import build_fal_webhooks, build_video_provider
 from clonechats.settings import Settings
 from clonechats.storage import Connection, apply_indexes, connect
 
@@ -40,6 +44,7 @@ JOB_SOURCES: list[str] = ["clonechats.mail.jobs", "clonechats.personas.memory.jo
                           "clonechats.billing.jobs", "clonechats.chat.jobs",
                           "clonechats.privacy.jobs", "clonechats.rooms.jobs"]
 """Modules with a `register_jobs(registry)` function, imported when the context is built."""
+JOB_SOURCES += ["clonechats.media.video.jobs"]
 
 PRIVACY_SOURCES: list[str] = ["clonechats.personas.personal_data",
                                "clonechats.personas.memory.personal_data",
@@ -51,6 +56,8 @@ PRIVACY_SOURCES: list[str] = ["clonechats.personas.personal_data",
                                "clonechats.chat.personal_data",
                                "clonechats.rooms.personal_data",
                                "clonechats.privacy.personal_data",
+                               "clonechats.media.clips.personal_data",
+                               "clonechats.media.video.personal_data",
                                "clonechats.accounts.personal_data"]
 """Modules that register a `privacy.registry.DataHolder` when imported, imported when the
 context is built. Deletion runs in this order: accounts stays last (it removes the user)."""
@@ -76,6 +83,11 @@ class AppContext:
     moderation: Moderator | None = None
     # Translators for translation chats (`translation.providers`), in the order they are tried.
     translation: TranslationRegistry | None = None
+    # Voices and speech input (`speech.*`); the local engines load on first use.
+    speech: SpeechRegistry | None = None
+    # Lip-sync video (`video.provider`) and, with fal.ai, its webhook verifier.
+    video: VideoProvider | None = None
+    fal_webhooks: FalWebhookVerifier | None = None
 
     @property
     def db(self) -> Any:
@@ -138,6 +150,9 @@ async def open_context(settings: Settings, *, clock: Clock | None = None) -> App
         google=build_google(settings.google, http=http, clock=clock),
         llm=build_llm_registry(settings.llm, http=http),
         moderation=build_moderator(settings.moderation, http=http),
+        speech=build_speech_registry(settings.speech, http=http, data_dir=settings.data_dir),
+        video=build_video_provider(settings.video, http=http, public_url=settings.public_url),
+        fal_webhooks=build_fal_webhooks(settings.video, http=http, clock=clock),
     )
     context.payments = build_payment_providers(settings.billing, db=connection.db, http=http,
                                                clock=clock, server_secret=context.secret)

@@ -449,6 +449,70 @@ class ModerationSettings(BaseModel):
         return self
 
 
+def _default_video_minutes() -> dict[str, float]:
+    return {"free": 1.0, "plus": 10.0, "pro": 60.0}
+
+
+class VideoSettings(BaseModel):
+    """Video avatar replies: the local talking-head renderer (default) or fal.ai's queue API."""
+
+    provider: Literal["local", "fal"] = Field(
+        "local", description="`local` renders lip-synced clips on this machine (OpenCV face "
+        "finding, ffmpeg encoding); `fal` sends the voice clip and the persona's image to "
+        "fal.ai for the length of the render.")
+    max_seconds: float = Field(30.0, gt=0, le=120, description="Longest clip; longer speech "
+                               "is cut at this length.")
+    size: int = Field(512, ge=128, le=1024, multiple_of=16, description="Width and height of "
+                      "locally rendered clips, in pixels.")
+    fps: int = Field(25, ge=10, le=60, description="Frames per second of local clips.")
+    encoder_threads: int = Field(2, ge=1, le=16, description="ffmpeg threads per local render.")
+    local_concurrency: int = Field(1, ge=1, le=16, description="Local renders one process "
+                                   "runs at the same time; others wait their turn.")
+    max_running_per_user: int = Field(1, ge=1, description="Video jobs one user may have "
+                                      "queued or rendering at once.")
+    monthly_minutes: dict[str, float] = Field(
+        default_factory=_default_video_minutes, description="Minutes of video each plan "
+        "tier may render per calendar month (UTC); a tier not listed gets none.")
+    credits_per_second: Decimal = Field(Decimal("1"), ge=0, description="Credits charged per "
+                                        "second of finished video (rounded up).")
+    fal_api_key: SecretStr | None = Field(None, description="fal.ai API key (`Authorization: "
+                                          "Key …`); required when provider is `fal`.")
+    fal_model: str = Field("fal-ai/infinitalk", pattern=r"^[a-z0-9][a-z0-9._/-]{2,200}$",
+                           description="fal.ai image + audio to video model id.")
+    fal_queue_url: str = Field("https://queue.fal.run", description="fal.ai queue API base.")
+    fal_prompt: str = Field("A person talking to the camera with natural expressions.",
+                            max_length=500, description="The text prompt models like "
+                            "InfiniTalk require.")
+    fal_extra_input: dict[str, str | int | float | bool] = Field(
+        default_factory=lambda: {"resolution": "480p"}, description="Further model input "
+        "fields sent with each request.")
+    fal_webhooks: bool = Field(True, description="Ask fal.ai to call back when a render "
+                               "finishes (needs an https public_url); polling stays the "
+                               "fallback.")
+    fal_jwks_url: str = Field("https://rest.alpha.fal.ai/.well-known/jwks.json",
+                              description="fal.ai's webhook signing keys (cached 24 h).")
+    fal_user_id: str | None = Field(None, description="Your fal.ai user id; when set, "
+                                    "webhooks for another user are refused.")
+    fal_poll_seconds: float = Field(10.0, gt=0, description="How often a fal.ai render's "
+                                    "status is checked.")
+    fal_timeout_minutes: float = Field(20.0, gt=0, description="A fal.ai render not done "
+                                       "after this long is cancelled and fails.")
+    fal_media_ttl_seconds: int = Field(3600, ge=60, description="How long fal.ai may keep "
+                                       "the rendered file on its CDN.")
+    timeout_seconds: float = Field(30.0, gt=0, description="Time limit of one fal.ai call.")
+    events_poll_seconds: float = Field(0.5, gt=0, description="How often a progress stream "
+                                       "(`/api/v1/video-jobs/{id}/events`) reads its job.")
+    max_download_bytes: int = Field(100 * 1024 * 1024, gt=0, description="Largest rendered "
+                                    "file accepted from a vendor.")
+
+    @model_validator(mode="after")
+    def _fal_needs_key(self) -> "VideoSettings":
+        if self.provider == "fal" and not _secret_set(self.fal_api_key):
+            raise ValueError("video.provider 'fal' needs video.fal_api_key "
+                             "(set CLONECHATS_VIDEO__FAL_API_KEY)")
+        return self
+
+
 class ProcessorSpec(BaseModel):
     """A company that handles personal data on the operator's behalf, as the privacy policy
     lists it."""
@@ -563,6 +627,54 @@ class TranslationSettings(BaseModel):
             if not re.match(LANGUAGE_TAG, tag):
                 raise ValueError(f"{tag!r} is not a language tag such as `en` or `pt-BR`")
         return value
+class ElevenLabsVoiceSpec(BaseModel):
+    """A stock ElevenLabs voice the operator offers."""
+
+    voice_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    label: str = Field(min_length=1, max_length=60)
+
+
+class SpeechSettings(BaseModel):
+    """Voices, spoken replies and speech input (`providers.speech`, `voice`, `media.clips`)."""
+
+    default_voice: str = Field("local:piper-joe", description="Voice of personas that pick "
+                               "none (falls back to the first enabled voice).")
+    voices: list[str] | None = Field(None, description="Voice ids offered to users; empty: "
+                                     "every installed or configured voice.")
+    stt_provider: Literal["local", "openai"] = Field("local", description="Who transcribes "
+                                                     "speech input.")
+    stt_model: str = Field("auto", max_length=300, description="Local Whisper model: `auto` "
+                           "(multilingual base when installed, else tiny.en), `tiny.en`, "
+                           "`base`, or a CTranslate2 model directory.")
+    threads: int = Field(2, ge=1, le=64, description="CPU threads of the local STT engine.")
+    max_waiting: int = Field(8, ge=0, description="Calls that may queue behind the one a "
+                             "local speech engine is running; more get 503 busy.")
+    credits_per_second: Decimal = Field(Decimal("0.2"), ge=0, description="Credits per second "
+                                        "of synthesised speech (rounded up per clip).")
+    clip_minimum_credits: int = Field(1, ge=0, description="Least one clip costs.")
+    max_speech_chars: int = Field(4000, ge=1, description="Longest text spoken as one clip.")
+    max_input_seconds: float = Field(60.0, gt=0, le=600, description="Longest recording "
+                                     "accepted for transcription.")
+    max_input_bytes: int = Field(10 * 1024 * 1024, gt=0, description="Largest recording "
+                                 "accepted for transcription.")
+    clip_days: int = Field(90, ge=1, description="Unsaved clips are deleted after this many "
+                           "days (the retention rule `generated_media`).")
+    openai_api_key: SecretStr | None = Field(None, description="Enables OpenAI voices (and "
+                                             "`stt_provider: openai`).")
+    openai_base_url: str = Field("https://api.openai.com/v1", description="API base URL.")
+    openai_tts_model: str = Field("gpt-4o-mini-tts", description="OpenAI speech model.")
+    openai_stt_model: str = Field("whisper-1", description="OpenAI transcription model.")
+    openai_voices: list[str] = Field(default_factory=lambda: ["alloy", "nova", "onyx",
+                                                              "shimmer"],
+                                     description="OpenAI voice names offered.")
+    elevenlabs_api_key: SecretStr | None = Field(None, description="Enables ElevenLabs voices "
+                                                 "and cloning from reference recordings.")
+    elevenlabs_base_url: str = Field("https://api.elevenlabs.io", description="API base URL.")
+    elevenlabs_model_id: str = Field("eleven_multilingual_v2", description="ElevenLabs model.")
+    elevenlabs_voices: list[ElevenLabsVoiceSpec] = Field(default_factory=list,
+                                                         description="Stock voices offered.")
+    timeout_seconds: float = Field(30.0, gt=0, description="Time limit of one vendor call.")
+    max_retries: int = Field(2, ge=0, le=10, description="Retries of a failed vendor call.")
 
 
 class Settings(BaseSettings):
@@ -622,6 +734,8 @@ class Settings(BaseSettings):
     moderation: ModerationSettings = Field(default_factory=ModerationSettings)
     rooms: RoomSettings = Field(default_factory=RoomSettings)
     translation: TranslationSettings = Field(default_factory=TranslationSettings)
+    speech: SpeechSettings = Field(default_factory=SpeechSettings)
+    video: VideoSettings = Field(default_factory=VideoSettings)
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -46,13 +46,14 @@ class ReplyStream(StreamingResponse):
     """The SSE response of one reply; if it ends before the reply did (the client left), the
     reply is asked to stop."""
 
-    def __init__(self, generation: Generation) -> None:
+    def __init__(self, generation: Generation, batches: Any = None) -> None:
         self.generation = generation
+        self.batches = batches  # another source of event batches (a spoken reply's)
         super().__init__(self._body(), media_type="text/event-stream",
                          headers={**SSE_HEADERS, "X-Message-Id": generation.message_id})
 
     async def _body(self) -> Any:
-        async for batch in self.generation.event_batches():
+        async for batch in self.batches or self.generation.event_batches():
             yield "".join(sse(name, data) for name, data in batch)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -144,6 +145,10 @@ async def send_message(conversation_id: str, data: MessageIn, request: Request,
                        user: ActiveUser, stream: Stream = True) -> Response:
     generation = await replies.send_message(request.app.state.ctx, user_id=user["_id"],
                                             conversation_id=conversation_id, text=data.text)
+    if data.speak and stream:
+        from clonechats.voice.spoken_reply import spoken_batches
+
+        return ReplyStream(generation, spoken_batches(request.app.state.ctx, generation))
     return await reply_response(request, generation, stream)
 
 
@@ -186,4 +191,8 @@ async def edit_message(conversation_id: str, message_id: str, data: MessageIn, r
     generation = await replies.edit_last(request.app.state.ctx, user_id=user["_id"],
                                          conversation_id=conversation_id, message_id=message_id,
                                          text=data.text)
+    if data.speak and stream:
+        from clonechats.voice.spoken_reply import spoken_batches
+
+        return ReplyStream(generation, spoken_batches(request.app.state.ctx, generation))
     return await reply_response(request, generation, stream)

@@ -31,6 +31,7 @@ class ConversationRename(BaseModel):
 class MessageIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: str = Field(max_length=100_000)
+    speak: bool = False  # also stream the reply as audio (`voice.spoken_reply`)
 
 
 class ConversationOut(BaseModel):

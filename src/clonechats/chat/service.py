@@ -99,6 +99,12 @@ async def delete(ctx: Any, *, user_id: str, conversation_id: str) -> None:
         found.request_stop("deleted")
         await found.wait()
     await repo.delete_conversation(ctx.db, conversation_id, user_id)
+    from clonechats.media.clips import service as clips  # its spoken clips go with it
+
+    await clips.delete_for_conversation(ctx, owner_id=user_id, conversation_id=conversation_id)
+    from clonechats.media.video import service as video  # and its video requests
+
+    await video.delete_for_conversation(ctx, user_id=user_id, conversation_id=conversation_id)
 
 
 async def delete_message(ctx: Any, *, user_id: str, conversation_id: str,

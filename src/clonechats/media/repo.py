@@ -92,3 +92,12 @@ async def delete_many(db: Any, media_ids: list[str], *, owner_id: str) -> int:
     result = await db[MEDIA].delete_many({"_id": {"$in": list(media_ids)},
                                           "owner_id": owner_id})
     return result.deleted_count
+
+
+async def set_saved(db: Any, media_ids: list[str], *, owner_id: str, saved: bool) -> int:
+    """Marks generated files as kept (or not) past the retention period."""
+    if not media_ids:
+        return 0
+    result = await db[MEDIA].update_many({"_id": {"$in": list(media_ids)}, "owner_id": owner_id},
+                                         {"$set": {"saved": saved}})
+    return result.matched_count

@@ -25,6 +25,7 @@ from typing import Any
 
 from clonechats.errors import Conflict
 from clonechats.media import audio, images, repo
+from clonechats.media.clips import repo as clips_repo
 from clonechats.media.errors import MediaNotFound, MediaTooLarge
 from clonechats.media.keys import parse_media_key
 from clonechats.media.repo import AVATAR, REFERENCE_IMAGE, REFERENCE_VOICE
@@ -222,9 +223,11 @@ async def _sync_persona(ctx: Any, *, owner_id: str, persona_id: str) -> dict[str
 
 
 async def _discard(ctx: Any, media: dict[str, Any]) -> None:
-    """Deletes the file, then its document (a failure in between can be retried)."""
+    """Deletes the file, then its document (a failure in between can be retried), then any
+    clip it was the file of (`media.clips`)."""
     await ctx.media.delete(media["key"])
     await repo.delete(ctx.db, media["_id"], owner_id=media["owner_id"])
+    await clips_repo.delete_for_media(ctx.db, media["_id"])
 
 
 def public_fields(media: dict[str, Any]) -> dict[str, Any]:

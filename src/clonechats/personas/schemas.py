@@ -124,6 +124,16 @@ ModelChoice = Annotated[str, Field(max_length=100)]
 """An enabled model id ("provider:model"), or "" for the operator's default."""
 
 
+class PersonaVoice(BaseModel):
+    """The persona's voice (`GET /api/v1/voices`) and speaking rate; checked against the
+    enabled voices by `voice.service.chosen_voice`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    voice_id: str = Field(max_length=120)
+    rate: float = Field(1.0, ge=0.5, le=2.0)
+
+
 class PersonaCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -138,6 +148,7 @@ class PersonaCreate(BaseModel):
     example_dialogue: ExampleDialogue = ""
     visibility: Visibility = "private"
     model: ModelChoice = ""
+    voice: PersonaVoice | None = None
 
 
 class PersonaUpdate(BaseModel):
@@ -156,6 +167,7 @@ class PersonaUpdate(BaseModel):
     example_dialogue: ExampleDialogue | None = None
     visibility: Visibility | None = None
     model: ModelChoice | None = None
+    voice: PersonaVoice | None = None
 
     @field_validator("*", mode="before")
     @classmethod
@@ -187,6 +199,7 @@ class InstructionsPreviewIn(BaseModel):
     example_dialogue: ExampleDialogue = ""
     visibility: Visibility = "private"
     model: ModelChoice = ""
+    voice: PersonaVoice | None = None
 
 
 def share_path(share_id: str | None) -> str | None:
@@ -216,6 +229,7 @@ class PersonaOut(BaseModel):
     favourite_count: int
     created_at: datetime
     updated_at: datetime
+    voice: dict[str, Any] | None = None
 
     @classmethod
     def of(cls, persona: dict[str, Any]) -> "PersonaOut":
@@ -233,6 +247,7 @@ class PersonaOut(BaseModel):
             share_id=persona.get("share_id"), share_path=share_path(persona.get("share_id")),
             favourite_count=persona.get("favourite_count", 0),
             created_at=persona["created_at"], updated_at=persona["updated_at"],
+            voice=persona.get("voice"),
         )
 
 

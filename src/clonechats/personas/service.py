@@ -90,6 +90,7 @@ async def create(ctx: Any, *, owner_id: str, data: PersonaCreate) -> dict[str, A
         "sliders": full_sliders(fields["sliders"]), "avatar_media_id": None,
         "reference_image_ids": [], "reference_voice_id": None,
         "model": chosen_model(ctx, fields["model"]),
+        "voice": _chosen_voice(ctx, fields.get("voice"), None),
         "share_id": _new_share_id() if data.visibility == "public" else None,
         "favourite_count": 0, "created_at": now, "updated_at": now,
     }
@@ -102,6 +103,8 @@ async def update(ctx: Any, *, user_id: str, persona_id: str,
     changes = data.changes()
     if "model" in changes:
         changes["model"] = chosen_model(ctx, changes["model"])
+    if "voice" in changes:
+        changes["voice"] = _chosen_voice(ctx, changes["voice"], persona)
     if "sliders" in changes:
         changes["sliders"] = full_sliders({**full_sliders(persona.get("sliders")),
                                            **changes["sliders"]})
@@ -116,6 +119,15 @@ async def update(ctx: Any, *, user_id: str, persona_id: str,
     if updated is None:
         raise PersonaNotFound()
     return updated
+
+
+def _chosen_voice(ctx: Any, voice: dict[str, Any] | None,
+                  persona: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The persona's voice as the voice domain checks it (422 `unknown_voice`)."""
+    choose = _hook("clonechats.voice.service", "chosen_voice")
+    if choose is None or voice is None:
+        return voice
+    return choose(ctx, voice, persona)
 
 
 def copy_name(name: str) -> str:
@@ -169,6 +181,9 @@ async def remove_persona(ctx: Any, persona: dict[str, Any]) -> dict[str, int]:
     if delete_media is not None:
         counts["media"] = await delete_media(ctx, owner_id=persona["owner_id"],
                                              persona_id=persona["_id"])
+    delete_clones = _hook("clonechats.voice.clones", "delete_for_persona")
+    if delete_clones is not None:
+        counts["cloned_voices"] = await delete_clones(ctx, persona_id=persona["_id"])
     counts["favourites"] = await favourites.delete_for_persona(ctx.db, persona["_id"])
     counts["personas"] = int(await repo.delete(ctx.db, persona["_id"],
                                                owner_id=persona["owner_id"]))

@@ -58,6 +58,11 @@ def processors(settings: Settings) -> list[ProcessorSpec]:
                                    " when you choose Google", data_received="Google sends us "
                                    "your Google account id, email address and name; we send it "
                                    "nothing about you", region="United States"))
+    if settings.video.provider == "fal":
+        found.append(ProcessorSpec(name="fal.ai", purpose="Rendering video replies, when you "
+                                   "ask for one", data_received="The voice clip of the reply "
+                                   "and the persona's image, for the duration of the render",
+                                   region="United States"))
     return found
 
 

@@ -33,6 +33,7 @@ from clonechats.billing.webhooks import DELIVERIES
 from clonechats.billing.webhooks import EVENTS as WEBHOOK_EVENTS
 from clonechats.jobs import repo as jobs
 from clonechats.media import repo as media
+from clonechats.media.video.repo import VIDEO_JOBS
 from clonechats.privacy import repo, telemetry_fold
 from clonechats.providers.email.outbox import COLLECTION as OUTBOX
 from clonechats.providers.payments.sandbox import SANDBOX_ORDERS
@@ -154,6 +155,8 @@ RULES: tuple[Rule, ...] = (
          note="then only anonymous daily totals, kept indefinitely"),
     Rule("paywall_hits", "Times you ran out of credits", PAYWALL_HITS, "ts", Keep(30),
          action=FOLD, note="then only anonymous daily totals, kept indefinitely"),
+    Rule("video_jobs", "Requests for video replies (status, length, errors)", VIDEO_JOBS,
+         "created_at", Keep(90)),
 )
 
 Action = Callable[[Any, Rule, datetime], Awaitable[int]]

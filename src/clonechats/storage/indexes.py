@@ -36,6 +36,9 @@ INDEX_SOURCES = [
     "clonechats.privacy.repo",
     "clonechats.privacy.telemetry_fold",
     "clonechats.rooms.repo",
+    "clonechats.media.clips.repo",
+    "clonechats.voice.clones",
+    "clonechats.media.video.repo",
 ]
 
 

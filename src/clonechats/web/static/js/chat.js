@@ -199,6 +199,7 @@ function setUpChat(root) {
         } else if (event.name === "error" && event.data) {
           outcome = { error: event.data };
         }
+        root.dispatchEvent(new CustomEvent("chat:event", { detail: event }));
       }
     }
     current = null;
@@ -252,7 +253,7 @@ function setUpChat(root) {
     textarea.value = "";
     const wasEditing = editing;
     stopEditing();
-    return streamReply(url, { text }, {
+    return streamReply(url, { text, ...(root.chatHooks?.sendOptions?.() || {}) }, {
       reply, stale: [...stale, ...replaced],
       restore: () => {
         user.item.remove();

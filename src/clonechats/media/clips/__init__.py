@@ -1,0 +1,1 @@
+"""Clips: generated voice (and video) replies, their files in the media store."""

@@ -1,0 +1,1 @@
+"""Speech providers: text-to-speech and speech-to-text, offline by default."""

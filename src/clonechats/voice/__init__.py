@@ -1,0 +1,1 @@
+"""Voice: persona voices, spoken replies, speech input and the voice call page."""
