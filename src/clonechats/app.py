@@ -16,6 +16,8 @@ from clonechats.billing import pages as billing_pages
 from clonechats.billing import router as billing
 from clonechats.chat import pages as chat_pages
 from clonechats.chat import router as chat
+from clonechats.chat.scheduled import pages as scheduled_pages
+from clonechats.chat.scheduled import router as scheduled
 from clonechats.clock import Clock
 from clonechats.context import open_context
 from clonechats.jobs.runner import JobRunner
@@ -43,6 +45,7 @@ ROUTERS = [site.router, accounts.router, account_router.router, pages.router,
            admin.pages, personas.router, persona_pages.router, media.router,
            cards_router.router, memories.router, billing.router, billing_pages.router,
            chat.router, chat_pages.router, privacy.router, privacy_pages.router]
+ROUTERS += [scheduled.router, scheduled_pages.router]
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 JOB_SOURCES: list[str] = ["clonechats.mail.jobs", "clonechats.personas.memory.jobs",
                           "clonechats.billing.jobs", "clonechats.chat.jobs",
                           "clonechats.privacy.jobs"]
+JOB_SOURCES.append("clonechats.chat.scheduled.jobs")
 """Modules with a `register_jobs(registry)` function, imported when the context is built."""
 
 PRIVACY_SOURCES: list[str] = ["clonechats.personas.personal_data",
@@ -44,6 +45,7 @@ PRIVACY_SOURCES: list[str] = ["clonechats.personas.personal_data",
                                "clonechats.safety.personal_data",
                                "clonechats.telemetry.events",
                                "clonechats.chat.personal_data",
+                               "clonechats.chat.scheduled.personal_data",
                                "clonechats.privacy.personal_data",
                                "clonechats.accounts.personal_data"]
 """Modules that register a `privacy.registry.DataHolder` when imported, imported when the

@@ -456,6 +456,24 @@ class PrivacySettings(BaseModel):
                                 "delete themselves only from a sign-in this recent.")
 
 
+class ScheduledSettings(BaseModel):
+    """Scheduled ("send later") messages: limits, and retrying a delivery the model could not
+    answer."""
+
+    max_ahead_days: int = Field(365, ge=1, le=366, description="Furthest ahead a message may "
+                                "be scheduled.")
+    max_pending_per_user: int = Field(100, ge=1, description="Pending scheduled messages one "
+                                      "person may hold at once.")
+    retry_window_minutes: float = Field(30.0, ge=0, description="How long after its time a "
+                                        "delivery keeps being retried while the model is "
+                                        "unavailable, before it is marked failed.")
+    retry_base_seconds: float = Field(30.0, gt=0, description="First retry delay; doubles "
+                                      "each time.")
+    retry_max_seconds: float = Field(600.0, gt=0, description="Longest delay between retries.")
+    busy_retry_seconds: float = Field(5.0, gt=0, description="Wait when the conversation is "
+                                      "busy with another reply at the due time.")
+
+
 class Settings(BaseSettings):
     """Application settings. Each field documents itself; see README for the common ones."""
 
@@ -511,6 +529,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     moderation: ModerationSettings = Field(default_factory=ModerationSettings)
+    scheduled: ScheduledSettings = Field(default_factory=ScheduledSettings)
 
     @field_validator("trusted_proxies")
     @classmethod

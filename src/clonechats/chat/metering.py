@@ -93,3 +93,10 @@ async def settle(ctx: Any, *, user_id: str, message_id: str, reserved: int,
 async def balance(ctx: Any, user_id: str) -> int:
     user = await users.get(ctx.db, user_id)
     return int((user or {}).get("credits", 0))
+
+
+async def reserved_for(ctx: Any, message_id: str) -> int:
+    """The credits reserved for reply `message_id` (0 when none were): what a resumed reply
+    settles against, however its reservation was sized."""
+    entry = await ledger.get_entry(ctx.db, f"{RESERVE}:{message_id}")
+    return -int(entry["delta"]) if entry is not None else 0

@@ -35,6 +35,7 @@ class ConversationOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     last_message_at: datetime
+    unread_count: int = 0
 
     @classmethod
     def of(cls, conversation: dict[str, Any]) -> "ConversationOut":
@@ -42,7 +43,8 @@ class ConversationOut(BaseModel):
                    persona_name=conversation["persona_name"], title=conversation["title"],
                    model=conversation["model"], url=f"/chat/{conversation['_id']}",
                    created_at=conversation["created_at"], updated_at=conversation["updated_at"],
-                   last_message_at=conversation["last_message_at"])
+                   last_message_at=conversation["last_message_at"],
+                   unread_count=conversation.get("unread_count") or 0)
 
 
 class UsageOut(BaseModel):
