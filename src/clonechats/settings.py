@@ -380,6 +380,9 @@ class ChatSettings(BaseModel):
     stop_poll_seconds: float = Field(1.0, ge=0, description="How often a reply in progress "
                                      "saves its text and checks for a stop request made "
                                      "through another server process.")
+    mood_signals: bool = Field(True, description="Label each message with a mood (one "
+                               "embedding per message, on this machine); off: no mood is "
+                               "stored.")
 
 
 class ModerationSettings(BaseModel):
