@@ -4,6 +4,7 @@ message or a second charge)."""
 
 import asyncio
 import contextlib
+from datetime import timedelta
 
 from clonechats.billing import ledger
 from clonechats.chat.scheduled import delivery
@@ -157,3 +158,31 @@ async def test_a_claim_held_by_a_live_worker_is_left_alone(ann, ctx, clock, fake
     follow_up = await ctx.db.jobs.find({"kind": "chat.deliver_scheduled",
                                         "status": "queued"}).to_list()
     assert any(j["run_at"] > clock.now() for j in follow_up)  # it looks again after the lease
+
+
+async def test_a_reservation_left_half_written_is_finished_not_doubled(ann, ctx, clock,
+                                                                       fake_llm):
+    """A worker died inside the ledger write: once after the balance took the reservation,
+    once before. Either way the resumed delivery ends with one reserve and one release and
+    the balance its ledger says."""
+    for applied in (True, False):
+        conversation = await chat_with(ann)
+        item = await scheduled_item(ann, conversation["id"], send_at=(
+            clock.now() + timedelta(minutes=30)).isoformat())
+        clock.advance(minutes=30)
+        before = await ann.balance()
+        reply_id = (await stored(ctx, item["id"]))["reply_id"]
+        key = f"reserve:{reply_id}"
+        await ctx.db.credit_ledger.insert_one({
+            "_id": key, "user_id": ann.id, "delta": -8, "kind": "reserve", "reason": "x",
+            "status": "pending", "balance_after": None, "at": clock.now()})
+        if applied:
+            await ctx.db.users.update_one({"_id": ann.id}, {"$inc": {"credits": -8},
+                                                            "$push": {"ledger_keys": key}})
+        await delivery.deliver_scheduled({"scheduled_id": item["id"]}, ctx)
+        assert (await stored(ctx, item["id"]))["status"] == "delivered"
+        entries = await ctx.db.credit_ledger.find(
+            {"_id": {"$in": [key, f"release:{reply_id}"]}}).to_list()
+        assert sorted((e["kind"], e["status"]) for e in entries) == [
+            ("release", "applied"), ("reserve", "applied")]
+        assert await ann.balance() == before - 2 == await ledger.applied_sum(ctx.db, ann.id)

@@ -205,13 +205,13 @@ async def _prepare(ctx: Any, item: dict[str, Any], token: str, *,
         price, prompt_tokens=built.prompt_tokens + ctx.settings.chat.context_margin_tokens,
         max_tokens=built.reply_tokens)
     try:
-        await metering.reserve(ctx, user_id=item["owner_id"], message_id=reply_id,
-                               amount=estimate, persona_name=persona["name"])
+        reserved = await metering.reserve_once(ctx, user_id=item["owner_id"],
+                                               message_id=reply_id, amount=estimate,
+                                               persona_name=persona["name"])
     except InsufficientCredits:
         await chat_repo.release_generation(ctx.db, conversation["_id"], message_id=reply_id)
         await _fail(ctx, item, token, "insufficient_credits")
         return None
-    reserved = await metering.reserved_for(ctx, reply_id)
     user_message = await _store(ctx, item, conversation, existing=existing, model_id=model.id,
                                 reserved=reserved, prompt_tokens=built.prompt_tokens)
     return Generation(ctx, ReplyPlan(

@@ -197,6 +197,11 @@ function setUp(root) {
       : await send("POST", `/api/v1/scheduled/${id}/dismiss`).catch(() => null);
     if (response && !response.ok) window.alert((await readError(response)).message);
     if (!response) window.alert(NETWORK_FAILURE);
+    if (response?.ok && action === "cancel" && item.dataset.kind === "reply") {
+      // The unanswered question was stored with the item; cancelling deleted it too.
+      const question = CSS.escape(item.dataset.userMessageId);
+      transcript.querySelector(`[data-message-id="${question}"]`)?.remove();
+    }
     known.delete(id);
     refresh();
   });
