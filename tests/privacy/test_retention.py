@@ -36,6 +36,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "webhook_events": {"status": "done"},
     "deleted_ledger": {"pseudonymised": True, "user_id": "pseudonym:x"},
     "deleted_subscriptions": {"pseudonymised": True, "user_id": "pseudonym:x"},
+    "cancelled_scheduled": {"status": "cancelled", "owner_id": "someone", "text": ""},
 }
 SPECIAL = {"generated_media", "exports", "cost_events", "paywall_hits"}
 

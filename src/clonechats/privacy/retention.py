@@ -31,6 +31,7 @@ from clonechats.billing.orders import ORDERS
 from clonechats.billing.subscriptions import SUBSCRIPTIONS
 from clonechats.billing.webhooks import DELIVERIES
 from clonechats.billing.webhooks import EVENTS as WEBHOOK_EVENTS
+from clonechats.chat.scheduled.repo import COLLECTION as SCHEDULED
 from clonechats.jobs import repo as jobs
 from clonechats.media import repo as media
 from clonechats.privacy import repo, telemetry_fold
@@ -154,6 +155,8 @@ RULES: tuple[Rule, ...] = (
          note="then only anonymous daily totals, kept indefinitely"),
     Rule("paywall_hits", "Times you ran out of credits", PAYWALL_HITS, "ts", Keep(30),
          action=FOLD, note="then only anonymous daily totals, kept indefinitely"),
+    Rule("cancelled_scheduled", "Scheduled messages you cancelled (their text is deleted at "
+         "once)", SCHEDULED, "cancelled_at", Keep(30), {"status": "cancelled"}),
 )
 
 Action = Callable[[Any, Rule, datetime], Awaitable[int]]
