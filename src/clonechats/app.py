@@ -16,6 +16,8 @@ from clonechats.billing import pages as billing_pages
 from clonechats.billing import router as billing
 from clonechats.chat import pages as chat_pages
 from clonechats.chat import router as chat
+from clonechats.chat.scheduled import pages as scheduled_pages
+from clonechats.chat.scheduled import router as scheduled
 from clonechats.chat.translation import router as translation
 from clonechats.clock import Clock
 from clonechats.context import open_context
@@ -54,6 +56,7 @@ ROUTERS += [rooms.router, room_pages.router]
 ROUTERS += [translation.router]
 ROUTERS += [voice.router, clips.router, voice_pages.router]
 ROUTERS += [video.router]
+ROUTERS += [scheduled.router, scheduled_pages.router]
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:

@@ -45,6 +45,7 @@ JOB_SOURCES: list[str] = ["clonechats.mail.jobs", "clonechats.personas.memory.jo
                           "clonechats.privacy.jobs", "clonechats.rooms.jobs"]
 """Modules with a `register_jobs(registry)` function, imported when the context is built."""
 JOB_SOURCES += ["clonechats.media.video.jobs"]
+JOB_SOURCES += ["clonechats.chat.scheduled.jobs"]
 
 PRIVACY_SOURCES: list[str] = ["clonechats.personas.personal_data",
                                "clonechats.personas.memory.personal_data",
@@ -55,6 +56,7 @@ PRIVACY_SOURCES: list[str] = ["clonechats.personas.personal_data",
                                "clonechats.telemetry.events",
                                "clonechats.chat.personal_data",
                                "clonechats.rooms.personal_data",
+                               "clonechats.chat.scheduled.personal_data",
                                "clonechats.privacy.personal_data",
                                "clonechats.media.clips.personal_data",
                                "clonechats.media.video.personal_data",

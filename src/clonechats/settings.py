@@ -406,6 +406,9 @@ class ChatSettings(BaseModel):
     stop_poll_seconds: float = Field(1.0, ge=0, description="How often a reply in progress "
                                      "saves its text and checks for a stop request made "
                                      "through another server process.")
+    mood_signals: bool = Field(True, description="Label each message with a mood (one "
+                               "embedding per message, on this machine); off: no mood is "
+                               "stored.")
 
 
 class ModerationSettings(BaseModel):
@@ -677,6 +680,24 @@ class SpeechSettings(BaseModel):
     max_retries: int = Field(2, ge=0, le=10, description="Retries of a failed vendor call.")
 
 
+class ScheduledSettings(BaseModel):
+    """Scheduled ("send later") messages: limits, and retrying a delivery the model could not
+    answer."""
+
+    max_ahead_days: int = Field(365, ge=1, le=366, description="Furthest ahead a message may "
+                                "be scheduled.")
+    max_pending_per_user: int = Field(100, ge=1, description="Pending scheduled messages one "
+                                      "person may hold at once.")
+    retry_window_minutes: float = Field(30.0, ge=0, description="How long after its time a "
+                                        "delivery keeps being retried while the model is "
+                                        "unavailable, before it is marked failed.")
+    retry_base_seconds: float = Field(30.0, gt=0, description="First retry delay; doubles "
+                                      "each time.")
+    retry_max_seconds: float = Field(600.0, gt=0, description="Longest delay between retries.")
+    busy_retry_seconds: float = Field(5.0, gt=0, description="Wait when the conversation is "
+                                      "busy with another reply at the due time.")
+
+
 class Settings(BaseSettings):
     """Application settings. Each field documents itself; see README for the common ones."""
 
@@ -736,6 +757,7 @@ class Settings(BaseSettings):
     translation: TranslationSettings = Field(default_factory=TranslationSettings)
     speech: SpeechSettings = Field(default_factory=SpeechSettings)
     video: VideoSettings = Field(default_factory=VideoSettings)
+    scheduled: ScheduledSettings = Field(default_factory=ScheduledSettings)
 
     @field_validator("trusted_proxies")
     @classmethod

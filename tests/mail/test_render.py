@@ -20,6 +20,9 @@ CONTEXTS: dict[str, dict[str, Any]] = {
                 "amount": "₹499.00", "paid_at": WHEN, "credits": 100},
     "link_google": {"display_name": "Ada", "google_email": "ada@example.com", "link_url": LINK,
                     "expires_at": WHEN},
+    "scheduled_notice": {"display_name": "Ada", "persona_name": "Ada",
+                         "delivered": True, "conversation_url": LINK,
+                         "due_at": "Mon 2 Mar 2026, 12:30 (UTC)"},
 }
 
 

@@ -37,6 +37,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "deleted_ledger": {"pseudonymised": True, "user_id": "pseudonym:x"},
     "deleted_subscriptions": {"pseudonymised": True, "user_id": "pseudonym:x"},
     "video_jobs": {"owner_id": "someone", "status": "done"},
+    "cancelled_scheduled": {"status": "cancelled", "owner_id": "someone", "text": ""},
 }
 SPECIAL = {"generated_media", "exports", "cost_events", "paywall_hits"}
 

@@ -67,3 +67,15 @@ async def set_role(ctx: Any, user_id: str, role: str, *, actor_id: str | None,
     await audit.record(ctx.db, "role_changed", now=now, user_id=user_id, client=client,
                        role=role, actor_id=actor_id)
     return user
+
+
+async def update_preferences(ctx: Any, user: dict[str, Any], *, time_zone: str | None = None,
+                             scheduled_email_notice: bool | None = None) -> dict[str, Any]:
+    """Set the user's time zone (an IANA name, already checked by the caller) and whether a
+    scheduled reply's arrival is also emailed (off unless turned on); None leaves a value."""
+    changes: dict[str, Any] = {"updated_at": ctx.clock.now()}
+    if time_zone is not None:
+        changes["time_zone"] = time_zone
+    if scheduled_email_notice is not None:
+        changes["scheduled_email_notice"] = bool(scheduled_email_notice)
+    return await repo.update(ctx.db, user["_id"], changes)

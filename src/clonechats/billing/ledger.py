@@ -241,3 +241,16 @@ async def purge_expired(db: Any, *, now: datetime) -> int:
     result = await db[LEDGER].delete_many({"pseudonymised": True,
                                            "retain_until": {"$lte": now}})
     return result.deleted_count
+
+
+async def finish_pending(db: Any, idempotency_key: str) -> dict[str, Any] | None:
+    """Finish one entry a crash left pending, as `settle_pending` does: applied if the balance
+    took it (its key is on the user), else removed (None), so its key can be applied again."""
+    entry = await db[LEDGER].find_one({"_id": idempotency_key})
+    if entry is None or entry["status"] != "pending":
+        return entry
+    user = await db[USERS].find_one({"_id": entry["user_id"]})
+    if user is not None and idempotency_key in user.get("ledger_keys", []):
+        return await _mark_applied(db, idempotency_key, user["credits"])
+    await db[LEDGER].delete_one({"_id": idempotency_key, "status": "pending"})
+    return None

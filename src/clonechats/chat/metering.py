@@ -85,6 +85,11 @@ async def settle(ctx: Any, *, user_id: str, message_id: str, reserved: int,
                                    reason="Chat reply: unused reservation returned",
                                    idempotency_key=key, now=ctx.clock.now(),
                                    details={"message_id": message_id})
+        if entry.get("status") == "pending":  # half-written by a process that died
+            entry = await ledger.finish_pending(ctx.db, key) or await ledger.apply(
+                ctx.db, user_id=user_id, delta=unused, kind=RELEASE,
+                reason="Chat reply: unused reservation returned", idempotency_key=key,
+                now=ctx.clock.now(), details={"message_id": message_id})
         return reserved - entry["delta"]
     earlier = await ledger.get_entry(ctx.db, key)
     return reserved - earlier["delta"] if earlier is not None else charged
@@ -93,3 +98,19 @@ async def settle(ctx: Any, *, user_id: str, message_id: str, reserved: int,
 async def balance(ctx: Any, user_id: str) -> int:
     user = await users.get(ctx.db, user_id)
     return int((user or {}).get("credits", 0))
+
+
+async def reserve_once(ctx: Any, *, user_id: str, message_id: str, amount: int,
+                       persona_name: str) -> int:
+    """Reserve for reply `message_id` unless that was done already (by a process that died
+    since); returns the credits reserved, which a resumed reply settles against however its
+    reservation was sized. An entry the dead process left half-written is finished first."""
+    key = f"{RESERVE}:{message_id}"
+    if await ledger.get_entry(ctx.db, key) is not None and (
+            await ledger.finish_pending(ctx.db, key)) is not None:
+        entry = await ledger.get_entry(ctx.db, key)
+    else:
+        await reserve(ctx, user_id=user_id, message_id=message_id, amount=amount,
+                      persona_name=persona_name)
+        entry = await ledger.finish_pending(ctx.db, key)
+    return -int(entry["delta"]) if entry is not None else 0

@@ -117,6 +117,7 @@ async def conversation_page(conversation_id: str, request: Request,
     conversation = await service.get(ctx, user_id=user["_id"], conversation_id=conversation_id)
     messages, older = await service.list_messages(ctx, user_id=user["_id"],
                                                   conversation_id=conversation_id)
+    await repo.clear_unread(ctx.db, conversation_id, user["_id"])
     try:
         persona = await personas.get_usable(ctx, user_id=user["_id"],
                                             persona_id=conversation["persona_id"])
@@ -127,7 +128,9 @@ async def conversation_page(conversation_id: str, request: Request,
                   persona_name=persona["name"] if persona else conversation["persona_name"],
                   model_label=model_label(request, conversation["model"]),
                   credits=user.get("credits", 0),
-                  max_chars=ctx.settings.chat.max_message_chars)
+                  max_chars=ctx.settings.chat.max_message_chars,
+                  user_time_zone=user.get("time_zone"),
+                  email_notice=bool(user.get("scheduled_email_notice")))
 
 
 @router.get("/chat/{conversation_id}/tail", response_class=HTMLResponse)

@@ -225,3 +225,55 @@ async def last_visible(db: Any, conversation_id: str, *, count: int = 2) -> list
 async def messages_for_owner(db: Any, owner_id: str) -> list[dict[str, Any]]:
     return await db[MESSAGES].find({"owner_id": owner_id}).sort(
         [("conversation_id", 1), ("seq", 1)]).to_list()
+
+
+# Scheduled delivery (`chat.scheduled`).
+
+async def allocate_seq(db: Any, conversation_id: str, owner_id: str) -> int | None:
+    """Hand out the conversation's next sequence number without taking it for a reply (a
+    message stored now whose reply comes later); None when there is no such conversation."""
+    found = await db[CONVERSATIONS].find_one_and_update(
+        {"_id": conversation_id, "owner_id": owner_id}, {"$inc": {"message_seq": 1}},
+        return_document=ReturnDocument.AFTER)
+    return None if found is None else found["message_seq"]
+
+
+async def take_for_reply(db: Any, conversation_id: str, owner_id: str, *, message_id: str,
+                         now: datetime, until: datetime, seq_step: int) -> dict[str, Any] | None:
+    """Like `acquire_generation`, but also when `message_id` already holds the conversation (a
+    delivery resumed after its process died)."""
+    return await db[CONVERSATIONS].find_one_and_update(
+        {"_id": conversation_id, "owner_id": owner_id,
+         "$or": [{"generating": None}, {"generating.until": {"$lte": now}},
+                 {"generating.message_id": message_id}]},
+        {"$set": {"generating": {"message_id": message_id, "until": until}},
+         "$inc": {"message_seq": seq_step}},
+        return_document=ReturnDocument.AFTER)
+
+
+async def insert_message_once(db: Any, message: dict[str, Any]) -> bool:
+    """Insert a message whose `_id` was chosen ahead; False when it is already stored."""
+    from pymongo.errors import DuplicateKeyError
+
+    try:
+        await db[MESSAGES].insert_one(message)
+    except DuplicateKeyError:
+        if await db[MESSAGES].find_one({"_id": message["_id"]}) is None:
+            raise
+        return False
+    return True
+
+
+async def delete_messages(db: Any, message_ids: list[str], *, owner_id: str) -> int:
+    result = await db[MESSAGES].delete_many({"_id": {"$in": message_ids}, "owner_id": owner_id})
+    return result.deleted_count
+
+
+async def mark_unread(db: Any, conversation_id: str) -> None:
+    await db[CONVERSATIONS].update_one({"_id": conversation_id}, {"$inc": {"unread_count": 1}})
+
+
+async def clear_unread(db: Any, conversation_id: str, owner_id: str) -> None:
+    await db[CONVERSATIONS].update_one(
+        {"_id": conversation_id, "owner_id": owner_id, "unread_count": {"$gt": 0}},
+        {"$set": {"unread_count": 0}})

@@ -45,6 +45,7 @@ class ConversationOut(BaseModel):
     updated_at: datetime
     last_message_at: datetime
     translation: TranslationModeOut | None = None
+    unread_count: int = 0
 
     @classmethod
     def of(cls, conversation: dict[str, Any]) -> "ConversationOut":
@@ -53,7 +54,8 @@ class ConversationOut(BaseModel):
                    model=conversation["model"], url=f"/chat/{conversation['_id']}",
                    created_at=conversation["created_at"], updated_at=conversation["updated_at"],
                    last_message_at=conversation["last_message_at"],
-                   translation=conversation.get("translation"))
+                   translation=conversation.get("translation"),
+                   unread_count=conversation.get("unread_count") or 0)
 
 
 class UsageOut(BaseModel):

@@ -61,4 +61,6 @@ async def _mood(ctx: Any, text: str | None) -> dict[str, Any] | None:
 
 async def moods(ctx: Any, texts: list[str | None]) -> list[dict[str, Any] | None]:
     """The mood of each text (None for a missing text or a failure)."""
+    if not ctx.settings.chat.mood_signals:
+        return [None for _ in texts]
     return list(await asyncio.gather(*(_mood(ctx, text) for text in texts)))

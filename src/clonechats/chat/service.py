@@ -8,6 +8,7 @@ Another user's conversation is always "not found", whatever the operation. Start
 from typing import Any
 
 from clonechats.chat import generation, repo
+from clonechats.chat.scheduled import repo as scheduled_repo
 from clonechats.errors import AppError, Conflict, NotFound
 from clonechats.personas import service as personas
 
@@ -98,6 +99,7 @@ async def delete(ctx: Any, *, user_id: str, conversation_id: str) -> None:
     if generating and (found := generation.running(generating["message_id"])) is not None:
         found.request_stop("deleted")
         await found.wait()
+    await scheduled_repo.delete_for_conversation(ctx.db, conversation_id, user_id)
     await repo.delete_conversation(ctx.db, conversation_id, user_id)
     from clonechats.media.clips import service as clips  # its spoken clips go with it
 

@@ -26,6 +26,8 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
     "account_deleted": ("display_name", "deleted_at"),
     "receipt": ("display_name", "order_id", "description", "amount", "paid_at"),
     "link_google": ("display_name", "google_email", "link_url", "expires_at"),
+    "scheduled_notice": ("display_name", "persona_name", "delivered", "conversation_url",
+                         "due_at"),
 }
 """Email name -> required variables. `receipt` also takes an optional `credits`."""
 

@@ -31,6 +31,7 @@ from clonechats.billing.orders import ORDERS
 from clonechats.billing.subscriptions import SUBSCRIPTIONS
 from clonechats.billing.webhooks import DELIVERIES
 from clonechats.billing.webhooks import EVENTS as WEBHOOK_EVENTS
+from clonechats.chat.scheduled.repo import COLLECTION as SCHEDULED
 from clonechats.jobs import repo as jobs
 from clonechats.media import repo as media
 from clonechats.media.video.repo import VIDEO_JOBS
@@ -157,6 +158,8 @@ RULES: tuple[Rule, ...] = (
          action=FOLD, note="then only anonymous daily totals, kept indefinitely"),
     Rule("video_jobs", "Requests for video replies (status, length, errors)", VIDEO_JOBS,
          "created_at", Keep(90)),
+    Rule("cancelled_scheduled", "Scheduled messages you cancelled (their text is deleted at "
+         "once)", SCHEDULED, "cancelled_at", Keep(30), {"status": "cancelled"}),
 )
 
 Action = Callable[[Any, Rule, datetime], Awaitable[int]]

@@ -35,6 +35,23 @@ def _open_with_secure_delete(store: Any) -> None:
 # The engine opens one SQLite connection per collection and offers no hook for its settings.
 sqlite_store.CollectionStore.open = _open_with_secure_delete
 
+_find_candidates = sqlite_store.CollectionStore.find_candidates
+
+
+def _find_candidates_by_id(store: Any, filter: Any) -> Any:
+    """A filter naming one `_id` can match only that document: read it by its key. The engine
+    would otherwise first rebuild its in-process query index whenever another client (a
+    worker process) has written to the collection, which reads the whole collection; with
+    several processes writing, that made every lookup by id cost a full scan."""
+    wanted = filter.get("_id") if isinstance(filter, dict) else None
+    if isinstance(wanted, str | int) and not isinstance(wanted, bool):
+        store._remove_expired_documents()
+        return store._documents.get_many([wanted])
+    return _find_candidates(store, filter)
+
+
+sqlite_store.CollectionStore.find_candidates = _find_candidates_by_id
+
 
 def _truncate_write_ahead_logs(root: Path) -> int:
     count = 0

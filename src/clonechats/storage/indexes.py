@@ -39,6 +39,7 @@ INDEX_SOURCES = [
     "clonechats.media.clips.repo",
     "clonechats.voice.clones",
     "clonechats.media.video.repo",
+    "clonechats.chat.scheduled.repo",
 ]
 
 
