@@ -9,8 +9,7 @@
    within 1.0 s) and first audio as a share of the whole reply's time.
 2. TTS real-time factor (seconds of work per second of audio) of Piper, Kokoro and espeak-ng,
    and of the Ogg/Opus encoding, on the same sentences; STT real-time factor of the local Whisper
-   model
-   on Piper's audio. Load times are printed apart.
+   model on Piper's audio. Load times are printed apart.
 3. Resident memory before and after the speech engines load.
 Figures are medians. Not a test: it only prints its figures.
 """
