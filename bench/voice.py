@@ -7,9 +7,9 @@
    the first token, to the end of the first sentence in the text, to the first `audio` event
    and to the whole text reply (`done`). Prints first audio minus first sentence end (the goal:
    within 1.0 s) and first audio as a share of the whole reply's time.
-2. TTS real-time factor (seconds of work per second of audio) of Piper and espeak-ng, and of
-   the Ogg/Opus encoding, on the same sentences; STT real-time factor of the local Whisper model
-   on Piper's audio. Load times are printed apart.
+2. TTS real-time factor (seconds of work per second of audio) of Piper, Kokoro and espeak-ng,
+   and of the Ogg/Opus encoding, on the same sentences; STT real-time factor of the local Whisper
+   model on Piper's audio. Load times are printed apart.
 3. Resident memory before and after the speech engines load.
 Figures are medians. Not a test: it only prints its figures.
 """
@@ -52,7 +52,9 @@ async def engines() -> None:
     started = time.perf_counter()
     await local_piper.worker().run(lambda model: None, max_waiting=1)
     print(f"Piper load: {time.perf_counter() - started:.2f} s")
-    for voice_id in ("local:piper-joe", "local:espeak-en-us-m"):
+    for voice_id in ("local:piper-joe", "local:kokoro-alpha-en", "local:espeak-en-us-m"):
+        if voice_id not in voices:
+            continue
         factors, encode_factors = [], []
         last = None
         for text in SENTENCES:

@@ -61,6 +61,8 @@ def vendor_harness(name: str) -> Harness:
 def harness(name: str) -> Harness:
     if name == "local-piper":
         return Harness(LocalTTS(), "local:piper-joe")
+    if name == "local-kokoro":
+        return Harness(LocalTTS(), "local:kokoro-alpha-fr")
     if name == "local-espeak":
         return Harness(LocalTTS(), "local:espeak-fr-f")
     return vendor_harness(name)
@@ -70,7 +72,7 @@ def voice_of(provider: TTSProvider, voice_id: str):
     return next(v for v in provider.voices() if v.id == voice_id)
 
 
-TTS = ["local-piper", "local-espeak", "openai", "elevenlabs"]
+TTS = ["local-piper", "local-kokoro", "local-espeak", "openai", "elevenlabs"]
 VENDORS = ["openai", "elevenlabs"]
 
 

@@ -50,8 +50,12 @@ def browser(speech_wav: Path) -> Iterator[Browser]:
             launched.close()
 
 
-def member_with_chat(page: Page) -> str:
-    """A new member (with the trial's credits), a persona and a chat; returns the chat id."""
+@pytest.fixture(scope="module")
+def member(browser: Browser, live_server: str) -> dict:
+    """One member for the whole module (the test server allows 3 trials per address a day and
+    the chat tests use two): signed up from a trial, with a persona; its browser state."""
+    context = browser.new_context(base_url=live_server)
+    page = context.new_page()
     page.goto("/")
     assert page.request.post("/api/v1/auth/trial").status == 201
     page.goto("/signup")
@@ -60,14 +64,27 @@ def member_with_chat(page: Page) -> str:
     page.get_by_label("Date of birth").fill("1990-04-02")
     page.get_by_role("button", name="Create account").click()
     expect(page).to_have_url(re.compile(r"/account$"))
-    token = next(c["value"] for c in page.context.cookies() if c["name"] == "csrf_token")
-    headers = {"X-CSRF-Token": token}
+    headers = {"X-CSRF-Token": csrf(page)}
     persona = page.request.post("/api/v1/personas", headers=headers, data={
         "name": "Vera", "traits": ["brief"], "system_prompt": "Answer in one short sentence.",
         "voice": {"voice_id": "local:espeak-en-gb-f", "rate": 1.2}}).json()["persona"]
-    chat = page.request.post("/api/v1/conversations", headers=headers,
-                             data={"persona_id": persona["id"]}).json()["conversation"]
-    return chat["id"]
+    state = context.storage_state()
+    context.close()
+    return {"state": state, "persona_id": persona["id"]}
+
+
+def csrf(page: Page) -> str:
+    return next(c["value"] for c in page.context.cookies() if c["name"] == "csrf_token")
+
+
+def open_chat(new_page, member: dict, *size: int, **options) -> tuple[WatchedPage, str]:
+    """A page signed in as the module's member, and a new chat with its persona."""
+    watched = new_page(*size, storage_state=member["state"], **options)
+    page = watched.page
+    page.goto("/chat")
+    chat = page.request.post("/api/v1/conversations", headers={"X-CSRF-Token": csrf(page)},
+                             data={"persona_id": member["persona_id"]}).json()["conversation"]
+    return watched, chat["id"]
 
 
 WAIT_FOR_SPEECH_TO_END = """() => {
@@ -80,10 +97,9 @@ WAIT_FOR_SPEECH_TO_END = """() => {
 }"""
 
 
-def test_talking_into_the_chat_fills_the_message_box(new_page):
-    watched: WatchedPage = new_page(*PHONE, permissions=["microphone"])
+def test_talking_into_the_chat_fills_the_message_box(new_page, member):
+    watched, chat_id = open_chat(new_page, member, *PHONE, permissions=["microphone"])
     page = watched.page
-    chat_id = member_with_chat(page)
     page.goto(f"/chat/{chat_id}")
     mic = page.get_by_role("button", name="Speak")
     mic.click()  # a tap starts recording
@@ -97,10 +113,9 @@ def test_talking_into_the_chat_fills_the_message_box(new_page):
     assert watched.problems == []
 
 
-def test_a_voice_call_hears_the_user_and_answers(new_page):
-    watched: WatchedPage = new_page(permissions=["microphone"])
+def test_a_voice_call_hears_the_user_and_answers(new_page, member):
+    watched, chat_id = open_chat(new_page, member, permissions=["microphone"])
     page = watched.page
-    chat_id = member_with_chat(page)
     page.goto(f"/chat/{chat_id}/call")
     state = page.locator("[data-call-state]")
     expect(state).to_have_text("Not started")
@@ -113,14 +128,14 @@ def test_a_voice_call_hears_the_user_and_answers(new_page):
     messages = page.request.get(f"/api/v1/conversations/{chat_id}/messages").json()["items"]
     assert HEARD.search(messages[0]["text"])
     clips = page.request.get("/api/v1/clips").json()["items"]
-    assert clips and clips[0]["message_id"] == messages[-1]["id"]
+    assert clips and clips[0]["conversation_id"] == chat_id
+    assert clips[0]["message_id"] == messages[-1]["id"]
     assert watched.problems == []
 
 
-def test_play_on_a_reply_plays_its_clip(new_page):
-    watched: WatchedPage = new_page()
+def test_play_on_a_reply_plays_its_clip(new_page, member):
+    watched, chat_id = open_chat(new_page, member)
     page = watched.page
-    chat_id = member_with_chat(page)
     page.goto(f"/chat/{chat_id}")
     page.get_by_label("Message to Vera").fill("Say hello.")
     page.get_by_role("button", name="Send").click()

@@ -70,7 +70,7 @@ class SpeechRegistry:
 
 def build_speech_registry(settings: SpeechSettings, *, http: httpx.AsyncClient,
                           data_dir: Path) -> SpeechRegistry:
-    local_tts = LocalTTS(max_waiting=settings.max_waiting)
+    local_tts = LocalTTS(max_waiting=settings.max_waiting, data_dir=data_dir)
     tts: list[TTSProvider] = [local_tts]
     stt: STTProvider = LocalSTT(model=settings.stt_model, data_dir=data_dir,
                                 threads=settings.threads, max_waiting=settings.max_waiting)
