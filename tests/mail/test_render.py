@@ -20,6 +20,8 @@ CONTEXTS: dict[str, dict[str, Any]] = {
                 "amount": "₹499.00", "paid_at": WHEN, "credits": 100},
     "link_google": {"display_name": "Ada", "google_email": "ada@example.com", "link_url": LINK,
                     "expires_at": WHEN},
+    "password_changed": {"display_name": "Ada", "changed_at": WHEN, "via_reset": True},
+    "email_changed": {"display_name": "Ada", "new_email": "ada@new.example", "changed_at": WHEN},
 }
 
 

@@ -139,7 +139,9 @@ async def send_verification(ctx: Any, user: dict[str, Any], *,
     to = address or user["email"]
     lifetime = timedelta(hours=ctx.settings.accounts.token_hours)
     token = await tokens.issue(ctx.db, purpose=tokens.VERIFY_EMAIL, user_id=user["_id"], now=now,
-                               lifetime=lifetime, data={"email": to})
+                               lifetime=lifetime, data={
+                                   "email": to,
+                                   "binding": tokens.binding(user, tokens.VERIFY_BINDING)})
     await mail.send_email(ctx, to=to, template="verification", context={
         "display_name": user.get("display_name"),
         "verification_url": link(ctx, "/verify-email", token),

@@ -102,12 +102,15 @@ def _is_turn(message: dict[str, Any]) -> bool:
     return message["status"] in (repo.COMPLETE, repo.STOPPED) and bool(message["text"].strip())
 
 
-async def recall_memories(ctx: Any, *, persona_id: str, query: str) -> list[str]:
-    """Memory texts for `query`, or none while the memory domain is not installed."""
+async def recall_memories(ctx: Any, *, persona_id: str, query: str,
+                          user_id: str | None = None) -> list[str]:
+    """Memory texts for `query` among `user_id`'s own records, or none while the memory domain
+    is not installed."""
     if find_spec(MEMORY_SERVICE) is None:
         return []
     recall = import_module(MEMORY_SERVICE).recall
-    found = await recall(ctx, persona_id=persona_id, query=query, k=MEMORIES_K)
+    found = await recall(ctx, persona_id=persona_id, query=query, k=MEMORIES_K,
+                         user_id=user_id)
     return [item.memory["text"] for item in found]
 
 
@@ -130,7 +133,8 @@ async def assemble(ctx: Any, *, conversation: dict[str, Any], persona: dict[str,
     budget = model_info.context_window - reply_tokens - ctx.settings.chat.context_margin_tokens
     frame = [ChatMessage(m["role"], m["content"])
              for m in frame_persona_for_model(persona, platform_rules=PLATFORM_RULES)]
-    memories = await recall_memories(ctx, persona_id=persona["_id"], query=user_text)
+    memories = await recall_memories(ctx, persona_id=persona["_id"], query=user_text,
+                                     user_id=conversation["owner_id"])
     upto = conversation.get("summary_upto_seq") or 0
     history = await repo.visible_after(ctx.db, conversation["_id"], after_seq=upto,
                                        before_seq=history_before_seq)

@@ -26,6 +26,8 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
     "account_deleted": ("display_name", "deleted_at"),
     "receipt": ("display_name", "order_id", "description", "amount", "paid_at"),
     "link_google": ("display_name", "google_email", "link_url", "expires_at"),
+    "password_changed": ("display_name", "changed_at", "via_reset"),
+    "email_changed": ("display_name", "new_email", "changed_at"),
 }
 """Email name -> required variables. `receipt` also takes an optional `credits`."""
 
