@@ -6,7 +6,15 @@
   tells the old address.
 """
 
-from tests.factories import DEFAULT_PASSWORD, csrf, emails_to, log_in, make_user, sign_up, token_from
+from tests.factories import (
+    DEFAULT_PASSWORD,
+    csrf,
+    emails_to,
+    log_in,
+    make_user,
+    sign_up,
+    token_from,
+)
 
 
 async def verify(client, token):

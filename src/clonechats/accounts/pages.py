@@ -16,7 +16,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from clonechats.accounts import age, api_keys, audit, passwords, recovery, repo, sessions, tokens
 from clonechats.accounts.dependencies import Auth, resolve_auth
 from clonechats.accounts.session_cookies import end_session
-from clonechats.errors import AppError
 from clonechats.web import cookies
 from clonechats.web.client import client_info
 
