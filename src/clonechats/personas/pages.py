@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from clonechats.accounts import repo as users
 from clonechats.accounts.age import GuardianConsentRequired
 from clonechats.accounts.dependencies import OptionalUser
+from clonechats.accounts.verified import is_verified
 from clonechats.personas import service
 from clonechats.personas.instructions import SLIDER_LABELS, build_instructions, slider_style
 from clonechats.personas.schemas import (
@@ -128,7 +129,8 @@ async def view_persona(persona_id: str, request: Request, user: OptionalUser) ->
                   share_url=share_url(request, persona.get("share_id")),
                   favourited=await service.is_favourite(ctx, user_id=user["_id"],
                                                         persona_id=persona_id),
-                  chat=chat_start(request, persona_id))
+                  chat=chat_start(request, persona_id),
+                  email_verified=is_verified(user))
 
 
 @router.get("/personas/{persona_id}/edit", response_class=HTMLResponse)

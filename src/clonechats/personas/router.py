@@ -8,7 +8,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from clonechats.accounts.dependencies import ActiveUser
+from clonechats.accounts.dependencies import ActiveUser, VerifiedUser
+from clonechats.accounts.verified import require_verified_email
 from clonechats.personas import service
 from clonechats.personas.instructions import build_instructions
 from clonechats.personas.schemas import (
@@ -47,6 +48,8 @@ def share_url(request: Request, share_id: str) -> str:
 @router.post("/api/v1/personas", status_code=201)
 async def create_persona(data: PersonaCreate, request: Request,
                          user: ActiveUser) -> dict[str, Any]:
+    if data.visibility == "public":
+        require_verified_email(user)
     persona = await service.create(request.app.state.ctx, owner_id=user["_id"], data=data)
     return owner_body(persona)
 
@@ -83,6 +86,8 @@ async def get_persona(persona_id: str, request: Request, user: ActiveUser) -> di
 @router.patch("/api/v1/personas/{persona_id}")
 async def update_persona(persona_id: str, data: PersonaUpdate, request: Request,
                          user: ActiveUser) -> dict[str, Any]:
+    if data.changes().get("visibility") == "public":
+        require_verified_email(user)
     persona = await service.update(request.app.state.ctx, user_id=user["_id"],
                                    persona_id=persona_id, data=data)
     return owner_body(persona)
@@ -103,7 +108,8 @@ async def duplicate_persona(persona_id: str, request: Request,
 
 
 @router.post("/api/v1/personas/{persona_id}/share")
-async def share_persona(persona_id: str, request: Request, user: ActiveUser) -> dict[str, str]:
+async def share_persona(persona_id: str, request: Request,
+                        user: VerifiedUser) -> dict[str, str]:
     persona = await service.share(request.app.state.ctx, user_id=user["_id"],
                                   persona_id=persona_id)
     return {"share_id": persona["share_id"], "url": share_url(request, persona["share_id"])}
