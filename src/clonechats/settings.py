@@ -403,6 +403,12 @@ class ModerationSettings(BaseModel):
     sexual_min_severity: Literal["low", "medium", "high", "critical"] = Field(
         "medium", description="Weakest safetype sexual match that flags (`low` also flags "
         "the bare word \"sex\").")
+    minor_offensive_threshold: float = Field(0.6, gt=0, le=1, description="For users aged "
+                                             "13-17: alt-profanity-check probability from "
+                                             "which text is held back, addressed to someone "
+                                             "or not (stricter than `offensive_threshold`).")
+    minor_sexual_min_severity: Literal["low", "medium", "high", "critical"] = Field(
+        "low", description="For users aged 13-17: weakest safetype sexual match that flags.")
     openai_api_key: SecretStr | None = Field(None, description="OpenAI API key; required "
                                              "when provider is `openai`.")
     openai_base_url: str = Field("https://api.openai.com/v1", description="API base URL.")

@@ -1,6 +1,7 @@
 """What the model is sent for a reply, in this order:
 
-1. the platform rules, first and intact, then the persona framed as quoted character data and
+1. the platform rules, first and intact (for a user aged 13-17 followed by the minor safety
+   policy, `safety.minors`), then the persona framed as quoted character data and
    a closing reminder (`personas.instructions.frame_persona_for_model`; the character data
    carries the traits, tone, slider styles, system prompt, greeting and example dialogue);
 2. the persona's memories recalled for the current message (top 5, plus pinned ones), quoted;
@@ -33,6 +34,7 @@ from clonechats.personas.instructions import (
     neutralise,
 )
 from clonechats.providers.llm.base import ChatMessage, LLMProvider, ModelInfo
+from clonechats.safety import minors
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +135,8 @@ async def assemble(ctx: Any, *, conversation: dict[str, Any], persona: dict[str,
     budget = model_info.context_window - reply_tokens - ctx.settings.chat.context_margin_tokens
     frame = [ChatMessage(m["role"], m["content"])
              for m in frame_persona_for_model(persona, platform_rules=PLATFORM_RULES)]
+    if await minors.is_minor(ctx, conversation["owner_id"]):
+        frame.insert(1, ChatMessage("system", minors.MINOR_SAFETY_POLICY))
     memories = await recall_memories(ctx, persona_id=persona["_id"], query=user_text,
                                      user_id=conversation["owner_id"])
     upto = conversation.get("summary_upto_seq") or 0
