@@ -101,7 +101,8 @@ def register_privacy_holders() -> None:
 async def open_context(settings: Settings, *, clock: Clock | None = None) -> AppContext:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     connection = await connect(settings.database_url, data_dir=settings.data_dir,
-                               name=settings.database_name)
+                               name=settings.database_name,
+                               timeout_seconds=settings.database_timeout_seconds)
     try:
         await apply_indexes(connection.db)
     except Exception:

@@ -474,6 +474,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(Path("data"), description="Where the embedded database, media and "
                            "the generated secret live.")
+    database_timeout_seconds: float = Field(
+        10.0, gt=0, description="Longest a database call may take before the request fails "
+        "with 503 `storage_unavailable` (and `/healthz` says the database is down).")
     database_url: str | None = Field(
         None,
         description="`mongodb://…` or `mongodb+srv://…` for MongoDB; empty or `file:PATH` "

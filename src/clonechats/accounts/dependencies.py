@@ -13,10 +13,11 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from clonechats.accounts import age, api_keys, repo, sessions
+from clonechats.accounts import age, api_keys, audit, repo, sessions
 from clonechats.accounts.verified import require_verified_email
 from clonechats.errors import Forbidden, Unauthorized
 from clonechats.web import cookies
+from clonechats.web.client import client_info
 
 _UNRESOLVED = object()
 
@@ -72,8 +73,13 @@ async def active_user(user: Annotated[dict[str, Any], Depends(current_user)]) ->
     return user
 
 
-async def admin_user(user: Annotated[dict[str, Any], Depends(current_user)]) -> dict[str, Any]:
+async def admin_user(request: Request,
+                     user: Annotated[dict[str, Any], Depends(current_user)]) -> dict[str, Any]:
     if user.get("role") != "admin":
+        ctx = request.app.state.ctx
+        await audit.record(ctx.db, "access_denied", now=ctx.clock.now(), user_id=user["_id"],
+                           client=client_info(request), route=request.url.path[:200],
+                           needed="admin")
         raise Forbidden("This area is for administrators.")
     return user
 

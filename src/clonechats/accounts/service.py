@@ -169,7 +169,11 @@ async def login(ctx: Any, *, email: str, password: str, client: ClientInfo) -> d
         normalised = email.strip().lower()
     keys = throttle.keys_for(email_hash=hash_email(ctx.secret, normalised),
                              ip_hash=client.ip_hash, settings=settings)
-    await throttle.check(ctx.db, keys, now=now)
+    try:
+        await throttle.check(ctx.db, keys, now=now)
+    except throttle.TooManyAttempts:
+        await audit.record(ctx.db, "login_locked", now=now, client=client)
+        raise
     user = await repo.get_by_email(ctx.db, normalised)
     hashed = user.get("password_hash") if user else None
     ok = await passwords.verify_password(password, hashed, rounds=settings.bcrypt_rounds)

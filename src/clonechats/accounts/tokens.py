@@ -27,6 +27,7 @@ INDEXES = [
 VERIFY_EMAIL, PASSWORD_RESET, GUARDIAN_CONSENT, LINK_GOOGLE = (
     "verify_email", "password_reset", "guardian_consent", "link_google",
 )
+GUARDIAN_WITHDRAW = "guardian_withdraw"
 
 
 class InvalidToken(AppError):
