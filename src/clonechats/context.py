@@ -44,6 +44,7 @@ PRIVACY_SOURCES: list[str] = ["clonechats.personas.personal_data",
                                "clonechats.safety.personal_data",
                                "clonechats.telemetry.events",
                                "clonechats.chat.personal_data",
+                               "clonechats.chat.idempotency",
                                "clonechats.privacy.personal_data",
                                "clonechats.accounts.personal_data"]
 """Modules that register a `privacy.registry.DataHolder` when imported, imported when the

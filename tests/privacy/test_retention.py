@@ -36,6 +36,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "webhook_events": {"status": "done"},
     "deleted_ledger": {"pseudonymised": True, "user_id": "pseudonym:x"},
     "deleted_subscriptions": {"pseudonymised": True, "user_id": "pseudonym:x"},
+    "send_keys": {"owner_id": "someone", "conversation_id": "c", "reply_id": None},
 }
 SPECIAL = {"generated_media", "exports", "cost_events", "paywall_hits",
            "unapproved_minors"}  # tests/privacy/test_unapproved_minors.py

@@ -34,6 +34,7 @@ from clonechats.billing.orders import ORDERS
 from clonechats.billing.subscriptions import SUBSCRIPTIONS
 from clonechats.billing.webhooks import DELIVERIES
 from clonechats.billing.webhooks import EVENTS as WEBHOOK_EVENTS
+from clonechats.chat.idempotency import SEND_KEYS
 from clonechats.jobs import repo as jobs
 from clonechats.media import repo as media
 from clonechats.privacy import repo, telemetry_fold
@@ -183,6 +184,8 @@ RULES: tuple[Rule, ...] = (
          USERS, "created_at", Keep(UNAPPROVED_KEEP_DAYS),
          condition={"status": GUARDIAN_PENDING}, action=DELETE_ACCOUNT,
          note="after sign-up; the whole account and everything it holds"),
+    Rule("send_keys", "Keys of recent message sends (so a retry is not sent twice)",
+         SEND_KEYS, "expires_at", Keep(0), wording="24 hours"),
 )
 
 Action = Callable[[Any, Rule, datetime], Awaitable[int]]

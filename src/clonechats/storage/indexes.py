@@ -35,6 +35,7 @@ INDEX_SOURCES = [
     "clonechats.chat.repo",
     "clonechats.privacy.repo",
     "clonechats.privacy.telemetry_fold",
+    "clonechats.chat.idempotency",
 ]
 
 
