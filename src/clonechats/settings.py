@@ -318,6 +318,10 @@ class LLMSettings(BaseModel):
     retry_backoff_seconds: float = Field(0.5, ge=0, description="First retry delay; doubles.")
     max_retry_wait_seconds: float = Field(20.0, ge=0, description="A Retry-After longer than "
                                           "this fails at once instead of keeping a user waiting.")
+    breaker_failures: int = Field(5, ge=1, description="Consecutive unavailable replies of "
+                                  "one provider that open its circuit (then 503 at once).")
+    breaker_open_seconds: float = Field(30.0, gt=0, description="How long an open circuit "
+                                        "refuses calls before one probe is let through.")
 
     @property
     def vendors_enabled(self) -> list[str]:
