@@ -87,6 +87,9 @@ class MediaSettings(BaseModel):
     """Uploaded and generated files."""
 
     max_upload_bytes: int = Field(10 * 1024 * 1024, gt=0, description="Largest accepted file.")
+    account_quota_bytes: int = Field(200 * 1024 * 1024, gt=0, description="Most bytes of "
+                                     "files one account may keep, all personas together "
+                                     "(403 `storage_quota_exceeded` beyond).")
 
 
 class EmailSettings(BaseModel):

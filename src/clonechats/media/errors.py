@@ -55,3 +55,14 @@ def _describe_size(size_bytes: int) -> str:
         if size_bytes >= factor:
             return f"{size_bytes / factor:.3g} {unit}"
     return f"{size_bytes} bytes"
+
+
+class StorageQuotaExceeded(MediaError):
+    code = "storage_quota_exceeded"
+    status = 403
+
+    def __init__(self, quota_bytes: int) -> None:
+        self.quota_bytes = quota_bytes
+        super().__init__(f"Your files would take more than your {_describe_size(quota_bytes)} "
+                         "of storage (all personas together). Delete some images or voices "
+                         "first.")
