@@ -469,6 +469,20 @@ class PrivacySettings(BaseModel):
                                 "delete themselves only from a sign-in this recent.")
 
 
+class ServerSettings(BaseModel):
+    """The HTTP server of `clonechats serve`: connection limits and shutdown."""
+
+    header_timeout_seconds: float = Field(10.0, gt=0, description="A connection that has not "
+                                          "sent a whole request head in this time is closed "
+                                          "(slow-header attacks).")
+    max_connections_per_address: int = Field(100, ge=1, description="Open connections one "
+                                             "client address may hold; more are closed.")
+    graceful_shutdown_seconds: float = Field(25.0, gt=0, description="On SIGTERM, how long "
+                                             "open requests and reply streams may finish "
+                                             "before they are closed (the process exits "
+                                             "well within 30 s).")
+
+
 class Settings(BaseSettings):
     """Application settings. Each field documents itself; see README for the common ones."""
 
@@ -527,6 +541,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     moderation: ModerationSettings = Field(default_factory=ModerationSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
 
     @field_validator("trusted_proxies")
     @classmethod
