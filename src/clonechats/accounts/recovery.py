@@ -114,7 +114,8 @@ async def confirm_reset(ctx: Any, token: str, new_password: str, *, client: Clie
     password = passwords.check_policy(new_password, email=user.get("email"))
     await tokens.consume(ctx.db, token, purpose=tokens.PASSWORD_RESET, now=now)
     hashed = await passwords.hash_password(password, rounds=ctx.settings.accounts.bcrypt_rounds)
-    await repo.update(ctx.db, user["_id"], {"password_hash": hashed, "updated_at": now})
+    await repo.update(ctx.db, user["_id"], {"password_hash": hashed, "updated_at": now,
+                                            "failed_logins": 0})
     await tokens.revoke_unused(ctx.db, purpose=tokens.PASSWORD_RESET, user_id=user["_id"],
                                now=now)
     await sessions.revoke_all(ctx.db, user["_id"])

@@ -28,7 +28,7 @@ from clonechats.accounts import api_keys, audit, passwords, sessions, throttle
 from clonechats.accounts import repo as users
 from clonechats.accounts.personal_data import pseudonym
 from clonechats.accounts.service import InvalidCredentials
-from clonechats.errors import AppError, Forbidden
+from clonechats.errors import AppError, Conflict, Forbidden
 from clonechats.mail import service as mail
 from clonechats.personas import repo as persona_repo
 from clonechats.privacy import registry, repo
@@ -43,6 +43,12 @@ class PasswordRequired(AppError):
     code = "password_required"
     status = 422
     message = "Enter your password to confirm."
+
+
+class LastAdmin(Conflict):
+    code = "last_admin"
+    message = ("You are the only administrator. Make another account an administrator "
+               "before deleting yours, so the server is never left without one.")
 
 
 class ReauthenticationRequired(Forbidden):
@@ -88,6 +94,8 @@ async def request_deletion(ctx: Any, user: dict[str, Any], *, session: dict[str,
     """Check it is the owner, lock the account at once and queue the purge."""
     method = await reauthenticate(ctx, user, session=session, password=password,
                                   client=client)
+    if user.get("role") == "admin" and await users.count_admins(ctx.db) <= 1:
+        raise LastAdmin()
     now = ctx.clock.now()
     deletion = await repo.insert_deletion(ctx.db, {
         "_id": secrets.token_hex(12), "user_id": user["_id"], "email": user.get("email"),
