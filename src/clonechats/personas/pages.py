@@ -15,7 +15,7 @@ from clonechats.accounts import repo as users
 from clonechats.accounts.age import GuardianConsentRequired
 from clonechats.accounts.dependencies import OptionalUser
 from clonechats.accounts.verified import is_verified
-from clonechats.personas import service
+from clonechats.personas import service, share_lookups
 from clonechats.personas.instructions import SLIDER_LABELS, build_instructions, slider_style
 from clonechats.personas.schemas import (
     EXAMPLE_DIALOGUE_MAX,
@@ -30,6 +30,7 @@ from clonechats.personas.schemas import (
     PersonaPublic,
     full_sliders,
 )
+from clonechats.web.client import client_info
 
 router = APIRouter(include_in_schema=False)
 
@@ -166,7 +167,8 @@ async def explore(request: Request, user: OptionalUser, q: str | None = None,
 @router.get("/p/{share_id}", response_class=HTMLResponse)
 async def public_page(share_id: str, request: Request, user: OptionalUser) -> Response:
     ctx = request.app.state.ctx
-    persona = await service.get_public(ctx, share_id=share_id)
+    persona = await share_lookups.get_public(ctx, share_id=share_id,
+                                             client=client_info(request))
     favourited = False
     if user is not None:
         favourited = await service.is_favourite(ctx, user_id=user["_id"],

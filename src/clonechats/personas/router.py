@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from clonechats.accounts.dependencies import ActiveUser, VerifiedUser
 from clonechats.accounts.verified import require_verified_email
-from clonechats.personas import service
+from clonechats.personas import service, share_lookups
 from clonechats.personas.instructions import build_instructions
 from clonechats.personas.schemas import (
     InstructionsPreviewIn,
@@ -19,6 +19,7 @@ from clonechats.personas.schemas import (
     PersonaPublic,
     PersonaUpdate,
 )
+from clonechats.web.client import client_info
 
 router = APIRouter(tags=["personas"])
 
@@ -148,4 +149,5 @@ async def browse_personas(request: Request, q: Annotated[str | None, Query(max_l
 
 @router.get("/api/v1/public/personas/{share_id}")
 async def public_persona(share_id: str, request: Request) -> dict[str, Any]:
-    return public_body(await service.get_public(request.app.state.ctx, share_id=share_id))
+    return public_body(await share_lookups.get_public(request.app.state.ctx, share_id=share_id,
+                                                      client=client_info(request)))
