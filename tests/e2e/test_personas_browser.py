@@ -71,7 +71,7 @@ def test_create_tune_share_and_open_anonymously(page: WatchedPage, new_page: New
     link = owner.locator("#share-link")
     expect(link).to_be_visible()
     share_path = link.get_attribute("href")
-    assert share_path and re.fullmatch(r"/p/[A-Za-z0-9_-]{12}", share_path)
+    assert share_path and re.fullmatch(r"/p/[A-Za-z0-9_-]{22}", share_path)  # 128 bits
     expect(owner.locator("#share-url")).to_have_value(re.compile(re.escape(share_path) + "$"))
 
     visitor = new_page()
