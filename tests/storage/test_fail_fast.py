@@ -15,7 +15,7 @@ from tests.media.samples import image_bytes
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path / "data", accounts=AccountSettings(bcrypt_rounds=4),
-                         database_timeout_seconds=0.3)
+                         database_timeout_seconds=1.0)
 
 
 def stall(ctx) -> threading.Event:

@@ -163,6 +163,8 @@ class LocalMediaStore:
             if isinstance(data, bytes | bytearray | memoryview):
                 return await asyncio.to_thread(self._put_bytes, key, bytes(data), intake)
             return await self._put_stream(key, data, intake)
+        except ConnectionError:
+            raise  # the uploading client went away: not a storage failure
         except OSError as exc:  # disk full, read-only, I/O error: a 503, nothing recorded
             log.warning("media file could not be written", extra={"error": type(exc).__name__})
             raise MediaStorageUnavailable() from None

@@ -65,6 +65,10 @@ class EmbeddedClient:
         self._client: Any = None
         self._lock_file: Any = None
 
+    async def _unbounded(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Opening and closing are never cut short: a half-closed store would leak its files."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, partial(fn, *args))
+
     async def run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         loop = asyncio.get_running_loop()
         future = loop.run_in_executor(self._executor, partial(fn, *args, **kwargs))
@@ -79,9 +83,10 @@ class EmbeddedClient:
 
     async def open(self) -> None:
         self._path.parent.mkdir(parents=True, exist_ok=True)
-        self._client = await self.run(litemongo.connect, str(self._path), tz_aware=True)
+        self._client = await self._unbounded(partial(litemongo.connect, str(self._path),
+                                                     tz_aware=True))
         lock_path = self._path.with_name(self._path.name + ".lock")
-        self._lock_file = await self.run(open, lock_path, "a")
+        self._lock_file = await self._unbounded(open, lock_path, "a")
 
     def _locked(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         fcntl.flock(self._lock_file, fcntl.LOCK_EX)
@@ -96,10 +101,10 @@ class EmbeddedClient:
 
     async def close(self) -> None:
         if self._client is not None:
-            await self.run(self._client.close)
+            await self._unbounded(self._client.close)
             self._client = None
         if self._lock_file is not None:
-            await self.run(self._lock_file.close)
+            await self._unbounded(self._lock_file.close)
             self._lock_file = None
         self._executor.shutdown(wait=True)
 
