@@ -46,8 +46,11 @@ def serve(
     from clonechats.app import create_app
 
     settings = load_settings(data_dir, dev=dev)
+    from clonechats.web.server_protocol import uvicorn_options
+
     uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=False,
-                access_log=False, log_config=None, server_header=False)
+                access_log=False, log_config=None, server_header=False,
+                **uvicorn_options(settings))
 
 
 @app.command()

@@ -57,6 +57,7 @@ PRIVACY_SOURCES: list[str] = ["clonechats.personas.personal_data",
                                "clonechats.chat.personal_data",
                                "clonechats.rooms.personal_data",
                                "clonechats.chat.scheduled.personal_data",
+                               "clonechats.chat.idempotency",
                                "clonechats.privacy.personal_data",
                                "clonechats.media.clips.personal_data",
                                "clonechats.media.video.personal_data",
@@ -129,7 +130,8 @@ def build_media_store(settings: Settings) -> MediaStore:
 async def open_context(settings: Settings, *, clock: Clock | None = None) -> AppContext:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     connection = await connect(settings.database_url, data_dir=settings.data_dir,
-                               name=settings.database_name)
+                               name=settings.database_name,
+                               timeout_seconds=settings.database_timeout_seconds)
     try:
         await apply_indexes(connection.db)
     except Exception:

@@ -113,6 +113,9 @@ class MediaSettings(BaseModel):
             raise ValueError("media.backend 's3' needs media.s3_bucket "
                              "(set CLONECHATS_MEDIA__S3_BUCKET)")
         return self
+    account_quota_bytes: int = Field(200 * 1024 * 1024, gt=0, description="Most bytes of "
+                                     "files one account may keep, all personas together "
+                                     "(403 `storage_quota_exceeded` beyond).")
 
 
 class EmailSettings(BaseModel):
@@ -344,6 +347,10 @@ class LLMSettings(BaseModel):
     retry_backoff_seconds: float = Field(0.5, ge=0, description="First retry delay; doubles.")
     max_retry_wait_seconds: float = Field(20.0, ge=0, description="A Retry-After longer than "
                                           "this fails at once instead of keeping a user waiting.")
+    breaker_failures: int = Field(5, ge=1, description="Consecutive unavailable replies of "
+                                  "one provider that open its circuit (then 503 at once).")
+    breaker_open_seconds: float = Field(30.0, gt=0, description="How long an open circuit "
+                                        "refuses calls before one probe is let through.")
 
     @property
     def vendors_enabled(self) -> list[str]:
@@ -432,6 +439,12 @@ class ModerationSettings(BaseModel):
     sexual_min_severity: Literal["low", "medium", "high", "critical"] = Field(
         "medium", description="Weakest safetype sexual match that flags (`low` also flags "
         "the bare word \"sex\").")
+    minor_offensive_threshold: float = Field(0.6, gt=0, le=1, description="For users aged "
+                                             "13-17: alt-profanity-check probability from "
+                                             "which text is held back, addressed to someone "
+                                             "or not (stricter than `offensive_threshold`).")
+    minor_sexual_min_severity: Literal["low", "medium", "high", "critical"] = Field(
+        "low", description="For users aged 13-17: weakest safetype sexual match that flags.")
     openai_api_key: SecretStr | None = Field(None, description="OpenAI API key; required "
                                              "when provider is `openai`.")
     openai_base_url: str = Field("https://api.openai.com/v1", description="API base URL.")
@@ -696,6 +709,18 @@ class ScheduledSettings(BaseModel):
     retry_max_seconds: float = Field(600.0, gt=0, description="Longest delay between retries.")
     busy_retry_seconds: float = Field(5.0, gt=0, description="Wait when the conversation is "
                                       "busy with another reply at the due time.")
+class ServerSettings(BaseModel):
+    """The HTTP server of `clonechats serve`: connection limits and shutdown."""
+
+    header_timeout_seconds: float = Field(10.0, gt=0, description="A connection that has not "
+                                          "sent a whole request head in this time is closed "
+                                          "(slow-header attacks).")
+    max_connections_per_address: int = Field(100, ge=1, description="Open connections one "
+                                             "client address may hold; more are closed.")
+    graceful_shutdown_seconds: float = Field(25.0, gt=0, description="On SIGTERM, how long "
+                                             "open requests and reply streams may finish "
+                                             "before they are closed (the process exits "
+                                             "well within 30 s).")
 
 
 class Settings(BaseSettings):
@@ -710,6 +735,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(Path("data"), description="Where the embedded database, media and "
                            "the generated secret live.")
+    database_timeout_seconds: float = Field(
+        10.0, gt=0, description="Longest a database call may take before the request fails "
+        "with 503 `storage_unavailable` (and `/healthz` says the database is down).")
     database_url: str | None = Field(
         None,
         description="`mongodb://…` or `mongodb+srv://…` for MongoDB; empty or `file:PATH` "
@@ -758,6 +786,7 @@ class Settings(BaseSettings):
     speech: SpeechSettings = Field(default_factory=SpeechSettings)
     video: VideoSettings = Field(default_factory=VideoSettings)
     scheduled: ScheduledSettings = Field(default_factory=ScheduledSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
 
     @field_validator("trusted_proxies")
     @classmethod

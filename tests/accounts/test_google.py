@@ -387,3 +387,22 @@ async def test_a_trial_becomes_the_google_account(client, ctx, provider):
     assert done.json()["user"]["auth_provider"] == "google"
     assert await ctx.db.users.count_documents({}) == 1
 
+
+
+async def test_google_sign_in_shares_the_address_budget_with_password_sign_in(
+        client, ctx, provider):
+    from tests.factories import log_in, make_user
+
+    await make_user(ctx, email="someone@example.com")
+    threshold = ctx.settings.accounts.throttle_ip_threshold
+    for n in range(threshold + 1):  # failures spread over many accounts: the address key
+        await log_in(client, email=f"guess{n}@example.com", password="wrong password here")
+    blocked = await sign_in_with_google(client, provider)
+    assert blocked.status_code == 429
+    assert provider.requests_to("/token") == []
+    await ctx.db.login_throttle.delete_many({})
+    for _ in range(threshold):  # and failed Google callbacks count against it too
+        redirect = provider.authorize(await start(client))
+        await come_back(client, redirect.replace("state=", "state=x"))
+    refused = await log_in(client, email="someone@example.com")
+    assert refused.status_code == 429

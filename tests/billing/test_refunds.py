@@ -94,10 +94,10 @@ async def test_admin_pages_show_orders_deliveries_and_the_ledger_check(client, c
     assert listing.status_code == 200 and order_id in listing.text
     assert "every balance equals the sum of its ledger" in listing.text
     detail = await admin_client.get(f"/admin/billing/orders/{order_id}")
-    assert detail.status_code == 200 and 'data-result="accepted"' in detail.text
+    assert detail.status_code == 200 and 'data-result="queued"' in detail.text
     api = (await admin_client.get(f"/api/v1/admin/billing/orders/{order_id}")).json()
     assert api["order"]["status"] == "paid"
-    assert [d["result"] for d in api["deliveries"]] == ["accepted"]
+    assert [d["result"] for d in api["deliveries"]] == ["queued"]
     paid = (await admin_client.get("/api/v1/admin/billing/orders?status=paid")).json()
     assert [o["order_id"] for o in paid["items"]] == [order_id]
     check = (await admin_client.get("/api/v1/admin/billing/ledger-check")).json()
@@ -113,7 +113,7 @@ async def test_admin_replays_a_sandbox_webhook_and_nothing_changes(client, ctx, 
     await run_jobs()
     # both arrive at the same frozen instant, and MongoDB keeps no order among ties
     results = [d["result"] for d in await ctx.db.webhook_deliveries.find({}).to_list()]
-    assert sorted(results) == ["accepted", "duplicate"]
+    assert sorted(results) == ["duplicate", "queued"]
     assert await balance(ctx, user["_id"]) == PACK_CREDITS
 
 

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import WELCOME_CREDITS, NewPage, WatchedPage, server_environment
+from tests.e2e.mailbox import confirm_email, live_data_dir
 from tests.e2e.test_accounts_browser import log_in, sign_up
 
 pytestmark = pytest.mark.e2e
@@ -21,9 +22,14 @@ WELCOME = WELCOME_CREDITS
 AFTER_PURCHASE = str(WELCOME + PACK_CREDITS)
 
 
-def test_buy_a_pack_through_the_sandbox_and_see_the_credits_once(page: WatchedPage) -> None:
+def test_buy_a_pack_through_the_sandbox_and_see_the_credits_once(
+        page: WatchedPage, tmp_path_factory: pytest.TempPathFactory) -> None:
     browser = page.page
-    sign_up(browser, f"buyer-{uuid.uuid4().hex[:10]}@example.com", name="Bea")
+    email = f"buyer-{uuid.uuid4().hex[:10]}@example.com"
+    sign_up(browser, email, name="Bea")
+    browser.goto("/pricing")
+    expect(browser.get_by_text("Confirm your email address to buy")).to_be_visible()
+    confirm_email(browser, email, live_data_dir(tmp_path_factory))
 
     browser.goto("/pricing")
     expect(browser.get_by_role("heading", name="Pricing")).to_be_visible()
@@ -63,13 +69,6 @@ def buy_pack(browser: Page) -> str:
     return match.group(1)
 
 
-def live_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The live server's data directory (the `live_server` fixture's first temporary folder)."""
-    data_dir = tmp_path_factory.getbasetemp() / "live-server0" / "data"
-    assert data_dir.is_dir()
-    return data_dir
-
-
 def make_admin(email: str, data_dir: Path) -> None:
     env = {**server_environment(data_dir), "PATH": os.environ.get("PATH", "")}
     done = subprocess.run(  # noqa: S603 - our own interpreter and command
@@ -84,6 +83,7 @@ def test_an_admin_refunds_a_pack_and_the_ledger_balances(
     buyer = new_page()
     buyer_email = f"refundee-{uuid.uuid4().hex[:10]}@example.com"
     sign_up(buyer.page, buyer_email)
+    confirm_email(buyer.page, buyer_email, live_data_dir(tmp_path_factory))
     order_id = buy_pack(buyer.page)
 
     admin = new_page()

@@ -8,19 +8,22 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import PHONE, NewPage, WatchedPage
+from tests.e2e.mailbox import confirm_email, live_data_dir
 
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "violet kettle harbour lamp"
 
 
-def sign_up(page: Page) -> None:
+def sign_up(page: Page) -> str:
+    email = f"persona-{uuid.uuid4().hex[:10]}@example.com"
     page.goto("/signup")
-    page.get_by_label("Email", exact=True).fill(f"persona-{uuid.uuid4().hex[:10]}@example.com")
+    page.get_by_label("Email", exact=True).fill(email)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Date of birth").fill("1990-04-02")
     page.get_by_role("button", name="Create account").click()
     expect(page).to_have_url(re.compile(r"/account$"))
+    return email
 
 
 def create_persona(page: Page, name: str) -> None:
@@ -55,10 +58,12 @@ def create_persona(page: Page, name: str) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text(name)
 
 
-def test_create_tune_share_and_open_anonymously(page: WatchedPage, new_page: NewPage) -> None:
+def test_create_tune_share_and_open_anonymously(page: WatchedPage, new_page: NewPage,
+                                                tmp_path_factory: pytest.TempPathFactory) -> None:
     owner = page.page
     name = "Ada <Lovelace>"
-    sign_up(owner)
+    email = sign_up(owner)
+    confirm_email(owner, email, live_data_dir(tmp_path_factory))  # sharing needs it
     create_persona(owner, name)
     expect(owner.locator(".slider-summary")).to_contain_text("Be reserved and matter-of-fact")
 
@@ -66,7 +71,7 @@ def test_create_tune_share_and_open_anonymously(page: WatchedPage, new_page: New
     link = owner.locator("#share-link")
     expect(link).to_be_visible()
     share_path = link.get_attribute("href")
-    assert share_path and re.fullmatch(r"/p/[A-Za-z0-9_-]{12}", share_path)
+    assert share_path and re.fullmatch(r"/p/[A-Za-z0-9_-]{22}", share_path)  # 128 bits
     expect(owner.locator("#share-url")).to_have_value(re.compile(re.escape(share_path) + "$"))
 
     visitor = new_page()

@@ -23,6 +23,9 @@ CONTEXTS: dict[str, dict[str, Any]] = {
     "scheduled_notice": {"display_name": "Ada", "persona_name": "Ada",
                          "delivered": True, "conversation_url": LINK,
                          "due_at": "Mon 2 Mar 2026, 12:30 (UTC)"},
+    "password_changed": {"display_name": "Ada", "changed_at": WHEN, "via_reset": True},
+    "email_changed": {"display_name": "Ada", "new_email": "ada@new.example", "changed_at": WHEN},
+    "guardian_approved": {"child_display_name": "Sam", "withdraw_url": LINK, "expires_at": WHEN},
 }
 
 
@@ -54,6 +57,7 @@ def test_renders_subject_text_and_html(template: str, settings: Settings) -> Non
     ("password_reset", "reset_url"),
     ("guardian_consent", "consent_url"),
     ("link_google", "link_url"),
+    ("guardian_approved", "withdraw_url"),
 ])
 def test_the_one_time_link_is_in_both_bodies(template: str, url_field: str,
                                              settings: Settings) -> None:

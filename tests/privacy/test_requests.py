@@ -97,8 +97,11 @@ async def test_admins_move_requests_along_with_notes(ann: Person, admin: Person,
     assert [r["id"] for r in closed] == [filed["id"]]
     assert (await admin.send("PATCH", url, json={})).status_code == 422
     assert (await admin.send("PATCH", f"{QUEUE}/missing", json={"note": "x"})).status_code == 404
-    # closed requests are kept 24 months, then removed by retention
+    # closed requests are kept 24 calendar months, then removed by retention
     ctx.clock.advance(days=24 * 30 + 1)
+    await retention.apply_rules(ctx)
+    assert await ctx.db.data_requests.count_documents({}) == 1
+    ctx.clock.advance(days=12)
     await retention.apply_rules(ctx)
     assert await ctx.db.data_requests.count_documents({}) == 0
 

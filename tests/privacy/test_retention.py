@@ -38,8 +38,10 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "deleted_subscriptions": {"pseudonymised": True, "user_id": "pseudonym:x"},
     "video_jobs": {"owner_id": "someone", "status": "done"},
     "cancelled_scheduled": {"status": "cancelled", "owner_id": "someone", "text": ""},
+    "send_keys": {"owner_id": "someone", "conversation_id": "c", "reply_id": None},
 }
-SPECIAL = {"generated_media", "exports", "cost_events", "paywall_hits"}
+SPECIAL = {"generated_media", "exports", "cost_events", "paywall_hits",
+           "unapproved_minors"}  # tests/privacy/test_unapproved_minors.py
 
 
 def test_every_rule_has_a_test_sample():
@@ -62,7 +64,7 @@ async def test_each_rule_removes_documents_once_past_their_date(ctx, rule: Rule)
     dated = start + (timedelta(days=1) if rule.keep.amount == 0 else timedelta(0))
     await plant(ctx, rule, dated, "planted")
     await plant(ctx, rule, dated + timedelta(days=2), "younger")
-    deadline = dated + rule.keep.delta
+    deadline = rule.keep.due(dated)
     ctx.clock.advance(seconds=(deadline - HOUR - start).total_seconds())
     await retention.apply_rules(ctx, rules=(rule,))
     assert {"planted", "younger"} <= await present(ctx, rule)
@@ -198,3 +200,20 @@ async def test_the_retention_command_applies_the_rules(ctx):
                                     "created_at": ctx.clock.now() - timedelta(days=40),
                                     "idempotency_key": "k"})
     assert (await retention.apply_rules(ctx))["outbox"] == 1
+
+
+async def test_the_audit_log_period_is_counted_in_calendar_months(ctx):
+    rule = next(r for r in RULES if r.name == "audit_log")
+    dated = datetime(2024, 3, 15, 12, 0, tzinfo=ctx.clock.now().tzinfo)
+    assert rule.keep.due(dated) == datetime(2026, 3, 15, 12, 0, tzinfo=dated.tzinfo)
+    assert rule.keep.before(datetime(2026, 3, 31, tzinfo=dated.tzinfo)).date().isoformat() \
+        == "2024-03-31"
+    assert retention.Keep(1, "months").due(datetime(2026, 1, 31)) == datetime(2026, 2, 28)
+    start = ctx.clock.now()
+    await ctx.db.audit_log.insert_one({"_id": "old", "at": start, "event": "login_ok"})
+    ctx.clock.advance(days=721)  # past 24 x 30 days, not yet 24 calendar months
+    await retention.apply_rules(ctx, rules=(rule,))
+    assert await ctx.db.audit_log.count_documents({"_id": "old"}) == 1
+    ctx.clock.advance(seconds=(rule.keep.due(start) - ctx.clock.now()).total_seconds() + 3600)
+    await retention.apply_rules(ctx, rules=(rule,))
+    assert await ctx.db.audit_log.count_documents({"_id": "old"}) == 0

@@ -81,7 +81,7 @@ async def test_security_txt_names_the_contact_and_expires_within_a_year(
 async def test_healthz_is_ok_once_started(client: httpx.AsyncClient) -> None:
     response = await client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok"}
 
 
 async def test_healthz_is_503_before_start_up(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from clonechats.accounts import api_keys, audit, profile, sessions
+from clonechats.accounts import api_keys, audit, profile, sessions, verified
 from clonechats.accounts.dependencies import CurrentAuth, CurrentUser
 from clonechats.accounts.router import Client, user_body
 from clonechats.accounts.schemas import (
@@ -46,6 +46,13 @@ async def change_email(data: EmailChangeIn, request: Request,
     await profile.request_email_change(request.app.state.ctx, user, new_email=data.new_email,
                                        password=data.password)
     return {"status": "Check the new address for a confirmation link."}
+
+
+@router.post("/email/verification", status_code=202)
+async def resend_verification(request: Request, user: CurrentUser) -> dict[str, str]:
+    """Mail a new confirmation link to the current address (buying and sharing need one)."""
+    await verified.resend_verification(request.app.state.ctx, user)
+    return {"status": "A new confirmation link is on its way. It works for a day."}
 
 
 @router.get("/sessions")

@@ -21,6 +21,10 @@ EVENTS = frozenset({
     "account_deleted", "api_key_created", "api_key_revoked", "guardian_approved",
     "age_concern_deleted", "signup_refused_age", "trial_started", "google_linked",
 })
+EVENTS = EVENTS | frozenset({  # guardian safeguards and the security events of issue 20
+    "guardian_consent_withdrawn", "guardian_self_approval_refused", "unapproved_minor_deleted",
+    "login_locked", "export_requested", "admin_refund", "csrf_failed", "access_denied",
+})
 
 
 async def record(db: Any, event: str, *, now: datetime, user_id: str | None = None,

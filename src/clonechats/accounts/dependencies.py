@@ -5,6 +5,7 @@
   settings, policies and account pages.
 - `ActiveUser`: a user who may use the product: guardian-pending accounts get 403.
 - `AdminUser`: role `admin`, checked on the server for every admin route (see `admin/`).
+- `VerifiedUser`: an active user whose email is confirmed (buying, sharing), else 403.
 """
 
 from dataclasses import dataclass
@@ -12,9 +13,11 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from clonechats.accounts import age, api_keys, repo, sessions
+from clonechats.accounts import age, api_keys, audit, repo, sessions
+from clonechats.accounts.verified import require_verified_email
 from clonechats.errors import Forbidden, Unauthorized
 from clonechats.web import cookies
+from clonechats.web.client import client_info
 
 _UNRESOLVED = object()
 
@@ -70,8 +73,13 @@ async def active_user(user: Annotated[dict[str, Any], Depends(current_user)]) ->
     return user
 
 
-async def admin_user(user: Annotated[dict[str, Any], Depends(current_user)]) -> dict[str, Any]:
+async def admin_user(request: Request,
+                     user: Annotated[dict[str, Any], Depends(current_user)]) -> dict[str, Any]:
     if user.get("role") != "admin":
+        ctx = request.app.state.ctx
+        await audit.record(ctx.db, "access_denied", now=ctx.clock.now(), user_id=user["_id"],
+                           client=client_info(request), route=request.url.path[:200],
+                           needed="admin")
         raise Forbidden("This area is for administrators.")
     return user
 
@@ -87,4 +95,12 @@ OptionalUser = Annotated[dict[str, Any] | None, Depends(optional_user)]
 CurrentUser = Annotated[dict[str, Any], Depends(current_user)]
 ActiveUser = Annotated[dict[str, Any], Depends(active_user)]
 AdminUser = Annotated[dict[str, Any], Depends(admin_user)]
+
+
+async def verified_user(user: Annotated[dict[str, Any], Depends(active_user)]) -> dict[str, Any]:
+    """An active user with a confirmed email (buying, sharing): else 403 `email_unverified`."""
+    return require_verified_email(user)
+
+
+VerifiedUser = Annotated[dict[str, Any], Depends(verified_user)]
 CurrentAuth = Annotated[Auth, Depends(current_auth)]

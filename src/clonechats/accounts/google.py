@@ -164,6 +164,13 @@ async def finish_callback(ctx: Any, *, cookie_value: str | None, params: dict[st
     """Check Google's redirect back to us and decide: signed in, age step, or proof step."""
     if ctx.google is None:
         raise GoogleNotConfigured()
+    now, settings = ctx.clock.now(), ctx.settings.accounts
+    address = throttle.address_keys(client.ip_hash, settings)
+    try:  # one sign-in budget per address, shared with password sign-in
+        await throttle.check(ctx.db, address, now=now)
+    except throttle.TooManyAttempts:
+        await audit.record(ctx.db, "login_locked", now=now, client=client, provider="google")
+        raise
     flow = await _take(ctx, cookie_value, AUTHORIZE)
     try:
         if flow is None:
@@ -179,6 +186,8 @@ async def finish_callback(ctx: Any, *, cookie_value: str | None, params: dict[st
         raise GoogleEmailUnverified() from None
     except AppError as exc:
         await _failed(ctx, client, exc.code)
+        if not isinstance(exc, GoogleCancelled | GoogleUnavailable):
+            await throttle.record_failure(ctx.db, address, now=now, settings=settings)
         raise
     return_to = flow["return_to"]
     user = await repo.get_by_google_sub(ctx.db, identity.sub)

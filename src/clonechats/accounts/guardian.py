@@ -7,22 +7,31 @@ page), the guardian's decision, and the young person's request to send the email
 - Approve: the account becomes active, with `guardian.approved_at` and the plan tiers the
   guardian authorised (`guardian.authorized_tiers`, a subset of `billing.plans.PLAN_TIERS`).
 - Decline: the account and everything it owns is deleted through the privacy registry.
+- The decision must come from the guardian, not from the young person's own session or
+  browser (`guardian_devices.check_not_self`, 403 `guardian_self_approval`).
+- Withdraw: the approval email carries a second link that works until the young person turns
+  18; using it withdraws consent, which deletes the account and its data like a decline.
 
 At most one consent link is live per account: a new one revokes the older ones, and a decision
 revokes them all, so two links can never lead to two decisions. Never touches HTTP.
 """
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from clonechats.accounts import age, audit, repo, tokens
-from clonechats.accounts.service import send_guardian_request
+from clonechats.accounts.guardian_devices import Requester, SelfApproval, check_not_self
+from clonechats.accounts.service import link, send_guardian_request
 from clonechats.billing.plans import PLAN_TIERS
 from clonechats.errors import AppError, Conflict, TooManyRequests
+from clonechats.mail import service as mail
 from clonechats.privacy import registry
 from clonechats.web.client import ClientInfo
 
 APPROVE, DECLINE = "approve", "decline"
+UNAPPROVED_KEEP_DAYS = 30
+"""A minor's account that no guardian approved is deleted this long after sign-up (the
+retention rule `unapproved_minors`; the consent email says so)."""
 RESENDS_PER_DAY = 3
 RESEND_WINDOW = timedelta(days=1)
 
@@ -85,7 +94,8 @@ async def consent_request(ctx: Any, token: str) -> dict[str, Any]:
 
 
 async def decide(ctx: Any, *, token: str, decision: str, authorized_tiers: list[str],
-                 client: ClientInfo | None) -> dict[str, Any] | None:
+                 client: ClientInfo | None,
+                 requester: Requester | None = None) -> dict[str, Any] | None:
     """Apply the guardian's decision; returns the approved user, or None once declined.
 
     Input is checked before the token is used, so a refused request leaves the link working.
@@ -102,6 +112,12 @@ async def decide(ctx: Any, *, token: str, decision: str, authorized_tiers: list[
     user = await repo.get(ctx.db, record["user_id"])
     if user is None or user["status"] != repo.GUARDIAN_PENDING:
         raise tokens.InvalidToken()
+    try:
+        check_not_self(user, requester)
+    except SelfApproval:
+        await audit.record(ctx.db, "guardian_self_approval_refused", now=now,
+                           user_id=user["_id"], client=client)
+        raise
     await tokens.consume(ctx.db, token, purpose=tokens.GUARDIAN_CONSENT, now=now)
     await tokens.revoke_unused(ctx.db, purpose=tokens.GUARDIAN_CONSENT, user_id=user["_id"],
                                now=now)
@@ -120,7 +136,60 @@ async def decide(ctx: Any, *, token: str, decision: str, authorized_tiers: list[
         raise tokens.InvalidToken()
     await audit.record(ctx.db, "guardian_approved", now=now, user_id=user["_id"], client=client,
                        authorized_tiers=tiers)
+    await send_withdrawal_link(ctx, approved)
     return approved
+
+
+def _adult_on(user: dict[str, Any]) -> datetime | None:
+    if not user.get("birth_date"):
+        return None
+    born = date.fromisoformat(user["birth_date"])
+    try:
+        day = born.replace(year=born.year + age.ADULT_AGE)
+    except ValueError:  # born on 29 February
+        day = date(born.year + age.ADULT_AGE, 3, 1)
+    return datetime.combine(day, time(0, 0), tzinfo=UTC)
+
+
+async def send_withdrawal_link(ctx: Any, user: dict[str, Any]) -> None:
+    """Email the guardian that the account is approved, with a link to withdraw consent that
+    works until the young person turns 18."""
+    now = ctx.clock.now()
+    adult_on = _adult_on(user) or now + timedelta(days=365 * 5)
+    lifetime = max(adult_on - now, timedelta(days=1))
+    token = await tokens.issue(ctx.db, purpose=tokens.GUARDIAN_WITHDRAW, user_id=user["_id"],
+                               now=now, lifetime=lifetime)
+    await mail.send_email(ctx, to=user["guardian"]["email"], template="guardian_approved",
+                          context={"child_display_name": user.get("display_name")
+                                   or "A young person",
+                                   "withdraw_url": link(ctx, "/guardian/withdraw", token),
+                                   "expires_at": now + lifetime},
+                          idempotency_key=f"guardian-approved:{tokens.reference(token)}")
+
+
+async def withdrawal_request(ctx: Any, token: str) -> dict[str, Any]:
+    """What the withdrawal page shows (the token is only looked at)."""
+    if not token or len(token) > 128:
+        raise tokens.InvalidToken()
+    record = await tokens.peek(ctx.db, token, purpose=tokens.GUARDIAN_WITHDRAW,
+                               now=ctx.clock.now())
+    user = await repo.get(ctx.db, record["user_id"])
+    if user is None or user["status"] != repo.ACTIVE or not user.get("guardian"):
+        raise tokens.InvalidToken()
+    return {"display_name": user.get("display_name"), "email": user.get("email")}
+
+
+async def withdraw(ctx: Any, *, token: str, client: ClientInfo | None) -> None:
+    """Withdraw the guardian's consent: the account and everything it owns is deleted."""
+    now = ctx.clock.now()
+    await withdrawal_request(ctx, token)
+    record = await tokens.consume(ctx.db, token, purpose=tokens.GUARDIAN_WITHDRAW, now=now)
+    user_id = record["user_id"]
+    await audit.record(ctx.db, "guardian_consent_withdrawn", now=now, user_id=user_id,
+                       client=client)
+    await audit.record(ctx.db, "account_deleted", now=now, user_id=user_id, client=client,
+                       reason="guardian_withdrew")
+    await registry.delete_user_data(ctx, user_id)
 
 
 async def resend_request(ctx: Any, user: dict[str, Any]) -> None:
@@ -152,3 +221,16 @@ async def resend_request(ctx: Any, user: dict[str, Any]) -> None:
     await tokens.revoke_unused(ctx.db, purpose=tokens.GUARDIAN_CONSENT, user_id=user["_id"],
                                now=now)
     await send_guardian_request(ctx, updated)
+
+
+async def delete_unapproved(ctx: Any, user: dict[str, Any]) -> bool:
+    """Delete a minor's account that no guardian approved in time (the retention job)."""
+    current = await repo.get(ctx.db, user["_id"])
+    if current is None or current["status"] != repo.GUARDIAN_PENDING:
+        return False  # approved or deleted meanwhile
+    now = ctx.clock.now()
+    await audit.record(ctx.db, "unapproved_minor_deleted", now=now, user_id=user["_id"])
+    await audit.record(ctx.db, "account_deleted", now=now, user_id=user["_id"],
+                       reason="guardian_never_approved")
+    await registry.delete_user_data(ctx, user["_id"])
+    return True

@@ -3,6 +3,9 @@
 - `GET /guardian/consent?token=` shows who asks and the choice; it never uses the token.
 - `POST /guardian/consent` (the page's form, works without JavaScript) and
   `POST /api/v1/guardian/consent` (JSON) apply the decision, once per link.
+- `GET /guardian/withdraw?token=` and `POST /guardian/withdraw` (form) or
+  `POST /api/v1/guardian/withdraw` (JSON): the guardian withdraws consent later, from the link
+  in the approval email; the account is deleted.
 - `GET /guardian/pending` explains the waiting state to the young person, with
   `POST /api/v1/account/guardian/resend` behind its button.
 
@@ -19,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from clonechats.accounts import guardian, repo, tokens
 from clonechats.accounts.dependencies import CurrentUser, resolve_auth
+from clonechats.accounts.guardian_devices import requester_of
 from clonechats.billing.plans import PLAN_TIERS
 from clonechats.errors import AppError
 from clonechats.web.client import ClientInfo, client_info
@@ -26,7 +30,7 @@ from clonechats.web.client import ClientInfo, client_info
 api = APIRouter(tags=["guardian"])
 pages = APIRouter(include_in_schema=False)
 
-OUTCOMES = {"approved", "declined"}
+OUTCOMES = {"approved", "declined", "withdrawn"}
 TOKEN_PAGE_HEADERS = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 Client = Annotated[ClientInfo, Depends(client_info)]
 
@@ -43,7 +47,7 @@ class GuardianDecisionIn(BaseModel):
 async def decide(data: GuardianDecisionIn, request: Request, client: Client) -> dict[str, Any]:
     user = await guardian.decide(request.app.state.ctx, token=data.token,
                                  decision=data.decision, authorized_tiers=data.authorized_tiers,
-                                 client=client)
+                                 client=client, requester=await requester_of(request))
     if user is None:
         return {"status": "declined"}
     return {"status": "approved", "authorized_tiers": user["guardian"]["authorized_tiers"]}
@@ -93,7 +97,8 @@ async def consent_form_post(request: Request) -> Response:
             code="confirmation_required", status=422))
     try:
         user = await guardian.decide(request.app.state.ctx, token=token, decision=decision,
-                                     authorized_tiers=chosen, client=client_info(request))
+                                     authorized_tiers=chosen, client=client_info(request),
+                                     requester=await requester_of(request))
     except tokens.InvalidToken as invalid:
         return render(request, "guardian_consent.html", status_code=invalid.status, asking=None)
     except AppError as error:
@@ -122,3 +127,46 @@ async def pending_page(request: Request) -> Response:
          "guardian_email": (user.get("guardian") or {}).get("email"),
          "resends_per_day": guardian.RESENDS_PER_DAY},
     )
+
+
+class GuardianWithdrawIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(max_length=200)
+
+
+@api.post("/api/v1/guardian/withdraw")
+async def withdraw(data: GuardianWithdrawIn, request: Request, client: Client) -> dict[str, str]:
+    await guardian.withdraw(request.app.state.ctx, token=data.token, client=client)
+    return {"status": "withdrawn"}
+
+
+@pages.get("/guardian/withdraw", response_class=HTMLResponse)
+async def withdraw_page(request: Request, token: str = "") -> HTMLResponse:
+    await resolve_auth(request)
+    try:
+        asking = await guardian.withdrawal_request(request.app.state.ctx, token)
+    except tokens.InvalidToken as invalid:
+        return render(request, "guardian_withdraw.html", status_code=invalid.status, asking=None)
+    return render(request, "guardian_withdraw.html", asking=asking, token=token)
+
+
+@pages.post("/guardian/withdraw", response_class=HTMLResponse)
+async def withdraw_form_post(request: Request) -> Response:
+    form = await request.form()
+    token = str(form.get("token") or "")[:200]
+    ctx = request.app.state.ctx
+    if form.get("confirm_delete") != "yes":
+        try:
+            asking = await guardian.withdrawal_request(ctx, token)
+        except tokens.InvalidToken as invalid:
+            return render(request, "guardian_withdraw.html", status_code=invalid.status,
+                          asking=None)
+        return render(request, "guardian_withdraw.html", status_code=422, asking=asking,
+                      token=token, error="Tick the box to confirm that the account should be "
+                      "deleted.")
+    try:
+        await guardian.withdraw(ctx, token=token, client=client_info(request))
+    except tokens.InvalidToken as invalid:
+        return render(request, "guardian_withdraw.html", status_code=invalid.status, asking=None)
+    return RedirectResponse("/guardian/consent/done?outcome=withdrawn", status_code=303)

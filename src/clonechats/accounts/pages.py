@@ -13,10 +13,9 @@ from urllib.parse import quote, urlsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from clonechats.accounts import age, api_keys, audit, passwords, repo, sessions, tokens
+from clonechats.accounts import age, api_keys, audit, passwords, recovery, repo, sessions, tokens
 from clonechats.accounts.dependencies import Auth, resolve_auth
 from clonechats.accounts.session_cookies import end_session
-from clonechats.errors import AppError
 from clonechats.web import cookies
 from clonechats.web.client import client_info
 
@@ -51,8 +50,13 @@ def notice(request: Request) -> str | None:
     return NOTICES.get(request.query_params.get("notice", ""))
 
 
-def render(request: Request, template: str, **context: Any) -> HTMLResponse:
-    return request.app.state.templates.TemplateResponse(request, f"accounts/{template}", context)
+TOKEN_PAGE_HEADERS = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+
+
+def render(request: Request, template: str, headers: dict[str, str] | None = None,
+           **context: Any) -> HTMLResponse:
+    return request.app.state.templates.TemplateResponse(request, f"accounts/{template}", context,
+                                                        headers=headers)
 
 
 def has_stale_session_cookie(request: Request, auth: Auth | None) -> bool:
@@ -157,31 +161,22 @@ async def forgot_password_page(request: Request) -> Response:
     return render(request, "forgot_password.html", email=email)
 
 
-async def token_usable(request: Request, token: str | None, purpose: str) -> bool:
-    if not token or len(token) > 128:
-        return False
-    try:
-        await tokens.peek(request.app.state.ctx.db, token, purpose=purpose,
-                          now=request.app.state.ctx.clock.now())
-    except AppError:
-        return False
-    return True
-
-
 @router.get("/reset-password", response_class=HTMLResponse)
 async def reset_password_page(request: Request, token: str | None = None) -> Response:
     await resolve_auth(request)
-    usable = await token_usable(request, token, tokens.PASSWORD_RESET)
-    return render(request, "reset_password.html", token=token if usable else None,
+    usable = await recovery.link_usable(request.app.state.ctx, token, tokens.PASSWORD_RESET)
+    return render(request, "reset_password.html", headers=TOKEN_PAGE_HEADERS,
+                  token=token if usable else None,
                   min_password=passwords.MIN_LENGTH)
 
 
 @router.get("/verify-email", response_class=HTMLResponse)
 async def verify_email_page(request: Request, token: str | None = None) -> Response:
     auth = await resolve_auth(request)
-    usable = await token_usable(request, token, tokens.VERIFY_EMAIL)
+    usable = await recovery.link_usable(request.app.state.ctx, token, tokens.VERIFY_EMAIL)
     after = "/account" if auth else "/login"
-    return render(request, "verify_email.html", token=token if usable else None,
+    return render(request, "verify_email.html", headers=TOKEN_PAGE_HEADERS,
+                  token=token if usable else None,
                   after=f"{after}?notice=email_verified")
 
 

@@ -92,3 +92,14 @@ async def verify_password(password: str, hashed: str | None, *, rounds: int) -> 
         await asyncio.to_thread(_verify_sync, password, _DUMMY_HASH_CACHE[rounds].decode())
         return False
     return await asyncio.to_thread(_verify_sync, password, hashed)
+
+
+def needs_rehash(hashed: str | None, *, rounds: int) -> bool:
+    """Whether a stored bcrypt hash was made with another cost than `rounds` (rehash it at the
+    next successful sign-in, when the password is at hand)."""
+    if not hashed or not hashed.startswith("$2"):
+        return False
+    try:
+        return int(hashed.split("$")[2]) != rounds
+    except (IndexError, ValueError):
+        return False

@@ -2,8 +2,9 @@
 
 from typing import Any
 
-from clonechats.accounts import audit, passwords, repo, sessions
+from clonechats.accounts import audit, passwords, repo, sessions, tokens
 from clonechats.accounts.emails import normalise_email
+from clonechats.accounts.recovery import notify_password_changed
 from clonechats.accounts.service import EmailTaken, send_verification
 from clonechats.errors import AppError
 from clonechats.web.client import ClientInfo
@@ -38,7 +39,10 @@ async def change_password(ctx: Any, user: dict[str, Any], *, current: str, new: 
     now = ctx.clock.now()
     await repo.update(ctx.db, user["_id"], {"password_hash": hashed, "updated_at": now})
     await sessions.revoke_all(ctx.db, user["_id"])
+    await tokens.revoke_unused(ctx.db, purpose=tokens.PASSWORD_RESET, user_id=user["_id"],
+                               now=now)
     await audit.record(ctx.db, "password_changed", now=now, user_id=user["_id"], client=client)
+    await notify_password_changed(ctx, user, via_reset=False, key=tokens.reference(hashed))
 
 
 async def request_email_change(ctx: Any, user: dict[str, Any], *, new_email: str,

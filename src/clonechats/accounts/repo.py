@@ -87,3 +87,13 @@ async def count_by_status(db: Any) -> dict[str, int]:
 
 async def count_with_role(db: Any, role: str) -> int:
     return await db[USERS].count_documents({"role": role})
+
+
+async def count_failed_login(db: Any, user_id: str) -> None:
+    """One more consecutive wrong password (reset to 0 by a sign-in or a password reset)."""
+    await db[USERS].update_one({"_id": user_id}, {"$inc": {"failed_logins": 1}})
+
+
+async def count_admins(db: Any) -> int:
+    return await db[USERS].count_documents({"role": "admin",
+                                            "deletion_requested_at": {"$exists": False}})

@@ -14,7 +14,7 @@ from clonechats.accounts import age, audit, passwords, repo, throttle, tokens, t
 from clonechats.accounts.emails import InvalidEmail, normalise_email
 from clonechats.accounts.schemas import SignupIn
 from clonechats.billing import ledger
-from clonechats.errors import AppError, Conflict, Unauthorized
+from clonechats.errors import AppError, Conflict, Forbidden, Unauthorized
 from clonechats.mail import service as mail
 from clonechats.privacy.pseudonyms import hash_email, keyed_hash
 from clonechats.web.client import ClientInfo
@@ -23,6 +23,17 @@ from clonechats.web.client import ClientInfo
 class InvalidCredentials(Unauthorized):
     code = "invalid_credentials"
     message = "The email or password is not right."
+
+
+class PasswordSignInDisabled(Forbidden):
+    code = "password_sign_in_disabled"
+    message = ("Password sign-in is off for this account after too many wrong passwords. "
+               "Reset your password from the email we can send you to turn it back on.")
+
+
+FAILURES_TO_DISABLE = 100
+"""Consecutive wrong passwords after which password sign-in stays off until a reset (NIST
+800-63B: at most 100 failed attempts on one account)."""
 
 
 class EmailTaken(Conflict):
@@ -139,7 +150,9 @@ async def send_verification(ctx: Any, user: dict[str, Any], *,
     to = address or user["email"]
     lifetime = timedelta(hours=ctx.settings.accounts.token_hours)
     token = await tokens.issue(ctx.db, purpose=tokens.VERIFY_EMAIL, user_id=user["_id"], now=now,
-                               lifetime=lifetime, data={"email": to})
+                               lifetime=lifetime, data={
+                                   "email": to,
+                                   "binding": tokens.binding(user, tokens.VERIFY_BINDING)})
     await mail.send_email(ctx, to=to, template="verification", context={
         "display_name": user.get("display_name"),
         "verification_url": link(ctx, "/verify-email", token),
@@ -167,18 +180,33 @@ async def login(ctx: Any, *, email: str, password: str, client: ClientInfo) -> d
         normalised = email.strip().lower()
     keys = throttle.keys_for(email_hash=hash_email(ctx.secret, normalised),
                              ip_hash=client.ip_hash, settings=settings)
-    await throttle.check(ctx.db, keys, now=now)
+    try:
+        await throttle.check(ctx.db, keys, now=now)
+    except throttle.TooManyAttempts:
+        await audit.record(ctx.db, "login_locked", now=now, client=client)
+        raise
     user = await repo.get_by_email(ctx.db, normalised)
     hashed = user.get("password_hash") if user else None
     ok = await passwords.verify_password(password, hashed, rounds=settings.bcrypt_rounds)
     attempt = {"user_id": user["_id"] if user else None, "ip_hash": client.ip_hash,
                "user_agent": client.user_agent, "now": now, "attempt_id": secrets.token_hex(12)}
+    if user is not None and user.get("failed_logins", 0) >= FAILURES_TO_DISABLE:
+        await audit.record(ctx.db, "login_failed", now=now, client=client, user_id=user["_id"],
+                           reason="password_sign_in_disabled")
+        raise PasswordSignInDisabled()
     if not ok:
         await throttle.record_failure(ctx.db, keys, now=now, settings=settings)
         await throttle.record_attempt(ctx.db, outcome="failed", **attempt)
         await audit.record(ctx.db, "login_failed", now=now, client=client,
                            user_id=user["_id"] if user else None)
+        if user is not None:
+            await repo.count_failed_login(ctx.db, user["_id"])
         raise InvalidCredentials()
+    if user.get("failed_logins"):
+        await repo.update(ctx.db, user["_id"], {"failed_logins": 0})
+    if passwords.needs_rehash(hashed, rounds=settings.bcrypt_rounds):  # the cost changed
+        user = await repo.update(ctx.db, user["_id"], {"password_hash": await passwords.
+                                 hash_password(password, rounds=settings.bcrypt_rounds)})
     await throttle.clear(ctx.db, keys[0].id)
     await throttle.record_attempt(ctx.db, outcome="ok", **attempt)
     await audit.record(ctx.db, "login_ok", now=now, user_id=user["_id"], client=client)

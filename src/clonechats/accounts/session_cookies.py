@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import Request, Response
 
-from clonechats.accounts import sessions
+from clonechats.accounts import guardian_devices, sessions
 from clonechats.web import cookies, csrf
 from clonechats.web.client import ClientInfo
 
@@ -24,6 +24,7 @@ async def start_session(request: Request, response: Response, user: dict[str, An
     max_age = ctx.settings.accounts.session_absolute_hours * 3600
     cookies.set_cookie(response, cookies.SESSION, token, ctx.settings, max_age=max_age)
     csrf.issue_for_session(response, ctx.secret, token, ctx.settings)
+    await guardian_devices.remember(request, response, user)  # a minor awaiting consent
     if hasattr(request.state, "auth"):
         del request.state.auth
     return token

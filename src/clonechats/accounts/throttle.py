@@ -46,6 +46,11 @@ def keys_for(*, email_hash: str, ip_hash: str | None,
     return keys
 
 
+def address_keys(ip_hash: str | None, settings: AccountSettings) -> list[ThrottleKey]:
+    """The per-address key alone: the budget password and Google sign-ins share."""
+    return [ThrottleKey(f"ip:{ip_hash}", settings.throttle_ip_threshold)] if ip_hash else []
+
+
 async def check(db: Any, keys: list[ThrottleKey], *, now: datetime) -> None:
     """Raise TooManyAttempts (with Retry-After) if any key is currently blocked."""
     docs = await db[THROTTLE].find({"_id": {"$in": [k.id for k in keys]}}).to_list()

@@ -1,5 +1,10 @@
 """Single-use, expiring tokens (email verification, password reset, guardian consent),
 stored only as SHA-256 digests. Using a token is one atomic update, so it works once.
+
+A token can be *bound* to the account state it was issued against (`binding`): a digest of
+named user fields (the email, the password hash) kept in its data. `check_binding` refuses it
+once any of them changed, so a password or email change kills every older reset and
+verification link without a sweep over the stored tokens.
 """
 
 import hashlib
@@ -22,6 +27,7 @@ INDEXES = [
 VERIFY_EMAIL, PASSWORD_RESET, GUARDIAN_CONSENT, LINK_GOOGLE = (
     "verify_email", "password_reset", "guardian_consent", "link_google",
 )
+GUARDIAN_WITHDRAW = "guardian_withdraw"
 
 
 class InvalidToken(AppError):
@@ -47,6 +53,23 @@ async def issue(db: Any, *, purpose: str, user_id: str, now: datetime, lifetime:
         "created_at": now, "expires_at": now + lifetime, "used_at": None,
     })
     return token
+
+
+RESET_BINDING = ("email", "password_hash")
+VERIFY_BINDING = ("email",)
+
+
+def binding(user: dict[str, Any], fields: tuple[str, ...]) -> str:
+    """A digest of the user's current `fields`; it changes whenever one of them does."""
+    raw = "\x1f".join(f"{name}={user.get(name) or ''}" for name in fields)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def check_binding(record: dict[str, Any], user: dict[str, Any], fields: tuple[str, ...]) -> None:
+    """InvalidToken unless the token was issued against the user's current `fields`."""
+    bound = (record.get("data") or {}).get("binding")
+    if not bound or not secrets.compare_digest(bound, binding(user, fields)):
+        raise InvalidToken()
 
 
 async def peek(db: Any, token: str, *, purpose: str, now: datetime) -> dict[str, Any]:

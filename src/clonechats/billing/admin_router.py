@@ -10,9 +10,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
+from clonechats.accounts import audit
 from clonechats.accounts.dependencies import AdminUser, admin_user
 from clonechats.billing import admin_service, schemas
 from clonechats.billing.orders import STATUSES
+from clonechats.web.client import client_info
 
 api = APIRouter(prefix="/billing", dependencies=[Depends(admin_user)])
 pages = APIRouter(prefix="/billing", dependencies=[Depends(admin_user)])
@@ -43,8 +45,12 @@ async def get_order(order_id: OrderId, request: Request) -> dict[str, Any]:
 @api.post("/orders/{order_id}/refund")
 async def refund(order_id: OrderId, request: Request, admin: AdminUser,
                  data: schemas.RefundIn | None = None) -> dict[str, Any]:
-    order = await admin_service.refund(request.app.state.ctx, order_id=order_id, admin=admin,
+    ctx = request.app.state.ctx
+    order = await admin_service.refund(ctx, order_id=order_id, admin=admin,
                                        reason=data.reason if data else "")
+    await audit.record(ctx.db, "admin_refund", now=ctx.clock.now(), user_id=order.get("user_id"),
+                       client=client_info(request), actor_id=admin["_id"], order_id=order_id,
+                       status=order["status"])
     return {"order": schemas.order_admin(order),
             "status": "Refunded." if order["status"] == "refunded"
             else "The refund is with the payment provider."}

@@ -6,6 +6,8 @@
 - `billing.reconcile_order`: settle an order from its provider if its webhook never came.
 - `billing.renew_subscription`: one month's renewal, enqueued once per month (`sub:{id}:{n}`).
 - `billing.check_refund`: follow a refund the provider left pending.
+- `billing.confirm_webhook`: ask the provider about an order a webhook announced, so the
+  webhook itself is acknowledged without waiting on the provider (`webhooks.py`).
 - `billing.purge_expired`: remove payment records past their 7-year retention; enqueued once
   per day on which some record's retention ends.
 """
@@ -72,3 +74,4 @@ def register_jobs(registry: JobRegistry) -> None:
     registry.register(subscriptions.RENEW, renew_subscription)
     registry.register(refunds.CHECK_REFUND, check_refund)
     registry.register(PURGE, purge_expired)
+    registry.register(webhooks.CONFIRM, webhooks.confirm_webhook)

@@ -26,7 +26,7 @@ CASHFREE_SDK = "https://sdk.cashfree.com/js/v3/cashfree.js"
 CASHFREE_CSP = "; ".join([
     "default-src 'self'", "script-src 'self' https://sdk.cashfree.com", "style-src 'self'",
     "img-src 'self' data:", "connect-src 'self' https://*.cashfree.com",
-    "frame-src https://*.cashfree.com", "object-src 'none'", "base-uri 'self'",
+    "frame-src https://*.cashfree.com", "object-src 'none'", "base-uri 'none'",
     "form-action 'self' https://*.cashfree.com", "frame-ancestors 'none'",
 ])
 """This page alone may load Cashfree's JS SDK, which sends the buyer to hosted checkout."""

@@ -15,6 +15,7 @@ from typing import Any
 
 from clonechats.accounts import repo as users
 from clonechats.accounts.age import GuardianConsentRequired
+from clonechats.accounts.verified import require_verified_email
 from clonechats.billing import checkout, fulfilment, ledger, orders, subscriptions
 from clonechats.billing.plans import PLAN, Catalog, build_catalog, check_tier_allowed
 from clonechats.errors import AppError, Conflict, Forbidden, NotFound, TooManyRequests
@@ -69,6 +70,7 @@ async def create_order(ctx: Any, *, user: dict[str, Any], item_id: str,
         raise GuardianConsentRequired()
     if user.get("status") != users.ACTIVE or not user.get("email"):
         raise AccountRequired()
+    require_verified_email(user)
     require_real_payments(ctx)
     item = catalog(ctx).get(item_id)
     if not item.orderable:

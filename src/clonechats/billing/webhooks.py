@@ -9,11 +9,15 @@ over HTTP from Cashfree or from the sandbox's delivery job:
    is not stored;
 3. the event is recorded once in `webhook_events` (key: the provider's `x-idempotency-key`, or
    the body digest); a replay of a processed event is answered 200 `duplicate` at once;
-4. a payment success for a known order whose amount and currency match exactly (and, by
-   default, that the provider confirms) settles it through `fulfilment`, whose conditional
-   transition grants the credits once however many deliveries race.
-Answers: 200 accepted / duplicate / ignored; 400 malformed; 401 bad signature or stale
-timestamp; 404 unknown order; 409 not confirmed by the provider (retried); 422 amount mismatch.
+4. a payment success for a known order whose amount and currency match exactly settles it
+   through `fulfilment`, whose conditional transition grants the credits once however many
+   deliveries race. When the provider must confirm it first (the default), the answer does not
+   wait on the provider: the delivery is acknowledged (200 `queued`) and a reconciliation job
+   asks the provider and settles the order (and keeps asking, backing off, while it is open).
+   A failed attempt is likewise checked with the provider in that job, never inline.
+Answers: 200 accepted / queued / duplicate / ignored; 400 malformed; 401 bad signature or stale
+timestamp; 404 unknown order; 422 amount mismatch. Nothing in the request path calls the
+payment provider, so acknowledgements stay fast while the provider is slow or down.
 """
 
 import hashlib
@@ -26,6 +30,7 @@ from typing import Any
 from pymongo.errors import DuplicateKeyError
 
 from clonechats.billing import fulfilment, orders, refunds
+from clonechats.billing.checkout import schedule_reconcile
 from clonechats.billing.retention import retain_until, schedule_purge
 from clonechats.errors import AppError
 from clonechats.providers.errors import ProviderError
@@ -36,6 +41,7 @@ from clonechats.storage.indexes import Index
 
 DELIVERIES = "webhook_deliveries"
 EVENTS = "webhook_events"
+CONFIRM = "billing.confirm_webhook"
 MAX_BODY = 256 * 1024
 
 INDEXES = [
@@ -130,7 +136,7 @@ async def _handle(ctx: Any, delivery: Delivery, event: signing.WebhookEvent) -> 
     if not fulfilment.amounts_match(order, event.order_amount, event.order_currency):
         return Outcome(422, "amount_mismatch", "The amount or currency differs from the order.")
     if event.type != signing.PAYMENT_SUCCESS or event.payment_status != "SUCCESS":
-        return await _attempt_failed(ctx, order)
+        return await _attempt_failed(ctx, order, delivery)
     if order["status"] in (orders.PAID, orders.REFUNDED):
         if order["status"] == orders.PAID and order["fulfilled_at"] is None:
             await fulfilment.fulfil(ctx, order)
@@ -141,33 +147,55 @@ async def _handle(ctx: Any, delivery: Delivery, event: signing.WebhookEvent) -> 
                                                       "late_payment_id": event.payment_id},
                                 now=ctx.clock.now())
         return Outcome(200, "late_payment")
-    if ctx.settings.billing.confirm_with_provider and not await _confirmed(ctx, order):
-        return Outcome(409, "payment_not_confirmed",
-                       "The provider does not report this order as paid yet.")
+    if ctx.settings.billing.confirm_with_provider:
+        await _confirm_later(ctx, order, delivery)
+        return Outcome(200, "queued")
     _, moved = await fulfilment.settle_paid(ctx, order["_id"], payment_id=event.payment_id,
                                             via="webhook")
     return Outcome(200, "accepted" if moved else "duplicate")
 
 
-async def _confirmed(ctx: Any, order: dict[str, Any]) -> bool:
+async def _confirm_later(ctx: Any, order: dict[str, Any], delivery: Delivery) -> None:
+    """Ask the provider about the order in a job (`billing.confirm_webhook`), right away."""
+    event = delivery.event
+    await ctx.enqueue(CONFIRM, {"order_id": order["_id"],
+                                "payment_id": event.payment_id if event else None},
+                      dedupe_key=f"{CONFIRM}:{delivery.provider}:{delivery.event_id}")
+
+
+class ProviderNotAnswering(RuntimeError):
+    """The provider could not be asked; the job runner retries with backoff."""
+
+    retryable = True
+
+
+async def confirm_webhook(payload: dict[str, Any], ctx: Any) -> None:
+    """The `billing.confirm_webhook` job: settle an order a webhook spoke of from the
+    provider's own record; while the provider does not report it settled, reconciliation
+    asks again later (15 min, 30 min, ...)."""
+    order = await orders.get(ctx.db, payload["order_id"])
+    if order is None or order["status"] != orders.CREATED:
+        return
     try:
         remote = await ctx.payments.get(order["provider"]).fetch_order(order["_id"])
-    except ProviderError:
-        return False
-    return remote.status == PAID and fulfilment.amounts_match(order, remote.amount,
-                                                              remote.currency)
+    except ProviderError as exc:
+        raise ProviderNotAnswering(str(exc)) from None
+    if remote.status == PAID and fulfilment.amounts_match(order, remote.amount,
+                                                          remote.currency):
+        await fulfilment.settle_paid(ctx, order["_id"], payment_id=payload.get("payment_id"),
+                                     via="webhook")
+        return
+    updated = await fulfilment.apply_remote(ctx, order, remote, via="webhook")
+    if updated["status"] == orders.CREATED:
+        await schedule_reconcile(ctx, order["_id"], attempt=1)
 
 
-async def _attempt_failed(ctx: Any, order: dict[str, Any]) -> Outcome:
+async def _attempt_failed(ctx: Any, order: dict[str, Any], delivery: Delivery) -> Outcome:
     """A failed or abandoned attempt: the order fails only once the provider says it is over
-    (a Cashfree order takes further attempts until it expires)."""
+    (a Cashfree order takes further attempts until it expires), which the job asks."""
     if order["status"] != orders.CREATED:
         return Outcome(200, "duplicate")
-    try:
-        remote = await ctx.payments.get(order["provider"]).fetch_order(order["_id"])
-    except ProviderError:
-        return Outcome(200, "accepted")
-    await fulfilment.apply_remote(ctx, order, remote, via="webhook")
+    await _confirm_later(ctx, order, delivery)
     return Outcome(200, "accepted")
 
 

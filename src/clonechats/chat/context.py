@@ -1,6 +1,7 @@
 """What the model is sent for a reply, in this order:
 
-1. the platform rules, first and intact, then the persona framed as quoted character data and
+1. the platform rules, first and intact (for a user aged 13-17 followed by the minor safety
+   policy, `safety.minors`), then the persona framed as quoted character data and
    a closing reminder (`personas.instructions.frame_persona_for_model`; the character data
    carries the traits, tone, slider styles, system prompt, greeting and example dialogue);
 2. the persona's memories recalled for the current message (top 5, plus pinned ones), quoted;
@@ -34,6 +35,7 @@ from clonechats.personas.instructions import (
     neutralise,
 )
 from clonechats.providers.llm.base import ChatMessage, LLMProvider, ModelInfo
+from clonechats.safety import minors
 
 log = logging.getLogger(__name__)
 
@@ -103,12 +105,15 @@ def _is_turn(message: dict[str, Any]) -> bool:
     return message["status"] in (repo.COMPLETE, repo.STOPPED) and bool(message["text"].strip())
 
 
-async def recall_memories(ctx: Any, *, persona_id: str, query: str) -> list[str]:
-    """Memory texts for `query`, or none while the memory domain is not installed."""
+async def recall_memories(ctx: Any, *, persona_id: str, query: str,
+                          user_id: str | None = None) -> list[str]:
+    """Memory texts for `query` among `user_id`'s own records, or none while the memory domain
+    is not installed."""
     if find_spec(MEMORY_SERVICE) is None:
         return []
     recall = import_module(MEMORY_SERVICE).recall
-    found = await recall(ctx, persona_id=persona_id, query=query, k=MEMORIES_K)
+    found = await recall(ctx, persona_id=persona_id, query=query, k=MEMORIES_K,
+                         user_id=user_id)
     return [item.memory["text"] for item in found]
 
 
@@ -131,8 +136,11 @@ async def assemble(ctx: Any, *, conversation: dict[str, Any], persona: dict[str,
     budget = model_info.context_window - reply_tokens - ctx.settings.chat.context_margin_tokens
     frame = [ChatMessage(m["role"], m["content"])
              for m in frame_persona_for_model(persona, platform_rules=PLATFORM_RULES)]
+    if await minors.is_minor(ctx, conversation["owner_id"]):
+        frame.insert(1, ChatMessage("system", minors.MINOR_SAFETY_POLICY))
     frame += language_instruction(conversation)  # translation chats: the persona's language
-    memories = await recall_memories(ctx, persona_id=persona["_id"], query=user_text)
+    memories = await recall_memories(ctx, persona_id=persona["_id"], query=user_text,
+                                     user_id=conversation["owner_id"])
     upto = conversation.get("summary_upto_seq") or 0
     history = await repo.visible_after(ctx.db, conversation["_id"], after_seq=upto,
                                        before_seq=history_before_seq)

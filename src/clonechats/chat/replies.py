@@ -96,7 +96,7 @@ def _message(conversation: dict[str, Any], *, seq: int, role: str, text: str, no
 async def _screen(ctx: Any, conversation: dict[str, Any], *, text: str, seq: int,
                   reply_id: str, replaces: list[str]) -> None:
     """Moderate the user's text; a flagged one is stored as blocked and refused (422)."""
-    result = await screening.check_input(ctx, text)
+    result = await screening.check_input(ctx, text, user_id=conversation["owner_id"])
     if not result.flagged:
         return
     now = ctx.clock.now()

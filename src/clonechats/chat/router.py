@@ -12,12 +12,12 @@ is asked to stop; it settles on its own.
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from clonechats.accounts.dependencies import ActiveUser
-from clonechats.chat import metering, replies, repo, service
+from clonechats.chat import idempotency, metering, replies, repo, service
 from clonechats.chat.generation import ERROR_MESSAGES, Generation
 from clonechats.chat.schemas import (
     ConversationCreate,
@@ -35,6 +35,7 @@ BASE = "/api/v1/conversations"
 Limit = Annotated[int | None, Query(ge=1, le=service.MESSAGE_PAGE_MAX)]
 Cursor = Annotated[str | None, Query(max_length=500)]
 Stream = Annotated[bool, Query(description="false: wait and return the message as JSON")]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
@@ -142,13 +143,28 @@ async def list_messages(conversation_id: str, request: Request, user: ActiveUser
 
 @router.post(BASE + "/{conversation_id}/messages", response_model=None)
 async def send_message(conversation_id: str, data: MessageIn, request: Request,
-                       user: ActiveUser, stream: Stream = True) -> Response:
-    generation = await replies.send_message(request.app.state.ctx, user_id=user["_id"],
-                                            conversation_id=conversation_id, text=data.text)
+                       user: ActiveUser, stream: Stream = True,
+                       idempotency_key: IdempotencyKey = None) -> Response:
+    ctx = request.app.state.ctx
+
+    async def send() -> Generation:
+        return await replies.send_message(ctx, user_id=user["_id"],
+                                          conversation_id=conversation_id, text=data.text)
+
+    if idempotency_key is None:
+        generation = await send()
+    else:
+        generation, replayed = await idempotency.send_once(
+            ctx, key=idempotency_key, user_id=user["_id"], conversation_id=conversation_id,
+            text=data.text, send=send)
+        if replayed is not None:  # a retry: the reply the first request started, nothing new
+            return JSONResponse({"message": MessageOut.of(replayed).model_dump(mode="json"),
+                                 "balance": await metering.balance(ctx, user["_id"])},
+                                status_code=200, headers={"Idempotent-Replayed": "true"})
     if data.speak and stream:
         from clonechats.voice.spoken_reply import spoken_batches
 
-        return ReplyStream(generation, spoken_batches(request.app.state.ctx, generation))
+        return ReplyStream(generation, spoken_batches(ctx, generation))
     return await reply_response(request, generation, stream)
 
 

@@ -4,6 +4,7 @@
   503 `moderation_unavailable` before anything is stored or charged.
 - Output moderation fails open: the reply was written within the platform rules from input
   that passed moderation, so an unavailable moderator leaves it shown (and logged).
+- For a user aged 13-17 both checks are stricter (`safety.minors`).
 - Mood is best effort: a failure leaves the mood empty and never fails the message.
 """
 
@@ -15,7 +16,7 @@ from clonechats.chat import mood as mood_classifier
 from clonechats.errors import AppError
 from clonechats.providers.errors import ProviderError
 from clonechats.providers.moderation.base import ModerationResult
-from clonechats.safety import flags
+from clonechats.safety import flags, minors
 
 log = logging.getLogger(__name__)
 
@@ -27,17 +28,24 @@ class ModerationUnavailable(AppError):
               "in a moment."
 
 
-async def check_input(ctx: Any, text: str) -> ModerationResult:
+async def _check(ctx: Any, text: str, user_id: str | None) -> ModerationResult:
+    if user_id is not None and await minors.is_minor(ctx, user_id):
+        return await minors.check_for_minor(ctx, text)  # stricter for 13-17-year-olds
+    return await ctx.moderation.check(text)
+
+
+async def check_input(ctx: Any, text: str, *, user_id: str | None = None) -> ModerationResult:
     try:
-        return await ctx.moderation.check(text)
+        return await _check(ctx, text, user_id)
     except ProviderError as exc:
         log.warning("input moderation unavailable", extra={"error": str(exc)})
         raise ModerationUnavailable() from None
 
 
-async def check_output(ctx: Any, text: str) -> ModerationResult | None:
+async def check_output(ctx: Any, text: str, *,
+                       user_id: str | None = None) -> ModerationResult | None:
     try:
-        return await ctx.moderation.check(text)
+        return await _check(ctx, text, user_id)
     except ProviderError as exc:
         log.warning("output moderation unavailable; reply shown", extra={"error": str(exc)})
         return None

@@ -91,7 +91,7 @@ async def settle_reply(ctx: Any, *, plan: ReplyPlan, outcome: Outcome,
                                     reserved=plan.reserved, charged=charge)
     status, shown, moderation = outcome.status, text, None
     if text:
-        result = await screening.check_output(ctx, text)
+        result = await screening.check_output(ctx, text, user_id=plan.owner_id)
         if result is not None:
             moderation = {"flagged": result.flagged, "reason": result.reason}
             if result.flagged:

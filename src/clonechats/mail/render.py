@@ -28,6 +28,9 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
     "link_google": ("display_name", "google_email", "link_url", "expires_at"),
     "scheduled_notice": ("display_name", "persona_name", "delivered", "conversation_url",
                          "due_at"),
+    "password_changed": ("display_name", "changed_at", "via_reset"),
+    "email_changed": ("display_name", "new_email", "changed_at"),
+    "guardian_approved": ("child_display_name", "withdraw_url", "expires_at"),
 }
 """Email name -> required variables. `receipt` also takes an optional `credits`."""
 

@@ -61,3 +61,14 @@ class MediaUnavailable(MediaError):
     code = "media_unavailable"
     status = 503
     message = "The file storage is unavailable just now; please try again shortly."
+
+
+class StorageQuotaExceeded(MediaError):
+    code = "storage_quota_exceeded"
+    status = 403
+
+    def __init__(self, quota_bytes: int) -> None:
+        self.quota_bytes = quota_bytes
+        super().__init__(f"Your files would take more than your {_describe_size(quota_bytes)} "
+                         "of storage (all personas together). Delete some images or voices "
+                         "first.")

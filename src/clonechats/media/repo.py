@@ -81,6 +81,12 @@ async def list_for_owner(db: Any, owner_id: str) -> list[dict[str, Any]]:
     return await db[MEDIA].find({"owner_id": owner_id}).sort("created_at", 1).to_list()
 
 
+async def bytes_for_owner(db: Any, owner_id: str, *, excluding: set[str]) -> int:
+    """Total size of the owner's stored files, leaving out the documents in `excluding`."""
+    found = await db[MEDIA].find({"owner_id": owner_id}, {"size_bytes": 1}).to_list()
+    return sum(m.get("size_bytes") or 0 for m in found if m["_id"] not in excluding)
+
+
 async def delete(db: Any, media_id: str, *, owner_id: str) -> bool:
     result = await db[MEDIA].delete_one({"_id": media_id, "owner_id": owner_id})
     return result.deleted_count == 1

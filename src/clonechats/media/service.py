@@ -26,7 +26,7 @@ from typing import Any
 from clonechats.errors import Conflict
 from clonechats.media import audio, images, repo
 from clonechats.media.clips import repo as clips_repo
-from clonechats.media.errors import MediaNotFound, MediaTooLarge
+from clonechats.media.errors import MediaNotFound, MediaTooLarge, StorageQuotaExceeded
 from clonechats.media.keys import parse_media_key
 from clonechats.media.repo import AVATAR, REFERENCE_IMAGE, REFERENCE_VOICE
 from clonechats.media.store import StoredMedia
@@ -175,7 +175,23 @@ async def _record(ctx: Any, stored: StoredMedia, *, owner_id: str, persona_id: s
     except BaseException:
         await ctx.media.delete(stored.key)
         raise
+    await _check_quota(ctx, media)
     return media
+
+
+async def _check_quota(ctx: Any, media: dict[str, Any]) -> None:
+    """The account's files, the new one included, must fit `media.account_quota_bytes`; a file
+    this one replaces (the persona's avatar or voice) does not count. Checked after the
+    insert, so concurrent uploads cannot both slip under the quota."""
+    replaced: set[str] = set()
+    if media["kind"] in _SINGLE_FIELDS:
+        replaced = {m["_id"] for m in await repo.list_for_persona(
+            ctx.db, owner_id=media["owner_id"], persona_id=media["persona_id"],
+            kind=media["kind"]) if m["_id"] != media["_id"]}
+    quota = ctx.settings.media.account_quota_bytes
+    if await repo.bytes_for_owner(ctx.db, media["owner_id"], excluding=replaced) > quota:
+        await _discard(ctx, media)
+        raise StorageQuotaExceeded(quota)
 
 
 async def _attach(ctx: Any, media: dict[str, Any]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import errno
 import hashlib
+import logging
 import os
 import re
 import stat
@@ -44,6 +45,9 @@ from clonechats.media.keys import (
     parse_media_key,
 )
 from clonechats.media.sniffing import DEFAULT_ALLOWED_TYPES, SNIFF_BYTES, sniff_content_type
+from clonechats.storage.faults import MediaStorageUnavailable
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_CHUNK_SIZE = 64 * 1024
@@ -155,9 +159,15 @@ class LocalMediaStore:
             max_bytes=self.max_bytes if max_bytes is None else max_bytes,
             allowed_types=DEFAULT_ALLOWED_TYPES if allowed_types is None else allowed_types,
         )
-        if isinstance(data, bytes | bytearray | memoryview):
-            return await asyncio.to_thread(self._put_bytes, key, bytes(data), intake)
-        return await self._put_stream(key, data, intake)
+        try:
+            if isinstance(data, bytes | bytearray | memoryview):
+                return await asyncio.to_thread(self._put_bytes, key, bytes(data), intake)
+            return await self._put_stream(key, data, intake)
+        except ConnectionError:
+            raise  # the uploading client went away: not a storage failure
+        except OSError as exc:  # disk full, read-only, I/O error: a 503, nothing recorded
+            log.warning("media file could not be written", extra={"error": type(exc).__name__})
+            raise MediaStorageUnavailable() from None
 
     async def get(self, key: str) -> bytes:
         path = self._path_for(key)

@@ -14,7 +14,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from clonechats.accounts import repo as users
 from clonechats.accounts.age import GuardianConsentRequired
 from clonechats.accounts.dependencies import OptionalUser
-from clonechats.personas import service
+from clonechats.accounts.verified import is_verified
+from clonechats.personas import service, share_lookups
 from clonechats.personas.instructions import SLIDER_LABELS, build_instructions, slider_style
 from clonechats.personas.schemas import (
     EXAMPLE_DIALOGUE_MAX,
@@ -29,6 +30,7 @@ from clonechats.personas.schemas import (
     PersonaPublic,
     full_sliders,
 )
+from clonechats.web.client import client_info
 
 router = APIRouter(include_in_schema=False)
 
@@ -128,7 +130,8 @@ async def view_persona(persona_id: str, request: Request, user: OptionalUser) ->
                   share_url=share_url(request, persona.get("share_id")),
                   favourited=await service.is_favourite(ctx, user_id=user["_id"],
                                                         persona_id=persona_id),
-                  chat=chat_start(request, persona_id))
+                  chat=chat_start(request, persona_id),
+                  email_verified=is_verified(user))
 
 
 @router.get("/personas/{persona_id}/edit", response_class=HTMLResponse)
@@ -164,7 +167,8 @@ async def explore(request: Request, user: OptionalUser, q: str | None = None,
 @router.get("/p/{share_id}", response_class=HTMLResponse)
 async def public_page(share_id: str, request: Request, user: OptionalUser) -> Response:
     ctx = request.app.state.ctx
-    persona = await service.get_public(ctx, share_id=share_id)
+    persona = await share_lookups.get_public(ctx, share_id=share_id,
+                                             client=client_info(request))
     favourited = False
     if user is not None:
         favourited = await service.is_favourite(ctx, user_id=user["_id"],

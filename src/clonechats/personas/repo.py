@@ -119,3 +119,11 @@ async def browse(db: Any, *, pattern: str | None, sort: str, limit: int,
 
 async def for_owner(db: Any, owner_id: str) -> list[dict[str, Any]]:
     return await db[PERSONAS].find({"owner_id": owner_id}).sort("created_at", 1).to_list()
+
+
+async def unpublish_for_owner(db: Any, owner_id: str) -> int:
+    """Make every persona of `owner_id` private and kill its share link (account deletion)."""
+    result = await db[PERSONAS].update_many(
+        {"owner_id": owner_id, "$or": [{"visibility": "public"}, {"share_id": {"$ne": None}}]},
+        {"$set": {"visibility": "private", "share_id": None}})
+    return result.modified_count

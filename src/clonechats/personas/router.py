@@ -8,8 +8,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from clonechats.accounts.dependencies import ActiveUser
-from clonechats.personas import service
+from clonechats.accounts.dependencies import ActiveUser, VerifiedUser
+from clonechats.accounts.verified import require_verified_email
+from clonechats.personas import service, share_lookups
 from clonechats.personas.instructions import build_instructions
 from clonechats.personas.schemas import (
     InstructionsPreviewIn,
@@ -18,6 +19,7 @@ from clonechats.personas.schemas import (
     PersonaPublic,
     PersonaUpdate,
 )
+from clonechats.web.client import client_info
 
 router = APIRouter(tags=["personas"])
 
@@ -47,6 +49,8 @@ def share_url(request: Request, share_id: str) -> str:
 @router.post("/api/v1/personas", status_code=201)
 async def create_persona(data: PersonaCreate, request: Request,
                          user: ActiveUser) -> dict[str, Any]:
+    if data.visibility == "public":
+        require_verified_email(user)
     persona = await service.create(request.app.state.ctx, owner_id=user["_id"], data=data)
     return owner_body(persona)
 
@@ -83,6 +87,8 @@ async def get_persona(persona_id: str, request: Request, user: ActiveUser) -> di
 @router.patch("/api/v1/personas/{persona_id}")
 async def update_persona(persona_id: str, data: PersonaUpdate, request: Request,
                          user: ActiveUser) -> dict[str, Any]:
+    if data.changes().get("visibility") == "public":
+        require_verified_email(user)
     persona = await service.update(request.app.state.ctx, user_id=user["_id"],
                                    persona_id=persona_id, data=data)
     return owner_body(persona)
@@ -103,7 +109,8 @@ async def duplicate_persona(persona_id: str, request: Request,
 
 
 @router.post("/api/v1/personas/{persona_id}/share")
-async def share_persona(persona_id: str, request: Request, user: ActiveUser) -> dict[str, str]:
+async def share_persona(persona_id: str, request: Request,
+                        user: VerifiedUser) -> dict[str, str]:
     persona = await service.share(request.app.state.ctx, user_id=user["_id"],
                                   persona_id=persona_id)
     return {"share_id": persona["share_id"], "url": share_url(request, persona["share_id"])}
@@ -142,4 +149,5 @@ async def browse_personas(request: Request, q: Annotated[str | None, Query(max_l
 
 @router.get("/api/v1/public/personas/{share_id}")
 async def public_persona(share_id: str, request: Request) -> dict[str, Any]:
-    return public_body(await service.get_public(request.app.state.ctx, share_id=share_id))
+    return public_body(await share_lookups.get_public(request.app.state.ctx, share_id=share_id,
+                                                      client=client_info(request)))

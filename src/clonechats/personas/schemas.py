@@ -9,8 +9,18 @@ import unicodedata
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
+
+from clonechats.personas import names
 
 SLIDER_NAMES = ("warmth", "humour", "formality", "verbosity", "curiosity")
 SLIDER_DEFAULT = 50
@@ -102,7 +112,15 @@ def _check_sliders(value: Any) -> dict[str, int]:
     return sliders
 
 
-Name = Annotated[str, _text("the name", min_length=1, max_length=NAME_MAX)]
+def _check_name(value: str) -> str:
+    reason = names.problem(value)
+    if reason is not None:
+        raise _fail("name_not_allowed", reason)
+    return value
+
+
+Name = Annotated[str, _text("the name", min_length=1, max_length=NAME_MAX),
+                 AfterValidator(_check_name)]
 Tagline = Annotated[str, _text("the tagline", max_length=TAGLINE_MAX)]
 Tone = Annotated[str, _text("the tone", max_length=TONE_MAX)]
 SystemPrompt = Annotated[str, _text("the system prompt", max_length=SYSTEM_PROMPT_MAX,

@@ -69,7 +69,7 @@ def page_limit(limit: int | None) -> int:
 # Lifecycle.
 
 def _new_share_id() -> str:
-    return secrets.token_urlsafe(9)
+    return secrets.token_urlsafe(16)  # 128 bits: a link cannot be guessed
 
 
 def chosen_model(ctx: Any, model: str) -> str | None:

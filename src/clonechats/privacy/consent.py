@@ -3,12 +3,14 @@
 Each user has one settings document (`analytics_opt_in`, off until they turn it on) and an
 append-only history of what they agreed to or withdrew, with the policy version in force at the
 time: turning analytics on or off, and acknowledging a policy version. Both are part of the
-user's export and go with the account. Never touches HTTP.
+user's export and go with the account. People under 18 cannot turn analytics on (403
+`analytics_not_for_minors`) and are never counted. Never touches HTTP.
 """
 
 from typing import Any
 
 from clonechats.accounts import repo as users
+from clonechats.errors import AppError
 from clonechats.privacy import repo
 
 ANALYTICS = "analytics"
@@ -25,17 +27,35 @@ async def get_settings(ctx: Any, user_id: str) -> dict[str, Any]:
     return {name: stored.get(name, default) for name, default in DEFAULTS.items()}
 
 
+class MinorsNoAnalytics(AppError):
+    code = "analytics_not_for_minors"
+    status = 403
+    message = ("Analytics cannot be turned on for accounts of people under 18: we never "
+               "track or measure the use of young people.")
+
+
+async def _is_minor(ctx: Any, user_id: str) -> bool:
+    from clonechats.safety.minors import is_minor
+
+    return await is_minor(ctx, user_id)
+
+
 async def analytics_allowed(ctx: Any, user_id: str | None) -> bool:
-    """Only a signed-in user who opted in is ever counted; anonymous visitors never are."""
+    """Only a signed-in adult who opted in is ever counted; anonymous visitors and people
+    under 18 never are (whatever an older setting says)."""
     if user_id is None:
         return False
-    return bool((await get_settings(ctx, user_id))["analytics_opt_in"])
+    if not (await get_settings(ctx, user_id))["analytics_opt_in"]:
+        return False
+    return not await _is_minor(ctx, user_id)
 
 
 async def update_settings(ctx: Any, user_id: str, *,
                           analytics_opt_in: bool | None) -> dict[str, Any]:
     """Change the settings; each change of a consent is added to the history."""
     current = await get_settings(ctx, user_id)
+    if analytics_opt_in and await _is_minor(ctx, user_id):
+        raise MinorsNoAnalytics()
     if analytics_opt_in is None or analytics_opt_in == current["analytics_opt_in"]:
         return current
     now = ctx.clock.now()

@@ -8,10 +8,13 @@
 - a trial (no email, no password, no Google) has nothing else to prove than its session.
 Then, before answering: the security log records the deletion, every session and API key of
 the account ends and its password and Google link are removed, so nobody can act as the user
-any more. The `privacy.delete_account` job then runs every holder of the privacy registry
+any more, and its public personas become private (their share links and Explore entries stop
+answering at once). The `privacy.delete_account` job then runs every holder of the privacy registry
 (files included), queues the deletion receipt email to the address captured at the request,
-and reduces its own record to a pseudonym and counts. The receipt is queued after the mail
-holder has removed the user's queued emails, so it survives that cleanup.
+and reduces its own record to a pseudonym and counts, then scrubs the database files so no
+earlier version of the record (with the id, email and name) is left in them. The receipt is
+queued after the mail holder has removed the user's queued emails, so it survives that
+cleanup.
 
 Payment records stay, pseudonymised, for their retention; the security log keeps its events
 under a pseudonym with hashed addresses only. Never touches HTTP.
@@ -25,8 +28,9 @@ from clonechats.accounts import api_keys, audit, passwords, sessions, throttle
 from clonechats.accounts import repo as users
 from clonechats.accounts.personal_data import pseudonym
 from clonechats.accounts.service import InvalidCredentials
-from clonechats.errors import AppError, Forbidden
+from clonechats.errors import AppError, Conflict, Forbidden
 from clonechats.mail import service as mail
+from clonechats.personas import repo as persona_repo
 from clonechats.privacy import registry, repo
 from clonechats.privacy.pseudonyms import hash_email
 from clonechats.web.client import ClientInfo
@@ -39,6 +43,12 @@ class PasswordRequired(AppError):
     code = "password_required"
     status = 422
     message = "Enter your password to confirm."
+
+
+class LastAdmin(Conflict):
+    code = "last_admin"
+    message = ("You are the only administrator. Make another account an administrator "
+               "before deleting yours, so the server is never left without one.")
 
 
 class ReauthenticationRequired(Forbidden):
@@ -84,6 +94,8 @@ async def request_deletion(ctx: Any, user: dict[str, Any], *, session: dict[str,
     """Check it is the owner, lock the account at once and queue the purge."""
     method = await reauthenticate(ctx, user, session=session, password=password,
                                   client=client)
+    if user.get("role") == "admin" and await users.count_admins(ctx.db) <= 1:
+        raise LastAdmin()
     now = ctx.clock.now()
     deletion = await repo.insert_deletion(ctx.db, {
         "_id": secrets.token_hex(12), "user_id": user["_id"], "email": user.get("email"),
@@ -95,6 +107,7 @@ async def request_deletion(ctx: Any, user: dict[str, Any], *, session: dict[str,
     await api_keys.delete_for_user(ctx.db, user["_id"])
     await users.unset(ctx.db, user["_id"], ["password_hash", "google_sub"], now=now)
     await users.update(ctx.db, user["_id"], {"deletion_requested_at": now})
+    await persona_repo.unpublish_for_owner(ctx.db, user["_id"])  # public pages stop at once
     await ctx.enqueue(DELETE_JOB, {"deletion_id": deletion["_id"]},
                       dedupe_key=f"{DELETE_JOB}:{deletion['_id']}")
     return deletion
@@ -115,3 +128,4 @@ async def delete_account(payload: dict[str, Any], ctx: Any) -> None:
         }, idempotency_key=f"account-deleted:{deletion['_id']}")
     await repo.finish_deletion(ctx.db, deletion["_id"], subject=pseudonym(ctx, user_id),
                                counts=counts, now=now)
+    await ctx.connection.scrub()  # the record's earlier version (id, email, name) goes too

@@ -17,6 +17,7 @@ from clonechats.accounts import repo as users
 from clonechats.accounts.dependencies import resolve_auth
 from clonechats.privacy import consent, documents, export, policies, requests, startup
 from clonechats.privacy import repo as privacy_repo
+from clonechats.safety.minors import is_minor_user
 from clonechats.web import cookies
 
 router = APIRouter(include_in_schema=False)
@@ -114,6 +115,7 @@ async def privacy_settings_page(request: Request) -> Response:
              for r in await requests.list_mine(ctx, user_id=user["_id"])]
     return request.app.state.templates.TemplateResponse(request, "privacy/settings.html", {
         "user": user, "analytics_opt_in": current["analytics_opt_in"], "history": history,
+        "analytics_blocked": is_minor_user(user, ctx.clock.now().date()),
         "exports": exports, "requests": filed, "kinds": requests.KINDS,
         "has_password": bool(user.get("password_hash")),
         "is_trial": user["status"] == users.TRIAL and not user.get("email"),

@@ -13,6 +13,7 @@ on the date, so one chain exists however often it is seeded) and then applies ev
 `seed` queues the next run at start-up.
 """
 
+import calendar
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +23,8 @@ from typing import Any
 from clonechats.accounts.age import SIGNUP_BLOCKS
 from clonechats.accounts.audit import AUDIT
 from clonechats.accounts.google import FLOWS
+from clonechats.accounts.guardian import UNAPPROVED_KEEP_DAYS
+from clonechats.accounts.repo import GUARDIAN_PENDING, USERS
 from clonechats.accounts.sessions import SESSIONS
 from clonechats.accounts.throttle import ATTEMPTS, THROTTLE
 from clonechats.accounts.tokens import TOKENS
@@ -31,6 +34,7 @@ from clonechats.billing.orders import ORDERS
 from clonechats.billing.subscriptions import SUBSCRIPTIONS
 from clonechats.billing.webhooks import DELIVERIES
 from clonechats.billing.webhooks import EVENTS as WEBHOOK_EVENTS
+from clonechats.chat.idempotency import SEND_KEYS
 from clonechats.chat.scheduled.repo import COLLECTION as SCHEDULED
 from clonechats.jobs import repo as jobs
 from clonechats.media import repo as media
@@ -49,8 +53,16 @@ GRACE = timedelta(hours=25)
 this much before it calls a document overdue."""
 
 DELETE, DELETE_MEDIA, DELETE_EXPORT, FOLD = "delete", "delete_media", "delete_export", "fold"
+DELETE_ACCOUNT = "delete_account"
 VOICE_CLIP, VIDEO = "voice_clip", "video"
 UNITS = {"days": 1, "months": 30}
+
+
+def _shift_months(moment: datetime, months: int) -> datetime:
+    index = moment.year * 12 + moment.month - 1 + months
+    year, month = divmod(index, 12)
+    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
+    return moment.replace(year=year, month=month + 1, day=day)
 
 
 @dataclass(frozen=True)
@@ -65,6 +77,20 @@ class Keep:
         if self.unit == "years":
             return timedelta(days=365 * self.amount + (self.amount + 3) // 4)
         return timedelta(days=self.amount * UNITS[self.unit])
+
+    def before(self, now: datetime) -> datetime:
+        """The date a document must be older than (at `now`) to be past this period. Months
+        are calendar months (24 months back from 15 March is 15 March two years before; a day
+        that month lacks becomes its last day), days and years as `delta`."""
+        if self.unit != "months":
+            return now - self.delta
+        return _shift_months(now, -self.amount)
+
+    def due(self, dated: datetime) -> datetime:
+        """When a document dated `dated` is past this period."""
+        if self.unit != "months":
+            return dated + self.delta
+        return _shift_months(dated, self.amount)
 
     def __str__(self) -> str:
         if self.amount == 0:
@@ -97,7 +123,7 @@ class Rule:
 
     def query(self, now: datetime) -> dict[str, Any]:
         """Documents past this rule's retention at `now`."""
-        parts: list[dict[str, Any]] = [{self.age_field: {"$lte": now - self.keep.delta}}]
+        parts: list[dict[str, Any]] = [{self.age_field: {"$lte": self.keep.before(now)}}]
         if self.condition:
             parts.append(dict(self.condition))
         if self.keep_until_field:
@@ -160,6 +186,12 @@ RULES: tuple[Rule, ...] = (
          "created_at", Keep(90)),
     Rule("cancelled_scheduled", "Scheduled messages you cancelled (their text is deleted at "
          "once)", SCHEDULED, "cancelled_at", Keep(30), {"status": "cancelled"}),
+    Rule("unapproved_minors", "Accounts of 13-17-year-olds that no guardian approved",
+         USERS, "created_at", Keep(UNAPPROVED_KEEP_DAYS),
+         condition={"status": GUARDIAN_PENDING}, action=DELETE_ACCOUNT,
+         note="after sign-up; the whole account and everything it holds"),
+    Rule("send_keys", "Keys of recent message sends (so a retry is not sent twice)",
+         SEND_KEYS, "expires_at", Keep(0), wording="24 hours"),
 )
 
 Action = Callable[[Any, Rule, datetime], Awaitable[int]]
@@ -198,8 +230,18 @@ async def _fold(ctx: Any, rule: Rule, now: datetime) -> int:
     return await telemetry_fold.fold(ctx, rule.collection, before=now - rule.keep.delta)
 
 
+async def _delete_accounts(ctx: Any, rule: Rule, now: datetime) -> int:
+    from clonechats.accounts import guardian
+
+    removed = 0
+    for document in await ctx.db[rule.collection].find(rule.query(now)).to_list():
+        removed += await guardian.delete_unapproved(ctx, document)
+    return removed
+
+
 ACTIONS: dict[str, Action] = {DELETE: _delete, DELETE_MEDIA: _delete_media,
                               DELETE_EXPORT: _delete_exports, FOLD: _fold}
+ACTIONS[DELETE_ACCOUNT] = _delete_accounts
 
 
 async def apply_rules(ctx: Any, *, now: datetime | None = None,

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import FileResponse
 
+from clonechats.accounts import audit
 from clonechats.accounts.dependencies import CurrentAuth, CurrentUser
 from clonechats.accounts.session_cookies import end_session
 from clonechats.errors import AppError
@@ -102,7 +103,10 @@ async def analytics_event(data: AnalyticsEventIn, request: Request,
 
 @router.post(PREFIX + "/export", status_code=202)
 async def request_export(request: Request, user: CurrentUser) -> dict[str, str]:
-    job = await export.request_export(request.app.state.ctx, user_id=user["_id"])
+    ctx = request.app.state.ctx
+    job = await export.request_export(ctx, user_id=user["_id"])
+    await audit.record(ctx.db, "export_requested", now=ctx.clock.now(), user_id=user["_id"],
+                       client=client_info(request), export_id=job["_id"])
     return {"job_id": job["_id"]}
 
 

@@ -44,14 +44,21 @@ def embedded_path(url: str | None, data_dir: Path) -> Path:
     return data_dir / EMBEDDED_FILE
 
 
-async def connect(url: str | None, *, data_dir: Path, name: str = "clonechats") -> Connection:
-    """Open the database named by `url` (MongoDB) or the embedded store under `data_dir`."""
+async def connect(url: str | None, *, data_dir: Path, name: str = "clonechats",
+                  timeout_seconds: float | None = None) -> Connection:
+    """Open the database named by `url` (MongoDB) or the embedded store under `data_dir`.
+    With `timeout_seconds`, no database call waits longer than that (`storage/faults.py`)."""
     if url and url.startswith(("mongodb://", "mongodb+srv://")):
-        client = AsyncMongoClient(url, tz_aware=True, uuidRepresentation="standard")
+        bounds: dict[str, Any] = {}
+        if timeout_seconds is not None:
+            ms = int(timeout_seconds * 1000)
+            bounds = {"serverSelectionTimeoutMS": ms, "connectTimeoutMS": ms,
+                      "socketTimeoutMS": ms}
+        client = AsyncMongoClient(url, tz_aware=True, uuidRepresentation="standard", **bounds)
         await client.aconnect()
         return Connection(db=client[name], engine="mongodb", _client=client)
     if url and not url.startswith("file:"):
         raise ValueError("database_url must start with mongodb://, mongodb+srv:// or file:")
-    client = EmbeddedClient(embedded_path(url, data_dir))
+    client = EmbeddedClient(embedded_path(url, data_dir), timeout_seconds=timeout_seconds)
     await client.open()
     return Connection(db=client[name], engine="embedded", _client=client)

@@ -10,10 +10,14 @@ worker beside `serve`) waits instead of claiming the same job or spending the sa
 Deleted data must not linger in the files: every SQLite connection runs with `secure_delete`
 (freed pages are overwritten with zeros), and `scrub()` folds the write-ahead logs back into
 the database files and truncates them, so old page images go too.
+
+With `timeout_seconds`, a call not finished in time raises `StorageUnavailable` (503): the
+call itself may still finish on the database thread, but no request waits on it.
 """
 
 import asyncio
 import fcntl
+import logging
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +27,10 @@ from typing import Any
 
 import litemongo
 from litemongo import sqlite_store
+
+from clonechats.storage.faults import StorageUnavailable
+
+log = logging.getLogger(__name__)
 
 _open_collection_store = sqlite_store.CollectionStore.open
 
@@ -67,21 +75,35 @@ def _truncate_write_ahead_logs(root: Path) -> int:
 
 
 class EmbeddedClient:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, timeout_seconds: float | None = None) -> None:
         self._path = path
+        self._timeout = timeout_seconds
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embedded-db")
         self._client: Any = None
         self._lock_file: Any = None
 
+    async def _unbounded(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Opening and closing are never cut short: a half-closed store would leak its files."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, partial(fn, *args))
+
     async def run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, partial(fn, *args, **kwargs))
+        future = loop.run_in_executor(self._executor, partial(fn, *args, **kwargs))
+        if self._timeout is None:
+            return await future
+        try:  # a stalled store fails the request fast instead of hanging it (storage/faults.py)
+            return await asyncio.wait_for(future, self._timeout)
+        except TimeoutError:
+            log.warning("embedded database call timed out",
+                        extra={"call": getattr(fn, "__name__", "call"), "seconds": self._timeout})
+            raise StorageUnavailable() from None
 
     async def open(self) -> None:
         self._path.parent.mkdir(parents=True, exist_ok=True)
-        self._client = await self.run(litemongo.connect, str(self._path), tz_aware=True)
+        self._client = await self._unbounded(partial(litemongo.connect, str(self._path),
+                                                     tz_aware=True))
         lock_path = self._path.with_name(self._path.name + ".lock")
-        self._lock_file = await self.run(open, lock_path, "a")
+        self._lock_file = await self._unbounded(open, lock_path, "a")
 
     def _locked(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         fcntl.flock(self._lock_file, fcntl.LOCK_EX)
@@ -96,10 +118,10 @@ class EmbeddedClient:
 
     async def close(self) -> None:
         if self._client is not None:
-            await self.run(self._client.close)
+            await self._unbounded(self._client.close)
             self._client = None
         if self._lock_file is not None:
-            await self.run(self._lock_file.close)
+            await self._unbounded(self._lock_file.close)
             self._lock_file = None
         self._executor.shutdown(wait=True)
 

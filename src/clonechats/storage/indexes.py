@@ -40,6 +40,7 @@ INDEX_SOURCES = [
     "clonechats.voice.clones",
     "clonechats.media.video.repo",
     "clonechats.chat.scheduled.repo",
+    "clonechats.chat.idempotency",
 ]
 
 

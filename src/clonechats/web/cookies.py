@@ -24,7 +24,8 @@ SESSION = CookieDefinition("session", "Keeps you signed in.",
                            "until you sign out, at most 30 days", http_only=True)
 CSRF = CookieDefinition("csrf_token", "Protects your forms against cross-site request forgery.",
                         "until the browser closes", http_only=False)
-DEVICE = CookieDefinition("device_id", "Recognises this browser for a free trial, once.",
+DEVICE = CookieDefinition("device_id", "Recognises this browser: for a free trial, once, and so "
+                          "that a young person cannot approve their own account.",
                           "1 year", http_only=True)
 
 OAUTH_FLOW = CookieDefinition("oauth_flow", "Completes a Google sign-in started in this "

@@ -6,11 +6,16 @@ browser has none valid for its current session. A POST/PUT/PATCH/DELETE authenti
 session cookie must echo the cookie's value in `X-CSRF-Token` (or a `csrf_token` form field),
 and the value must verify against the session it came with; else 403 `csrf_failed`.
 Requests authenticated with a Bearer API key carry no cookies' authority and skip the check.
+
+An unsafe request whose `Origin` is `null` or names another site is refused even with a valid
+token (ASVS 3.5.2); the allowed origins are `public_url`'s and the request's own host. Every
+refusal is written to the audit log as `csrf_failed` (hashed address, the reason).
 """
 
 import hashlib
 import hmac
 import secrets
+from urllib.parse import urlsplit
 
 from fastapi import Request
 from starlette.datastructures import MutableHeaders
@@ -92,6 +97,31 @@ class CsrfCookieMiddleware:
         return f"{self.csrf_cookie}={token}; Path=/; SameSite=Lax{secure}"
 
 
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def origin_allowed(request: Request) -> bool:
+    """No `Origin` (not a browser, or a same-origin GET-style form), or one of ours."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    allowed = {_origin_of(request.app.state.settings.public_url),
+               f"{request.url.scheme}://{request.headers.get('host', '')}".lower()}
+    return origin.strip().lower() in allowed
+
+
+async def _refuse(request: Request, reason: str) -> None:
+    from clonechats.accounts import audit
+    from clonechats.web.client import client_info
+
+    ctx = request.app.state.ctx
+    await audit.record(ctx.db, "csrf_failed", now=ctx.clock.now(), client=client_info(request),
+                       reason=reason, route=request.url.path[:200], method=request.method)
+    raise CsrfFailed()
+
+
 async def verify_csrf(request: Request) -> None:
     """App-wide dependency: refuse unsafe cookie-authenticated requests without a valid token."""
     if request.method in SAFE_METHODS:
@@ -99,7 +129,9 @@ async def verify_csrf(request: Request) -> None:
     if request.headers.get("authorization", "").lower().startswith("bearer "):
         return
     if request.headers.get("sec-fetch-site") == "cross-site":
-        raise CsrfFailed()
+        await _refuse(request, "cross_site")
+    if not origin_allowed(request):
+        await _refuse(request, "foreign_origin")
     settings = request.app.state.settings
     session_token = request.cookies.get(cookies.cookie_name(cookies.SESSION, settings))
     if not session_token:
@@ -112,9 +144,9 @@ async def verify_csrf(request: Request) -> None:
         form_value = (await request.form()).get(FORM_FIELD)
         sent = form_value if isinstance(form_value, str) else None
     if not (cookie_value and sent and hmac.compare_digest(cookie_value, sent)):
-        raise CsrfFailed()
+        await _refuse(request, "missing_or_mismatched_token")
     if not token_valid(request.app.state.ctx.secret, sent, session_token):
-        raise CsrfFailed()
+        await _refuse(request, "invalid_token")
 
 
 def issue_for_session(response: object, secret: str, session_token: str | None,

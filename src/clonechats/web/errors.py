@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clonechats.errors import AppError
+from clonechats.storage.faults import MONGO_UNAVAILABLE, StorageUnavailable
 from clonechats.web.middleware import security_headers
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,14 @@ def install_error_handlers(app: FastAPI) -> None:
             message = "Nothing was found at this address."
         return error_response(request, status=exc.status_code, code=code, message=message,
                               headers=getattr(exc, "headers", None))
+
+    for mongo_error in MONGO_UNAVAILABLE:  # a MongoDB server that stalls or is gone: 503
+        @app.exception_handler(mongo_error)
+        async def storage_error(request: Request, exc: Exception) -> Response:
+            log.warning("database unavailable", extra={"error": type(exc).__name__})
+            failure = StorageUnavailable()
+            return error_response(request, status=failure.status, code=failure.code,
+                                  message=failure.message, headers=failure.headers)
 
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, exc: Exception) -> Response:

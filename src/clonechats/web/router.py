@@ -1,6 +1,7 @@
 """Site-wide pages and probes: home, health, metrics. (Policy pages and security.txt are
 the privacy domain's: `privacy/pages.py`.)"""
 
+import asyncio
 import hmac
 
 from fastapi import APIRouter, Request
@@ -8,16 +9,27 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from clonechats.errors import NotFound
 from clonechats.jobs import repo as jobs_repo
+from clonechats.storage.faults import MONGO_UNAVAILABLE, StorageUnavailable
 from clonechats.telemetry.metrics import CONTENT_TYPE_LATEST
 
 router = APIRouter()
+HEALTH = "health_probe"  # never written: a read of it proves the database answers
 
 
 @router.get("/healthz", include_in_schema=False)
+@router.get("/readyz", include_in_schema=False)
 async def healthz(request: Request) -> JSONResponse:
-    ready = getattr(request.app.state, "ctx", None) is not None
-    status = 200 if ready else 503
-    return JSONResponse({"status": "ok" if ready else "starting"}, status_code=status)
+    """Ready only when the database answers a read within `database_timeout_seconds`."""
+    ctx = getattr(request.app.state, "ctx", None)
+    if ctx is None:
+        return JSONResponse({"status": "starting"}, status_code=503)
+    try:
+        await asyncio.wait_for(ctx.db[HEALTH].find_one({"_id": "ping"}),
+                               ctx.settings.database_timeout_seconds)
+    except (TimeoutError, StorageUnavailable, *MONGO_UNAVAILABLE):
+        return JSONResponse({"status": "unavailable", "database": "not answering"},
+                            status_code=503, headers={"Retry-After": "5"})
+    return JSONResponse({"status": "ok", "database": "ok"})
 
 
 @router.get("/metrics", include_in_schema=False)

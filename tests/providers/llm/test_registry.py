@@ -31,7 +31,7 @@ async def test_without_keys_only_the_local_model_is_enabled(http):
     assert ids(registry) == ["local:smollm2-135m"]
     assert registry.default_model().id == "local:smollm2-135m"
     provider, info = registry.resolve(None)
-    assert isinstance(provider, LocalProvider) and info.context_window == 2048
+    assert isinstance(provider.inner, LocalProvider) and info.context_window == 2048
 
 
 async def test_a_vendor_key_enables_that_vendors_models(http):
@@ -41,7 +41,7 @@ async def test_a_vendor_key_enables_that_vendors_models(http):
     registry = build_llm_registry(settings, http=http)
     assert ids(registry) == ["local:smollm2-135m", "openai:gpt-4o-mini", "openai:gpt-4.1"]
     provider, info = registry.resolve("openai:gpt-4.1")
-    assert isinstance(provider, OpenAIProvider)
+    assert isinstance(provider.inner, OpenAIProvider)  # behind its circuit breaker
     assert (info.context_window, info.label) == (1000000, "GPT-4.1")
     assert registry.resolve("openai:gpt-4o-mini")[1].context_window == 8192  # plain name
 

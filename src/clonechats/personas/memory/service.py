@@ -199,15 +199,19 @@ async def list_page(ctx: Any, *, user_id: str, persona_id: str, limit: int = PAG
                            cursor=cursor or None)
 
 
-async def recall(ctx: Any, *, persona_id: str, query: str, k: int = 5) -> list[ranking.Recalled]:
+async def recall(ctx: Any, *, persona_id: str, query: str, k: int = 5,
+                 user_id: str | None = None) -> list[ranking.Recalled]:
     """The k memories of the persona that best match `query`, plus every pinned one.
 
-    Says nothing about who may see them: callers check access to the persona first.
+    With `user_id`, only that user's memories (`owner_id`) are considered: a chat passes the
+    chatting user, so the owner of a public persona never has their memories recalled into
+    someone else's prompt. Says nothing about who may see the persona: callers check that.
     """
     k = max(1, min(k, MAX_RECALL))
     provider = ctx.embeddings
     model_id = provider.model_id if provider is not None else None
-    index = await ranking.load_index(ctx.db, persona_id=persona_id, model_id=model_id)
+    index = await ranking.load_index(ctx.db, persona_id=persona_id, model_id=model_id,
+                                     owner_id=user_id)
     if not index.memories:
         return []  # nothing to rank: spare the query embedding
     query_vector = None

@@ -4,7 +4,8 @@ Built once per process from `LLMSettings` (`build_llm_registry`), cheaply: the l
 on its first use, never here. The local provider is always present; a vendor is present only
 when its API key is set, with the models the operator listed for it. `resolve()` turns a
 persona's model id (or None, for the default) into the provider and model to call, and refuses
-anything not enabled with a 422 `model_unavailable`.
+anything not enabled with a 422 `model_unavailable`, and a provider whose circuit is open
+(`breaker.py`) with a quick 503 `provider_circuit_open`.
 """
 
 import asyncio
@@ -15,6 +16,7 @@ import httpx
 from clonechats.errors import AppError
 from clonechats.providers.llm.anthropic import AnthropicProvider
 from clonechats.providers.llm.base import LLMProvider, ModelInfo
+from clonechats.providers.llm.breaker import CircuitBreaker, GuardedProvider
 from clonechats.providers.llm.google import GoogleProvider
 from clonechats.providers.llm.local import LocalProvider
 from clonechats.providers.llm.openai import OpenAIProvider
@@ -35,7 +37,10 @@ class ModelUnavailable(AppError):
 
 
 class LLMRegistry:
-    def __init__(self, providers: list[LLMProvider], *, default_model: str) -> None:
+    def __init__(self, providers: list[LLMProvider], *, default_model: str,
+                 breaker: CircuitBreaker | None = None) -> None:
+        self.breaker = breaker or CircuitBreaker()
+        providers = [GuardedProvider(provider, self.breaker) for provider in providers]
         self._providers = {provider.name: provider for provider in providers}
         self._models: dict[str, tuple[LLMProvider, ModelInfo]] = {}
         for provider in providers:
@@ -59,6 +64,7 @@ class LLMRegistry:
         found = self._models.get(model_id or self._default)
         if found is None:
             raise ModelUnavailable(details={"model": model_id})
+        self.breaker.check(found[0].name)  # 503 at once while that provider's circuit is open
         return found
 
     def is_enabled(self, model_id: str) -> bool:
@@ -91,4 +97,6 @@ def build_llm_registry(settings: Settings | LLMSettings, *, http: httpx.AsyncCli
             api_key=key.get_secret_value().strip(), base_url=getattr(llm, f"{vendor}_base_url"),
             models=_model_infos(vendor, getattr(llm, f"{vendor}_models")), http=http,
             options=options, sleep=sleep))
-    return LLMRegistry(providers, default_model=llm.default_model)
+    breaker = CircuitBreaker(failures_to_open=llm.breaker_failures,
+                             open_seconds=llm.breaker_open_seconds)
+    return LLMRegistry(providers, default_model=llm.default_model, breaker=breaker)
