@@ -15,9 +15,13 @@ router = APIRouter()
 
 @router.get("/healthz", include_in_schema=False)
 async def healthz(request: Request) -> JSONResponse:
-    ready = getattr(request.app.state, "ctx", None) is not None
+    ctx = getattr(request.app.state, "ctx", None)
+    ready = ctx is not None
     status = 200 if ready else 503
-    return JSONResponse({"status": "ok" if ready else "starting"}, status_code=status)
+    body: dict[str, object] = {"status": "ok" if ready else "starting"}
+    if ctx is not None and ctx.llm is not None:
+        body["models"] = ctx.llm.local_status()  # "loading" until the local model can answer
+    return JSONResponse(body, status_code=status)
 
 
 @router.get("/metrics", include_in_schema=False)
