@@ -131,10 +131,14 @@ async def count(db: Any, persona_id: str, *, pinned: bool | None = None) -> int:
     return await db[MEMORIES].count_documents(query)
 
 
-async def all_for_persona(db: Any, persona_id: str) -> list[dict[str, Any]]:
-    """Every memory of the persona with its vector, newest first."""
-    return await (db[MEMORIES].find({"persona_id": persona_id})
-                  .sort([("created_at", -1), ("_id", -1)]).to_list())
+async def all_for_persona(db: Any, persona_id: str,
+                          owner_id: str | None = None) -> list[dict[str, Any]]:
+    """Every memory of the persona (only `owner_id`'s when given) with its vector, newest
+    first."""
+    query: dict[str, Any] = {"persona_id": persona_id}
+    if owner_id is not None:
+        query["owner_id"] = owner_id
+    return await (db[MEMORIES].find(query).sort([("created_at", -1), ("_id", -1)]).to_list())
 
 
 async def needing_embedding(db: Any, persona_id: str, *, model_id: str,

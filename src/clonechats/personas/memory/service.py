@@ -199,15 +199,19 @@ async def list_page(ctx: Any, *, user_id: str, persona_id: str, limit: int = PAG
                            cursor=cursor or None)
 
 
-async def recall(ctx: Any, *, persona_id: str, query: str, k: int = 5) -> list[ranking.Recalled]:
-    """The k memories of the persona that best match `query`, plus every pinned one.
+async def recall(ctx: Any, *, persona_id: str, query: str, k: int = 5,
+                 user_id: str | None = None) -> list[ranking.Recalled]:
+    """The k memories of the persona that best match `query`, plus every pinned one; with
+    `user_id`, only that user's own memories (what they typed in, or what was learnt from
+    their chats), never another user's.
 
     Says nothing about who may see them: callers check access to the persona first.
     """
     k = max(1, min(k, MAX_RECALL))
     provider = ctx.embeddings
     model_id = provider.model_id if provider is not None else None
-    index = await ranking.load_index(ctx.db, persona_id=persona_id, model_id=model_id)
+    index = await ranking.load_index(ctx.db, persona_id=persona_id, model_id=model_id,
+                                     owner_id=user_id)
     if not index.memories:
         return []  # nothing to rank: spare the query embedding
     query_vector = None
