@@ -23,6 +23,7 @@ from clonechats.media import router as media
 from clonechats.personas import cards_router
 from clonechats.personas import pages as persona_pages
 from clonechats.personas import router as personas
+from clonechats.personas.memory import mine_router
 from clonechats.personas.memory import router as memories
 from clonechats.privacy import pages as privacy_pages
 from clonechats.privacy import router as privacy
@@ -42,7 +43,8 @@ ROUTERS = [site.router, accounts.router, account_router.router, pages.router,
            google_router.router, guardian_router.api, guardian_router.pages, admin.api,
            admin.pages, personas.router, persona_pages.router, media.router,
            cards_router.router, memories.router, billing.router, billing_pages.router,
-           chat.router, chat_pages.router, privacy.router, privacy_pages.router]
+           chat.router, chat_pages.router, privacy.router, privacy_pages.router,
+           mine_router.router]
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:

@@ -28,6 +28,7 @@ from clonechats.chat.service import ReplyInProgress, get, get_message
 from clonechats.chat.settlement import ReplyPlan
 from clonechats.errors import AppError, Conflict
 from clonechats.personas import service as personas
+from clonechats.personas.memory import learning
 
 SETTLE_JOB = "chat.settle_abandoned"
 SETTLE_GRACE_SECONDS = 30
@@ -162,6 +163,7 @@ async def _store(ctx: Any, conversation: dict[str, Any], *, user_message: dict[s
     now = ctx.clock.now()
     if store_user:
         await repo.insert_message(ctx.db, user_message)
+        await learning.queue(ctx, message_id=user_message["_id"])  # facts it states, later
     reply = _message(conversation, _id=reply_id, seq=reply_seq, role="assistant", text="",
                      now=now, status=repo.STREAMING, model=model_id, reserved_credits=reserve,
                      usage={"prompt_tokens": prompt_tokens, "completion_tokens": 0},
