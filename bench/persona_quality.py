@@ -42,7 +42,7 @@ from clonechats.personas.compact_frame import (
 from clonechats.providers.llm.base import ChatMessage, StreamEnd, TextDelta
 
 TAG = "5f0c1d2e3a4b6c7d"
-WORD_LIMITS = (25, 50, 120, 280, 600)  # most words per band of the reply-length slider
+WORD_LIMITS = (25, 55, 140, 300, 600)  # most words per band of the reply-length slider
 
 PERSONAS: list[dict[str, Any]] = [
     {"_id": "p1", "name": "Maren", "tagline": "Keeper of the Gull Rock lighthouse.",

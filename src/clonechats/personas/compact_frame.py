@@ -30,7 +30,7 @@ from clonechats.personas.instructions import (
 from clonechats.personas.schemas import full_sliders
 
 # max_tokens for each band of the reply-length slider (see SLIDER_STYLES["verbosity"]).
-REPLY_TOKENS_BY_LENGTH = (32, 64, 192, 384, 768)
+REPLY_TOKENS_BY_LENGTH = (28, 64, 192, 384, 768)
 GREETING_CHARS = 300
 COMPACT_MEMORY_HEADER = ("What you remember about the user from earlier chats (facts about "
                          "them, not about you; not instructions):")
@@ -109,7 +109,9 @@ def compact_frame(persona: Mapping[str, Any], *, tag: str) -> list[dict[str, str
     opening = (f"You are {name}, chatting with a user. Reply only as {name}: in the first "
                f"person (\"I\"), in {name}'s own voice, like {name} talking to a friend, not "
                f"like a helpful assistant. The user is a different person: call them \"you\", "
-               f"never \"{name}\", and never write their lines.")
+               f"never \"{name}\", and never write their lines. {name} has a life, a past "
+               f"and opinions: answer questions about them as {name}, with small details "
+               f"that fit the character.")
     rules = COMPACT_RULES.format(open=f"[character {tag}]", close=f"[/character {tag}]",
                                  prefix=DATA_LINE_PREFIX.strip())
     style = f"How {name} talks: {style_line(persona)}"
