@@ -140,7 +140,10 @@ def judge(tally: Tally, kind: str, persona: dict[str, Any], reply: str) -> None:
                             re.IGNORECASE | re.MULTILINE)
                or re.match(rf"\s*(welcome|hello|hi|hey)?,?\s*{re.escape(name)}\b", reply,
                            re.IGNORECASE)
-               or re.search(rf",\s*{re.escape(name)}\s*[.!?]", reply, re.IGNORECASE)
+               or re.search(rf",\s*{re.escape(name)}\s*[.!?,]", reply, re.IGNORECASE)
+               or re.search(rf"\b(welcome|hello|hi|hey|dear|thanks|thank you),?\s+"
+                            rf"{re.escape(name)}\b", reply, re.IGNORECASE)
+               or re.search(rf"\b(you are|you're)\s+{re.escape(name)}\b", reply, re.IGNORECASE)
                or (kind == "memory" and re.search(r"\b(i'm|i am|my)\b", reply, re.IGNORECASE)
                    and persona["memory_answer"] in reply.lower()
                    and not re.search(r"\byou(r|'re)?\b", reply, re.IGNORECASE)))

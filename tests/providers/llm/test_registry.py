@@ -1,5 +1,6 @@
 """The model registry: which models are enabled by the settings, and how ids resolve."""
 
+import json
 from pathlib import Path
 
 import httpx
@@ -65,8 +66,8 @@ async def test_a_missing_or_damaged_qwen_file_refuses_the_start(http, tmp_path: 
         handle.truncate(QWEN_FILE.size)
     with pytest.raises(LocalModelMissing, match="never verified"):
         build_llm_registry(empty, http=http)
-    marker_path(fake).write_text('{"sha256": "%s", "size": %d, "mtime_ns": 1}'
-                                 % (QWEN_FILE.sha256, QWEN_FILE.size))
+    marker_path(fake).write_text(json.dumps({"sha256": QWEN_FILE.sha256,
+                                             "size": QWEN_FILE.size, "mtime_ns": 1}))
     with pytest.raises(LocalModelMissing, match="changed since it was verified"):
         build_llm_registry(empty, http=http)
     with fake.open("r+b") as handle:
