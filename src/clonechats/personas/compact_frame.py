@@ -6,9 +6,9 @@ idle) and drifts into assistant tone. This frame keeps the same eight rules, in 
 of precedence and the same data discipline (the author's text quoted line by line between
 tagged markers, neutralised, never a source of rules), in plainer words (~650 tokens in all,
 example exchange included; `bench/persona_quality.py` prints the figures), puts who the model
-is in its first line, turns the sliders into one style line, and ends with a short example exchange in
-the persona's own voice — the example-dialogue style that kept small models in the first
-person in the side-by-side comparison.
+is in its first line, turns the sliders into one style line, and ends with a short example
+exchange in the persona's own voice — the example-dialogue style that kept small models in the
+first person in the side-by-side comparison.
 
 The tag is derived from the conversation (an HMAC under the server's secret), so an author
 cannot guess it and a conversation's prompt starts with the same tokens every turn: llama.cpp
