@@ -12,10 +12,12 @@ Checks, as a share of the replies they apply to:
 
 - `self`: to "Who are you?" it answers in the first person and gives the persona's name;
 - `memory`: asked about the stored fact, the reply contains it;
-- `length`: every reply stays within the words the reply-length slider asks for;
+- `length`: every reply stays within the words the reply-length slider asks for, and ends
+  before its token budget cut it (a cut reply is one the model did not keep short itself);
 - `no-AI`: no reply calls itself an assistant, a language model or a vendor's product;
-- `no-swap`: no reply takes the user's part (the user's name as its own, writing "User:" lines,
-  calling the user by the persona's name).
+- `no-swap`: no reply takes the user's part or leaves its own (the user's name as its own,
+  writing "User:" lines, calling the user by the persona's name, narrating about "the user",
+  claiming the user's remembered fact as its own).
 
 Also printed: what each part of the prompt costs in tokens, and per model the median time to
 first token and decode tokens per second. The machine's two cores are shared with other work,
@@ -121,7 +123,7 @@ class Tally:
         return f"{self.passed.get(name, 0)}/{total}" if total else "-"
 
 
-def judge(tally: Tally, kind: str, persona: dict[str, Any], reply: str) -> None:
+def judge(tally: Tally, kind: str, persona: dict[str, Any], reply: str, cut: bool) -> None:
     name = persona["name"]
     words = len(reply.split())
     limit = WORD_LIMITS[instructions.band(persona["sliders"].get("verbosity", 50))]
@@ -133,7 +135,8 @@ def judge(tally: Tally, kind: str, persona: dict[str, Any], reply: str) -> None:
                     short)
     if kind == "memory":
         tally.check("memory", persona["memory_answer"] in reply.lower(), short)
-    tally.check("length", words <= limit, f"{words} words > {limit}: {short}")
+    tally.check("length", words <= limit and not cut,
+                f"{words} words (limit {limit}){', cut by the budget' if cut else ''}: {short}")
     tally.check("no-AI", not ASSISTANT_CLAIM.search(reply), short)
     swapped = (re.search(rf"\b(i'm|i am|my name is) {USER_NAME}\b", reply, re.IGNORECASE)
                or re.search(r"^\s*(user|you|" + re.escape(USER_NAME) + r")\s*:", reply,
@@ -144,6 +147,7 @@ def judge(tally: Tally, kind: str, persona: dict[str, Any], reply: str) -> None:
                or re.search(rf"\b(welcome|hello|hi|hey|dear|thanks|thank you),?\s+"
                             rf"{re.escape(name)}\b", reply, re.IGNORECASE)
                or re.search(rf"\b(you are|you're)\s+{re.escape(name)}\b", reply, re.IGNORECASE)
+               or re.search(r"\bthe user\b", reply, re.IGNORECASE)
                or (kind == "memory" and re.search(r"\b(i'm|i am|my)\b", reply, re.IGNORECASE)
                    and persona["memory_answer"] in reply.lower()
                    and not re.search(r"\byou(r|'re)?\b", reply, re.IGNORECASE)))
@@ -151,11 +155,12 @@ def judge(tally: Tally, kind: str, persona: dict[str, Any], reply: str) -> None:
 
 
 async def ask(provider: Any, model: str, messages: list[ChatMessage], max_tokens: int,
-              temperature: float) -> tuple[str, float, float]:
+              temperature: float) -> tuple[str, float, float, bool]:
     started = time.perf_counter()
     first = None
     parts: list[str] = []
     tokens = 0
+    cut = False
     async for item in provider.stream(model=model, messages=messages, max_tokens=max_tokens,
                                       temperature=temperature):
         if isinstance(item, TextDelta):
@@ -163,10 +168,11 @@ async def ask(provider: Any, model: str, messages: list[ChatMessage], max_tokens
             parts.append(item.text)
         elif isinstance(item, StreamEnd):
             tokens = item.usage.completion_tokens
+            cut = item.finish_reason == "length"
     ended = time.perf_counter()
     first = first or ended
     decode = (tokens - 1) / (ended - first) if tokens > 1 and ended > first else 0.0
-    return "".join(parts).strip(), first - started, decode
+    return "".join(parts).strip(), first - started, decode, cut
 
 
 async def token_costs(provider: Any, model: str) -> None:
@@ -203,11 +209,12 @@ async def run_model(provider: Any, model: str, style: str, temperature: float,
         budget = reply_token_budget(persona)
         for kind in QUESTIONS:
             messages = messages_for(style, persona, question_text(kind, persona))
-            reply, ttft, decode = await ask(provider, model, messages, budget, temperature)
+            reply, ttft, decode, cut = await ask(provider, model, messages, budget,
+                                                 temperature)
             tally.ttft.append(ttft)
             if decode:
                 tally.decode.append(decode)
-            judge(tally, kind, persona, reply)
+            judge(tally, kind, persona, reply, cut)
             if show:
                 print(f"    [{persona['name']} / {kind}] {reply!r}")
     return tally

@@ -51,6 +51,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx = await open_context(settings, clock=clock)
+        if settings.llm.local_preload and ctx.llm is not None:
+            ctx.llm.preload()  # the default local model loads on its own thread meanwhile
         app.state.ctx = ctx
         await privacy_pages.start(app, ctx)
         stop = asyncio.Event()

@@ -65,6 +65,8 @@ def worker(data_dir: DataDir = None) -> None:
 
     async def run() -> None:
         ctx = await open_context(settings)
+        if settings.llm.local_preload and ctx.llm is not None:
+            ctx.llm.preload()  # jobs may reply with the local model
         await startup.prepare(ctx)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -129,7 +129,5 @@ async def open_context(settings: Settings, *, clock: Clock | None = None) -> App
                                                clock=clock, server_secret=context.secret)
     register_all_jobs(context.jobs)
     register_privacy_holders()
-    if settings.llm.local_preload:
-        context.llm.preload()  # the default local model loads on its own thread meanwhile
     log.info("context ready", extra={"engine": connection.engine})
     return context
