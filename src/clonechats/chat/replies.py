@@ -163,7 +163,6 @@ async def _store(ctx: Any, conversation: dict[str, Any], *, user_message: dict[s
     now = ctx.clock.now()
     if store_user:
         await repo.insert_message(ctx.db, user_message)
-        await learning.queue(ctx, message_id=user_message["_id"])  # facts it states, later
     reply = _message(conversation, _id=reply_id, seq=reply_seq, role="assistant", text="",
                      now=now, status=repo.STREAMING, model=model_id, reserved_credits=reserve,
                      usage={"prompt_tokens": prompt_tokens, "completion_tokens": 0},
@@ -179,6 +178,8 @@ async def _store(ctx: Any, conversation: dict[str, Any], *, user_message: dict[s
                       run_at=now + timedelta(seconds=ctx.settings.chat.generation_lease_seconds
                                              + SETTLE_GRACE_SECONDS),
                       dedupe_key=f"{SETTLE_JOB}:{reply_id}")
+    if store_user:
+        await learning.queue_quietly(ctx, message_id=user_message["_id"])  # facts, later
     return {"owner_id": conversation["owner_id"], "conversation_id": conversation["_id"],
             "user_message": user_message, "message_id": reply_id}
 

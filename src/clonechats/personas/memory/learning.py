@@ -36,6 +36,15 @@ async def queue(ctx: Any, *, message_id: str) -> None:
     await ctx.enqueue(LEARN, {"message_id": message_id}, dedupe_key=f"{LEARN}:{message_id}")
 
 
+async def queue_quietly(ctx: Any, *, message_id: str) -> None:
+    """`queue`, where failing to queue must not fail the reply (learning is a nicety)."""
+    try:
+        await queue(ctx, message_id=message_id)
+    except Exception:
+        log.warning("could not queue learning from a message", exc_info=True,
+                    extra={"message_id": message_id})
+
+
 async def learn_from_message(ctx: Any, message_id: str) -> list[dict[str, Any]]:
     """Store what the message says about its author; returns the memories written."""
     from clonechats.chat import repo as chat_repo
