@@ -38,8 +38,10 @@ async def test_without_keys_only_the_local_models_are_enabled_qwen_first(http):
     assert isinstance(provider, LocalProvider) and info.context_window == 4096
     assert registry.resolve("local:smollm2-135m")[0] is provider  # one provider, two models
     assert registry.resolve("local:smollm2-135m")[1].context_window == 2048
-    assert registry.local_status() == {"local:qwen2.5-1.5b": "not loaded",
-                                       "local:smollm2-135m": "not loaded"}
+    # (hosts are shared per process and configuration: another test may have loaded one)
+    statuses = registry.local_status()
+    assert set(statuses) == {"local:qwen2.5-1.5b", "local:smollm2-135m"}
+    assert set(statuses.values()) <= {"not loaded", "ready"}
 
 
 async def test_the_light_model_alone_is_the_default_when_qwen_is_left_out(http):
