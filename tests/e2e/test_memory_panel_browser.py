@@ -14,6 +14,7 @@ from tests.e2e.test_chat_browser import create_persona, csrf_header, new_member_
 pytestmark = pytest.mark.e2e
 
 JOB_LIMIT_MS = 30_000  # the server's job runner polls every second
+REPLY_LIMIT_MS = 120_000  # the first reply loads the model, the moderator and the mood model
 
 
 def test_the_panel_shows_pins_and_forgets_what_was_learnt(new_page: NewPage) -> None:
@@ -25,7 +26,8 @@ def test_the_panel_shows_pins_and_forgets_what_was_learnt(new_page: NewPage) -> 
                                 data={"persona_id": persona_id})
     conversation_id = created.json()["conversation"]["id"]
     sent = page.request.post(f"/api/v1/conversations/{conversation_id}/messages?stream=false",
-                             headers=csrf_header(page), data={"text": "My dog is Biscuit."})
+                             headers=csrf_header(page), data={"text": "My dog is Biscuit."},
+                             timeout=REPLY_LIMIT_MS)
     assert sent.status == 201, sent.text()
 
     api = f"/api/v1/personas/{persona_id}/my-memories"
