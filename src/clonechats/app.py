@@ -28,6 +28,7 @@ from clonechats.media.video import router as video
 from clonechats.personas import cards_router
 from clonechats.personas import pages as persona_pages
 from clonechats.personas import router as personas
+from clonechats.personas.memory import mine_router
 from clonechats.personas.memory import router as memories
 from clonechats.privacy import pages as privacy_pages
 from clonechats.privacy import router as privacy
@@ -57,12 +58,15 @@ ROUTERS += [translation.router]
 ROUTERS += [voice.router, clips.router, voice_pages.router]
 ROUTERS += [video.router]
 ROUTERS += [scheduled.router, scheduled_pages.router]
+ROUTERS += [mine_router.router]
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx = await open_context(settings, clock=clock)
+        if settings.llm.local_preload and ctx.llm is not None:
+            ctx.llm.preload()  # the default local model loads on its own thread meanwhile
         app.state.ctx = ctx
         await privacy_pages.start(app, ctx)
         stop = asyncio.Event()

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from clonechats.privacy import cli as privacy_cli
+from clonechats.providers.llm import model_cli
 from clonechats.settings import Settings
 from clonechats.telemetry.logs import configure_logging
 
@@ -18,6 +19,7 @@ app = typer.Typer(help="Clone Chats: self-hostable AI personas.", no_args_is_hel
 admin = typer.Typer(help="Operator tools.", no_args_is_help=True)
 app.add_typer(admin, name="admin")
 app.add_typer(privacy_cli.app, name="privacy")
+app.add_typer(model_cli.app, name="model")
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory.")]
 
@@ -46,6 +48,7 @@ def serve(
     from clonechats.app import create_app
 
     settings = load_settings(data_dir, dev=dev)
+    model_cli.refuse_unusable_models(settings.llm)
     from clonechats.web.server_protocol import uvicorn_options
 
     uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=False,
@@ -61,9 +64,12 @@ def worker(data_dir: DataDir = None) -> None:
     from clonechats.privacy import startup
 
     settings = load_settings(data_dir)
+    model_cli.refuse_unusable_models(settings.llm)
 
     async def run() -> None:
         ctx = await open_context(settings)
+        if settings.llm.local_preload and ctx.llm is not None:
+            ctx.llm.preload()  # jobs may reply with the local model
         await startup.prepare(ctx)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

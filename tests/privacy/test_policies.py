@@ -68,7 +68,8 @@ async def test_the_processors_are_only_the_configured_vendors(tmp_path, clock):
         email=EmailSettings(provider="resend", resend_api_key=SecretStr("re_test")),
         billing=BillingSettings(provider="cashfree", cashfree_app_id="app",
                                 cashfree_secret_key=SecretStr("secret")),
-        llm=LLMSettings(openai_api_key=SecretStr("sk-test")),
+        llm=LLMSettings(openai_api_key=SecretStr("sk-test"), local_models=["smollm2-135m"],
+                        local_preload=False),
         google=GoogleSettings(client_id="id.apps.googleusercontent.com",
                               client_secret=SecretStr("g-secret")),
     ) as (http, _, _app):

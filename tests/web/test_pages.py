@@ -81,7 +81,11 @@ async def test_security_txt_names_the_contact_and_expires_within_a_year(
 async def test_healthz_is_ok_once_started(client: httpx.AsyncClient) -> None:
     response = await client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    body = response.json()
+    assert (body["status"], body["database"]) == ("ok", "ok")
+    # and whether each local model is loaded yet ("loading" while it loads at start-up)
+    assert set(body["models"]) == {"local:smollm2-135m"}
+    assert body["models"]["local:smollm2-135m"] in {"not loaded", "loading", "ready"}
 
 
 async def test_healthz_is_503_before_start_up(tmp_path: Path) -> None:

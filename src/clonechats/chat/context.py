@@ -28,6 +28,12 @@ from typing import Any
 from clonechats.chat import repo
 from clonechats.chat.translation.texts import language_instruction, model_text
 from clonechats.errors import AppError
+from clonechats.personas.compact_frame import (
+    COMPACT_MEMORY_HEADER,
+    compact_frame,
+    conversation_tag,
+    reply_token_budget,
+)
 from clonechats.personas.instructions import (
     DATA_LINE_PREFIX,
     PLATFORM_RULES,
@@ -107,13 +113,12 @@ def _is_turn(message: dict[str, Any]) -> bool:
 
 async def recall_memories(ctx: Any, *, persona_id: str, query: str,
                           user_id: str | None = None) -> list[str]:
-    """Memory texts for `query` among `user_id`'s own records, or none while the memory domain
-    is not installed."""
+    """Memory texts for `query` (only `user_id`'s own when given), or none while the memory
+    domain is not installed."""
     if find_spec(MEMORY_SERVICE) is None:
         return []
     recall = import_module(MEMORY_SERVICE).recall
-    found = await recall(ctx, persona_id=persona_id, query=query, k=MEMORIES_K,
-                         user_id=user_id)
+    found = await recall(ctx, persona_id=persona_id, query=query, k=MEMORIES_K, user_id=user_id)
     return [item.memory["text"] for item in found]
 
 
@@ -132,10 +137,12 @@ async def assemble(ctx: Any, *, conversation: dict[str, Any], persona: dict[str,
                    history_before_seq: int | None = None) -> BuiltContext:
     """Build the messages for a reply (see the module docstring), folding older turns into
     the conversation's summary (stored) when they do not fit."""
-    reply_tokens = reply_tokens_for(ctx, model_info)
+    reply_tokens = min(reply_tokens_for(ctx, model_info), reply_token_budget(persona))
     budget = model_info.context_window - reply_tokens - ctx.settings.chat.context_margin_tokens
-    frame = [ChatMessage(m["role"], m["content"])
-             for m in frame_persona_for_model(persona, platform_rules=PLATFORM_RULES)]
+    compact = model_info.provider == "local"  # small models: the compact, cacheable frame
+    frame = [ChatMessage(m["role"], m["content"]) for m in (
+        compact_frame(persona, tag=conversation_tag(ctx.secret, conversation["_id"])) if compact
+        else frame_persona_for_model(persona, platform_rules=PLATFORM_RULES))]
     if await minors.is_minor(ctx, conversation["owner_id"]):
         frame.insert(1, ChatMessage("system", minors.MINOR_SAFETY_POLICY))
     frame += language_instruction(conversation)  # translation chats: the persona's language
@@ -152,6 +159,12 @@ async def assemble(ctx: Any, *, conversation: dict[str, Any], persona: dict[str,
 
     def compose(summary_text: str, keep_from: int, with_memories: bool) -> list[ChatMessage]:
         extra = []
+        if compact:  # memories last, so the prefix before them stays the same turn to turn
+            tail = [ChatMessage("system", _quoted(COMPACT_MEMORY_HEADER, memories))
+                    ] if with_memories and memories else []
+            summary_part = [ChatMessage("system", _quoted(SUMMARY_HEADER, summary_text.split(
+                "\n")))] if summary_text else []
+            return [*frame, *summary_part, *turn_messages[keep_from:], *tail, current]
         if with_memories and memories:
             extra.append(ChatMessage("system", _quoted(MEMORY_HEADER, memories)))
         if summary_text:

@@ -30,6 +30,7 @@ from clonechats.chat.translation import service as chat_translation
 from clonechats.chat.translation.texts import model_text
 from clonechats.errors import AppError, Conflict
 from clonechats.personas import service as personas
+from clonechats.personas.memory import learning
 
 SETTLE_JOB = "chat.settle_abandoned"
 SETTLE_GRACE_SECONDS = 30
@@ -180,6 +181,8 @@ async def _store(ctx: Any, conversation: dict[str, Any], *, user_message: dict[s
                       run_at=now + timedelta(seconds=ctx.settings.chat.generation_lease_seconds
                                              + SETTLE_GRACE_SECONDS),
                       dedupe_key=f"{SETTLE_JOB}:{reply_id}")
+    if store_user:
+        await learning.queue_quietly(ctx, message_id=user_message["_id"])  # facts, later
     return {"owner_id": conversation["owner_id"], "conversation_id": conversation["_id"],
             "user_message": user_message, "message_id": reply_id}
 

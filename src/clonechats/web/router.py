@@ -19,17 +19,19 @@ HEALTH = "health_probe"  # never written: a read of it proves the database answe
 @router.get("/healthz", include_in_schema=False)
 @router.get("/readyz", include_in_schema=False)
 async def healthz(request: Request) -> JSONResponse:
-    """Ready only when the database answers a read within `database_timeout_seconds`."""
+    """Ready only when the database answers a read within `database_timeout_seconds`; says
+    whether each local model is loaded yet ("loading" while it loads at start-up)."""
     ctx = getattr(request.app.state, "ctx", None)
     if ctx is None:
         return JSONResponse({"status": "starting"}, status_code=503)
+    models = ctx.llm.local_status() if ctx.llm is not None else {}
     try:
         await asyncio.wait_for(ctx.db[HEALTH].find_one({"_id": "ping"}),
                                ctx.settings.database_timeout_seconds)
     except (TimeoutError, StorageUnavailable, *MONGO_UNAVAILABLE):
-        return JSONResponse({"status": "unavailable", "database": "not answering"},
-                            status_code=503, headers={"Retry-After": "5"})
-    return JSONResponse({"status": "ok", "database": "ok"})
+        return JSONResponse({"status": "unavailable", "database": "not answering",
+                             "models": models}, status_code=503, headers={"Retry-After": "5"})
+    return JSONResponse({"status": "ok", "database": "ok", "models": models})
 
 
 @router.get("/metrics", include_in_schema=False)

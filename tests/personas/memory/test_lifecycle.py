@@ -92,9 +92,10 @@ async def test_export_has_the_text_but_no_vectors(ann, ctx, persona):
     await service.add(ctx, user_id=other_user["_id"], persona_id=carols["_id"], text="Carol's.")
     memory = await service.add(ctx, user_id=ann.id, persona_id=persona["_id"], text="Likes tea.")
     exported = await personal_data.export(ctx, ann.id)
-    assert exported == {"memories": [{
+    assert exported == {"memory_learning": [], "memories": [{
         "id": memory["_id"], "persona_id": persona["_id"], "text": "Likes tea.",
         "pinned": False, "source": "user", "source_conversation_id": None,
+        "source_message_id": None,
         "created_at": "2026-03-01T12:00:00+00:00", "updated_at": "2026-03-01T12:00:00+00:00",
     }]}
     assert any(holder.name == "memories" for holder in registry.holders())

