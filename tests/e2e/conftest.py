@@ -61,6 +61,8 @@ def server_environment(data_dir: Path) -> dict[str, str]:
         "CLONECHATS_DEV_MODE": "1",
         "CLONECHATS_LOG_JSON": "1",
         "CLONECHATS_ACCOUNTS__WELCOME_CREDITS": str(WELCOME_CREDITS),
+        # every browser test comes from 127.0.0.1, and several modules start a trial
+        "CLONECHATS_ACCOUNTS__TRIALS_PER_ADDRESS_PER_DAY": "100",
         # The light local model (98 MB, loaded in the background at start-up), not the 1.5B.
         "CLONECHATS_LLM__LOCAL_MODELS": '["smollm2-135m"]',
     })

@@ -52,8 +52,8 @@ def browser(speech_wav: Path) -> Iterator[Browser]:
 
 @pytest.fixture(scope="module")
 def member(browser: Browser, live_server: str) -> dict:
-    """One member for the whole module (the test server allows 3 trials per address a day and
-    the chat tests use two): signed up from a trial, with a persona; its browser state."""
+    """One member for the whole module: signed up from a trial, with a persona; its browser
+    state."""
     context = browser.new_context(base_url=live_server)
     page = context.new_page()
     page.goto("/")
