@@ -17,6 +17,7 @@ from clonechats.billing import router as billing
 from clonechats.chat import pages as chat_pages
 from clonechats.chat import router as chat
 from clonechats.clock import Clock
+from clonechats.contact import router as contact
 from clonechats.context import open_context
 from clonechats.jobs.runner import JobRunner
 from clonechats.media import router as media
@@ -26,6 +27,7 @@ from clonechats.personas import router as personas
 from clonechats.personas.memory import router as memories
 from clonechats.privacy import pages as privacy_pages
 from clonechats.privacy import router as privacy
+from clonechats.safety import notices_router, review_router
 from clonechats.settings import Settings
 from clonechats.telemetry.metrics import Metrics
 from clonechats.web import router as site
@@ -43,6 +45,7 @@ ROUTERS = [site.router, accounts.router, account_router.router, pages.router,
            admin.pages, personas.router, persona_pages.router, media.router,
            cards_router.router, memories.router, billing.router, billing_pages.router,
            chat.router, chat_pages.router, privacy.router, privacy_pages.router]
+ROUTERS += [contact.router, review_router.public, notices_router.router]
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
@@ -67,7 +70,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
             await ctx.close()
 
     app = FastAPI(title="Clone Chats API", version=__version__, lifespan=lifespan,
-                  dependencies=[Depends(verify_csrf), Depends(privacy_pages.load_viewer)],
+                  dependencies=[Depends(verify_csrf), Depends(privacy_pages.load_viewer),
+                                Depends(notices_router.load_notice)],
                   docs_url=None, redoc_url=None, openapi_url="/api/v1/openapi.json")
     app.state.settings = settings
     app.state.ctx = None

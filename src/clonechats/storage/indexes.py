@@ -36,6 +36,9 @@ INDEX_SOURCES = [
     "clonechats.privacy.repo",
     "clonechats.privacy.telemetry_fold",
 ]
+INDEX_SOURCES += ["clonechats.telemetry.errors", "clonechats.telemetry.clips",
+                  "clonechats.safety.rate_limits", "clonechats.safety.warnings",
+                  "clonechats.contact.repo"]
 
 
 @dataclass(frozen=True)
