@@ -106,8 +106,19 @@ async def record_error_trace(request: Request, exc: Exception) -> None:
     ctx = request.app.state.ctx
     if ctx is None:
         return
-    route = getattr(request.scope.get("route"), "path", None) or "unmatched"
+    route = route_template(request)
     try:
         await error_traces.record(ctx, exc, route=route, method=request.method)
     except Exception:  # the database may be what failed
         log.warning("could not record the error trace", exc_info=True)
+
+
+def route_template(request: Request) -> str:
+    """The request's path with each path parameter put back as `{name}` (ids never reach
+    an error trace), or "unmatched" when no route matched."""
+    params = {str(value): name for name, value in (request.scope.get("path_params") or {}).items()}
+    if request.scope.get("route") is None:
+        return "unmatched"
+    segments = [f"{{{params[part]}}}" if part in params else part
+                for part in request.url.path.split("/")]
+    return "/".join(segments)
