@@ -120,3 +120,20 @@ def test_a_reported_persona_is_hidden_from_the_queue(new_page: NewPage, admin_em
     assert response is not None and response.status == 404
     assert admin_watch.problems == []
     assert [p for p in visitor_watch.problems if "404" not in p] == []
+
+
+def test_every_admin_page_fits_a_phone(new_page: NewPage, admin_email: str) -> None:
+    watched = new_page(*PHONE)
+    page = watched.page
+    log_in(page, admin_email)
+    expect(page).to_have_url(re.compile(r"/account$"))
+    page.goto("/contact")
+    no_sideways_scroll(page)
+    me = page.request.get("/api/v1/auth/me").json()["user"]["id"]
+    for path in ("/admin", "/admin/moderation?status=all", "/admin/inbox", "/admin/users",
+                 f"/admin/users/{me}", "/admin/fraud", "/admin/errors", "/admin/billing",
+                 "/admin/privacy/requests", "/admin/usage"):
+        response = page.goto(path)
+        assert response is not None and response.status == 200, path
+        no_sideways_scroll(page)
+    assert watched.problems == []
