@@ -159,7 +159,7 @@ RULES: tuple[Rule, ...] = (
          action=FOLD, note="then only anonymous daily totals, kept indefinitely"),
 )
 RULES += (  # the admin console's data
-    Rule("error_traces", "Error reports (no personal data: the error's type, where in our "
+    Rule("error_traces", "Error reports (no personal data: the type of error, where in our "
          "code and which page)", ERROR_GROUPS, "last_seen", Keep(30),
          note="then only anonymous daily counts"),
     Rule("rate_limits", "Counters that limit contact messages and reports (hashed address)",
