@@ -37,6 +37,11 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "deleted_ledger": {"pseudonymised": True, "user_id": "pseudonym:x"},
     "deleted_subscriptions": {"pseudonymised": True, "user_id": "pseudonym:x"},
 }
+SAMPLES.update({  # the admin console's data
+    "error_traces": {"exception": "builtins.KeyError", "count": 1},
+    "rate_limits": {"bucket": "contact", "count": 1},
+    "contact_messages": {"status": "closed", "email": "someone@example.com", "user_id": None},
+})
 SPECIAL = {"generated_media", "exports", "cost_events", "paywall_hits"}
 
 
