@@ -50,7 +50,7 @@ async def test_a_contact_message_reaches_the_inbox_with_its_deadlines(client, ct
     assert "Billing question" in to_operator["subject"]
     assert "Why was I charged twice?" in to_operator["text"]
     [ack] = await emails_to(ctx, "visitor@example.com")
-    assert "We received your message" in ack["subject"]
+    assert "we received your message" in ack["subject"]
 
     [item] = (await client.get(INBOX)).json()["items"]
     assert item["kind"] == "contact" and item["email"] == "visitor@example.com"
@@ -67,7 +67,7 @@ async def test_a_contact_message_reaches_the_inbox_with_its_deadlines(client, ct
     assert answer.status_code == 200, answer.text
     await run_jobs()
     replies = await emails_to(ctx, "visitor@example.com")
-    assert replies[-1]["subject"] == "Re: Billing question"
+    assert replies[-1]["subject"].startswith("Re: Billing question")
     assert "It was a duplicate; refunded." in replies[-1]["text"]
     assert (await client.get(INBOX)).json()["items"] == []
     [closed] = (await client.get(f"{INBOX}?closed=true")).json()["items"]

@@ -21,6 +21,15 @@ CONTEXTS: dict[str, dict[str, Any]] = {
     "link_google": {"display_name": "Ada", "google_email": "ada@example.com", "link_url": LINK,
                     "expires_at": WHEN},
 }
+CONTEXTS.update({  # the operator's inbox
+    "contact_received": {"from_email": "ann@example.com", "topic": "Billing", "message": "Hi",
+                         "received_at": datetime(2026, 3, 1, tzinfo=UTC),
+                         "due_at": datetime(2026, 3, 31, tzinfo=UTC),
+                         "inbox_url": "https://chats.example.com/admin/inbox"},
+    "contact_ack": {"topic": "Billing", "received_at": datetime(2026, 3, 1, tzinfo=UTC),
+                    "due_at": datetime(2026, 3, 31, tzinfo=UTC)},
+    "operator_reply": {"topic": "Re: Billing", "text": "Answered."},
+})
 
 
 @pytest.fixture
