@@ -20,6 +20,7 @@ from clonechats.chat.scheduled import pages as scheduled_pages
 from clonechats.chat.scheduled import router as scheduled
 from clonechats.chat.translation import router as translation
 from clonechats.clock import Clock
+from clonechats.contact import router as contact
 from clonechats.context import open_context
 from clonechats.jobs.runner import JobRunner
 from clonechats.media import router as media
@@ -34,6 +35,7 @@ from clonechats.privacy import pages as privacy_pages
 from clonechats.privacy import router as privacy
 from clonechats.rooms import pages as room_pages
 from clonechats.rooms import router as rooms
+from clonechats.safety import notices_router, review_router
 from clonechats.settings import Settings
 from clonechats.telemetry.metrics import Metrics
 from clonechats.voice import pages as voice_pages
@@ -59,6 +61,7 @@ ROUTERS += [voice.router, clips.router, voice_pages.router]
 ROUTERS += [video.router]
 ROUTERS += [scheduled.router, scheduled_pages.router]
 ROUTERS += [mine_router.router]
+ROUTERS += [contact.router, review_router.public, notices_router.router]
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
@@ -85,7 +88,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
             await ctx.close()
 
     app = FastAPI(title="Clone Chats API", version=__version__, lifespan=lifespan,
-                  dependencies=[Depends(verify_csrf), Depends(privacy_pages.load_viewer)],
+                  dependencies=[Depends(verify_csrf), Depends(privacy_pages.load_viewer),
+                                Depends(notices_router.load_notice)],
                   docs_url=None, redoc_url=None, openapi_url="/api/v1/openapi.json")
     app.state.settings = settings
     app.state.ctx = None

@@ -62,6 +62,7 @@ PRIVACY_SOURCES: list[str] = ["clonechats.personas.personal_data",
                                "clonechats.media.clips.personal_data",
                                "clonechats.media.video.personal_data",
                                "clonechats.accounts.personal_data"]
+PRIVACY_SOURCES[-1:-1] = ["clonechats.contact.personal_data", "clonechats.safety.warnings"]
 """Modules that register a `privacy.registry.DataHolder` when imported, imported when the
 context is built. Deletion runs in this order: accounts stays last (it removes the user)."""
 

@@ -768,6 +768,50 @@ class ServerSettings(BaseModel):
                                              "well within 30 s).")
 
 
+class FraudSettings(BaseModel):
+    """Fraud signals: each rule fires when its count over `window_hours` reaches its threshold."""
+
+    window_hours: int = Field(24, ge=1, le=24 * 90, description="How far back every rule looks.")
+    trials_per_address: int = Field(3, ge=1, description="Trials started from one hashed "
+                                    "address.")
+    signups_per_address: int = Field(5, ge=1, description="Sign-ups from one hashed address.")
+    failed_orders_per_user: int = Field(3, ge=1, description="Failed payment orders of one "
+                                        "account (card testing).")
+    refund_used_share: float = Field(0.5, gt=0, le=1, description="A refund whose order's "
+                                     "credits were at least this share spent already.")
+    granted_credits_per_user: int = Field(1000, ge=1, description="Credits granted to one "
+                                          "account other than by a purchase, in the window.")
+    webhook_signature_failures: int = Field(5, ge=1, description="Payment webhooks with a bad "
+                                            "signature, per provider.")
+
+
+class ProviderCost(BaseModel):
+    """What a model costs the operator, in money, per million tokens."""
+
+    prompt_per_1m: Decimal = Field(Decimal(0), ge=0)
+    completion_per_1m: Decimal = Field(Decimal(0), ge=0)
+
+
+class AdminSettings(BaseModel):
+    """The admin console: dashboards, error traces, fraud rules and the operator's inbox."""
+
+    operator_email: str | None = Field(None, description="Where contact-form messages are "
+                                       "emailed (default: `contact_email`).")
+    currency: str = Field("USD", max_length=8, description="Currency of `model_costs`.")
+    model_costs: dict[str, ProviderCost] = Field(
+        default_factory=dict, description="Model id (`openai:gpt-4o-mini`), `provider:*` or "
+        "`*` -> its cost per million tokens; unlisted models (the local one) cost nothing.")
+    contact_per_address_per_hour: int = Field(5, ge=1, description="Contact messages one "
+                                              "hashed address may send per hour.")
+    reports_per_address_per_hour: int = Field(10, ge=1, description="Persona reports one "
+                                              "hashed address may send per hour.")
+    error_frames: int = Field(3, ge=1, le=10, description="Frames of our own code (innermost "
+                              "first) that, with the exception type, fingerprint an error.")
+    reauth_minutes: int = Field(10, ge=1, le=60, description="Admins without a password change "
+                                "roles only from a sign-in this recent.")
+    fraud: FraudSettings = Field(default_factory=FraudSettings)
+
+
 class Settings(BaseSettings):
     """Application settings. Each field documents itself; see README for the common ones."""
 
@@ -832,6 +876,7 @@ class Settings(BaseSettings):
     video: VideoSettings = Field(default_factory=VideoSettings)
     scheduled: ScheduledSettings = Field(default_factory=ScheduledSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    admin: AdminSettings = Field(default_factory=AdminSettings)
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -29,6 +29,8 @@ ALLOWED_PREFIXES = {
     "/api/v1/public/": "public views of shared personas, for anyone",
     "/api/v1/billing/webhooks/": "payment providers' calls, authenticated by signature",
     "/api/v1/webhooks/": "other vendors' callbacks (fal.ai), authenticated by signature",
+    "/api/v1/contact": "writing to the operator, for anyone (throttled)",
+    "/api/v1/notices/": "dismissing a moderator's notice, which any signed-in account may see",
 }
 UNPROTECTED_SCHEMA = "/api/v1/openapi.json"
 GATES = (active_user, admin_user)

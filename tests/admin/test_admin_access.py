@@ -13,6 +13,22 @@ EXPECTED_AT_LEAST = {
     ("GET", "/api/v1/admin/users"), ("GET", "/api/v1/admin/audit"),
     ("PATCH", "/api/v1/admin/users/0123456789abcdef01234567"),
     ("POST", "/api/v1/admin/users/0123456789abcdef01234567/age-concern"),
+    # the console: dashboards, errors, moderation, fraud, user tools, inbox
+    ("GET", "/api/v1/admin/dashboard"), ("GET", "/api/v1/admin/errors"),
+    ("POST", "/api/v1/admin/errors/probe"), ("GET", "/api/v1/admin/moderation"),
+    ("POST", "/api/v1/admin/moderation/0123456789abcdef01234567/action"),
+    ("GET", "/api/v1/admin/fraud"), ("POST", "/api/v1/admin/fraud/action"),
+    ("GET", "/api/v1/admin/users/0123456789abcdef01234567"),
+    ("POST", "/api/v1/admin/users/0123456789abcdef01234567/suspend"),
+    ("POST", "/api/v1/admin/users/0123456789abcdef01234567/restore"),
+    ("POST", "/api/v1/admin/users/0123456789abcdef01234567/sessions/revoke"),
+    ("POST", "/api/v1/admin/users/0123456789abcdef01234567/credits"),
+    ("GET", "/api/v1/admin/inbox"),
+    ("POST", "/api/v1/admin/inbox/0123456789abcdef01234567/0123456789abcdef01234567/reply"),
+    ("PATCH", "/api/v1/admin/inbox/contact/0123456789abcdef01234567"),
+    ("GET", "/admin/errors"), ("GET", "/admin/fraud"), ("GET", "/admin/inbox"),
+    ("GET", "/admin/moderation"), ("GET", "/admin/moderation/0123456789abcdef01234567"),
+    ("GET", "/admin/users/0123456789abcdef01234567"),
 }
 
 
@@ -42,7 +58,9 @@ async def test_signed_in_users_get_403_everywhere(app, client, ctx):
     assert (await log_in(client, email="normal@example.com")).status_code == 200
     for method, path in [*admin_endpoints(app),
                          ("PATCH", f"/api/v1/admin/users/{victim['_id']}"),
-                         ("POST", f"/api/v1/admin/users/{victim['_id']}/age-concern")]:
+                         ("POST", f"/api/v1/admin/users/{victim['_id']}/age-concern"),
+                         ("POST", f"/api/v1/admin/users/{victim['_id']}/suspend"),
+                         ("POST", f"/api/v1/admin/users/{victim['_id']}/sessions/revoke")]:
         body = {"role": "admin"} if method == "PATCH" else None
         response = await call(client, method, path, json=body,
                               headers={**csrf(client), "Accept": "application/json"})
@@ -50,6 +68,7 @@ async def test_signed_in_users_get_403_everywhere(app, client, ctx):
         assert response.json()["error"]["code"] == "forbidden", (method, path)
     stored = await ctx.db.users.find_one({"_id": victim["_id"]})
     assert stored is not None and stored["role"] == "user"
+    assert "suspended_at" not in stored
 
 
 async def test_api_keys_and_pending_accounts_are_refused_too(app, client, ctx, run_jobs):

@@ -1,6 +1,6 @@
 """Admin API happy paths: listing users and audit events page by page, changing roles."""
 
-from tests.factories import csrf, log_in, make_user
+from tests.factories import DEFAULT_PASSWORD, csrf, log_in, make_user
 
 USERS = "/api/v1/admin/users"
 AUDIT = "/api/v1/admin/audit"
@@ -58,7 +58,8 @@ async def test_role_change_ends_the_users_sessions_and_is_audited(client, ctx, a
     other = new_client()
     assert (await log_in(other, email="member@example.com")).status_code == 200
 
-    response = await client.patch(f"{USERS}/{member['_id']}", json={"role": "admin"},
+    response = await client.patch(f"{USERS}/{member['_id']}", json={"role": "admin",
+                                                                  "password": DEFAULT_PASSWORD},
                                   headers=csrf(client))
 
     assert response.status_code == 200
@@ -83,7 +84,8 @@ async def test_role_change_refusals_change_nothing(client, ctx, admin, run_jobs)
         (f"{USERS}/{admin['_id']}", {"role": "user"}, 409, "last_admin"),
     ]
     for url, body, status, code in cases:
-        response = await client.patch(url, json=body, headers=csrf(client))
+        response = await client.patch(url, json={**body, "password": DEFAULT_PASSWORD},
+                                      headers=csrf(client))
         assert response.status_code == status, (url, body, response.text)
         assert response.json()["error"]["code"] == code
     roles = {u["email"]: u["role"] for u in await ctx.db.users.find({}).to_list()}
@@ -95,7 +97,8 @@ async def test_role_change_refusals_change_nothing(client, ctx, admin, run_jobs)
 
 async def test_an_admin_can_step_down_when_another_remains(client, ctx, admin):
     await make_user(ctx, email="second@example.com", role="admin")
-    response = await client.patch(f"{USERS}/{admin['_id']}", json={"role": "user"},
+    response = await client.patch(f"{USERS}/{admin['_id']}",
+                                  json={"role": "user", "password": DEFAULT_PASSWORD},
                                   headers=csrf(client))
     assert response.status_code == 200
     assert (await client.get("/api/v1/auth/me")).status_code == 401  # their session ended

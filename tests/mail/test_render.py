@@ -27,6 +27,15 @@ CONTEXTS: dict[str, dict[str, Any]] = {
     "email_changed": {"display_name": "Ada", "new_email": "ada@new.example", "changed_at": WHEN},
     "guardian_approved": {"child_display_name": "Sam", "withdraw_url": LINK, "expires_at": WHEN},
 }
+CONTEXTS.update({  # the operator's inbox
+    "contact_received": {"from_email": "ann@example.com", "topic": "Billing", "message": "Hi",
+                         "received_at": datetime(2026, 3, 1, tzinfo=UTC),
+                         "due_at": datetime(2026, 3, 31, tzinfo=UTC),
+                         "inbox_url": "https://chats.example.com/admin/inbox"},
+    "contact_ack": {"topic": "Billing", "received_at": datetime(2026, 3, 1, tzinfo=UTC),
+                    "due_at": datetime(2026, 3, 31, tzinfo=UTC)},
+    "operator_reply": {"topic": "Re: Billing", "text": "Answered."},
+})
 
 
 @pytest.fixture

@@ -40,6 +40,11 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "cancelled_scheduled": {"status": "cancelled", "owner_id": "someone", "text": ""},
     "send_keys": {"owner_id": "someone", "conversation_id": "c", "reply_id": None},
 }
+SAMPLES.update({  # the admin console's data
+    "error_traces": {"exception": "builtins.KeyError", "count": 1},
+    "rate_limits": {"bucket": "contact", "count": 1},
+    "contact_messages": {"status": "closed", "email": "someone@example.com", "user_id": None},
+})
 SPECIAL = {"generated_media", "exports", "cost_events", "paywall_hits",
            "unapproved_minors"}  # tests/privacy/test_unapproved_minors.py
 

@@ -55,7 +55,8 @@ async def test_admins_list_flags_newest_first_and_filter_by_status(ctx, client, 
         "id": second["_id"], "user_id": "u2", "subject": "model_output", "ref_id": "m2",
         "categories": {"harassment/threatening": 1.0, "harassment": 0.91},
         "reason": "This message looks like a threat.", "status": "open",
-        "created_at": clock.now().isoformat(), "reviewed_at": None, "reviewer_id": None}
+        "created_at": clock.now().isoformat(), "reviewed_at": None, "reviewer_id": None,
+        "action": None, "report_count": 0}
     open_only = (await client.get("/api/v1/admin/moderation-flags?status=open")).json()
     assert [item["id"] for item in open_only["items"]] == [second["_id"]]
     reviewed = (await client.get("/api/v1/admin/moderation-flags?status=reviewed")).json()
@@ -140,7 +141,7 @@ async def test_the_admin_reads_the_flagged_message_through_its_reference(ctx, cl
     assert "no longer stored" in (await client.get(f"/admin/moderation/{flag['_id']}")).text
 
 
-async def test_the_moderation_page_lists_open_flags_with_a_review_button(ctx, client, admin):
+async def test_the_moderation_page_lists_open_flags_with_their_actions(ctx, client, admin):
     flag = await flags.record_flag(ctx, user_id="u1", subject="user_message", ref_id="m1",
                                    result=THREAT)
     page = await client.get("/admin/moderation")
@@ -148,7 +149,10 @@ async def test_the_moderation_page_lists_open_flags_with_a_review_button(ctx, cl
     assert page.status_code == 200
     assert f'data-flag="{flag["_id"]}"' in page.text
     assert "This message looks like a threat." in page.text
-    assert f'data-api="/api/v1/admin/moderation-flags/{flag["_id"]}/review"' in page.text
+    assert f'data-api="/api/v1/admin/moderation/{flag["_id"]}/action"' in page.text
+    for action in ("dismiss", "warn", "suspend"):
+        assert f'name="action" value="{action}"' in page.text
+    assert 'value="hide"' not in page.text  # a held-back message has nothing to hide
     assert 'href="/admin/moderation"' in page.text
 
 

@@ -21,9 +21,13 @@ EVENTS = frozenset({
     "account_deleted", "api_key_created", "api_key_revoked", "guardian_approved",
     "age_concern_deleted", "signup_refused_age", "trial_started", "google_linked",
 })
-EVENTS = EVENTS | frozenset({  # guardian safeguards and the security events of issue 20
+EVENTS = EVENTS | frozenset({  # guardian safeguards and security events
     "guardian_consent_withdrawn", "guardian_self_approval_refused", "unapproved_minor_deleted",
     "login_locked", "export_requested", "admin_refund", "csrf_failed", "access_denied",
+})
+EVENTS = EVENTS | frozenset({  # the admin console's actions on accounts
+    "account_suspended", "account_restored", "sessions_revoked_by_admin", "credits_adjusted",
+    "trials_revoked", "moderation_action",
 })
 
 
@@ -63,3 +67,20 @@ async def pseudonymise_user(db: Any, user_id: str, pseudonym: str) -> int:
     actor = await db[AUDIT].update_many({"details.actor_id": user_id},
                                         {"$set": {"details.actor_id": pseudonym}})
     return subject.modified_count + actor.modified_count
+
+
+async def counts_by_address_since(db: Any, event: str, since: datetime) -> list[dict[str, Any]]:
+    """`event` per hashed address from `since`: {_id: ip_hash, count, last_at, user_ids}."""
+    cursor = await db[AUDIT].aggregate([
+        {"$match": {"event": event, "at": {"$gte": since}, "ip_hash": {"$ne": None}}},
+        {"$group": {"_id": "$ip_hash", "count": {"$sum": 1}, "last_at": {"$max": "$at"},
+                    "user_ids": {"$addToSet": "$user_id"}}},
+    ])
+    return await cursor.to_list()
+
+
+async def users_with_event_from(db: Any, event: str, ip_hash: str,
+                                since: datetime) -> list[str]:
+    rows = await db[AUDIT].find({"event": event, "ip_hash": ip_hash, "at": {"$gte": since}},
+                                {"user_id": 1}).to_list()
+    return sorted({row["user_id"] for row in rows if row.get("user_id")})

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from clonechats.accounts import age, api_keys, audit, repo, sessions
+from clonechats.accounts import age, api_keys, audit, repo, sessions, suspension
 from clonechats.accounts.verified import require_verified_email
 from clonechats.errors import Forbidden, Unauthorized
 from clonechats.web import cookies
@@ -51,6 +51,8 @@ async def resolve_auth(request: Request) -> Auth | None:
         user = await repo.get(ctx.db, session["user_id"]) if session else None
         if user is not None:
             auth = Auth(user=user, via="session", session=session, session_token=token)
+    if auth is not None:
+        suspension.check(auth.user)
     request.state.auth = auth
     return auth
 

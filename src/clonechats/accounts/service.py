@@ -10,7 +10,7 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
-from clonechats.accounts import age, audit, passwords, repo, throttle, tokens, trials
+from clonechats.accounts import age, audit, passwords, repo, suspension, throttle, tokens, trials
 from clonechats.accounts.emails import InvalidEmail, normalise_email
 from clonechats.accounts.schemas import SignupIn
 from clonechats.billing import ledger
@@ -207,6 +207,7 @@ async def login(ctx: Any, *, email: str, password: str, client: ClientInfo) -> d
     if passwords.needs_rehash(hashed, rounds=settings.bcrypt_rounds):  # the cost changed
         user = await repo.update(ctx.db, user["_id"], {"password_hash": await passwords.
                                  hash_password(password, rounds=settings.bcrypt_rounds)})
+    suspension.check(user)
     await throttle.clear(ctx.db, keys[0].id)
     await throttle.record_attempt(ctx.db, outcome="ok", **attempt)
     await audit.record(ctx.db, "login_ok", now=now, user_id=user["_id"], client=client)

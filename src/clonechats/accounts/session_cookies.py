@@ -8,13 +8,14 @@ from typing import Any
 
 from fastapi import Request, Response
 
-from clonechats.accounts import guardian_devices, sessions
+from clonechats.accounts import guardian_devices, sessions, suspension
 from clonechats.web import cookies, csrf
 from clonechats.web.client import ClientInfo
 
 
 async def start_session(request: Request, response: Response, user: dict[str, Any],
                         client: ClientInfo) -> str:
+    suspension.check(user)  # no sign-in path starts a session for a suspended account
     ctx = request.app.state.ctx
     old_token = request.cookies.get(cookies.cookie_name(cookies.SESSION, ctx.settings))
     if old_token:

@@ -24,3 +24,13 @@ async def claim(db: Any, device_key: str, *, ip_hash: str | None, now: datetime)
     except DuplicateKeyError:
         return False
     return True
+
+
+async def counts_by_address_since(db: Any, since: datetime) -> list[dict[str, Any]]:
+    """Trials per hashed address from `since`: {_id: ip_hash, count, first_at, last_at}."""
+    cursor = await db[TRIAL_DEVICES].aggregate([
+        {"$match": {"at": {"$gte": since}, "ip_hash": {"$ne": None}}},
+        {"$group": {"_id": "$ip_hash", "count": {"$sum": 1}, "first_at": {"$min": "$at"},
+                    "last_at": {"$max": "$at"}}},
+    ])
+    return await cursor.to_list()

@@ -4,19 +4,31 @@ Both routers depend on `admin_user`: add every admin route of the project to one
 the package docstring). Routes stay thin; the work is in `admin.service`.
 """
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
-from clonechats.accounts.dependencies import AdminUser, admin_user
+from clonechats.accounts.dependencies import AdminUser, CurrentAuth, admin_user
 from clonechats.admin import service
-from clonechats.admin.schemas import AdminUserOut, AuditEventOut, RoleIn
+from clonechats.admin import users as admin_users
+from clonechats.admin.schemas import (
+    AdminUserOut,
+    AuditEventOut,
+    CreditsIn,
+    NoteIn,
+    RoleIn,
+    SuspendIn,
+)
 from clonechats.billing import admin_router as billing_admin
+from clonechats.contact import admin_router as contact_admin
 from clonechats.mail import service as mail
 from clonechats.privacy import admin_router as privacy_admin
+from clonechats.safety import review_router
 from clonechats.safety import router as safety_admin
 from clonechats.telemetry import admin_router as telemetry_admin
+from clonechats.telemetry import dashboard_router
 from clonechats.web.client import ClientInfo, client_info
 
 api = APIRouter(prefix="/api/v1/admin", tags=["admin"], dependencies=[Depends(admin_user)])
@@ -25,12 +37,18 @@ pages = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depend
 Client = Annotated[ClientInfo, Depends(client_info)]
 Limit = Annotated[int, Query(ge=1, le=200)]
 Cursor = Annotated[str | None, Query(max_length=100)]
+Search = Annotated[str | None, Query(max_length=100)]
+Days = Annotated[int, Query(ge=1, le=366)]
 PAGE_SIZE = 50
 
 
 @api.get("/users")
-async def list_users(request: Request, limit: Limit = PAGE_SIZE,
-                     cursor: Cursor = None) -> dict[str, Any]:
+async def list_users(request: Request, limit: Limit = PAGE_SIZE, cursor: Cursor = None,
+                     q: Search = None) -> dict[str, Any]:
+    if q:
+        found = await admin_users.search(request.app.state.ctx, q)
+        return {"items": [AdminUserOut.of(u).model_dump(mode="json") for u in found],
+                "next_cursor": None}
     users, next_cursor = await service.list_users(request.app.state.ctx, limit=limit,
                                                   cursor=cursor)
     return {"items": [AdminUserOut.of(u).model_dump(mode="json") for u in users],
@@ -38,8 +56,9 @@ async def list_users(request: Request, limit: Limit = PAGE_SIZE,
 
 
 @api.patch("/users/{user_id}")
-async def change_role(user_id: str, data: RoleIn, request: Request, admin: AdminUser,
-                      client: Client) -> dict[str, Any]:
+async def change_role(user_id: str, data: RoleIn, request: Request, auth: CurrentAuth,
+                      admin: AdminUser, client: Client) -> dict[str, Any]:
+    await admin_users.require_reauth(request.app.state.ctx, admin, data.password, auth.session)
     user = await service.change_role(request.app.state.ctx, actor=admin, user_id=user_id,
                                      role=data.role, client=client)
     return {"user": AdminUserOut.of(user).model_dump(mode="json")}
@@ -68,20 +87,75 @@ def render(request: Request, template: str, **context: Any) -> HTMLResponse:
         request, f"admin/{template}", context, headers={"Cache-Control": "no-store"})
 
 
+@api.get("/users/{user_id}")
+async def user_view(user_id: str, request: Request) -> dict[str, Any]:
+    return await admin_users.view(request.app.state.ctx, user_id)
+
+
+@api.post("/users/{user_id}/suspend")
+async def suspend_user(user_id: str, data: SuspendIn, request: Request, admin: AdminUser,
+                       client: Client) -> dict[str, Any]:
+    user = await admin_users.suspend(request.app.state.ctx, user_id=user_id, admin=admin,
+                                     note=data.note.strip(), reason=data.reason, client=client)
+    return {"user": AdminUserOut.of(user).model_dump(mode="json"),
+            "status": "Suspended: the account's sessions ended and sign-in is refused."}
+
+
+@api.post("/users/{user_id}/restore")
+async def restore_user(user_id: str, data: NoteIn, request: Request, admin: AdminUser,
+                       client: Client) -> dict[str, Any]:
+    user = await admin_users.restore(request.app.state.ctx, user_id=user_id, admin=admin,
+                                     note=data.note.strip(), client=client)
+    return {"user": AdminUserOut.of(user).model_dump(mode="json"),
+            "status": "Restored: the account can sign in again."}
+
+
+@api.post("/users/{user_id}/sessions/revoke")
+async def sign_out_everywhere(user_id: str, request: Request, admin: AdminUser,
+                              client: Client) -> dict[str, Any]:
+    ended = await admin_users.sign_out_everywhere(request.app.state.ctx, user_id=user_id,
+                                                  admin=admin, client=client)
+    return {"revoked": ended, "status": f"Signed out of {ended} session(s)."}
+
+
+@api.post("/users/{user_id}/credits", status_code=201)
+async def adjust_credits(user_id: str, data: CreditsIn, request: Request, admin: AdminUser,
+                         client: Client) -> dict[str, Any]:
+    entry = await admin_users.adjust_credits(request.app.state.ctx, user_id=user_id,
+                                             delta=data.delta, reason=data.reason,
+                                             admin=admin, client=client)
+    return {"entry": {"id": entry["_id"], "delta": entry["delta"], "kind": entry["kind"],
+                      "reason": entry["reason"], "balance_after": entry.get("balance_after")},
+            "status": f"Ledger entry of {entry['delta']:+d} credits written."}
+
+
 @pages.get("", response_class=HTMLResponse)
-async def dashboard_page(request: Request) -> HTMLResponse:
+async def dashboard_page(request: Request, days: Days = 30, start: date | None = None,
+                         end: date | None = None) -> HTMLResponse:
     ctx = request.app.state.ctx
     return render(request, "dashboard.html", dev_mode=ctx.settings.dev_mode,
-                  **await service.dashboard(ctx))
+                  **await service.dashboard(ctx),
+                  **await dashboard_router.overview_context(request, days, start, end))
 
 
 @pages.get("/users", response_class=HTMLResponse)
-async def users_page(request: Request, admin: AdminUser, cursor: Cursor = None) -> HTMLResponse:
-    users, next_cursor = await service.list_users(request.app.state.ctx, limit=PAGE_SIZE,
-                                                  cursor=cursor)
+async def users_page(request: Request, admin: AdminUser, cursor: Cursor = None,
+                     q: Search = None) -> HTMLResponse:
+    ctx = request.app.state.ctx
+    if q:
+        users, next_cursor = await admin_users.search(ctx, q), None
+    else:
+        users, next_cursor = await service.list_users(ctx, limit=PAGE_SIZE, cursor=cursor)
     return render(request, "users.html", users=[AdminUserOut.of(u) for u in users],
                   next_cursor=next_cursor, is_first_page=not cursor, me=admin["_id"],
-                  roles=service.ROLES)
+                  roles=service.ROLES, q=q or "")
+
+
+@pages.get("/users/{user_id}", response_class=HTMLResponse)
+async def user_page(user_id: str, request: Request, admin: AdminUser) -> HTMLResponse:
+    ctx = request.app.state.ctx
+    return render(request, "user.html", view=await admin_users.view(ctx, user_id),
+                  me=admin["_id"], roles=service.ROLES, dev_mode=ctx.settings.dev_mode)
 
 
 @pages.get("/outbox", response_class=HTMLResponse)
@@ -93,7 +167,12 @@ async def outbox_page(request: Request, cursor: Cursor = None) -> HTMLResponse:
 api.include_router(billing_admin.api)
 pages.include_router(billing_admin.pages)
 api.include_router(safety_admin.api)
-pages.include_router(safety_admin.pages)
+api.include_router(review_router.api)
+pages.include_router(review_router.pages)
+api.include_router(dashboard_router.api)
+pages.include_router(dashboard_router.pages)
+api.include_router(contact_admin.api)
+pages.include_router(contact_admin.pages)
 api.include_router(telemetry_admin.api)
 pages.include_router(telemetry_admin.pages)
 api.include_router(privacy_admin.api)

@@ -10,6 +10,8 @@ class RoleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: str = Field(max_length=20)
+    password: str | None = Field(None, max_length=1024)
+    """The acting admin's own password (re-authentication)."""
 
 
 class AdminUserOut(BaseModel):
@@ -45,3 +47,25 @@ class AuditEventOut(BaseModel):
         return cls(id=event["_id"], event=event["event"], user_id=event.get("user_id"),
                    at=event["at"], ip_hash=event.get("ip_hash"),
                    user_agent=event.get("user_agent"), details=event.get("details") or {})
+
+
+class SuspendIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: str = Field("", max_length=2000)
+    """Why, for the audit log (not shown to the person)."""
+    reason: str | None = Field(None, max_length=300)
+    """The sentence the person is shown when sign-in is refused."""
+
+
+class NoteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: str = Field("", max_length=2000)
+
+
+class CreditsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    delta: int
+    reason: str = Field(max_length=300)

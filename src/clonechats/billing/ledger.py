@@ -254,3 +254,17 @@ async def finish_pending(db: Any, idempotency_key: str) -> dict[str, Any] | None
         return await _mark_applied(db, idempotency_key, user["credits"])
     await db[LEDGER].delete_one({"_id": idempotency_key, "status": "pending"})
     return None
+async def grants_by_user_since(db: Any, since: datetime) -> list[dict[str, Any]]:
+    """Per user, credits granted from `since` other than by a purchase (no `order_id`):
+    {_id: user_id, credits, count, last_at, reasons}."""
+    cursor = await db[LEDGER].aggregate([
+        {"$match": {"kind": GRANT, "status": "applied", "at": {"$gte": since},
+                    "order_id": {"$exists": False}}},
+        {"$group": {"_id": "$user_id", "credits": {"$sum": "$delta"}, "count": {"$sum": 1},
+                    "last_at": {"$max": "$at"}, "reasons": {"$addToSet": "$reason"}}},
+    ])
+    return await cursor.to_list()
+
+
+async def recent_for_user(db: Any, user_id: str, *, limit: int = 20) -> list[dict[str, Any]]:
+    return await db[LEDGER].find({"user_id": user_id}).sort("at", -1).limit(limit).to_list()

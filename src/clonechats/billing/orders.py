@@ -129,3 +129,26 @@ async def purge_expired(db: Any, *, now: datetime) -> int:
     result = await db[ORDERS].delete_many({"pseudonymised": True,
                                            "retain_until": {"$lte": now}})
     return result.deleted_count
+
+
+async def paid_for_users(db: Any, user_ids: list[str], *,
+                         since: datetime) -> list[dict[str, Any]]:
+    """Paid (or later refunded) orders of these users paid from `since` (for conversions)."""
+    if not user_ids:
+        return []
+    return await db[ORDERS].find({"user_id": {"$in": user_ids}, "status": {"$in": [PAID, REFUNDED]},
+                                  "paid_at": {"$gte": since}}).to_list()
+
+
+async def failed_by_user_since(db: Any, since: datetime) -> list[dict[str, Any]]:
+    """Per user, failed orders created from `since`: {_id: user_id, count, last_at, order_ids}."""
+    cursor = await db[ORDERS].aggregate([
+        {"$match": {"status": FAILED, "created_at": {"$gte": since}}},
+        {"$group": {"_id": "$user_id", "count": {"$sum": 1}, "last_at": {"$max": "$created_at"},
+                    "order_ids": {"$push": "$_id"}}},
+    ])
+    return await cursor.to_list()
+
+
+async def refunded_since(db: Any, since: datetime) -> list[dict[str, Any]]:
+    return await db[ORDERS].find({"status": REFUNDED, "refunded_at": {"$gte": since}}).to_list()

@@ -245,3 +245,14 @@ async def purge_expired(db: Any, *, now: datetime) -> int:
     gone = await db[DELIVERIES].delete_many({"retain_until": {"$lte": now}})
     await db[EVENTS].delete_many({"retain_until": {"$lte": now}})
     return gone.deleted_count
+
+
+async def signature_failures_since(db: Any, since: datetime) -> list[dict[str, Any]]:
+    """Per provider, deliveries whose signature did not verify: {_id, count, last_at}."""
+    cursor = await db[DELIVERIES].aggregate([
+        {"$match": {"signature_valid": False, "received_at": {"$gte": since},
+                    "result": {"$nin": ["unknown_provider", "payload_too_large"]}}},
+        {"$group": {"_id": "$provider", "count": {"$sum": 1},
+                    "last_at": {"$max": "$received_at"}}},
+    ])
+    return await cursor.to_list()

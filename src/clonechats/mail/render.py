@@ -33,6 +33,12 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
     "guardian_approved": ("child_display_name", "withdraw_url", "expires_at"),
 }
 """Email name -> required variables. `receipt` also takes an optional `credits`."""
+TEMPLATES.update({  # the operator's inbox (`contact`)
+    "contact_received": ("from_email", "topic", "message", "received_at", "due_at",
+                         "inbox_url"),
+    "contact_ack": ("topic", "received_at", "due_at"),
+    "operator_reply": ("topic", "text"),
+})
 
 
 @dataclass(frozen=True)

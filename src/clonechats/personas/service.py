@@ -109,6 +109,8 @@ async def update(ctx: Any, *, user_id: str, persona_id: str,
         changes["sliders"] = full_sliders({**full_sliders(persona.get("sliders")),
                                            **changes["sliders"]})
     visibility = changes.get("visibility", persona["visibility"])
+    if visibility == "public":
+        refuse_if_hidden(persona)
     if visibility == "private" and persona.get("share_id"):
         changes["share_id"] = None
     elif visibility == "public" and persona["visibility"] != "public" and not persona.get(
@@ -202,6 +204,7 @@ async def share(ctx: Any, *, user_id: str, persona_id: str) -> dict[str, Any]:
     persona = await get_owned(ctx, user_id=user_id, persona_id=persona_id)
     if persona["visibility"] != "public":
         raise PersonaNotPublic()
+    refuse_if_hidden(persona)
     return await _set_share_id(ctx, persona, _new_share_id())
 
 
@@ -221,7 +224,7 @@ async def _set_share_id(ctx: Any, persona: dict[str, Any], share_id: str | None)
 async def get_public(ctx: Any, *, share_id: str) -> dict[str, Any]:
     """The persona behind a live share link; PersonaNotFound for a revoked or unknown link."""
     persona = await repo.get_by_share_id(ctx.db, share_id) if share_id else None
-    if persona is None or persona["visibility"] != "public":
+    if persona is None or persona["visibility"] != "public" or persona.get("hidden_at"):
         raise PersonaNotFound()
     return persona
 
@@ -272,3 +275,35 @@ async def browse(ctx: Any, *, q: str | None = None, sort: str = "newest",
         raise InvalidSort()
     return await repo.browse(ctx.db, pattern=search_pattern(q), sort=sort,
                              limit=page_limit(limit), cursor=cursor)
+
+
+# Moderation: an admin hides a persona from the public (`safety.actions`).
+
+class PersonaHidden(Conflict):
+    code = "persona_hidden"
+    message = ("A moderator took this persona off public view. It stays usable in your own "
+               "chats; write to us through the contact page if you think this is a mistake.")
+
+
+def refuse_if_hidden(persona: dict[str, Any]) -> None:
+    if persona.get("hidden_at"):
+        raise PersonaHidden()
+
+
+async def hide_for_moderation(ctx: Any, *, persona_id: str) -> dict[str, Any]:
+    """Revoke the share link, make the persona private and keep it so (`hidden_at`): its
+    public link 404s at once and the owner cannot share it again."""
+    persona = await repo.get(ctx.db, persona_id)
+    if persona is None:
+        raise PersonaNotFound()
+    updated = await repo.update(ctx.db, persona_id, {"share_id": None, "visibility": "private",
+                                                     "hidden_at": ctx.clock.now()},
+                                owner_id=persona["owner_id"], now=ctx.clock.now())
+    if updated is None:
+        raise PersonaNotFound()
+    return updated
+
+
+async def get_for_review(ctx: Any, persona_id: str) -> dict[str, Any] | None:
+    """Any persona by id, for a moderator (the trust boundary is the admin router)."""
+    return await repo.get(ctx.db, persona_id)

@@ -124,3 +124,10 @@ async def update(ctx: Any, *, request_id: str, status: str | None,
     if updated is None:
         raise RequestNotFound()
     return updated
+
+
+async def get(ctx: Any, request_id: str) -> dict[str, Any]:
+    request = await repo.get_request(ctx.db, request_id)
+    if request is None:
+        raise RequestNotFound()
+    return request

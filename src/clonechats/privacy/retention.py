@@ -36,12 +36,15 @@ from clonechats.billing.webhooks import DELIVERIES
 from clonechats.billing.webhooks import EVENTS as WEBHOOK_EVENTS
 from clonechats.chat.idempotency import SEND_KEYS
 from clonechats.chat.scheduled.repo import COLLECTION as SCHEDULED
+from clonechats.contact.repo import MESSAGES as CONTACT_MESSAGES
 from clonechats.jobs import repo as jobs
 from clonechats.media import repo as media
 from clonechats.media.video.repo import VIDEO_JOBS
 from clonechats.privacy import repo, telemetry_fold
 from clonechats.providers.email.outbox import COLLECTION as OUTBOX
 from clonechats.providers.payments.sandbox import SANDBOX_ORDERS
+from clonechats.safety.rate_limits import RATE_LIMITS
+from clonechats.telemetry.errors import ERROR_GROUPS
 from clonechats.telemetry.events import COST_EVENTS, PAYWALL_HITS
 
 log = logging.getLogger(__name__)
@@ -192,6 +195,15 @@ RULES: tuple[Rule, ...] = (
          note="after sign-up; the whole account and everything it holds"),
     Rule("send_keys", "Keys of recent message sends (so a retry is not sent twice)",
          SEND_KEYS, "expires_at", Keep(0), wording="24 hours"),
+)
+RULES += (  # the admin console's data
+    Rule("error_traces", "Error reports (no personal data: the type of error, where in our "
+         "code and which page)", ERROR_GROUPS, "last_seen", Keep(30),
+         note="then only anonymous daily counts"),
+    Rule("rate_limits", "Counters that limit contact messages and reports (hashed address)",
+         RATE_LIMITS, "expires_at", Keep(0), note="one hour"),
+    Rule("contact_messages", "Messages you sent us, once answered and closed",
+         CONTACT_MESSAGES, "closed_at", Keep(24, "months")),
 )
 
 Action = Callable[[Any, Rule, datetime], Awaitable[int]]

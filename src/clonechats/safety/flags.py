@@ -139,6 +139,8 @@ def public(flag: dict[str, Any]) -> dict[str, Any]:
         "created_at": _iso(flag["created_at"]),
         "reviewed_at": _iso(flag.get("reviewed_at")),
         "reviewer_id": flag.get("reviewer_id"),
+        "action": flag.get("action"),
+        "report_count": flag.get("report_count", 0),
     }
 
 
@@ -152,3 +154,48 @@ async def anonymise_user(ctx: Any, user_id: str) -> int:
         {"user_id": user_id}, {"$set": {"user_id": None, "ref_id": None,
                                         "anonymised_at": ctx.clock.now()}})
     return result.modified_count
+
+
+async def daily_counts(ctx: Any, *, since: datetime) -> dict[str, int]:
+    """Flags created per day (UTC) from `since`."""
+    counts: dict[str, int] = {}
+    for flag in await ctx.db[FLAGS].find({"created_at": {"$gte": since}},
+                                         {"created_at": 1}).to_list():
+        day = flag["created_at"].date().isoformat()
+        counts[day] = counts.get(day, 0) + 1
+    return counts
+
+
+PERSONA_REPORT = "persona_report"
+REPORTS_KEPT = 50
+
+
+async def add_persona_report(ctx: Any, *, persona: dict[str, Any],
+                             reason: str) -> dict[str, Any]:
+    """File a report against a public persona: one open flag per persona gathers every
+    report (count and the latest `REPORTS_KEPT` reasons) until a moderator acts on it."""
+    now = ctx.clock.now()
+    return await ctx.db[FLAGS].find_one_and_update(
+        {"subject": PERSONA_REPORT, "ref_id": persona["_id"], "reviewed_at": None},
+        {"$inc": {"report_count": 1},
+         "$push": {"reports": {"$each": [{"reason": reason, "at": now}],
+                               "$slice": -REPORTS_KEPT}},
+         "$set": {"last_reported_at": now},
+         "$setOnInsert": {"_id": secrets.token_hex(12), "user_id": persona["owner_id"],
+                          "categories": {}, "reason": reason, "created_at": now,
+                          "reviewer_id": None}},
+        upsert=True, return_document=ReturnDocument.AFTER)
+
+
+async def record_action(ctx: Any, *, flag_id: str, action: str, reviewer_id: str,
+                        note: str) -> dict[str, Any] | None:
+    """Close an open flag with the moderator's action; None if it was already reviewed."""
+    return await ctx.db[FLAGS].find_one_and_update(
+        {"_id": flag_id, "reviewed_at": None},
+        {"$set": {"reviewed_at": ctx.clock.now(), "reviewer_id": reviewer_id,
+                  "action": action, "action_note": note}},
+        return_document=ReturnDocument.AFTER)
+
+
+async def count_for_user(ctx: Any, user_id: str) -> int:
+    return await ctx.db[FLAGS].count_documents({"user_id": user_id})

@@ -42,6 +42,9 @@ INDEX_SOURCES = [
     "clonechats.chat.scheduled.repo",
     "clonechats.chat.idempotency",
 ]
+INDEX_SOURCES += ["clonechats.telemetry.errors", "clonechats.telemetry.clips",
+                  "clonechats.safety.rate_limits", "clonechats.safety.warnings",
+                  "clonechats.contact.repo"]
 
 
 @dataclass(frozen=True)

@@ -95,6 +95,7 @@ def install_error_handlers(app: FastAPI) -> None:
         error_id = secrets.token_hex(8)
         log.error("unhandled error", exc_info=exc, extra={"error_id": error_id,
                                                           "route": request.url.path})
+        await record_error_trace(request, exc)
         message = f"Something went wrong on our side. Reference: {error_id}."
         # This response is sent from outside every middleware, so it carries their headers itself.
         hsts = not request.app.state.settings.dev_mode
@@ -105,3 +106,28 @@ def install_error_handlers(app: FastAPI) -> None:
                                 headers=headers)
         return HTMLResponse(f"<h1>Server error</h1><p>{message}</p>", status_code=500,
                             headers=headers)
+
+
+async def record_error_trace(request: Request, exc: Exception) -> None:
+    """Count the error in its anonymised group (`telemetry.errors`); never fails the response."""
+    from clonechats.telemetry import errors as error_traces
+
+    ctx = request.app.state.ctx
+    if ctx is None:
+        return
+    route = route_template(request)
+    try:
+        await error_traces.record(ctx, exc, route=route, method=request.method)
+    except Exception:  # the database may be what failed
+        log.warning("could not record the error trace", exc_info=True)
+
+
+def route_template(request: Request) -> str:
+    """The request's path with each path parameter put back as `{name}` (ids never reach
+    an error trace), or "unmatched" when no route matched."""
+    params = {str(value): name for name, value in (request.scope.get("path_params") or {}).items()}
+    if request.scope.get("route") is None:
+        return "unmatched"
+    segments = [f"{{{params[part]}}}" if part in params else part
+                for part in request.url.path.split("/")]
+    return "/".join(segments)

@@ -30,6 +30,13 @@ def signed_in_check(settings: Settings) -> Callable[[Request], bool]:
     return signed_in
 
 
+def is_admin(request: Request) -> bool:
+    """For the menu's Admin link: the resolved caller has the admin role (the admin routes
+    check it again on the server)."""
+    auth = getattr(request.state, "auth", None)
+    return auth is not None and auth.user.get("role") == "admin"
+
+
 def build_templates(settings: Settings) -> Jinja2Templates:
     templates = Jinja2Templates(directory=TEMPLATE_DIR)
     templates.env.globals.update(
@@ -42,5 +49,6 @@ def build_templates(settings: Settings) -> Jinja2Templates:
                    ("/pricing", "Pricing")],
         signed_in=signed_in_check(settings),
         language_name=english_name,
+        is_admin=is_admin,
     )
     return templates

@@ -7,6 +7,7 @@
 //       and reveals it (for things shown once, such as a new API key), hiding whatever
 //       its data-hides selector names.
 //     data-confirm="Question?"       asked first (also on the submit button that was used)
+//     <button name="action" value="hide">  the used button's name and value join the fields
 //     data-error-fields="code:field"  which field an error code is about (comma-separated)
 //     data-reset                      clear the form after a "message" success
 //   [data-error-code="code"]          inside a form: shown only after that error
@@ -223,7 +224,9 @@ async function submit(form, submitter) {
   const init = { method, headers, credentials: "same-origin" };
   if (method !== "GET" && method !== "HEAD") {
     headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(formFields(form));
+    const fields = formFields(form);
+    if (submitter?.name) fields[submitter.name] = submitter.value;  // which button was used
+    init.body = JSON.stringify(fields);
   }
   setBusy(form, true);
   let leaving = false;

@@ -1,0 +1,1 @@
+"""Contact: messages people send the operator, and the operator's inbox over them."""

@@ -1,0 +1,125 @@
+"""The moderation review queue and fraud signals over HTTP.
+
+`api` and `pages` are mounted inside `admin.router.api` / `admin.router.pages`, whose
+`admin_user` dependency guards every route: `GET /api/v1/admin/moderation` (the queue),
+`POST /api/v1/admin/moderation/{flag_id}/action`, `GET /api/v1/admin/fraud`,
+`POST /api/v1/admin/fraud/action`, and the pages `/admin/moderation`,
+`/admin/moderation/{flag_id}`, `/admin/fraud`. `public` is the anonymous report route,
+`POST /api/v1/public/personas/{share_id}/report` (throttled per hashed address).
+"""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from clonechats.accounts.dependencies import AdminUser, admin_user
+from clonechats.safety import flags, fraud, review
+from clonechats.web.client import ClientInfo, client_info
+
+api = APIRouter(dependencies=[Depends(admin_user)])
+pages = APIRouter(dependencies=[Depends(admin_user)])
+public = APIRouter(tags=["safety"])
+
+Client = Annotated[ClientInfo, Depends(client_info)]
+FlagId = Annotated[str, Path(max_length=64)]
+ShareId = Annotated[str, Path(max_length=64)]
+Limit = Annotated[int, Query(ge=1, le=200)]
+Cursor = Annotated[str | None, Query(max_length=100)]
+Status = Annotated[str | None, Query(pattern="^(open|reviewed|all)$")]
+PAGE_SIZE = 25
+
+
+class ReportIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(max_length=review.REASON_MAX)
+
+
+class ActionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    action: str = Field(max_length=20)
+    note: str | None = Field(None, max_length=review.NOTE_MAX)
+
+
+class FraudActionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    action: str = Field(max_length=20)
+    subject: str = Field(max_length=200)
+    note: str = Field("", max_length=review.NOTE_MAX)
+
+
+def _status(status: str | None) -> str | None:
+    return None if status == "all" else status or flags.OPEN
+
+
+@public.post("/api/v1/public/personas/{share_id}/report", status_code=202)
+async def report_persona(share_id: ShareId, data: ReportIn, request: Request,
+                         client: Client) -> dict[str, str]:
+    await review.report_persona(request.app.state.ctx, share_id=share_id, reason=data.reason,
+                                client=client)
+    return {"status": "Thank you. A moderator will look at this persona."}
+
+
+@api.get("/moderation")
+async def moderation_queue(request: Request, status: Status = None, limit: Limit = PAGE_SIZE,
+                           cursor: Cursor = None) -> dict[str, Any]:
+    items, next_cursor = await review.queue(request.app.state.ctx, status=_status(status),
+                                            limit=limit, cursor=cursor)
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@api.post("/moderation/{flag_id}/action")
+async def moderation_action(flag_id: FlagId, data: ActionIn, request: Request,
+                            admin: AdminUser, client: Client) -> dict[str, Any]:
+    item = await review.act(request.app.state.ctx, flag_id=flag_id, action=data.action,
+                            note=data.note, admin=admin, client=client)
+    return {"item": item, "status": f"Done: {data.action}."}
+
+
+@api.get("/fraud")
+async def fraud_signals(request: Request) -> dict[str, Any]:
+    return {"items": await fraud.signals(request.app.state.ctx), "next_cursor": None}
+
+
+@api.post("/fraud/action")
+async def fraud_action(data: FraudActionIn, request: Request, admin: AdminUser,
+                       client: Client) -> dict[str, Any]:
+    result = await fraud.act(request.app.state.ctx, action=data.action, subject=data.subject,
+                             note=data.note.strip(), admin=admin, client=client)
+    return {**result, "status": f"Done: {len(result['suspended'])} account(s) suspended."}
+
+
+def render(request: Request, template: str, **context: Any) -> HTMLResponse:
+    return request.app.state.templates.TemplateResponse(
+        request, f"admin/{template}", {"dev_mode": request.app.state.settings.dev_mode,
+                                        **context},
+        headers={"Cache-Control": "no-store"})
+
+
+@pages.get("/moderation", response_class=HTMLResponse)
+async def queue_page(request: Request, status: Status = None,
+                     cursor: Cursor = None) -> HTMLResponse:
+    ctx = request.app.state.ctx
+    items, next_cursor = await review.queue(ctx, status=_status(status), limit=PAGE_SIZE,
+                                            cursor=cursor)
+    return render(request, "moderation.html", items=items, next_cursor=next_cursor,
+                  status=status or flags.OPEN, is_first_page=not cursor,
+                  open_count=await flags.count_open(ctx))
+
+
+@pages.get("/moderation/{flag_id}", response_class=HTMLResponse)
+async def flag_page(flag_id: FlagId, request: Request) -> HTMLResponse:
+    ctx = request.app.state.ctx
+    item = await review.with_context(ctx, await flags.get_flag(ctx, flag_id))
+    return render(request, "moderation.html", item=item)
+
+
+@pages.get("/fraud", response_class=HTMLResponse)
+async def fraud_page(request: Request) -> HTMLResponse:
+    ctx = request.app.state.ctx
+    return render(request, "fraud.html", signals=await fraud.signals(ctx),
+                  rules=fraud.RULES, settings=ctx.settings.admin.fraud)
