@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import DESKTOP, PHONE, NewPage
+from tests.e2e.mailbox import confirm_email
 from tests.e2e.test_accounts_browser import log_in, sign_up
 from tests.e2e.test_billing_browser import live_data_dir, make_admin
 
@@ -82,9 +83,12 @@ def test_the_dashboard_shows_charts_and_an_error_group(new_page: NewPage, admin_
 
 @pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_a_reported_persona_is_hidden_from_the_queue(new_page: NewPage, admin_email: str,
-                                                     size: tuple[int, int]) -> None:
+                                                     size: tuple[int, int],
+                                                     tmp_path_factory) -> None:
     owner = new_page(*size).page
-    sign_up(owner, f"owner-{uuid.uuid4().hex[:10]}@example.com")
+    owner_email = f"owner-{uuid.uuid4().hex[:10]}@example.com"
+    sign_up(owner, owner_email)
+    confirm_email(owner, owner_email, live_data_dir(tmp_path_factory))  # sharing needs it
     name = f"Grim {uuid.uuid4().hex[:6]}"
     created = owner.request.post("/api/v1/personas", headers=csrf_header(owner), data={
         "name": name, "traits": ["rude"], "visibility": "public"})

@@ -158,6 +158,7 @@ def test_stop_regenerate_edit_and_copy(new_page: NewPage) -> None:
     expect(browser_page).to_have_url(re.compile(r"/chat/[0-9a-f]{24}$"))
     transcript = browser_page.locator("[data-transcript]")
     box = browser_page.get_by_label("Message to Ada")
+    expect(transcript).to_be_attached()  # the chat page has loaded before the observer starts
 
     browser_page.evaluate(STOP_AT_FIRST_TOKEN)
     box.fill("Write a very long story about a lighthouse keeper and the sea.")

@@ -153,9 +153,9 @@ async def test_a_sentence_breaking_the_rules_is_never_spoken(ann, fake_llm, mode
     real_check = spoken_reply.screening.check_output
     checked = []
 
-    async def check(ctx, text):
+    async def check(ctx, text, **options):
         checked.append(text)
-        return await real_check(ctx, text)
+        return await real_check(ctx, text, **options)
 
     monkeypatch.setattr(spoken_reply.screening, "check_output", check)
     monkeypatch.setattr(moderator, "check", _blocks_only_sentences(moderator.check))

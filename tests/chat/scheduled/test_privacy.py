@@ -3,6 +3,8 @@ that really removes the text from the store (the database files included)."""
 
 from pathlib import Path
 
+import pytest
+
 from clonechats.privacy.registry import delete_user_data, export_user_data
 from tests.chat.scheduled.conftest import scheduled_item, stored
 
@@ -13,6 +15,7 @@ def files_containing(root: Path, needle: bytes) -> list[Path]:
     return [p for p in root.rglob("*") if p.is_file() and needle in p.read_bytes()]
 
 
+@pytest.mark.embedded_only  # reads the embedded engine's files
 async def test_cancelling_removes_the_text_from_the_store(ann, ctx, settings):
     conversation = await ann.conversation((await ann.persona())["_id"])
     message = await scheduled_item(ann, conversation["id"], SECRET)

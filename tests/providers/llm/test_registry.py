@@ -180,4 +180,5 @@ async def test_the_default_local_model_loads_in_the_background_at_start(tmp_path
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
             health = (await http.get("/healthz")).json()
-        assert health == {"status": "ok", "models": {"local:smollm2-135m": "ready"}}
+        assert health == {"status": "ok", "database": "ok",
+                          "models": {"local:smollm2-135m": "ready"}}
