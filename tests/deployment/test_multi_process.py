@@ -11,7 +11,6 @@ happens once each; a webhook delivered to both web processes at once grants its 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import secrets
@@ -34,11 +33,11 @@ from clonechats.mail.service import EMAIL_SEND, message_payload
 from clonechats.providers.email.base import EmailMessage
 from clonechats.storage import connect
 from tests import mongodb_server, s3_server
+from tests.e2e.conftest import wait_until_ready
 from tests.mongodb_server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "a long and unusual passphrase"
-START_LIMIT_S = 60.0
 REPLY_TOKENS, TOKEN_DELAY_MS = 600, 25  # a reply that streams for ~15 s unless stopped
 
 
@@ -62,18 +61,6 @@ def start(command: list[str], *, env: dict[str, str], log: Path,
     with log.open("wb") as output:
         return subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT,  # noqa: S603
                                 stdin=subprocess.DEVNULL, env=env, cwd=cwd)
-
-
-def wait_for(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + START_LIMIT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"{url} exited with {process.returncode}:\n{log.read_text()}")
-        with contextlib.suppress(httpx.TransportError):
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return
-        time.sleep(0.1)
-    pytest.fail(f"{url} did not become ready:\n{log.read_text()}")
 
 
 def stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
@@ -127,7 +114,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
             processes.append(start([sys.executable, "-m", "clonechats", "serve", "--host",
                                     "127.0.0.1", "--port", str(port), "--dev"],
                                    env=env, log=log, cwd=home))
-            wait_for(url, processes[-1], log)
+            wait_until_ready(url, processes[-1], log)
             web.append(url)
         for number in (1, 2):
             home = root / f"worker{number}"
