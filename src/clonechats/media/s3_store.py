@@ -23,7 +23,7 @@ from obstore.store import S3Store
 
 from clonechats.media.errors import InvalidMediaKey, MediaError, MediaNotFound, MediaUnavailable
 from clonechats.media.keys import new_media_key, parse_media_key
-from clonechats.media.sniffing import DEFAULT_ALLOWED_TYPES, SNIFF_BYTES
+from clonechats.media.sniffing import SNIFF_BYTES
 from clonechats.media.store import DEFAULT_CHUNK_SIZE, DEFAULT_MAX_BYTES, MediaIntake, StoredMedia
 from clonechats.settings import MediaSettings
 
@@ -73,10 +73,7 @@ class S3MediaStore:
         allowed_types: frozenset[str] | None = None,
     ) -> StoredMedia:
         key = new_media_key(kind=kind, owner_id=owner_id)
-        intake = MediaIntake(
-            max_bytes=self.max_bytes if max_bytes is None else max_bytes,
-            allowed_types=DEFAULT_ALLOWED_TYPES if allowed_types is None else allowed_types,
-        )
+        intake = MediaIntake.for_put(self.max_bytes, max_bytes, allowed_types)
         if isinstance(data, bytes | bytearray | memoryview):
             intake.add(bytes(data))
             media = intake.finish(key)

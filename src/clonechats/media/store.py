@@ -105,6 +105,13 @@ class MediaIntake:
         self._head = bytearray()
         self._content_type: str | None = None
 
+    @classmethod
+    def for_put(cls, store_max_bytes: int, max_bytes: int | None,
+                allowed_types: frozenset[str] | None) -> MediaIntake:
+        """The intake of one `put`: the call's limits, else the store's and the default types."""
+        return cls(max_bytes=store_max_bytes if max_bytes is None else max_bytes,
+                   allowed_types=DEFAULT_ALLOWED_TYPES if allowed_types is None else allowed_types)
+
     def add(self, chunk: bytes) -> None:
         self._size += len(chunk)
         if self._size > self._max_bytes:
@@ -155,10 +162,7 @@ class LocalMediaStore:
         allowed_types: frozenset[str] | None = None,
     ) -> StoredMedia:
         key = new_media_key(kind=kind, owner_id=owner_id)
-        intake = MediaIntake(
-            max_bytes=self.max_bytes if max_bytes is None else max_bytes,
-            allowed_types=DEFAULT_ALLOWED_TYPES if allowed_types is None else allowed_types,
-        )
+        intake = MediaIntake.for_put(self.max_bytes, max_bytes, allowed_types)
         try:
             if isinstance(data, bytes | bytearray | memoryview):
                 return await asyncio.to_thread(self._put_bytes, key, bytes(data), intake)
