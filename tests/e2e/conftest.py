@@ -25,7 +25,15 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Request, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Locator,
+    Page,
+    Request,
+    expect,
+    sync_playwright,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -81,11 +89,28 @@ def wait_until_ready(url: str, process: subprocess.Popen[bytes], log_path: Path)
     pytest.fail(f"the server did not become ready:\n{log_path.read_text()}")
 
 
+SERVER_LOGS: list[Path] = []
+"""Every test server's log, so a failing browser test's report can show what the server saw."""
+LOG_LINES_ON_FAILURE = 40
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.when == "call" and report.failed:
+        for log_path in SERVER_LOGS:
+            with contextlib.suppress(OSError):
+                tail = log_path.read_text(errors="replace").splitlines()[-LOG_LINES_ON_FAILURE:]
+                report.sections.append((f"server log {log_path}", "\n".join(tail)))
+    return report
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("live-server")
     data_dir = root / "data"
     log_path = root / "server.log"
+    SERVER_LOGS.append(log_path)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with log_path.open("wb") as log:
@@ -170,3 +195,10 @@ def new_page(browser: Browser, live_server: str) -> Iterator[NewPage]:
 @pytest.fixture
 def page(new_page: NewPage) -> WatchedPage:
     return new_page(*DESKTOP)
+
+
+def message_box(page: Page, persona_name: str) -> Locator:
+    """The chat page's message box, once the page's script has bound its handlers (before
+    that, Enter would only add a new line)."""
+    expect(page.locator("[data-chat][data-ready]")).to_be_attached()
+    return page.get_by_label(f"Message to {persona_name}")

@@ -9,7 +9,7 @@ import uuid
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import PHONE, NewPage, WatchedPage
+from tests.e2e.conftest import PHONE, NewPage, WatchedPage, message_box
 
 pytestmark = pytest.mark.e2e
 
@@ -83,7 +83,7 @@ def test_a_new_user_chats_with_the_local_model(page: WatchedPage) -> None:
     expect(balance).to_have_text(f"{credits} credits")
 
     browser_page.evaluate(WATCH_STREAM)
-    box = browser_page.get_by_label("Message to Ada")
+    box = message_box(browser_page, "Ada")
     box.fill("What is the capital of France?")
     with browser_page.expect_response(re.compile(r"/messages$"),
                                       timeout=REPLY_LIMIT_MS) as streamed:
@@ -132,7 +132,7 @@ def test_out_of_credits_shows_the_paywall_on_a_phone(new_page: NewPage) -> None:
     browser_page.get_by_role("button", name="Start the chat").click()
     expect(browser_page).to_have_url(re.compile(r"/chat/[0-9a-f]{24}$"))
 
-    box = browser_page.get_by_label("Message to Ada")
+    box = message_box(browser_page, "Ada")
     box.fill("Hello?")
     browser_page.get_by_role("button", name="Send").click()
 
@@ -157,7 +157,7 @@ def test_stop_regenerate_edit_and_copy(new_page: NewPage) -> None:
     browser_page.get_by_role("button", name="Start the chat").click()
     expect(browser_page).to_have_url(re.compile(r"/chat/[0-9a-f]{24}$"))
     transcript = browser_page.locator("[data-transcript]")
-    box = browser_page.get_by_label("Message to Ada")
+    box = message_box(browser_page, "Ada")
     expect(transcript).to_be_attached()  # the chat page has loaded before the observer starts
 
     browser_page.evaluate(STOP_AT_FIRST_TOKEN)

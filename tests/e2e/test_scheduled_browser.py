@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import PHONE, NewPage
+from tests.e2e.conftest import PHONE, NewPage, message_box
 
 pytestmark = pytest.mark.e2e
 
@@ -52,7 +52,7 @@ def test_schedule_see_it_pending_then_delivered(new_page: NewPage) -> None:
     watched = new_page(timezone_id=ZONE)
     page = watched.page
     member_in_a_chat(page)
-    page.get_by_label("Message to Ada").fill("Good morning, Ada. Say hello.")
+    message_box(page, "Ada").fill("Good morning, Ada. Say hello.")
     page.get_by_text("Send later…").click()
     expect(page.get_by_label("Time zone")).to_have_value(ZONE)  # from the browser
     due = datetime.now(ZoneInfo(ZONE)) + timedelta(seconds=8)
@@ -66,7 +66,7 @@ def test_schedule_see_it_pending_then_delivered(new_page: NewPage) -> None:
     expect(pending).to_contain_text("Pending")
     expect(pending).to_contain_text("Good morning, Ada. Say hello.")
     expect(pending).to_contain_text(f"({ZONE})")
-    expect(page.get_by_label("Message to Ada")).to_have_value("")
+    expect(message_box(page, "Ada")).to_have_value("")
 
     transcript = page.locator("[data-transcript]")
     expect(transcript.locator(".message.assistant.status-complete")).to_have_count(
@@ -83,7 +83,7 @@ def test_on_a_phone_the_control_fits_works_by_keyboard_and_cancels(new_page: New
     watched = new_page(*PHONE, is_mobile=True, has_touch=True, timezone_id="Asia/Tokyo")
     page = watched.page
     member_in_a_chat(page)
-    page.get_by_label("Message to Ada").fill("Remind me about the plan")
+    message_box(page, "Ada").fill("Remind me about the plan")
     summary = page.get_by_text("Send later…")
     summary.focus()
     page.keyboard.press("Enter")

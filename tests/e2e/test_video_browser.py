@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import PHONE, WatchedPage
+from tests.e2e.conftest import PHONE, WatchedPage, message_box
 from tests.video_samples import face_image, landscape_image
 
 pytestmark = pytest.mark.e2e
@@ -45,7 +45,7 @@ def member_with_chat(page: Page, tmp_path: Path, image: bytes) -> str:
 
 def _reply(page: Page, chat_id: str) -> None:
     page.goto(f"/chat/{chat_id}")
-    page.get_by_label("Message to Vera").fill("Say hello.")
+    message_box(page, "Vera").fill("Say hello.")
     page.get_by_role("button", name="Send").click()
     expect(page.locator(".message.assistant [data-action=video]")).to_be_visible(
         timeout=SLOW_MS)

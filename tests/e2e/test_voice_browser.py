@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, WatchedPage
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, WatchedPage, message_box
 
 pytestmark = pytest.mark.e2e
 
@@ -107,7 +107,7 @@ def test_talking_into_the_chat_fills_the_message_box(new_page, member):
     expect(page.get_by_role("button", name="Cancel")).to_be_visible()
     page.wait_for_function(WAIT_FOR_SPEECH_TO_END, polling=100, timeout=30_000)
     page.get_by_role("button", name="Stop recording").click()
-    box = page.get_by_label("Message to Vera")
+    box = message_box(page, "Vera")
     expect(box).to_have_value(HEARD, timeout=SLOW_MS)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE[0]
     assert watched.problems == []
@@ -137,7 +137,7 @@ def test_play_on_a_reply_plays_its_clip(new_page, member):
     watched, chat_id = open_chat(new_page, member)
     page = watched.page
     page.goto(f"/chat/{chat_id}")
-    page.get_by_label("Message to Vera").fill("Say hello.")
+    message_box(page, "Vera").fill("Say hello.")
     page.get_by_role("button", name="Send").click()
     play = page.locator(".message.assistant [data-action=play]")
     expect(play).to_be_visible(timeout=SLOW_MS)

@@ -367,6 +367,7 @@ function setUpChat(root) {
     }).catch(() => null);
     if (!response?.ok) controller.abort();
   });
+  root.dataset.ready = "true";  // handlers are bound: Enter now sends
 }
 
 const root = document.querySelector("[data-chat]");
