@@ -14,11 +14,12 @@ ESPEAK := /usr/bin/espeak-ng
 SUDO := $(shell if [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then echo sudo; fi)
 APT_INSTALL := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y
 
-.PHONY: help run test lint bench chromium apertium espeak
+.PHONY: help run test test-mongodb lint bench chromium apertium espeak
 
 help:
 	@echo "make run    install into $(VENV) and serve http://127.0.0.1:8000 (data in ./data)"
 	@echo "make test   lint and run every test, browser tests included"
+	@echo "make test-mongodb  every app-level test again with the app on MongoDB"
 	@echo "make bench  print the benchmark figures"
 
 run: $(VENV)/.installed-run apertium espeak
@@ -26,15 +27,34 @@ run: $(VENV)/.installed-run apertium espeak
 	$(BIN)/clonechats serve --dev $(ARGS)
 
 # The suite runs on the embedded engine, MongoDB cases included (on a throwaway SecantusDB server
-# unless CLONECHATS_TEST_MONGODB_URL names one); then every app-level test runs again with the app
-# on MongoDB, to show both engines behave the same.
-MONGODB_PASS := -m "not e2e and not embedded_only" --ignore=tests/storage --ignore=tests/jobs \
+# unless CLONECHATS_TEST_MONGODB_URL names one), in parallel on every core (whole files per
+# worker, so module fixtures are built once). Then the app's cross-domain journey runs again with
+# the app on MongoDB, to show both engines behave the same: sign-up and sessions, personas, chat
+# and its metering, orders and webhooks, scheduled messages across workers, debates, export,
+# retention and deletion. `make test-mongodb` runs every app-level test that way.
+PYTEST_PARALLEL := -n auto --dist loadfile
+MONGODB_JOURNEY := tests/accounts/test_signup.py tests/accounts/test_login.py \
+	tests/accounts/test_sessions.py tests/personas/test_crud.py tests/personas/test_sharing.py \
+	tests/personas/test_favourites.py tests/media/test_uploads.py \
+	tests/chat/test_conversations.py tests/chat/test_streaming.py tests/chat/test_metering.py \
+	tests/chat/test_concurrency.py tests/chat/test_idempotent_sends.py tests/chat/test_recovery.py \
+	tests/chat/scheduled/test_many_workers.py tests/rooms/test_debate_flow.py \
+	tests/rooms/test_processes.py tests/billing/test_orders.py tests/billing/test_webhooks.py \
+	tests/billing/test_cashfree_app.py tests/billing/test_subscriptions.py \
+	tests/billing/test_refunds.py tests/billing/test_ledger.py tests/privacy/test_done.py \
+	tests/privacy/test_export.py tests/privacy/test_deletion.py tests/privacy/test_retention.py
+MONGODB_ALL := -m "not e2e and not embedded_only" --ignore=tests/storage --ignore=tests/jobs \
 	--ignore=tests/deployment
 
 test: $(VENV)/.installed-dev chromium apertium espeak lint
 	$(BIN)/clonechats model install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
-	CLONECHATS_TEST_ENGINE=mongodb $(BIN)/python -m pytest $(MONGODB_PASS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
+	CLONECHATS_TEST_ENGINE=mongodb $(BIN)/python -m pytest $(PYTEST_PARALLEL) -m "not embedded_only" \
+		$(MONGODB_JOURNEY) $(PYTEST_ARGS)
+
+test-mongodb: $(VENV)/.installed-dev
+	CLONECHATS_TEST_ENGINE=mongodb $(BIN)/python -m pytest $(PYTEST_PARALLEL) $(MONGODB_ALL) \
+		$(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests bench
