@@ -129,3 +129,32 @@ def test_worker_starts_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
         for stream in (worker.stdout, worker.stderr):
             if stream is not None:
                 stream.close()
+
+
+def served_public_url(monkeypatch: pytest.MonkeyPatch, *args: str) -> str:
+    """The public URL the app `clonechats serve ARGS` would run with."""
+    import uvicorn
+
+    import clonechats.app
+
+    built: list[str] = []
+    monkeypatch.setattr(clonechats.app, "create_app",
+                        lambda settings: built.append(settings.public_url) or "app")
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: None)
+    result = runner.invoke(app, ["serve", *args])
+    assert result.exit_code == 0, result.output
+    return built[0]
+
+
+def test_serve_links_follow_the_port_it_listens_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert served_public_url(monkeypatch, "--port", "9123") == "http://127.0.0.1:9123"
+    assert (served_public_url(monkeypatch, "--host", "localhost", "--port", "8080")
+            == "http://localhost:8080")
+    assert (served_public_url(monkeypatch, "--host", "0.0.0.0", "--port", "8443")  # noqa: S104
+            == "http://127.0.0.1:8443")
+    assert served_public_url(monkeypatch, "--host", "::1", "--port", "81") == "http://[::1]:81"
+
+
+def test_serve_keeps_a_public_url_that_was_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLONECHATS_PUBLIC_URL", "https://chats.example.com")
+    assert served_public_url(monkeypatch, "--port", "9123") == "https://chats.example.com"

@@ -47,7 +47,7 @@ def serve(
 
     from clonechats.app import create_app
 
-    settings = load_settings(data_dir, dev=dev)
+    settings = load_settings(data_dir, dev=dev).served_at(host, port)
     model_cli.refuse_unusable_models(settings.llm)
     from clonechats.web.server_protocol import uvicorn_options
 

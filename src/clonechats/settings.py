@@ -24,6 +24,18 @@ def _private_opener(path: str, flags: int) -> int:
     return os.open(path, flags, 0o600)
 
 
+WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::"})  # noqa: S104 - names them, binds nothing
+
+
+def _local_url(host: str, port: int) -> str:
+    """The URL a browser on this machine reaches a server listening on host:port by."""
+    if host in WILDCARD_HOSTS:
+        host = "127.0.0.1"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 class JobSettings(BaseModel):
     """The lease-based background job runner."""
 
@@ -842,7 +854,8 @@ class Settings(BaseSettings):
         "data_dir when unset. Must be at least 32 characters.",
     )
     public_url: str = Field("http://127.0.0.1:8000", description="Base URL used in links "
-                            "(emails, share links, payment returns).")
+                            "(emails, share links, payment returns). Unset, `clonechats serve` "
+                            "uses the address and port it listens on.")
     trusted_proxies: list[str] = Field(
         default_factory=list,
         description="Addresses or networks whose X-Forwarded-For/-Proto headers are honoured.",
@@ -913,6 +926,13 @@ class Settings(BaseSettings):
     @property
     def media_dir(self) -> Path:
         return self.data_dir / "media"
+
+    def served_at(self, host: str, port: int) -> "Settings":
+        """These settings for a server listening on host:port: links follow that address unless
+        `public_url` was set explicitly."""
+        if "public_url" in self.model_fields_set:
+            return self
+        return self.model_copy(update={"public_url": _local_url(host, port)})
 
     def resolved_secret(self) -> str:
         """The configured secret, or one generated once and kept (mode 0600) in data_dir."""
