@@ -96,6 +96,22 @@ async def test_under_13_refused_and_only_a_keyed_hash_kept(client, ctx, clock):
     assert later.status_code == 201
 
 
+async def test_a_blocked_address_is_told_it_waits_not_that_it_is_too_young(client, ctx, clock):
+    child = "kid@example.com"
+    await sign_up(client, email=child, birth_date="2016-06-01")
+    corrected = await sign_up(client, email=child, birth_date="1990-01-01")
+    assert corrected.status_code == 403
+    error = corrected.json()["error"]
+    assert error["code"] == "signup_blocked"
+    assert "at least 13" not in error["message"]
+    assert error["message"] == ("This email address can't be used to sign up for now. "
+                                "Please try again in about 24 hours.")
+    clock.advance(hours=23, minutes=30)
+    later = (await sign_up(client, email=child, birth_date="1990-01-01")).json()["error"]
+    assert later["message"].endswith("try again in less than an hour.")
+    assert await ctx.db.users.count_documents({}) == 0
+
+
 async def test_minor_needs_guardian_and_is_pending(client, ctx, run_jobs):
     missing = await sign_up(client, email="teen@example.com", birth_date="2011-01-01")
     assert missing.status_code == 422

@@ -70,7 +70,7 @@ async def test_the_email_is_blocked_for_a_while_like_a_refused_signup(client, ct
     await client.post(f"/api/v1/admin/users/{user['id']}/age-concern", headers=csrf(client))
     again = await sign_up(new_client(), email="kid@example.com")
     assert again.status_code == 403
-    assert again.json()["error"]["code"] == "age_restricted"
+    assert again.json()["error"]["code"] == "signup_blocked"
     clock.advance(hours=ctx.settings.accounts.under13_block_hours + 1)
     assert (await sign_up(new_client(), email="kid@example.com")).status_code == 201
 

@@ -153,6 +153,15 @@ def test_under_13_is_refused_kindly(page: WatchedPage) -> None:
     expect(browser_page.get_by_role("alert")).to_contain_text("at least 13")
     expect(browser_page.get_by_text("This rule protects younger children")).to_be_visible()
     expect(browser_page).to_have_url(re.compile(r"/signup$"))
+
+    browser_page.get_by_label("Date of birth").fill(years_ago(30))
+    browser_page.get_by_role("button", name="Create account").click()
+    alert = browser_page.get_by_role("alert")
+    expect(alert).to_contain_text("This email address can't be used to sign up for now")
+    expect(alert).to_contain_text("about 24 hours")
+    expect(alert).not_to_contain_text("at least 13")
+    expect(browser_page.get_by_text("This rule protects younger children")).to_be_hidden()
+    expect(browser_page.get_by_label("Email", exact=True)).to_have_attribute("aria-invalid", "true")
     assert problems_besides(page, 403, "/api/v1/auth/signup") == []
 
 

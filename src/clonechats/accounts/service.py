@@ -87,8 +87,9 @@ async def check_age_rules(ctx: Any, *, email: str, birth_date: date,
     """
     now = ctx.clock.now()
     email_hash = hash_email(ctx.secret, email)
-    if await age.is_blocked(ctx.db, email_hash, now=now):
-        raise age.AgeRestricted()
+    remaining = await age.block_remaining(ctx.db, email_hash, now=now)
+    if remaining is not None:
+        raise age.SignupBlocked(remaining)
     years = age.check_birth_date(birth_date, now.date())
     if years < age.MINIMUM_AGE:
         await age.block(ctx.db, email_hash, now=now,
