@@ -14,7 +14,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from clonechats.accounts.dependencies import resolve_auth
-from clonechats.billing import orders, service
+from clonechats.billing import features, orders, service
 from clonechats.billing.plans import check_tier_allowed, format_amount
 from clonechats.errors import AppError, NotFound
 from clonechats.providers.payments.cashfree import CashfreePaymentProvider
@@ -75,7 +75,7 @@ async def pricing_context(request: Request, user: dict[str, Any] | None) -> dict
     return {"user": user, "currency": catalog.currency, "subscription": sub,
             "plans": price_rows(ctx, catalog.plans, catalog.currency, user),
             "packs": price_rows(ctx, catalog.packs, catalog.currency, user),
-            "provider": ctx.payments.default_name,
+            "feature_label": features.label, "provider": ctx.payments.default_name,
             "payments_disabled": service.sandbox_refused(ctx)}
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from clonechats.accounts import repo as users
 from clonechats.accounts.age import GuardianConsentRequired
 from clonechats.accounts.verified import require_verified_email
-from clonechats.billing import checkout, fulfilment, ledger, orders, subscriptions
+from clonechats.billing import checkout, features, fulfilment, ledger, orders, subscriptions
 from clonechats.billing.plans import PLAN, Catalog, build_catalog, check_tier_allowed
 from clonechats.errors import AppError, Conflict, Forbidden, NotFound, TooManyRequests
 from clonechats.providers.errors import ProviderError
@@ -42,7 +42,8 @@ class OrderNotFound(NotFound):
 
 
 def catalog(ctx: Any) -> Catalog:
-    return build_catalog(ctx.settings.billing)
+    """What is on sale here: plans list only the features this deployment can deliver."""
+    return features.offered_catalog(ctx, build_catalog(ctx.settings.billing))
 
 
 class PaymentsNotConfigured(AppError):
