@@ -98,6 +98,24 @@ async def test_pages_load_the_counter_script_only_for_signed_in_users(ann: Perso
     assert "/static/js/privacy.js" not in (await anonymous.get("/")).text
 
 
+async def test_the_counter_asks_whether_it_may_count_before_sending(ann: Person, anonymous):
+    state = "/api/v1/privacy/analytics"
+    assert (await ann.client.get(state)).json() == {"counting": False}
+    await opt(ann, True)
+    assert (await ann.client.get(state)).json() == {"counting": True}
+    await opt(ann, False)
+    assert (await ann.client.get(state)).json() == {"counting": False}
+    assert (await anonymous.get(state)).status_code == 401
+
+
+async def test_error_pages_are_not_reported_as_page_views(ann: Person):
+    page = await ann.client.get("/personas")
+    assert "data-count-page" in page.text
+    missing = await ann.client.get("/no-such-page", headers={"Accept": "text/html"})
+    assert missing.status_code == 404
+    assert "/static/js/privacy.js" in missing.text and "data-count-page" not in missing.text
+
+
 async def test_admins_see_the_anonymous_counts(ann: Person, app, ctx):
     from tests.privacy.helpers import new_client, person
 

@@ -32,4 +32,6 @@ async def test_a_minor_with_an_older_opt_in_is_never_counted(client, ctx):
     counted = await client.post("/api/v1/privacy/analytics/event", headers=csrf(client),
                                 json={"kind": "feature", "name": "export_requested"})
     assert counted.status_code == 200 and counted.json() == {"counted": False}
+    state = await client.get("/api/v1/privacy/analytics")
+    assert state.json() == {"counting": False}
     assert await ctx.db.analytics_daily.count_documents({}) == 0

@@ -90,6 +90,12 @@ async def acknowledge(request: Request, user: CurrentUser) -> dict[str, Any]:
     return {"policy_acknowledged_version": updated.get("policy_acknowledged_version")}
 
 
+@router.get(PREFIX + "/analytics")
+async def analytics_state(request: Request, user: CurrentUser) -> dict[str, bool]:
+    """Whether this user's page views and feature uses are counted; pages send none until so."""
+    return {"counting": await consent.analytics_allowed(request.app.state.ctx, user["_id"])}
+
+
 @router.post(PREFIX + "/analytics/event")
 async def analytics_event(data: AnalyticsEventIn, request: Request,
                           user: CurrentUser) -> dict[str, bool]:

@@ -1,6 +1,8 @@
-// Privacy: first-party page and feature counts (kept only if the user opted in; the server
-// decides and drops everything else), and the data-export progress bar in Privacy Settings.
+// Privacy: first-party page and feature counts, and the data-export progress bar in Privacy
+// Settings. Nothing is reported until the server says this user is counted (opted in, adult);
+// the server still drops anything else it receives.
 //
+//   script[data-count-page]           this page's view is reported (error pages leave it out)
 //   [data-analytics-feature="name"]   a click reports that feature (see privacy/analytics.py)
 //   [data-export-progress]            a panel following one export: holds <progress>, a
 //                                     [data-export-state] text and an a[data-export-download];
@@ -9,6 +11,7 @@
 
 import { csrfToken } from "./forms.js";
 
+const STATE_URL = "/api/v1/privacy/analytics";
 const EVENT_URL = "/api/v1/privacy/analytics/event";
 const POLL_MS = 1000;
 const STATES = {
@@ -29,8 +32,18 @@ function report(kind, name) {
   }).catch(() => {});
 }
 
-function setUpAnalytics() {
-  report("page", window.location.pathname);
+async function counting() {
+  try {
+    const response = await fetch(STATE_URL, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    return response.ok && (await response.json()).counting === true;
+  } catch {
+    return false;
+  }
+}
+
+async function setUpAnalytics() {
+  if (!(await counting())) return;
+  if (document.querySelector("script[data-count-page]")) report("page", window.location.pathname);
   document.addEventListener("click", (event) => {
     const target = event.target instanceof Element ? event.target.closest("[data-analytics-feature]") : null;
     if (target) report("feature", target.dataset.analyticsFeature);
