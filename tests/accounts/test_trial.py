@@ -16,6 +16,8 @@ async def test_trial_grants_credits_once_per_device(client, ctx):
     assert response.status_code == 201
     user = response.json()["user"]
     assert user["status"] == "trial" and user["credits"] == 20 and user["email"] is None
+    assert response.json()["status"] == ("Your free trial has started with 20 credits to "
+                                         "spend on chats.")
     assert await ledger.applied_sum(ctx.db, user["id"]) == 20
     device = client.cookies.get("device_id")
     assert device

@@ -109,3 +109,29 @@ def test_validation_errors_are_shown_beside_the_form(page: WatchedPage) -> None:
     expect(browser_page).to_have_url(re.compile(r"/personas/new$"))
     refused = re.compile(r"status of 422 .*/api/v1/personas(/preview-instructions)?\)$")
     assert [problem for problem in page.problems if not refused.search(problem)] == []
+
+
+def test_trying_it_free_says_the_trial_started_and_its_credits(
+        page: WatchedPage, new_page: NewPage, tmp_path_factory: pytest.TempPathFactory) -> None:
+    from tests.e2e.test_chat_browser import csrf_header
+
+    owner = page.page
+    confirm_email(owner, sign_up(owner), live_data_dir(tmp_path_factory))
+    created = owner.request.post("/api/v1/personas", headers=csrf_header(owner), data={
+        "name": "Ada", "traits": ["curious"], "visibility": "public"})
+    assert created.status == 201, created.text()
+    persona_id = created.json()["persona"]["id"]
+    shared = owner.request.post(f"/api/v1/personas/{persona_id}/share",
+                                headers=csrf_header(owner))
+    assert shared.status == 200, shared.text()
+
+    visitor = new_page(*PHONE, is_mobile=True, has_touch=True)
+    visitor.page.goto(f"/p/{shared.json()['share_id']}")
+    visitor.page.get_by_role("button", name="Try it free").click()
+    flash = visitor.page.get_by_role("status").filter(has_text="free trial has started")
+    expect(flash).to_have_text("Your free trial has started with 20 credits to spend on chats.")
+    expect(visitor.page.get_by_role("button", name="Try it free")).to_have_count(0)
+    visitor.page.reload()
+    expect(visitor.page.get_by_role("heading", level=1)).to_have_text("Ada")
+    expect(flash).to_have_count(0)
+    assert page.problems == [] and visitor.problems == []

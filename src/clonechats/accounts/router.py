@@ -74,7 +74,14 @@ async def trial(request: Request, response: Response, client: Client,
     user = await service.start_trial(ctx, device_id=device_id, client=client)
     cookies.set_cookie(response, cookies.DEVICE, device_id, ctx.settings, max_age=365 * 86400)
     await start_session(request, response, user, client)
-    return user_body(user)
+    return {**user_body(user), "status": trial_started(user.get("credits", 0))}
+
+
+def trial_started(credits: int) -> str:
+    if credits == 0:
+        return "Your free trial has started."
+    unit = "credit" if credits == 1 else "credits"
+    return f"Your free trial has started with {credits:,} {unit} to spend on chats."
 
 
 @router.post("/verify-email")

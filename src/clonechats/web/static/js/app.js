@@ -1,6 +1,6 @@
 // Progressive enhancement for every page. Pages work without it.
 
-import "./forms.js";
+import { FLASH_KEY } from "./forms.js";
 
 function setUpNavigationToggle() {
   const toggle = document.querySelector(".nav-toggle");
@@ -19,4 +19,23 @@ function setUpNavigationToggle() {
   });
 }
 
+// A message a form left for this page (data-flash), shown once at the top of the content.
+function showFlash() {
+  let text = null;
+  try {
+    text = window.sessionStorage.getItem(FLASH_KEY);
+    window.sessionStorage.removeItem(FLASH_KEY);
+  } catch {
+    return;
+  }
+  const main = document.getElementById("main");
+  if (!text || !main) return;
+  const flash = document.createElement("p");
+  flash.className = "notice success flash";
+  flash.setAttribute("role", "status");
+  main.prepend(flash);
+  window.requestAnimationFrame(() => { flash.textContent = text; });  // announced once filled
+}
+
 setUpNavigationToggle();
+showFlash();

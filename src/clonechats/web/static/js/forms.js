@@ -10,6 +10,8 @@
 //     <button name="action" value="hide">  the used button's name and value join the fields
 //     data-error-fields="code:field"  which field an error code is about (comma-separated)
 //     data-reset                      clear the form after a "message" success
+//     data-flash                      with "redirect:" or "reload", the response's `status`
+//                                     is shown on the next page (see app.js)
 //   [data-error-code="code"]          inside a form: shown only after that error
 //   [data-age-from="field"][data-age-min][data-age-max]: shown, and its controls enabled,
 //       while the age given by the named date field is in the range
@@ -178,8 +180,20 @@ function showResult(form, selector, body) {
 }
 
 // Returns true when the page is about to change, so the form stays disabled.
+export const FLASH_KEY = "flash";
+
+function keepFlash(form, body) {
+  if (form.dataset.flash === undefined || typeof body?.status !== "string") return;
+  try {
+    window.sessionStorage.setItem(FLASH_KEY, body.status);
+  } catch {
+    // storage refused (private mode): the next page simply shows no message
+  }
+}
+
 function succeed(form, body) {
   const mode = form.dataset.success || "message";
+  if (mode.startsWith("redirect:") || mode === "reload") keepFlash(form, body);
   if (mode.startsWith("redirect:")) {
     const target = mode.slice("redirect:".length);
     window.location.assign(localPath(target) ? target : "/");
