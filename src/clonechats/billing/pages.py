@@ -14,7 +14,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from clonechats.accounts.dependencies import resolve_auth
-from clonechats.billing import features, orders, service
+from clonechats.billing import features, history, orders, service
 from clonechats.billing.plans import check_tier_allowed, format_amount
 from clonechats.errors import AppError, NotFound
 from clonechats.providers.payments.cashfree import CashfreePaymentProvider
@@ -182,4 +182,4 @@ async def billing_page(request: Request) -> Response:
                   renewal=await service.renewal_due(ctx, sub),
                   orders=[{**o, "amount_text": format_amount(Decimal(o["amount"]),
                                                              o["currency"])}
-                          for o in order_rows], entries=entries)
+                          for o in order_rows], entries=history.history_rows(entries))
