@@ -108,12 +108,14 @@ async def test_the_counter_asks_whether_it_may_count_before_sending(ann: Person,
     assert (await anonymous.get(state)).status_code == 401
 
 
-async def test_error_pages_are_not_reported_as_page_views(ann: Person):
+async def test_error_pages_and_form_answers_are_not_reported_as_page_views(ann: Person):
     page = await ann.client.get("/personas")
     assert "data-count-page" in page.text
     missing = await ann.client.get("/no-such-page", headers={"Accept": "text/html"})
     assert missing.status_code == 404
     assert "/static/js/privacy.js" in missing.text and "data-count-page" not in missing.text
+    answer = await ann.send("POST", "/billing/buy", data={"item_id": "no_such_item"})
+    assert "/static/js/privacy.js" in answer.text and "data-count-page" not in answer.text
 
 
 async def test_admins_see_the_anonymous_counts(ann: Person, app, ctx):
