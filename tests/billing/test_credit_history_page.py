@@ -101,3 +101,22 @@ async def test_a_reply_that_used_its_whole_reservation_and_other_grants(client, 
         ("grant", "Free trial credits", "+20"),
     ]
     assert rows[0]["parts"] == ["Reserved when the reply started: -5"]
+
+
+async def test_a_debate_turn_is_one_net_row_too(client, ctx):
+    from clonechats.rooms import metering as room_metering
+
+    user = await buyer(ctx, client)
+    await ledger.apply(ctx.db, user_id=user["_id"], delta=30, kind=ledger.GRANT,
+                       reason="welcome", idempotency_key=f"welcome:{user['_id']}",
+                       now=ctx.clock.now())
+    ctx.clock.advance(minutes=1)
+    await room_metering.reserve(ctx, owner_id=user["_id"], key="room1:turn1", amount=10,
+                                what="Ada's turn")
+    await room_metering.settle(ctx, owner_id=user["_id"], key="room1:turn1", reserved=10,
+                               charged=4)
+    rows = await history(client)
+    assert [(r["kind"], r["what"], r["net"]) for r in rows[:1]] == [
+        ("reply", "Debate: Ada's turn", "-4")]
+    assert rows[0]["parts"] == ["Reserved when the reply started: -10",
+                                "Unused part returned: +6"]

@@ -26,7 +26,7 @@ class HistoryRow:
     delta: int
     balance_after: int
     kind: str
-    parts: list[tuple[str, int]] = field(default_factory=list)  # oldest first
+    parts: list[tuple[str, int]] = field(default_factory=list)  # the reservation first
 
 
 def history_rows(entries: list[dict[str, Any]]) -> list[HistoryRow]:
@@ -48,9 +48,12 @@ def history_rows(entries: list[dict[str, Any]]) -> list[HistoryRow]:
             replies[reply_id] = row
             rows.append(row)
         row.delta += entry["delta"]
-        row.parts.insert(0, (PART_LABELS[entry["kind"]], entry["delta"]))
-        if entry["kind"] == ledger.RESERVE:
+        part = (PART_LABELS[entry["kind"]], entry["delta"])
+        if entry["kind"] == ledger.RESERVE:  # first, even when both parts share a moment
+            row.parts.insert(0, part)
             row.label = entry_label(entry)
+        else:
+            row.parts.append(part)
     return rows
 
 
