@@ -22,6 +22,13 @@ ADMIN_PAGES = ("/admin", "/admin/moderation?status=all", "/admin/inbox", "/admin
                "/admin/usage", "/admin/outbox")
 
 
+ONE_LINE_DAYS = """[...document.querySelectorAll(".usage-days td.when")].every(cell => {
+  const range = document.createRange();
+  range.selectNodeContents(cell);
+  return range.getClientRects().length === 1;
+})"""
+
+
 def make_public_persona(page: Page) -> tuple[str, str]:
     created = page.request.post("/api/v1/personas", headers=csrf_header(page), data={
         "name": "Marguerite Fontaine-Delacroix", "tagline": "Talks about very long words",
@@ -87,4 +94,11 @@ def test_every_page_fits_a_phone(new_page: NewPage,
              f"/billing/orders/{order_id}/return", *ADMIN_PAGES, f"/admin/users/{me}",
              f"/admin/billing/orders/{order_id}", flag_page.get_attribute("href")]
     assert widths_over(page, paths) == {}
+
+    page.goto(f"/admin/billing/orders/{order_id}")
+    created = page.locator(".facts time").first
+    expect(created).not_to_contain_text("UTC")  # shown in the reader's time zone
+    expect(created).to_have_attribute("title", re.compile(r" UTC$"))
+    page.goto("/admin/usage?days=30")
+    assert page.evaluate(ONE_LINE_DAYS), "a day in the usage table wraps"
     assert watched.problems == []

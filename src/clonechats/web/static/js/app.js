@@ -1,6 +1,7 @@
 // Progressive enhancement for every page. Pages work without it.
 
 import "./forms.js";
+import "./local-time.js";
 
 function setUpNavigationToggle() {
   const toggle = document.querySelector(".nav-toggle");
