@@ -1,6 +1,8 @@
 """Refunds by an administrator: the provider refunds, the credits come back off the balance,
 never below zero, and an account that already spent them is flagged."""
 
+import re
+
 import pytest
 
 from clonechats.billing import ledger
@@ -129,3 +131,18 @@ async def test_a_provider_refusal_gives_the_credits_back(client, ctx, run_jobs, 
     assert sorted((e["kind"], e["delta"]) for e in entries) == [
         ("grant", 200), ("grant", 200), ("refund", -200)]
     assert await ledger.check_balances(ctx.db) == []
+
+
+async def test_admin_order_pages_show_readable_times(client, ctx, run_jobs, admin_client):
+    _, order_id = await paid_pack(client, ctx, run_jobs)
+    readable = re.compile(r'<time datetime="2026-03-01T12:00:00(\.\d+)?Z" data-local-time '
+                          r'title="1 Mar 2026, 12:00 UTC">1 Mar 2026, 12:00 UTC</time>')
+    for path in ("/admin/billing", f"/admin/billing/orders/{order_id}"):
+        page = (await admin_client.get(path)).text
+        assert readable.search(page), path
+        shown = re.sub(r'<[^>]+>', "", page)  # the text a reader sees, without attributes
+        assert "2026-03-01T" not in shown and "2026-03-01 12:00" not in shown, path
+    detail = (await admin_client.get(f"/admin/billing/orders/{order_id}")).text
+    assert re.search(r"<dt>Created</dt><dd><time ", detail)
+    assert re.search(r"<dt>Paid</dt><dd><time ", detail)
+    assert re.search(r'<td class="when"><time ', detail)  # the webhook deliveries

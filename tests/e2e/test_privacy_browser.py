@@ -11,6 +11,14 @@ from tests.e2e.test_chat_browser import csrf_header
 
 pytestmark = pytest.mark.e2e
 
+TEXT_BESIDE_CHECKBOX = """label => {
+  const box = label.querySelector("input").getBoundingClientRect();
+  const range = document.createRange();
+  range.selectNodeContents(label.lastChild);
+  const text = range.getClientRects()[0];
+  return text.left >= box.right && text.top < box.bottom && text.bottom > box.top;
+}"""
+
 
 def test_export_with_progress_then_delete_the_account(page: WatchedPage) -> None:
     browser_page = page.page
@@ -18,9 +26,16 @@ def test_export_with_progress_then_delete_the_account(page: WatchedPage) -> None
     browser_page.get_by_role("link", name="Privacy and data").click()
     expect(browser_page).to_have_url(re.compile(r"/settings/privacy$"))
 
-    browser_page.get_by_label("Help improve the service with anonymous usage counts").check()
-    browser_page.locator("#analytics").get_by_role("button", name="Save").click()
-    expect(browser_page.get_by_text("Analytics turned on")).to_be_visible()
+    analytics = browser_page.locator("#analytics")
+    checkbox = analytics.get_by_label("Help improve the service with anonymous usage counts")
+    analytics.get_by_text("Help improve the service with anonymous usage counts").click()
+    expect(checkbox).to_be_checked()  # the label toggles its checkbox
+    assert analytics.locator("label.checkbox").evaluate(TEXT_BESIDE_CHECKBOX)
+    analytics.get_by_role("button", name="Save").click()
+    expect(analytics.get_by_role("status")).to_have_text("Saved: analytics are on.")
+    browser_page.reload()
+    expect(checkbox).to_be_checked()
+    expect(analytics.get_by_text("Analytics turned on")).to_be_visible()
 
     browser_page.get_by_role("button", name="Export my data").click()
     panel = browser_page.locator("[data-export-progress]")

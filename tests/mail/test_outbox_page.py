@@ -68,14 +68,29 @@ async def test_page_shows_messages_escaped_with_their_bodies(ctx: AppContext,
     assert "<script>x</script>" not in html
     assert "&lt;script&gt;x&lt;/script&gt; 25" in html
     assert "u25@example.com" in html
-    assert "<details>" in html and "Body 25" in html
+    assert "<details" in html and "Body 25" in html
     assert '/admin/outbox?cursor=' in html and "Older emails" in html
     assert "Newest" not in html
+
+
+async def test_page_has_the_admin_menu_and_clickable_escaped_links(
+        ctx: AppContext) -> None:
+    link = "http://testserver/verify-email?token=abc_DEF-123"
+    await ctx.email.send(EmailMessage(
+        to="new@example.com", subject="Confirm", idempotency_key="k",
+        text=f"Hello <b>Ann</b> & co,\nconfirm here: {link}\nThanks."))
+
+    html = render_page(ctx, await mail.outbox_page_data(ctx, cursor=None))
+
+    assert 'class="admin-nav" aria-label="Admin"' in html
+    assert 'href="/admin/outbox" aria-current="page"' in html
+    assert f'<a href="{link}"' in html
+    assert "<b>Ann</b>" not in html and "Hello &lt;b&gt;Ann&lt;/b&gt; &amp; co," in html
 
 
 async def test_page_empty_state(ctx: AppContext) -> None:
     html = render_page(ctx, await mail.outbox_page_data(ctx, cursor=None))
 
     assert "No emails yet" in html
-    assert "<table>" not in html
+    assert "Stored emails" not in html
     assert "Older emails" not in html

@@ -4,12 +4,13 @@ only, for a limited time, then deleted."""
 import hashlib
 import io
 import json
+import re
 import zipfile
 from typing import Any
 
 import pytest
 
-from clonechats.privacy import registry, retention
+from clonechats.privacy import export_archive, registry, retention
 from clonechats.privacy.registry import DataHolder
 from tests.privacy.helpers import MEMORY, MESSAGE, Person, populate
 
@@ -86,6 +87,46 @@ async def test_the_index_page_is_readable_and_escaped(ann: Person, run_jobs):
     assert "&lt;b&gt;green tea&lt;/b&gt; &amp; rainy days" in index
     assert f'href="files/{made["avatar"]["id"]}.png"' in index
     assert "Your rights" in index and ann.email in index
+
+    doc = json.loads(archive.read("export.json"))
+    for holder, data in doc["data"].items():  # each section links its raw file, beside it
+        assert json.loads(archive.read(f"data/{holder}.json")) == data
+        assert f'<a href="data/{holder}.json">' in index
+    assert '<a href="export.json">' in index
+    flat = re.sub(r"\s+", " ", index)
+    # the chat as a transcript: speaker, time, text
+    assert re.search(r'<li class="line user"><p class="speaker"><strong>You</strong> '
+                     r'<time datetime="2026-03-01T12:00:00Z">1 Mar 2026, 12:00 UTC</time></p> '
+                     rf'<p class="text">{re.escape(MESSAGE)}</p></li>', flat)
+    assert re.search(r'<li class="line assistant"><p class="speaker"><strong>Ada</strong>', flat)
+    # the persona as a card, other records as tables with readable times
+    assert re.search(r'<article class="card">.*?<h4>Ada</h4>', flat)
+    assert '<th scope="col">Balance after</th>' in index
+    assert "2026-03-01T12:00:00+00:00" not in re.sub(r"<[^>]+>", "", index)
+
+
+def test_the_index_page_shows_hostile_text_as_text() -> None:
+    hostile = '<script>alert("x")</script>'
+    doc = {"generated_at": "2026-03-01T12:00:00+00:00", "user_id": "u1", "operator": "Op",
+           "contact": "c@example.com", "about": {},
+           "contents": {"conversations": "Chats.", "rooms": "Debates.", "personas": "Yours."},
+           "data": {
+               "conversations": {"conversations": [{
+                   "title": hostile, "persona_name": hostile, "messages": [
+                       {"role": "assistant", "text": hostile,
+                        "created_at": "2026-03-01T12:00:00+00:00"}]}]},
+               "rooms": {"rooms": [{"topic": "Cats or dogs?", "turns": [
+                   {"speaker": "Ada", "text": f"Cats. {hostile}", "created_at": None}]}]},
+               "personas": {"personas": [{"name": hostile, "traits": [hostile],
+                                          "greeting": hostile, "sliders": {"warmth": 50}}]},
+           }}
+    index = export_archive.render_index(doc)
+    assert "<script>" not in index
+    assert index.count("&lt;script&gt;") >= 5
+    flat = re.sub(r"\s+", " ", index)
+    assert '<h4>Cats or dogs?</h4>' in flat
+    assert re.search(r'<strong>Ada</strong></p> <p class="text">Cats\. &lt;script&gt;', flat)
+    assert "Warmth: 50" in flat
 
 
 async def test_progress_is_kept_on_the_export_as_each_holder_finishes(

@@ -1,6 +1,8 @@
 """Privacy Settings (`/settings/privacy`): consent, export with its progress bar, requests and
 account deletion, explained; linked from the account page."""
 
+import re
+
 from tests.privacy.helpers import Person
 
 PAGE = "/settings/privacy"
@@ -58,3 +60,16 @@ async def test_the_admin_menu_links_to_the_request_queue(app, ctx):
         admin = await person(client, ctx, "admin@example.com", role="admin")
         page = (await admin.client.get("/admin")).text
     assert 'href="/admin/privacy/requests"' in page
+
+
+async def test_the_analytics_checkbox_is_labelled_and_saving_confirms(ann: Person):
+    page = (await ann.client.get(PAGE)).text
+    assert re.search(r'<label class="checkbox" for="analytics-opt-in"><input '
+                     r'id="analytics-opt-in" type="checkbox" name="analytics_opt_in">\s*'
+                     r'Help improve the service', page)
+    assert 'data-api="/api/v1/privacy/settings" data-method="PATCH" data-success="message"' in page
+    on = await ann.send("PATCH", "/api/v1/privacy/settings", json={"analytics_opt_in": True})
+    assert on.status_code == 200 and on.json()["status"] == "Saved: analytics are on."
+    off = await ann.send("PATCH", "/api/v1/privacy/settings", json={"analytics_opt_in": False})
+    assert off.json()["status"] == "Saved: analytics are off."
+    assert off.json()["analytics_opt_in"] is False

@@ -1,9 +1,11 @@
-"""Writing an export archive: `export.json`, `index.html` and the user's media under `files/`.
+"""Writing an export archive: `export.json`, one `data/<holder>.json` per holder, `index.html`
+and the user's media under `files/`.
 
 `export.json` holds, besides the data of every holder, what GDPR Art. 15 asks an answer to
 include: the purposes, recipients (processors), retention periods, the user's rights and where
 to complain, taken from the same tables as the policy pages. `index.html` shows the same data
-for people, rendered with autoescaping (persona text and messages are user input). The archive
+for people (shaped by `export_index`), rendered with autoescaping (persona text and messages
+are user input), and links each section's raw file. The archive
 is written to a private temp file beside its final name and renamed into place.
 """
 
@@ -19,7 +21,8 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from clonechats.media.errors import MediaNotFound
-from clonechats.privacy import policies
+from clonechats.privacy import export_index, policies
+from clonechats.web.timestamps import moment
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "web" / "templates"
 FORMAT = "clonechats-export"
@@ -52,7 +55,10 @@ def document(ctx: Any, *, user_id: str, data: dict[str, Any],
 
 
 def render_index(doc: dict[str, Any]) -> str:
-    return _ENV.get_template("privacy/export_index.html").render(doc=doc)
+    made = moment(doc["generated_at"])
+    return _ENV.get_template("privacy/export_index.html").render(
+        doc=doc, sections=export_index.sections(doc),
+        made={"text": made["text"], "time": made["iso"]} if made else {"text": "—"})
 
 
 async def write(ctx: Any, path: Path, *, user_id: str, data: dict[str, Any],
@@ -75,6 +81,9 @@ async def write(ctx: Any, path: Path, *, user_id: str, data: dict[str, Any],
         try:
             text = json.dumps(doc, indent=2, ensure_ascii=False, default=str)
             await asyncio.to_thread(archive.writestr, "export.json", text)
+            for holder, value in doc["data"].items():
+                raw = json.dumps(value, indent=2, ensure_ascii=False, default=str)
+                await asyncio.to_thread(archive.writestr, export_index.raw_file(holder), raw)
             await asyncio.to_thread(archive.writestr, "index.html", render_index(doc))
             for done, (name, key) in enumerate(files, start=1):
                 try:

@@ -81,7 +81,9 @@ async def update_settings(data: SettingsUpdate, request: Request,
                           user: CurrentUser) -> dict[str, Any]:
     ctx = request.app.state.ctx
     await consent.update_settings(ctx, user["_id"], analytics_opt_in=data.analytics_opt_in)
-    return await settings_body(ctx, user)
+    body = await settings_body(ctx, user)
+    state = "on" if body["analytics_opt_in"] else "off"
+    return {**body, "status": f"Saved: analytics are {state}."}
 
 
 @router.post(PREFIX + "/acknowledge")

@@ -10,6 +10,7 @@ from clonechats import __version__
 from clonechats.providers.translation.languages import english_name
 from clonechats.settings import Settings
 from clonechats.web import cookies
+from clonechats.web.timestamps import moment
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -51,4 +52,5 @@ def build_templates(settings: Settings) -> Jinja2Templates:
         language_name=english_name,
         is_admin=is_admin,
     )
+    templates.env.filters["moment"] = moment
     return templates

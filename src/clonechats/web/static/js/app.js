@@ -1,6 +1,7 @@
 // Progressive enhancement for every page. Pages work without it.
 
 import { FLASH_KEY } from "./forms.js";
+import "./local-time.js";
 
 function setUpNavigationToggle() {
   const toggle = document.querySelector(".nav-toggle");
