@@ -17,6 +17,7 @@ from clonechats.accounts.dependencies import OptionalUser
 from clonechats.accounts.verified import is_verified
 from clonechats.personas import service, share_lookups
 from clonechats.personas.instructions import SLIDER_LABELS, build_instructions, slider_style
+from clonechats.personas.placeholders import filled_profile
 from clonechats.personas.schemas import (
     EXAMPLE_DIALOGUE_MAX,
     GREETING_MAX,
@@ -125,7 +126,8 @@ async def view_persona(persona_id: str, request: Request, user: OptionalUser) ->
         if not persona.get("share_id"):
             raise service.PersonaNotFound()
         return RedirectResponse(f"/p/{persona['share_id']}", status_code=303)
-    return render(request, "view.html", persona=persona, sliders=slider_rows(persona),
+    shown = {**persona, **filled_profile(persona, viewer_name=user.get("display_name"))}
+    return render(request, "view.html", persona=shown, sliders=slider_rows(persona),
                   instructions=build_instructions(persona),
                   share_url=share_url(request, persona.get("share_id")),
                   favourited=await service.is_favourite(ctx, user_id=user["_id"],
@@ -174,7 +176,9 @@ async def public_page(share_id: str, request: Request, user: OptionalUser) -> Re
         favourited = await service.is_favourite(ctx, user_id=user["_id"],
                                                 persona_id=persona["_id"])
     next_path = quote(request.url.path, safe="/")
-    return render(request, "public.html", persona=PersonaPublic.of(persona).model_dump(),
+    shown = {**PersonaPublic.of(persona).model_dump(),
+             **filled_profile(persona, viewer_name=user.get("display_name") if user else None)}
+    return render(request, "public.html", persona=shown,
                   sliders=slider_rows(persona),
                   signed_in_user=user, favourited=favourited,
                   is_owner=user is not None and user["_id"] == persona["owner_id"],
