@@ -192,6 +192,14 @@ async def remove_persona(ctx: Any, persona: dict[str, Any]) -> dict[str, int]:
     return counts
 
 
+async def get_many_usable(ctx: Any, *, user_id: str,
+                          persona_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Those of `persona_ids` that `user_id` may use (their own, or public), by id."""
+    found = await repo.get_many(ctx.db, list(set(persona_ids)))
+    return {persona_id: persona for persona_id, persona in found.items()
+            if persona["owner_id"] == user_id or persona["visibility"] == "public"}
+
+
 async def list_for_owner(ctx: Any, *, owner_id: str, limit: int | None = None,
                          cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
     return await repo.page_for_owner(ctx.db, owner_id, limit=page_limit(limit), cursor=cursor)
