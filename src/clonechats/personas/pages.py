@@ -151,19 +151,24 @@ async def edit_persona(persona_id: str, request: Request, user: OptionalUser) ->
                   instructions=build_instructions(persona))
 
 
+def explore_href(**params: str | None) -> str:
+    return f"/explore?{urlencode({key: value for key, value in params.items() if value})}"
+
+
 @router.get("/explore", response_class=HTMLResponse)
 async def explore(request: Request, user: OptionalUser, q: str | None = None,
-                  sort: str = "newest", cursor: str | None = None) -> Response:
+                  tag: str | None = None, sort: str = "newest",
+                  cursor: str | None = None) -> Response:
     sort = sort if sort in service.SORTS else "newest"
     query = " ".join((q or "").split())[:100]
-    items, next_cursor = await service.browse(request.app.state.ctx, q=query, sort=sort,
-                                              cursor=cursor)
-    next_href = None
-    if next_cursor:
-        params = {"sort": sort, "cursor": next_cursor, **({"q": query} if query else {})}
-        next_href = f"/explore?{urlencode(params)}"
-    return render(request, "explore.html", personas=items, q=query, sort=sort,
-                  next_href=next_href, first_page=cursor is None)
+    tag = " ".join((tag or "").split())[:TRAIT_MAX]
+    items, next_cursor = await service.browse(request.app.state.ctx, q=query, tag=tag,
+                                              sort=sort, cursor=cursor)
+    next_href = explore_href(q=query, tag=tag, sort=sort, cursor=next_cursor) if next_cursor \
+        else None
+    return render(request, "explore.html", personas=items, q=query, tag=tag, sort=sort,
+                  next_href=next_href, first_page=cursor is None,
+                  all_tags_href=explore_href(q=query, sort=sort), creators={})
 
 
 @router.get("/p/{share_id}", response_class=HTMLResponse)
