@@ -43,3 +43,31 @@ async def test_a_tag_filter_is_kept_by_search_sort_and_pages(ann, stranger, ctx)
     assert "Kind 00" in second and "Kind 21" not in second and "Grumpy" not in second
     none = (await stranger.get("/explore", params={"tag": "kind", "q": "grumpy"})).text
     assert "No public persona matches “grumpy” tagged “kind”" in none
+
+
+async def test_the_creator_is_named_only_after_opting_in(ann, stranger, ctx):
+    await ann.create(name="Ada", visibility="public")
+    named = await ann.send("PATCH", "/api/v1/account/profile",
+                           json={"display_name": "<b>Ann</b>"})
+    assert named.status_code == 200 and named.json()["user"]["show_name_on_personas"] is False
+    assert "persona-creator" not in (await stranger.get("/explore")).text
+    account = (await ann.client.get("/account")).text
+    assert re.search(r'name="show_name_on_personas"(?! checked)[^>]*>', account)
+
+    refused = await ann.send("PATCH", "/api/v1/account/profile",
+                             json={"display_name": "<b>Ann</b>", "show_name_on_personas": "maybe"})
+    assert refused.status_code == 422
+    assert "persona-creator" not in (await stranger.get("/explore")).text
+
+    opted_in = await ann.send("PATCH", "/api/v1/account/profile",
+                              json={"display_name": "<b>Ann</b>", "show_name_on_personas": True})
+    assert opted_in.status_code == 200, opted_in.text
+    html = (await stranger.get("/explore")).text
+    assert '<p class="persona-creator">by &lt;b&gt;Ann&lt;/b&gt;</p>' in html
+    assert 'name="show_name_on_personas" checked' in (await ann.client.get("/account")).text
+
+    await ann.send("PATCH", "/api/v1/account/profile", json={"display_name": "<b>Ann</b>"})
+    assert "persona-creator" in (await stranger.get("/explore")).text  # left as it was
+    await ann.send("PATCH", "/api/v1/account/profile",
+                   json={"display_name": "<b>Ann</b>", "show_name_on_personas": False})
+    assert "persona-creator" not in (await stranger.get("/explore")).text

@@ -11,6 +11,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from clonechats.accounts import profile
 from clonechats.accounts import repo as users
 from clonechats.accounts.age import GuardianConsentRequired
 from clonechats.accounts.dependencies import OptionalUser
@@ -162,13 +163,14 @@ async def explore(request: Request, user: OptionalUser, q: str | None = None,
     sort = sort if sort in service.SORTS else "newest"
     query = " ".join((q or "").split())[:100]
     tag = " ".join((tag or "").split())[:TRAIT_MAX]
-    items, next_cursor = await service.browse(request.app.state.ctx, q=query, tag=tag,
-                                              sort=sort, cursor=cursor)
+    ctx = request.app.state.ctx
+    items, next_cursor = await service.browse(ctx, q=query, tag=tag, sort=sort, cursor=cursor)
+    creators = await profile.public_names(ctx, user_ids=[p["owner_id"] for p in items])
     next_href = explore_href(q=query, tag=tag, sort=sort, cursor=next_cursor) if next_cursor \
         else None
     return render(request, "explore.html", personas=items, q=query, tag=tag, sort=sort,
                   next_href=next_href, first_page=cursor is None,
-                  all_tags_href=explore_href(q=query, sort=sort), creators={})
+                  all_tags_href=explore_href(q=query, sort=sort), creators=creators)
 
 
 @router.get("/p/{share_id}", response_class=HTMLResponse)
