@@ -77,3 +77,28 @@ async def test_the_stream_names_its_reply_for_the_stop_button(ann, fake_llm):
     conversation = await ann.conversation((await ann.persona())["_id"])
     response = await ann.say(conversation["id"], "Hello")
     assert response.headers["x-message-id"] == parse_sse(response.text)[-1][1]["message_id"]
+
+
+async def test_a_neutral_mood_gets_the_neutral_badge_whatever_its_blended_valence(ann, ctx,
+                                                                                fake_llm):
+    conversation = await ann.conversation((await ann.persona(name="Ada"))["_id"])
+    fake_llm.enqueue(["The meeting is at three."])
+    await ann.say(conversation["id"], "When is it?", stream="false")
+    await ctx.db["messages"].update_many({"conversation_id": conversation["id"]},
+                                         {"$set": {"mood": {"label": "neutral",
+                                                            "valence": -0.3}}})
+    page = (await ann.client.get(f"/chat/{conversation['id']}", headers=HTML)).text
+    assert 'class="badge mood mood-neutral"' in page
+    assert "mood-negative" not in page and "mood-frustrated" not in page
+
+
+def test_every_mood_label_has_its_own_badge_style():
+    from clonechats.chat.mood import LABELS
+    from clonechats.web.templates import STATIC_DIR, TEMPLATE_DIR
+
+    styles = (STATIC_DIR / "css" / "chat.css").read_text()
+    parts = (TEMPLATE_DIR / "chat" / "_parts.html").read_text()
+    rules = {label: re.search(rf"\.badge\.mood-{label} \{{([^}}]+)\}}", styles) for label in LABELS}
+    assert all(rules.values()), [label for label, rule in rules.items() if not rule]
+    assert len({rule.group(1) for rule in rules.values()}) == len(LABELS)
+    assert all(f'"{label}"' in parts for label in LABELS)

@@ -1,5 +1,6 @@
 """Personas in a real browser: create one with sliders and traits, watch the instructions
-preview follow the sliders, share it, and open the link as an anonymous visitor."""
+preview follow the sliders, share it, open the link as an anonymous visitor, and find it on
+Explore on a phone."""
 
 import re
 import uuid
@@ -58,6 +59,25 @@ def create_persona(page: Page, name: str) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text(name)
 
 
+def explore_on_a_phone(page: Page, name: str) -> None:
+    """Explore's card for `name`: its avatar, a tag link that filters, and a Chat button
+    reached by keyboard; nothing scrolls sideways."""
+    page.goto("/explore")
+    card = page.locator(".explore-card").filter(has_text=name)
+    expect(card.get_by_role("img", name=f"Avatar of {name}")).to_be_visible()
+    expect(card.locator(".chat-count")).to_have_text("0 chats")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE[0]
+    card.get_by_role("link", name="kind", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/explore\?tag=kind$"))
+    expect(page.locator(".active-filter")).to_contain_text("Tagged kind")
+    chat = page.locator(".explore-card").filter(has_text=name).get_by_role(
+        "link", name=f"Chat with {name}")
+    chat.focus()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/chat/new\?persona=[0-9a-f]{24}$"))
+    expect(page.get_by_role("button", name="Try it free")).to_be_visible()
+
+
 def test_create_tune_share_and_open_anonymously(page: WatchedPage, new_page: NewPage,
                                                 tmp_path_factory: pytest.TempPathFactory) -> None:
     owner = page.page
@@ -87,9 +107,11 @@ def test_create_tune_share_and_open_anonymously(page: WatchedPage, new_page: New
     phone = new_page(*PHONE, is_mobile=True, has_touch=True)
     phone.page.goto(share_path)
     expect(phone.page.get_by_role("button", name="Try it free")).to_be_visible()
+    expect(phone.page.get_by_role("img", name=f"Avatar of {name}")).to_have_text("AL")
+    explore_on_a_phone(phone.page, name)
 
     owner.goto("/explore")
-    expect(owner.get_by_role("link", name=name)).to_have_attribute("href", share_path)
+    expect(owner.get_by_role("link", name=name, exact=True)).to_have_attribute("href", share_path)
     owner.wait_for_load_state("networkidle")
     assert page.problems == [] and visitor.problems == [] and phone.problems == []
 

@@ -1,5 +1,6 @@
-"""Explore's API: public, shared personas only; search by name or trait, literally and
-case-insensitively; newest or most favourited; cursor pagination."""
+"""Explore's API: public, shared personas only; search by name, tagline, trait or public
+description, literally and case-insensitively; a tag filter; newest or most favourited; cursor
+pagination."""
 
 import pytest
 
@@ -85,3 +86,44 @@ async def test_browse_items_are_public_views(stranger, ann, ctx):
     item = response.json()["items"][0]
     assert item["share_path"] == "/p/share-ada" and item["system_prompt"] is None
     assert "owner_id" not in item and ann.id not in response.text
+
+
+async def test_search_also_covers_taglines_and_only_public_descriptions(stranger, ann, ctx):
+    await make_persona(ctx, owner_id=ann.id, name="Nemo", tagline="Captain of the Nautilus",
+                       visibility="public", share_id="s-nemo")
+    await make_persona(ctx, owner_id=ann.id, name="Ada", system_prompt="A lighthouse keeper.",
+                       system_prompt_public=True, visibility="public", share_id="s-ada")
+    await make_persona(ctx, owner_id=ann.id, name="Grace", system_prompt="Secret lighthouse.",
+                       system_prompt_public=False, visibility="public", share_id="s-grace")
+    browse = "/api/v1/public/personas"
+    assert names(await stranger.get(browse, params={"q": "nautilus"})) == ["Nemo"]
+    assert names(await stranger.get(browse, params={"q": "LIGHTHOUSE"})) == ["Ada"]
+    assert names(await stranger.get(browse, params={"q": "secret"})) == []
+
+
+async def test_a_tag_keeps_personas_with_that_whole_trait_in_any_case(stranger, ann, ctx):
+    await publish(ctx, ann.id, "Ada", traits=["Curious", "maths"])
+    await publish(ctx, ann.id, "Grace", traits=["curious cat"])
+    await publish(ctx, ann.id, "Nemo", traits=["curious"])
+    await publish(ctx, ann.id, "Dot", traits=["c.rious"])
+    browse = "/api/v1/public/personas"
+    assert names(await stranger.get(browse, params={"tag": "curious"})) == ["Nemo", "Ada"]
+    assert names(await stranger.get(browse, params={"tag": "c.rious"})) == ["Dot"]
+    assert names(await stranger.get(browse, params={"tag": "curious", "q": "ada"})) == ["Ada"]
+    too_long = await stranger.get(browse, params={"tag": "x" * 31})
+    assert too_long.status_code == 422
+
+
+async def test_tagged_pages_walk_every_match_once(stranger, ann, ctx):
+    for index in range(5):
+        await publish(ctx, ann.id, f"Tagged {index}", traits=["kind"])
+        await publish(ctx, ann.id, f"Other {index}", traits=["grumpy"])
+    seen, cursor = [], None
+    while True:
+        params = {"tag": "kind", "limit": 2, **({"cursor": cursor} if cursor else {})}
+        body = (await stranger.get("/api/v1/public/personas", params=params)).json()
+        seen += [item["name"] for item in body["items"]]
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    assert seen == [f"Tagged {index}" for index in reversed(range(5))]

@@ -148,3 +148,22 @@ async def test_explore_searches_sorts_and_pages(ann, stranger, ctx):
     assert "Persona 07" in found and "Persona 08" not in found
     none = (await stranger.get("/explore", params={"q": ".*"})).text
     assert "No public persona matches" in none
+
+
+async def test_example_dialogue_placeholders_are_filled_in_and_escaped(ann, bob, stranger,
+                                                                       ctx):
+    persona = await ann.create(name="Ada <3", visibility="public",
+                               greeting="Hello {{user}}, I am {{char}}.",
+                               example_dialogue="{{user}}: Hi {{CHAR}}!\n{{char}}: Hi, {{ user }}.")
+    anonymous = (await stranger.get(f"/p/{persona['share_id']}")).text
+    assert "{{user}}" not in anonymous and "{{char}}" not in anonymous.lower()
+    assert "You: Hi Ada &lt;3!\nAda &lt;3: Hi, you." in anonymous
+    assert "Hello you, I am Ada &lt;3." in anonymous
+
+    await ctx.db.users.update_one({"_id": bob.id}, {"$set": {"display_name": "<i>Bob</i>"}})
+    named = (await bob.client.get(f"/p/{persona['share_id']}")).text
+    assert "&lt;i&gt;Bob&lt;/i&gt;: Hi Ada &lt;3!" in named and "<i>Bob</i>" not in named
+    owner = (await ann.client.get(f"/personas/{persona['id']}")).text
+    assert "You: Hi Ada &lt;3!" in owner
+    stored = (await ann.send("GET", f"/api/v1/personas/{persona['id']}")).json()["persona"]
+    assert stored["example_dialogue"].startswith("{{user}}: Hi {{CHAR}}!")

@@ -25,7 +25,8 @@ router = APIRouter(prefix="/api/v1/account", tags=["account"])
 async def update_profile(data: ProfileUpdate, request: Request,
                          user: CurrentUser) -> dict[str, Any]:
     updated = await profile.update_profile(request.app.state.ctx, user,
-                                           display_name=data.display_name)
+                                           display_name=data.display_name,
+                                           show_name_on_personas=data.show_name_on_personas)
     return user_body(updated)
 
 

@@ -16,11 +16,20 @@ class WrongPassword(AppError):
     message = "The current password is not right."
 
 
-async def update_profile(ctx: Any, user: dict[str, Any], *,
-                         display_name: str | None) -> dict[str, Any]:
+async def update_profile(ctx: Any, user: dict[str, Any], *, display_name: str | None,
+                         show_name_on_personas: bool | None = None) -> dict[str, Any]:
+    """`show_name_on_personas`: whether Explore may name the user as the creator of their
+    public personas (off until they turn it on; None leaves it as it is)."""
     name = (display_name or "").strip() or None
-    return await repo.update(ctx.db, user["_id"], {"display_name": name,
-                                                   "updated_at": ctx.clock.now()})
+    changes: dict[str, Any] = {"display_name": name, "updated_at": ctx.clock.now()}
+    if show_name_on_personas is not None:
+        changes["show_name_on_personas"] = show_name_on_personas
+    return await repo.update(ctx.db, user["_id"], changes)
+
+
+async def public_names(ctx: Any, *, user_ids: list[str]) -> dict[str, str]:
+    """The display names of those of `user_ids` who chose to show it on their personas."""
+    return await repo.shown_names(ctx.db, list(set(user_ids)))
 
 
 async def require_password(ctx: Any, user: dict[str, Any], password: str) -> None:

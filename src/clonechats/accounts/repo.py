@@ -69,6 +69,13 @@ async def unset(db: Any, user_id: str, fields: list[str], *, now: datetime) -> N
                                {"$unset": dict.fromkeys(fields, ""), "$set": {"updated_at": now}})
 
 
+async def shown_names(db: Any, user_ids: list[str]) -> dict[str, str]:
+    """`{user_id: display_name}` for those who opted to show their name on their personas."""
+    found = await db[USERS].find({"_id": {"$in": user_ids}, "show_name_on_personas": True,
+                                  "display_name": {"$nin": [None, ""]}}).to_list()
+    return {user["_id"]: user["display_name"] for user in found}
+
+
 async def delete(db: Any, user_id: str) -> int:
     return (await db[USERS].delete_one({"_id": user_id})).deleted_count
 

@@ -45,6 +45,7 @@ class ProfileUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     display_name: str | None = Field(None, max_length=80)
+    show_name_on_personas: bool | None = None  # None: leave the choice as it is
 
 
 class EmailChangeIn(BaseModel):
@@ -60,6 +61,7 @@ class UserOut(BaseModel):
     id: str
     email: str | None
     display_name: str | None
+    show_name_on_personas: bool
     email_verified: bool
     role: str
     status: str
@@ -72,6 +74,7 @@ class UserOut(BaseModel):
     def of(cls, user: dict[str, Any]) -> "UserOut":
         return cls(id=user["_id"], email=user.get("email"),
                    display_name=user.get("display_name"),
+                   show_name_on_personas=user.get("show_name_on_personas", False),
                    email_verified=user.get("email_verified", False), role=user["role"],
                    status=user["status"], plan=user.get("plan", "free"),
                    credits=user.get("credits", 0), auth_provider=user["auth_provider"],

@@ -61,16 +61,29 @@ def actions_for(messages: list[dict[str, Any]]) -> dict[str, set[str]]:
     return actions
 
 
+async def usable_persona(ctx: Any, user: dict[str, Any],
+                         conversation: dict[str, Any]) -> dict[str, Any] | None:
+    """The conversation's persona while the user may still use it, else None."""
+    try:
+        return await personas.get_usable(ctx, user_id=user["_id"],
+                                         persona_id=conversation["persona_id"])
+    except personas.PersonaNotFound:
+        return None
+
+
 @router.get("/chat", response_class=HTMLResponse)
 async def conversations(request: Request, user: OptionalUser,
                         cursor: Annotated[str | None, Query(max_length=500)] = None) -> Response:
     if user is None:
         return to_login(request)
     check_active(user)
-    items, next_cursor = await service.list_for_owner(request.app.state.ctx,
-                                                      user_id=user["_id"], cursor=cursor)
+    ctx = request.app.state.ctx
+    items, next_cursor = await service.list_for_owner(ctx, user_id=user["_id"], cursor=cursor)
+    usable = await personas.get_many_usable(ctx, user_id=user["_id"],
+                                            persona_ids=[c["persona_id"] for c in items])
     return render(request, "list.html", conversations=items, next_cursor=next_cursor,
-                  first_page=cursor is None)
+                  first_page=cursor is None,
+                  avatar_ids={pid: p.get("avatar_media_id") for pid, p in usable.items()})
 
 
 @router.get("/chat/new", response_class=HTMLResponse)
@@ -118,13 +131,10 @@ async def conversation_page(conversation_id: str, request: Request,
     messages, older = await service.list_messages(ctx, user_id=user["_id"],
                                                   conversation_id=conversation_id)
     await repo.clear_unread(ctx.db, conversation_id, user["_id"])
-    try:
-        persona = await personas.get_usable(ctx, user_id=user["_id"],
-                                            persona_id=conversation["persona_id"])
-    except personas.PersonaNotFound:
-        persona = None
+    persona = await usable_persona(ctx, user, conversation)
     return render(request, "view.html", conversation=conversation, messages=messages,
                   actions=actions_for(messages), older=older, persona=persona,
+                  persona_avatar_id=persona.get("avatar_media_id") if persona else None,
                   persona_name=persona["name"] if persona else conversation["persona_name"],
                   model_label=model_label(request, conversation["model"]),
                   credits=user.get("credits", 0),
@@ -144,5 +154,7 @@ async def conversation_tail(conversation_id: str, request: Request, user: Option
     conversation = await service.get(ctx, user_id=user["_id"], conversation_id=conversation_id)
     messages, _ = await service.list_messages(ctx, user_id=user["_id"],
                                               conversation_id=conversation_id, limit=TAIL_MAX)
+    persona = await usable_persona(ctx, user, conversation)
     return render(request, "_tail.html", conversation=conversation, messages=messages[-count:],
-                  actions=actions_for(messages), persona_name=conversation["persona_name"])
+                  actions=actions_for(messages), persona_name=conversation["persona_name"],
+                  persona_avatar_id=persona.get("avatar_media_id") if persona else None)

@@ -55,13 +55,15 @@ async def create(ctx: Any, *, user_id: str, persona_id: str,
     wanted = persona.get("model")
     model = wanted if wanted and ctx.llm.is_enabled(wanted) else ctx.llm.default_model().id
     now = ctx.clock.now()
-    return await repo.insert_conversation(ctx.db, {
+    conversation = await repo.insert_conversation(ctx.db, {
         "_id": repo.new_id(), "owner_id": user_id, "persona_id": persona["_id"],
         "persona_name": persona["name"], "title": persona["name"], "title_custom": False,
         "model": model, "summary": "", "summary_upto_message_id": None, "summary_upto_seq": 0,
         "message_seq": 0, "generating": None, "created_at": now, "updated_at": now,
         "last_message_at": now, "translation": translation,
     })
+    await personas.record_chat_started(ctx, persona_id=persona["_id"])
+    return conversation
 
 
 async def get(ctx: Any, *, user_id: str, conversation_id: str) -> dict[str, Any]:

@@ -11,12 +11,14 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from clonechats.accounts import profile
 from clonechats.accounts import repo as users
 from clonechats.accounts.age import GuardianConsentRequired
 from clonechats.accounts.dependencies import OptionalUser
 from clonechats.accounts.verified import is_verified
 from clonechats.personas import service, share_lookups
 from clonechats.personas.instructions import SLIDER_LABELS, build_instructions, slider_style
+from clonechats.personas.placeholders import filled_profile
 from clonechats.personas.schemas import (
     EXAMPLE_DIALOGUE_MAX,
     GREETING_MAX,
@@ -125,7 +127,8 @@ async def view_persona(persona_id: str, request: Request, user: OptionalUser) ->
         if not persona.get("share_id"):
             raise service.PersonaNotFound()
         return RedirectResponse(f"/p/{persona['share_id']}", status_code=303)
-    return render(request, "view.html", persona=persona, sliders=slider_rows(persona),
+    shown = {**persona, **filled_profile(persona, viewer_name=user.get("display_name"))}
+    return render(request, "view.html", persona=shown, sliders=slider_rows(persona),
                   instructions=build_instructions(persona),
                   share_url=share_url(request, persona.get("share_id")),
                   favourited=await service.is_favourite(ctx, user_id=user["_id"],
@@ -149,19 +152,25 @@ async def edit_persona(persona_id: str, request: Request, user: OptionalUser) ->
                   instructions=build_instructions(persona))
 
 
+def explore_href(**params: str | None) -> str:
+    return f"/explore?{urlencode({key: value for key, value in params.items() if value})}"
+
+
 @router.get("/explore", response_class=HTMLResponse)
 async def explore(request: Request, user: OptionalUser, q: str | None = None,
-                  sort: str = "newest", cursor: str | None = None) -> Response:
+                  tag: str | None = None, sort: str = "newest",
+                  cursor: str | None = None) -> Response:
     sort = sort if sort in service.SORTS else "newest"
     query = " ".join((q or "").split())[:100]
-    items, next_cursor = await service.browse(request.app.state.ctx, q=query, sort=sort,
-                                              cursor=cursor)
-    next_href = None
-    if next_cursor:
-        params = {"sort": sort, "cursor": next_cursor, **({"q": query} if query else {})}
-        next_href = f"/explore?{urlencode(params)}"
-    return render(request, "explore.html", personas=items, q=query, sort=sort,
-                  next_href=next_href, first_page=cursor is None)
+    tag = " ".join((tag or "").split())[:TRAIT_MAX]
+    ctx = request.app.state.ctx
+    items, next_cursor = await service.browse(ctx, q=query, tag=tag, sort=sort, cursor=cursor)
+    creators = await profile.public_names(ctx, user_ids=[p["owner_id"] for p in items])
+    next_href = explore_href(q=query, tag=tag, sort=sort, cursor=next_cursor) if next_cursor \
+        else None
+    return render(request, "explore.html", personas=items, q=query, tag=tag, sort=sort,
+                  next_href=next_href, first_page=cursor is None,
+                  all_tags_href=explore_href(q=query, sort=sort), creators=creators)
 
 
 @router.get("/p/{share_id}", response_class=HTMLResponse)
@@ -174,7 +183,9 @@ async def public_page(share_id: str, request: Request, user: OptionalUser) -> Re
         favourited = await service.is_favourite(ctx, user_id=user["_id"],
                                                 persona_id=persona["_id"])
     next_path = quote(request.url.path, safe="/")
-    return render(request, "public.html", persona=PersonaPublic.of(persona).model_dump(),
+    shown = {**PersonaPublic.of(persona).model_dump(),
+             **filled_profile(persona, viewer_name=user.get("display_name") if user else None)}
+    return render(request, "public.html", persona=shown,
                   sliders=slider_rows(persona),
                   signed_in_user=user, favourited=favourited,
                   is_owner=user is not None and user["_id"] == persona["owner_id"],

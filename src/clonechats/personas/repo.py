@@ -4,7 +4,8 @@ A persona document:
     _id, owner_id, name, tagline, traits [str], tone, system_prompt, system_prompt_public,
     sliders {name: 0..100}, greeting, example_dialogue, visibility "private" | "public",
     avatar_media_id, reference_image_ids [str], reference_voice_id, model,
-    share_id (absent until shared), favourite_count, created_at, updated_at
+    share_id (absent until shared), favourite_count, chat_count (conversations ever started
+    with it; absent on personas older than the count), created_at, updated_at
 
 `share_id` is left out of the stored document, never stored as null, while a persona is not
 shared: MongoDB's sparse unique index counts a null as a value, so two nulls would collide.
@@ -89,6 +90,10 @@ async def change_favourite_count(db: Any, persona_id: str, delta: int) -> None:
     await db[PERSONAS].update_one({"_id": persona_id}, {"$inc": {"favourite_count": delta}})
 
 
+async def count_chat_started(db: Any, persona_id: str) -> None:
+    await db[PERSONAS].update_one({"_id": persona_id}, {"$inc": {"chat_count": 1}})
+
+
 OWNER_ORDER = [("updated_at", -1), ("_id", -1)]
 BROWSE_ORDERS = {
     "newest": [("created_at", -1), ("_id", -1)],
@@ -105,14 +110,20 @@ async def page_for_owner(db: Any, owner_id: str, *, limit: int,
 
 
 async def browse(db: Any, *, pattern: str | None, sort: str, limit: int,
-                 cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+                 cursor: str | None = None,
+                 tag_pattern: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
     """Public personas that have a share link, optionally matching `pattern` (an already
-    escaped regular expression) in the name or any trait, in `sort` order, by page."""
+    escaped regular expression) in the name, tagline, any trait or the description (the system
+    prompt, only where its owner made it public), and having a trait that matches
+    `tag_pattern` whole, in `sort` order, by page."""
     conditions: list[dict[str, Any]] = [{"visibility": "public"},
                                         {"share_id": {"$exists": True, "$ne": None}}]
     if pattern is not None:
         match = {"$regex": pattern, "$options": "i"}
-        conditions.append({"$or": [{"name": match}, {"traits": match}]})
+        conditions.append({"$or": [{"name": match}, {"tagline": match}, {"traits": match},
+                                   {"system_prompt_public": True, "system_prompt": match}]})
+    if tag_pattern is not None:
+        conditions.append({"traits": {"$regex": f"^{tag_pattern}$", "$options": "i"}})
     return await fetch_page(db[PERSONAS], {"$and": conditions}, order=BROWSE_ORDERS[sort],
                             limit=limit, cursor=cursor, kinds=BROWSE_KINDS[sort])
 

@@ -13,6 +13,7 @@ from clonechats.accounts.verified import require_verified_email
 from clonechats.personas import service, share_lookups
 from clonechats.personas.instructions import build_instructions
 from clonechats.personas.schemas import (
+    TRAIT_MAX,
     InstructionsPreviewIn,
     PersonaCreate,
     PersonaOut,
@@ -139,10 +140,12 @@ async def unfavourite_persona(persona_id: str, request: Request, user: ActiveUse
 
 @router.get("/api/v1/public/personas")
 async def browse_personas(request: Request, q: Annotated[str | None, Query(max_length=100)] = None,
+                          tag: Annotated[str | None, Query(max_length=TRAIT_MAX)] = None,
                           sort: str = "newest", limit: Limit = None,
                           cursor: Cursor = None) -> dict[str, Any]:
-    """Public personas with a live share link; `q` matches the name or a trait literally."""
-    items, next_cursor = await service.browse(request.app.state.ctx, q=q, sort=sort,
+    """Public personas with a live share link; `q` matches the name, tagline, a trait or a
+    public description literally; `tag` keeps those with that trait."""
+    items, next_cursor = await service.browse(request.app.state.ctx, q=q, tag=tag, sort=sort,
                                               limit=limit, cursor=cursor)
     return page(items, next_cursor)
 

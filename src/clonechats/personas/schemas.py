@@ -245,6 +245,7 @@ class PersonaOut(BaseModel):
     share_id: str | None
     share_path: str | None
     favourite_count: int
+    chat_count: int
     created_at: datetime
     updated_at: datetime
     voice: dict[str, Any] | None = None
@@ -264,6 +265,7 @@ class PersonaOut(BaseModel):
             reference_voice_id=persona.get("reference_voice_id"),
             share_id=persona.get("share_id"), share_path=share_path(persona.get("share_id")),
             favourite_count=persona.get("favourite_count", 0),
+            chat_count=persona.get("chat_count", 0),
             created_at=persona["created_at"], updated_at=persona["updated_at"],
             voice=persona.get("voice"),
         )
@@ -286,6 +288,7 @@ class PersonaPublic(BaseModel):
     system_prompt: str | None
     avatar_media_id: str | None
     favourite_count: int
+    chat_count: int
     created_at: datetime
 
     @classmethod
@@ -301,5 +304,6 @@ class PersonaPublic(BaseModel):
             example_dialogue=persona.get("example_dialogue", ""), system_prompt=shown_prompt,
             avatar_media_id=persona.get("avatar_media_id"),
             favourite_count=persona.get("favourite_count", 0),
+            chat_count=persona.get("chat_count", 0),
             created_at=persona["created_at"],
         )

@@ -16,7 +16,13 @@ from typing import Any
 
 from clonechats.errors import AppError, Conflict, NotFound
 from clonechats.personas import favourites, repo
-from clonechats.personas.schemas import NAME_MAX, PersonaCreate, PersonaUpdate, full_sliders
+from clonechats.personas.schemas import (
+    NAME_MAX,
+    TRAIT_MAX,
+    PersonaCreate,
+    PersonaUpdate,
+    full_sliders,
+)
 
 PAGE_SIZE = 20
 PAGE_MAX = 100
@@ -92,7 +98,7 @@ async def create(ctx: Any, *, owner_id: str, data: PersonaCreate) -> dict[str, A
         "model": chosen_model(ctx, fields["model"]),
         "voice": _chosen_voice(ctx, fields.get("voice"), None),
         "share_id": _new_share_id() if data.visibility == "public" else None,
-        "favourite_count": 0, "created_at": now, "updated_at": now,
+        "favourite_count": 0, "chat_count": 0, "created_at": now, "updated_at": now,
     }
     return await repo.insert(ctx.db, persona)
 
@@ -156,7 +162,7 @@ async def duplicate(ctx: Any, *, user_id: str, persona_id: str) -> dict[str, Any
     now = ctx.clock.now()
     persona = {
         **source, "_id": repo.new_persona_id(), "name": copy_name(source["name"]),
-        "visibility": "private", "share_id": None, "favourite_count": 0,
+        "visibility": "private", "share_id": None, "favourite_count": 0, "chat_count": 0,
         "avatar_media_id": None, "reference_image_ids": [], "reference_voice_id": None,
         "sliders": full_sliders(source.get("sliders")), "created_at": now, "updated_at": now,
     }
@@ -190,6 +196,20 @@ async def remove_persona(ctx: Any, persona: dict[str, Any]) -> dict[str, int]:
     counts["personas"] = int(await repo.delete(ctx.db, persona["_id"],
                                                owner_id=persona["owner_id"]))
     return counts
+
+
+async def get_many_usable(ctx: Any, *, user_id: str,
+                          persona_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Those of `persona_ids` that `user_id` may use (their own, or public), by id."""
+    found = await repo.get_many(ctx.db, list(set(persona_ids)))
+    return {persona_id: persona for persona_id, persona in found.items()
+            if persona["owner_id"] == user_id or persona["visibility"] == "public"}
+
+
+async def record_chat_started(ctx: Any, *, persona_id: str) -> None:
+    """Count a new conversation with the persona (Explore shows the count; deleting the
+    conversation later does not undo it)."""
+    await repo.count_chat_started(ctx.db, persona_id)
 
 
 async def list_for_owner(ctx: Any, *, owner_id: str, limit: int | None = None,
@@ -262,19 +282,22 @@ async def list_favourites(ctx: Any, *, user_id: str, limit: int | None = None,
 
 # Browsing.
 
-def search_pattern(q: str | None) -> str | None:
+def search_pattern(q: str | None, limit: int = 100) -> str | None:
     """The search text as a literal, case-insensitive pattern: `.*` means a dot and a star."""
-    text = " ".join((q or "").split())[:100]
+    text = " ".join((q or "").split())[:limit]
     return re.escape(text) if text else None
 
 
-async def browse(ctx: Any, *, q: str | None = None, sort: str = "newest",
-                 limit: int | None = None,
+async def browse(ctx: Any, *, q: str | None = None, tag: str | None = None,
+                 sort: str = "newest", limit: int | None = None,
                  cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """Explore: `q` searches name, tagline, traits and public descriptions; `tag` keeps
+    the personas with that trait (whole, any case)."""
     if sort not in SORTS:
         raise InvalidSort()
     return await repo.browse(ctx.db, pattern=search_pattern(q), sort=sort,
-                             limit=page_limit(limit), cursor=cursor)
+                             limit=page_limit(limit), cursor=cursor,
+                             tag_pattern=search_pattern(tag, TRAIT_MAX))
 
 
 # Moderation: an admin hides a persona from the public (`safety.actions`).

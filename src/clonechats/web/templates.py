@@ -7,6 +7,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from clonechats import __version__
+from clonechats.personas import avatars
 from clonechats.providers.translation.languages import english_name
 from clonechats.settings import Settings
 from clonechats.web import cookies
@@ -51,6 +52,8 @@ def build_templates(settings: Settings) -> Jinja2Templates:
         signed_in=signed_in_check(settings),
         language_name=english_name,
         is_admin=is_admin,
+        avatar_initials=avatars.initials,
+        avatar_colour=avatars.colour_index,
     )
     templates.env.filters["moment"] = moment
     return templates

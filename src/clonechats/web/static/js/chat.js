@@ -45,6 +45,8 @@ function provisionalMessage(role, author, text) {
   const item = element("li", `message ${role} status-streaming provisional`);
   item.dataset.role = role;
   const meta = element("div", "message-meta");
+  const avatar = role === "assistant" ? document.querySelector("template[data-persona-avatar]") : null;
+  if (avatar) meta.append(avatar.content.cloneNode(true));
   meta.append(element("span", "message-author", author));
   const body = element("div", "message-body");
   body.dataset.messageBody = "";
