@@ -1,7 +1,7 @@
 """API models for accounts."""
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -45,6 +45,19 @@ class ProfileUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     display_name: str | None = Field(None, max_length=80)
+
+
+Theme = Literal["system", "light", "dark"]
+TextSize = Literal["small", "normal", "large"]
+
+
+class AppearanceUpdate(BaseModel):
+    """The page theme and text size; an omitted field keeps its value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    theme: Theme | None = None
+    text_size: TextSize | None = None
 
 
 class EmailChangeIn(BaseModel):

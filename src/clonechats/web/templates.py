@@ -8,6 +8,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from clonechats import __version__
+from clonechats.accounts import appearance
 from clonechats.chat import markdown
 from clonechats.providers.translation.languages import english_name
 from clonechats.settings import Settings
@@ -58,5 +59,6 @@ def build_templates(settings: Settings) -> Jinja2Templates:
         signed_in=signed_in_check(settings),
         language_name=english_name,
         is_admin=is_admin,
+        appearance=appearance.for_request,
     )
     return templates
