@@ -11,6 +11,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from clonechats import __version__
 from clonechats.accounts import account_router, google_router, guardian_router, pages
 from clonechats.accounts import router as accounts
+from clonechats.accounts.appearance import PageCallerMiddleware
 from clonechats.admin import router as admin
 from clonechats.billing import pages as billing_pages
 from clonechats.billing import router as billing
@@ -101,6 +102,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
+    app.add_middleware(PageCallerMiddleware)
     app.add_middleware(CsrfCookieMiddleware, settings=settings)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes,
                        max_json_bytes=settings.max_json_bytes)

@@ -102,3 +102,21 @@ def test_every_mood_label_has_its_own_badge_style():
     assert all(rules.values()), [label for label, rule in rules.items() if not rule]
     assert len({rule.group(1) for rule in rules.values()}) == len(LABELS)
     assert all(f'"{label}"' in parts for label in LABELS)
+
+
+async def test_user_messages_show_the_same_safe_markdown_as_replies(ann, fake_llm):
+    conversation = await ann.conversation((await ann.persona(name="Ada"))["_id"])
+    fake_llm.enqueue(["Noted."])
+    await ann.say(conversation["id"], "**bold** and `code`\n\n```\nx < 1\n```\n\n"
+                  "<script>alert(1)</script> <img src=x onerror=alert(2)> "
+                  "[x](javascript:alert(3))", stream="false")
+
+    for path in (f"/chat/{conversation['id']}", f"/chat/{conversation['id']}/tail?count=2"):
+        page = await ann.client.get(path, headers=HTML)
+        assert page.status_code == 200
+        user_part = page.text.split('data-role="user"', 1)[1].split('data-role="assistant"')[0]
+        assert "<strong>bold</strong>" in user_part and "<code>code</code>" in user_part
+        assert "<pre><code>x &lt; 1\n</code></pre>" in user_part
+        assert "<script>alert" not in user_part and "<img" not in user_part
+        assert 'href="javascript' not in user_part
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in user_part  # shown as text

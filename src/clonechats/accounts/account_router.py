@@ -1,15 +1,17 @@
-"""Account settings API (`/api/v1/account`): profile, password, email, sessions, API keys."""
+"""Account settings API (`/api/v1/account`): profile, appearance, password, email, sessions,
+API keys."""
 
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from clonechats.accounts import api_keys, audit, profile, sessions, verified
+from clonechats.accounts import api_keys, appearance, audit, profile, sessions, verified
 from clonechats.accounts.dependencies import CurrentAuth, CurrentUser
 from clonechats.accounts.router import Client, user_body
 from clonechats.accounts.schemas import (
     ApiKeyIn,
     ApiKeyOut,
+    AppearanceUpdate,
     EmailChangeIn,
     PasswordChangeIn,
     ProfileUpdate,
@@ -28,6 +30,14 @@ async def update_profile(data: ProfileUpdate, request: Request,
                                            display_name=data.display_name,
                                            show_name_on_personas=data.show_name_on_personas)
     return user_body(updated)
+
+
+@router.patch("/appearance")
+async def update_appearance(data: AppearanceUpdate, request: Request,
+                            user: CurrentUser) -> dict[str, Any]:
+    updated = await appearance.update(request.app.state.ctx, user, theme=data.theme,
+                                      text_size=data.text_size)
+    return {"appearance": appearance.of(updated)}
 
 
 @router.post("/password", status_code=204)

@@ -1,7 +1,7 @@
 """API models for accounts."""
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -46,6 +46,19 @@ class ProfileUpdate(BaseModel):
 
     display_name: str | None = Field(None, max_length=80)
     show_name_on_personas: bool | None = None  # None: leave the choice as it is
+
+
+Theme = Literal["system", "light", "dark"]
+TextSize = Literal["small", "normal", "large"]
+
+
+class AppearanceUpdate(BaseModel):
+    """The page theme and text size; an omitted field keeps its value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    theme: Theme | None = None
+    text_size: TextSize | None = None
 
 
 class EmailChangeIn(BaseModel):

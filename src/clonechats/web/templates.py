@@ -5,8 +5,11 @@ from pathlib import Path
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from clonechats import __version__
+from clonechats.accounts import appearance
+from clonechats.chat import markdown
 from clonechats.personas import avatars
 from clonechats.providers.translation.languages import english_name
 from clonechats.settings import Settings
@@ -39,8 +42,14 @@ def is_admin(request: Request) -> bool:
     return auth is not None and auth.user.get("role") == "admin"
 
 
+def markdown_filter(text: str | None) -> Markup:
+    """`{{ text | markdown }}`: Markdown rendered with raw HTML off, then sanitised."""
+    return Markup(markdown.render(text or ""))  # noqa: S704 - sanitised by chat.markdown
+
+
 def build_templates(settings: Settings) -> Jinja2Templates:
     templates = Jinja2Templates(directory=TEMPLATE_DIR)
+    templates.env.filters["markdown"] = markdown_filter
     templates.env.globals.update(
         operator_name=settings.operator_name,
         contact_email=settings.contact_email,
@@ -54,6 +63,7 @@ def build_templates(settings: Settings) -> Jinja2Templates:
         is_admin=is_admin,
         avatar_initials=avatars.initials,
         avatar_colour=avatars.colour_index,
+        appearance=appearance.for_request,
     )
     templates.env.filters["moment"] = moment
     return templates

@@ -1,11 +1,17 @@
-// The chat page: send, stream, stop, regenerate, edit the last message, copy, delete.
+// The chat page: send, stream, stop, regenerate, edit the last message, copy, delete, and the
+// keyboard shortcuts listed in the page's shortcuts dialog (press ?).
 //
 // Replies stream as Server-Sent Events over a POST, read with fetch and a ReadableStream
 // (EventSource can only GET). While a reply streams its tokens are shown as plain text; when it
 // ends, the last messages are fetched again already rendered by the server (`/chat/{id}/tail`),
 // so the Markdown shown is always the stored, sanitised HTML and the moods and statuses are the
 // stored ones. The SSE response's `X-Message-Id` header names the reply, for the Stop button.
+// Once a send is accepted, the user's message is swapped for its server rendering too (the same
+// sanitised Markdown as on a reload).
 
+import {
+  addCodeCopyButtons, codeOf, copyText, inTextField, setUpShortcutsDialog, toaster, typingIndicator,
+} from "./chat-extras.js";
 import { csrfToken } from "./forms.js";
 import { setUpMyMemories } from "./my-memories.js";
 
@@ -70,6 +76,8 @@ function setUpChat(root) {
   const errorBox = root.querySelector("[data-chat-error]");
   const balance = root.querySelector("[data-balance]");
   const personaName = root.dataset.personaName || "";
+  const cancelEditButton = form?.querySelector("[data-cancel-edit]");
+  const toast = toaster(root.querySelector("[data-toasts]"));
   let current = null;
   let editing = null;
 
@@ -109,18 +117,44 @@ function setUpChat(root) {
     transcript.lastElementChild?.scrollIntoView({ block: "end", behavior: "smooth" });
   }
 
-  // Replace `stale` nodes, and the page's copies of the last two messages, with those two
-  // messages as the server renders them now (with their moods, statuses and buttons).
-  async function refreshTail(stale) {
+  // A reopened chat shows its latest message, just above the message box (which is sticky, so
+  // it covers the bottom of the window).
+  function showLatest() {
+    const last = transcript.lastElementChild;
+    if (!last) return;
+    const covered = form ? form.getBoundingClientRect().height : 0;
+    const below = last.getBoundingClientRect().bottom - (window.innerHeight - covered);
+    if (below > 0) window.scrollBy({ top: below, behavior: "instant" });
+  }
+
+  async function fetchTail() {
     const response = await fetch(`${tailUrl}?count=2`, {
       credentials: "same-origin", headers: { Accept: "text/html" },
     }).catch(() => null);
-    if (!response?.ok) {
+    if (!response?.ok) return null;
+    const template = document.createElement("template");
+    template.innerHTML = await response.text();
+    return template;
+  }
+
+  // The sent message as the server renders it (sanitised Markdown), in place of its plain text.
+  async function showStoredUserMessage(provisional) {
+    const template = await fetchTail();
+    const users = template?.content.querySelectorAll(".message.user [data-message-body]");
+    const body = provisional.item.querySelector("[data-message-body]");
+    if (!users?.length || !body?.isConnected) return;
+    body.replaceWith(users[users.length - 1]);
+    addCodeCopyButtons(provisional.item);
+  }
+
+  // Replace `stale` nodes, and the page's copies of the last two messages, with those two
+  // messages as the server renders them now (with their moods, statuses and buttons).
+  async function refreshTail(stale) {
+    const template = await fetchTail();
+    if (!template) {
       window.location.reload();
       return;
     }
-    const template = document.createElement("template");
-    template.innerHTML = await response.text();
     for (const node of stale) node.remove();
     for (const fresh of template.content.querySelectorAll("[data-message-id]")) {
       const id = CSS.escape(fresh.dataset.messageId);
@@ -130,14 +164,21 @@ function setUpChat(root) {
       button.remove();
     }
     transcript.append(template.content);
+    addCodeCopyButtons(transcript);
     scrollToEnd();
   }
 
   // POST `url` and stream the reply into `reply`; `stale` nodes are replaced by the last
-  // messages when it ends; `restore()` undoes the page change if nothing was sent.
-  async function streamReply(url, body, { reply, stale, restore }) {
+  // messages when it ends; `restore()` undoes the page change if nothing was sent;
+  // `onAccepted()` runs once the server has taken the request.
+  async function streamReply(url, body, { reply, stale, restore, onAccepted = () => {} }) {
     clearProblems();
     setBusy(true);
+    let stopTyping = typingIndicator(reply, personaName);
+    const endTyping = () => {
+      stopTyping();
+      stopTyping = () => {};
+    };
     const controller = new AbortController();
     current = { controller, messageId: null, stopping: false };
     let response = null;
@@ -156,6 +197,7 @@ function setUpChat(root) {
     } catch {
       response = null;
     }
+    if (!response || !response.ok) endTyping();
     if (!response && current.stopping) {
       window.location.reload();  // stopped before the reply started: show what was stored
       return false;
@@ -178,6 +220,7 @@ function setUpChat(root) {
       return false;
     }
     current.messageId = response.headers.get("X-Message-Id");
+    onAccepted();
     const reader = response.body.getReader();
     const decoder = new TextDecoder();
     let buffer = "";
@@ -196,6 +239,7 @@ function setUpChat(root) {
         const event = parseEvent(buffer.slice(0, end));
         buffer = buffer.slice(end + 2);
         if (event.name === "token" && event.data) {
+          endTyping();
           reply.paragraph.textContent += event.data.text;
           reply.item.scrollIntoView({ block: "end" });
         } else if (event.name === "done" && event.data) {
@@ -208,6 +252,7 @@ function setUpChat(root) {
       }
     }
     current = null;
+    endTyping();
     await refreshTail(stale);
     if (!outcome?.done) {
       showError(outcome?.error?.message || "The connection was lost before the reply ended.");
@@ -217,13 +262,28 @@ function setUpChat(root) {
     return true;
   }
 
-  function startEditing(item) {
-    const id = item.dataset.messageId;
-    const text = item.querySelector("[data-message-body]")?.innerText.trim() || "";
+  // The stored text, not the shown one: the page shows the Markdown rendered.
+  async function storedText(item) {
+    const response = await fetch(`${api}/messages/${encodeURIComponent(item.dataset.messageId)}`, {
+      credentials: "same-origin",
+    }).catch(() => null);
+    if (response?.ok) {
+      const text = (await response.json()).message?.text;
+      if (typeof text === "string") return text;
+    }
+    return item.querySelector("[data-message-body]")?.innerText || "";
+  }
+
+  function showEditing(id) {
     editing = id;
-    textarea.value = text;
     form.classList.add("editing");
     sendButton.textContent = "Save and resend";
+    if (cancelEditButton) cancelEditButton.hidden = false;
+  }
+
+  async function startEditing(item) {
+    showEditing(item.dataset.messageId);
+    textarea.value = (await storedText(item)).trim();
     textarea.focus();
   }
 
@@ -231,6 +291,21 @@ function setUpChat(root) {
     editing = null;
     form.classList.remove("editing");
     sendButton.textContent = "Send";
+    if (cancelEditButton) cancelEditButton.hidden = true;
+  }
+
+  function cancelEditing() {
+    stopEditing();
+    textarea.value = "";
+    textarea.focus();
+  }
+
+  function editLastUserMessage() {
+    const button = [...transcript.querySelectorAll(".message.user [data-action=edit]")].pop();
+    const item = button?.closest("[data-message-id]");
+    if (!item || button.disabled) return false;
+    startEditing(item);
+    return true;
   }
 
   async function send(text) {
@@ -260,16 +335,16 @@ function setUpChat(root) {
     stopEditing();
     return streamReply(url, { text, ...(root.chatHooks?.sendOptions?.() || {}) }, {
       reply, stale: [...stale, ...replaced],
+      onAccepted: () => {
+        showStoredUserMessage(user);
+        if (wasEditing) toast("Edit saved");
+      },
       restore: () => {
         user.item.remove();
         reply.item.remove();
         for (const node of replaced) node.hidden = false;
         textarea.value = text;
-        if (wasEditing) {
-          editing = wasEditing;
-          form.classList.add("editing");
-          sendButton.textContent = "Save and resend";
-        }
+        if (wasEditing) showEditing(wasEditing);
       },
     });
   }
@@ -288,22 +363,7 @@ function setUpChat(root) {
   }
 
   async function copy(item, button) {
-    let text = item.querySelector("[data-message-body]")?.innerText || "";
-    const response = await fetch(`${api}/messages/${encodeURIComponent(item.dataset.messageId)}`, {
-      credentials: "same-origin",
-    }).catch(() => null);
-    if (response?.ok) text = (await response.json()).message?.text ?? text;
-    let copied = false;
-    try {
-      await navigator.clipboard.writeText(text);
-      copied = true;
-    } catch {
-      copied = false;
-    }
-    const label = button.dataset.idleLabel || button.textContent;
-    button.dataset.idleLabel = label;
-    button.textContent = copied ? "Copied" : "Could not copy";
-    window.setTimeout(() => { button.textContent = label; }, 2000);
+    await copyText(await storedText(item), button, toast);
   }
 
   async function remove(item) {
@@ -316,6 +376,7 @@ function setUpChat(root) {
     }).catch(() => null);
     if (response?.ok) {
       item.remove();
+      toast("Message deleted");
       await memories?.offerToForget(messageId, learnt);
       return;
     }
@@ -323,7 +384,16 @@ function setUpChat(root) {
     showError(body?.error?.message || "The message could not be deleted. Check your connection.");
   }
 
+  addCodeCopyButtons(transcript);
+  showLatest();
+  setUpShortcutsDialog(root.querySelector("[data-shortcuts]"));
+
   transcript.addEventListener("click", (event) => {
+    const codeButton = event.target.closest("button[data-copy-code]");
+    if (codeButton && transcript.contains(codeButton)) {
+      copyText(codeOf(codeButton), codeButton, toast);
+      return;
+    }
     const button = event.target.closest("button[data-action]");
     if (!button || !transcript.contains(button)) return;
     const item = button.closest("[data-message-id]");
@@ -344,20 +414,29 @@ function setUpChat(root) {
     send(text);
   });
 
+  // Enter and Ctrl/⌘+Enter send, Shift+Enter is a new line; ↑ in an empty box edits the last
+  // message; Esc cancels an edit.
   textarea.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    if (event.isComposing) return;
+    if (event.key === "Enter" && !event.shiftKey) {
       event.preventDefault();
       form.requestSubmit();
     } else if (event.key === "Escape" && editing) {
-      stopEditing();
-      textarea.value = "";
+      event.preventDefault();
+      event.stopPropagation();
+      cancelEditing();
+    } else if (event.key === "ArrowUp" && !textarea.value && !editing && !current) {
+      if (editLastUserMessage()) event.preventDefault();
     }
   });
 
-  stopButton?.addEventListener("click", async () => {
+  cancelEditButton?.addEventListener("click", cancelEditing);
+
+  async function stop() {
     if (!current || current.stopping) return;
     current.stopping = true;
     stopButton.disabled = true;
+    toast("Reply stopped");
     const { controller, messageId } = current;
     if (!messageId) {
       controller.abort();
@@ -368,6 +447,14 @@ function setUpChat(root) {
       headers: { Accept: "application/json", "X-CSRF-Token": csrfToken() },
     }).catch(() => null);
     if (!response?.ok) controller.abort();
+  }
+
+  stopButton?.addEventListener("click", stop);
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || !current || document.querySelector("dialog[open]")) return;
+    if (inTextField(event.target) && event.target !== textarea) return;
+    event.preventDefault();
+    stop();
   });
   root.dataset.ready = "true";  // handlers are bound: Enter now sends
 }
