@@ -36,7 +36,7 @@ def sign_up(page: Page, email: str, *, name: str = "", birth_date: str = ADULT_B
     page.goto("/signup")
     page.get_by_label("Email", exact=True).fill(email)
     if name:
-        page.get_by_label("Display name").fill(name)
+        page.get_by_label("Display name", exact=True).fill(name)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Date of birth").fill(birth_date)
     if guardian_email is not None:
@@ -63,7 +63,7 @@ def test_adult_signs_up_and_manages_the_account(page: WatchedPage, new_page: New
     expect(browser_page.get_by_role("heading", name="Your account")).to_be_visible()
     expect(browser_page.locator(".settings-header")).to_contain_text(email)
 
-    name_field = browser_page.get_by_label("Display name")
+    name_field = browser_page.get_by_label("Display name", exact=True)
     expect(name_field).to_have_value("Ann")
     name_field.fill("Ann <Brooks>")
     browser_page.get_by_role("button", name="Save", exact=True).click()

@@ -44,8 +44,8 @@ def start_chat(page: Page) -> str:
 def send_and_stop_at_first_token(page: Page, text: str) -> None:
     transcript = page.locator("[data-transcript]")
     count = transcript.locator(".message:not(.provisional)").count()
-    page.evaluate(STOP_AT_FIRST_TOKEN)
     box = message_box(page, "Ada")
+    page.evaluate(STOP_AT_FIRST_TOKEN)
     box.fill(text)
     box.press("Enter")
     expect(transcript.locator(".message:not(.provisional)")).to_have_count(
