@@ -108,5 +108,5 @@ async def setup_page(request: Request) -> Response:
         secret = two_factor.unseal(ctx.secret, pending["secret"])
         qr = two_factor.qr_svg(two_factor.provisioning_uri(secret, user["email"]))
     return render(request, "two_factor.html", user=user, enabled=two_factor.is_enabled(user),
-                  secret=secret, qr_svg=qr, is_admin=user.get("role") == "admin",
+                  secret=secret, qr_svg=qr, admin_account=user.get("role") == "admin",
                   codes_left=two_factor.recovery_codes_left(user))
