@@ -29,6 +29,7 @@ RECOVERY_CODES = 10
 RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 RECOVERY_LENGTH = 10
 CODE_MAX_LENGTH = 32
+TOTP_DIGITS = 6
 TOTP, RECOVERY = "totp", "recovery"
 
 
@@ -172,7 +173,7 @@ async def verify(ctx: Any, user: dict[str, Any], code: str) -> str | None:
     cleaned = "".join((code or "").split())[:CODE_MAX_LENGTH]
     if not state.get("enabled_at") or not cleaned:
         return None
-    if cleaned.isdigit():
+    if cleaned.isdigit() and len(cleaned) == TOTP_DIGITS:  # else a recovery code
         step = _matching_step(unseal(ctx.secret, state["secret"]), cleaned, ctx.clock.now())
         return TOTP if step is not None and await _use_step(ctx, user["_id"], step) else None
     hashed = hash_recovery_code(ctx.secret, cleaned)
