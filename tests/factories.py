@@ -4,11 +4,14 @@ import re
 from typing import Any
 
 import httpx
+import pyotp
 
 from clonechats.accounts import passwords
+from clonechats.accounts import two_factor as two_factor_service
 from clonechats.accounts.service import new_user
 
 DEFAULT_PASSWORD = "a long and unusual passphrase"
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # the authenticator of factory-made users
 
 
 def csrf(client: httpx.AsyncClient) -> dict[str, str]:
@@ -17,14 +20,37 @@ def csrf(client: httpx.AsyncClient) -> dict[str, str]:
 
 
 async def make_user(ctx: Any, *, email: str = "user@example.com",
-                    password: str = DEFAULT_PASSWORD, **fields: Any) -> dict[str, Any]:
-    """Insert a verified, active password user directly (no HTTP)."""
+                    password: str = DEFAULT_PASSWORD, two_factor: bool | None = None,
+                    **fields: Any) -> dict[str, Any]:
+    """Insert a verified, active password user directly (no HTTP). Two-factor is on, with
+    TOTP_SECRET, when asked, and by default for admins (the admin area requires it)."""
     hashed = await passwords.hash_password(password, rounds=ctx.settings.accounts.bcrypt_rounds)
     user = new_user(email=email, now=ctx.clock.now(), status=fields.pop("status", "active"),
                     auth_provider="password", password_hash=hashed, email_verified=True,
                     birth_date="1990-01-01", **fields)
+    if two_factor if two_factor is not None else user["role"] == "admin":
+        user[two_factor_service.FIELD] = {
+            "secret": two_factor_service.seal(ctx.secret, TOTP_SECRET),
+            "enabled_at": ctx.clock.now(), "recovery_hashes": []}
     await ctx.db.users.insert_one(user)
     return user
+
+
+def totp_code(ctx: Any, *, step_offset: int = 0, secret: str = TOTP_SECRET) -> str:
+    totp = pyotp.TOTP(secret)
+    return totp.generate_otp(totp.timecode(ctx.clock.now()) + step_offset)
+
+
+async def unused_totp_code(ctx: Any, email: str, secret: str = TOTP_SECRET) -> str:
+    """A code the server still accepts now: the earliest step in its window not yet used, so
+    a test may sign the same account in more than once at one frozen time."""
+    user = await ctx.db.users.find_one({"email": email})
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(ctx.clock.now())
+    last = (user.get(two_factor_service.FIELD) or {}).get("last_step", current - 2)
+    step = max(current - 1, last + 1)
+    assert step <= current + 1, "every code of this time window is used: advance the clock"
+    return totp.generate_otp(step)
 
 
 async def sign_up(client: httpx.AsyncClient, *, email: str = "ann@example.com",
@@ -40,9 +66,15 @@ async def log_in(client: httpx.AsyncClient, *, email: str,
                  password: str = DEFAULT_PASSWORD, **kwargs: Any) -> httpx.Response:
     if "csrf_token" not in client.cookies:
         await client.get("/")
-    headers = {**csrf(client), **kwargs.pop("headers", {})}
-    return await client.post("/api/v1/auth/login", json={"email": email, "password": password},
-                             headers=headers, **kwargs)
+    extra_headers = kwargs.pop("headers", {})
+    response = await client.post("/api/v1/auth/login", json={"email": email, "password": password},
+                                 headers={**csrf(client), **extra_headers}, **kwargs)
+    if response.status_code == 200 and response.json().get("two_factor_required"):
+        ctx = client._transport.app.state.ctx  # type: ignore[attr-defined]
+        code = await unused_totp_code(ctx, email.strip().lower())
+        response = await client.post("/api/v1/auth/login/two-factor", json={"code": code},
+                                     headers={**csrf(client), **extra_headers}, **kwargs)
+    return response
 
 
 async def emails_to(ctx: Any, address: str) -> list[dict[str, Any]]:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pyotp
 import pytest
 from typer.testing import CliRunner
 
@@ -70,7 +71,19 @@ def test_create_admin_who_can_sign_in_and_open_the_admin_area(data_dir):
     async def steps(http, ctx):
         stored = await ctx.db.users.find_one({"_id": user_id})
         signed_in = await sign_in(http, "boss@example.com")
-        admin_page = await http.get("/admin")
+        sent_to_set_up = await http.get("/admin", headers={"Accept": "text/html"})
+        assert sent_to_set_up.status_code == 303
+        assert sent_to_set_up.headers["location"] == "/account/two-factor"
+        refused = await http.get("/api/v1/admin/users")
+        assert refused.status_code == 403
+        assert refused.json()["error"]["code"] == "two_factor_required"
+        secret = (await http.post("/api/v1/account/two-factor/setup", headers={
+            "X-CSRF-Token": http.cookies.get("csrf_token", "")})).json()["secret"]
+        confirmed = await http.post("/api/v1/account/two-factor/confirm", headers={
+            "X-CSRF-Token": http.cookies.get("csrf_token", "")},
+            json={"code": pyotp.TOTP(secret).at(ctx.clock.now())})
+        assert confirmed.status_code == 200, confirmed.text
+        admin_page = await http.get("/admin")  # with two-factor on, the admin area opens
         return stored, signed_in, admin_page
 
     stored, signed_in, admin_page = in_app(data_dir, steps)

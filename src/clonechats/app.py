@@ -9,7 +9,13 @@ from fastapi.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from clonechats import __version__
-from clonechats.accounts import account_router, google_router, guardian_router, pages
+from clonechats.accounts import (
+    account_router,
+    google_router,
+    guardian_router,
+    pages,
+    two_factor_router,
+)
 from clonechats.accounts import router as accounts
 from clonechats.accounts.appearance import PageCallerMiddleware
 from clonechats.admin import router as admin
@@ -63,6 +69,7 @@ ROUTERS += [video.router]
 ROUTERS += [scheduled.router, scheduled_pages.router]
 ROUTERS += [mine_router.router]
 ROUTERS += [contact.router, review_router.public, notices_router.router]
+ROUTERS += [two_factor_router.api, two_factor_router.pages]
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:

@@ -46,6 +46,7 @@ JOB_SOURCES: list[str] = ["clonechats.mail.jobs", "clonechats.personas.memory.jo
 """Modules with a `register_jobs(registry)` function, imported when the context is built."""
 JOB_SOURCES += ["clonechats.media.video.jobs"]
 JOB_SOURCES += ["clonechats.chat.scheduled.jobs"]
+JOB_SOURCES += ["clonechats.media.jobs"]
 
 PRIVACY_SOURCES: list[str] = ["clonechats.personas.personal_data",
                                "clonechats.personas.memory.personal_data",

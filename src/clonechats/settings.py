@@ -128,6 +128,10 @@ class MediaSettings(BaseModel):
     account_quota_bytes: int = Field(200 * 1024 * 1024, gt=0, description="Most bytes of "
                                      "files one account may keep, all personas together "
                                      "(403 `storage_quota_exceeded` beyond).")
+    orphan_grace_hours: float = Field(24.0, gt=0, description="How long a stored file that "
+                                      "no `media` document names is left alone before the "
+                                      "daily `media.sweep_orphans` job deletes it (longer "
+                                      "than any upload takes).")
 
 
 class EmailSettings(BaseModel):

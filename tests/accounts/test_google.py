@@ -406,3 +406,24 @@ async def test_google_sign_in_shares_the_address_budget_with_password_sign_in(
         await come_back(client, redirect.replace("state=", "state=x"))
     refused = await log_in(client, email="someone@example.com")
     assert refused.status_code == 429
+
+
+async def test_google_sign_in_to_a_two_factor_account_asks_for_the_code(client, ctx, provider):
+    import pyotp
+
+    from tests.factories import TOTP_SECRET
+
+    user = await make_user(ctx, email=SAM.email, google_sub=SAM.sub, two_factor=True)
+    back = await come_back(client, provider.authorize(await start(client, "/account")))
+    assert back.status_code == 303 and back.headers["location"] == "/login/two-factor"
+    assert (await client.get("/api/v1/auth/me")).status_code == 401
+    assert await ctx.db.sessions.count_documents({}) == 0
+
+    code = pyotp.TOTP(TOTP_SECRET).at(ctx.clock.now())
+    done = await client.post("/api/v1/auth/login/two-factor", json={"code": code},
+                             headers=csrf(client))
+    assert done.status_code == 200, done.text
+    assert done.json()["redirect"] == "/account"
+    assert (await client.get("/api/v1/auth/me")).json()["user"]["id"] == user["_id"]
+    [ok] = await ctx.db.audit_log.find({"event": "login_ok"}).to_list()
+    assert ok["details"] == {"provider": "google"}

@@ -70,7 +70,9 @@ async def test_role_change_ends_the_users_sessions_and_is_audited(client, ctx, a
     assert event["user_id"] == member["_id"]
     assert event["details"] == {"role": "admin", "actor_id": admin["_id"]}
     assert (await log_in(other, email="member@example.com")).status_code == 200
-    assert (await other.get(USERS)).status_code == 200
+    refused = await other.get(USERS)  # a new admin sets up two-factor authentication first
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "two_factor_required"
 
 
 async def test_role_change_refusals_change_nothing(client, ctx, admin, run_jobs):
@@ -111,8 +113,9 @@ async def test_audit_log_pages_newest_first(client, ctx, clock, admin, new_clien
         assert (await log_in(new_client(), email=f"u{n}@example.com")).status_code == 200
     pages = await collect(client, AUDIT, limit=3)
     events = [item for page in pages for item in page]
-    assert [e["event"] for e in events] == ["login_ok"] * 5
+    # the admin's own sign-in: its password, then its code
+    assert [e["event"] for e in events] == ["login_ok"] * 5 + ["two_factor_challenged"]
     times = [e["at"] for e in events]
     assert times == sorted(times, reverse=True)
-    assert len({e["id"] for e in events}) == 5
+    assert len({e["id"] for e in events}) == 6
     assert all(len(e["ip_hash"]) == 64 for e in events)

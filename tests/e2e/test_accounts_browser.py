@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e import two_factor
 from tests.e2e.conftest import PHONE, NewPage, WatchedPage
 
 pytestmark = pytest.mark.e2e
@@ -50,6 +51,7 @@ def log_in(page: Page, email: str, password: str = PASSWORD) -> None:
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Log in", exact=True).click()
+    two_factor.answer_code_step(page, email)
 
 
 def test_adult_signs_up_and_manages_the_account(page: WatchedPage, new_page: NewPage) -> None:
@@ -240,3 +242,25 @@ def test_pages_have_no_console_errors_on_a_phone_or_a_desktop(new_page: NewPage)
         watched.page.get_by_role("button", name="Send the reset link").click()
         expect(watched.page.get_by_role("status")).to_contain_text("a reset link is on its way")
         assert watched.problems == [], size
+
+
+def test_two_factor_is_turned_on_and_then_asked_for_at_sign_in(page: WatchedPage,
+                                                              new_page: NewPage) -> None:
+    email = unique_email("two-factor")
+    sign_up(page.page, email)
+    two_factor.turn_on(page.page, email)
+    page.page.get_by_role("link", name="Done, I saved them").click()
+    expect(page.page.locator("#two-factor")).to_contain_text("On")
+
+    other = new_page().page
+    other.goto("/login?next=/settings/privacy")
+    other.get_by_label("Email").fill(email)
+    other.get_by_label("Password", exact=True).fill(PASSWORD)
+    other.get_by_role("button", name="Log in", exact=True).click()
+    expect(other).to_have_url(re.compile(r"/login/two-factor$"))
+    other.get_by_label("Code", exact=True).fill("000000")
+    other.get_by_role("button", name="Continue").click()
+    expect(other.get_by_role("alert")).to_contain_text("That code is not right")
+    other.get_by_label("Code", exact=True).fill(two_factor.AUTHENTICATORS[email].next_code())
+    other.get_by_role("button", name="Continue").click()
+    expect(other).to_have_url(re.compile(r"/settings/privacy$"))

@@ -9,6 +9,7 @@ import uuid
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e import two_factor
 from tests.e2e.conftest import DESKTOP, PHONE, NewPage
 from tests.e2e.mailbox import confirm_email
 from tests.e2e.test_accounts_browser import log_in, sign_up
@@ -30,12 +31,19 @@ def no_sideways_scroll(page: Page) -> None:
 
 @pytest.fixture(scope="module")
 def admin_email(browser, live_server, tmp_path_factory) -> str:
-    """An administrator of the live server (signed up, then promoted with the CLI)."""
+    """An administrator of the live server (signed up, promoted with the CLI, then with
+    two-factor turned on, which the admin area requires)."""
     email = f"admin-{uuid.uuid4().hex[:10]}@example.com"
     context = browser.new_context(base_url=live_server)
     sign_up(context.new_page(), email)
     context.close()
     make_admin(email, live_data_dir(tmp_path_factory))
+    context = browser.new_context(base_url=live_server)
+    page = context.new_page()
+    log_in(page, email)  # the admin area asks for two-factor first
+    expect(page).to_have_url(re.compile(r"/account$"))
+    two_factor.turn_on(page, email)
+    context.close()
     return email
 
 

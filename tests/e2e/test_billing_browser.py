@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e import two_factor
 from tests.e2e.conftest import WELCOME_CREDITS, NewPage, WatchedPage, server_environment
 from tests.e2e.mailbox import confirm_email, live_data_dir
 from tests.e2e.test_accounts_browser import log_in, sign_up
@@ -92,6 +93,7 @@ def test_an_admin_refunds_a_pack_and_the_ledger_balances(
     make_admin(admin_email, live_data_dir(tmp_path_factory))
     log_in(admin.page, admin_email)  # changing the role signed the admin out
     expect(admin.page).to_have_url(re.compile(r"/account$"))
+    two_factor.turn_on(admin.page, admin_email)  # which the admin area requires
     admin.page.goto("/admin/billing")
     expect(admin.page.locator(".ledger-check")).to_be_visible()
     admin.page.locator(f"a[href='/admin/billing/orders/{order_id}']").click()

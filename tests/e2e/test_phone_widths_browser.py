@@ -8,6 +8,7 @@ import zipfile
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e import two_factor
 from tests.e2e.conftest import PHONE, NewPage
 from tests.e2e.mailbox import confirm_email, live_data_dir
 from tests.e2e.test_accounts_browser import log_in, sign_up, unique_email
@@ -97,6 +98,7 @@ def test_every_page_fits_a_phone(new_page: NewPage,
     make_admin(email, data_dir)
     log_in(page, email)  # changing the role signed them out
     expect(page).to_have_url(re.compile(r"/account$"))
+    two_factor.turn_on(page, email)  # which the admin area requires
     me = page.request.get("/api/v1/auth/me").json()["user"]["id"]
     page.get_by_role("button", name="Menu").click()
     main_menu = page.get_by_role("navigation", name="Main")

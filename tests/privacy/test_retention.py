@@ -44,6 +44,7 @@ SAMPLES.update({  # the admin console's data
     "error_traces": {"exception": "builtins.KeyError", "count": 1},
     "rate_limits": {"bucket": "contact", "count": 1},
     "contact_messages": {"status": "closed", "email": "someone@example.com", "user_id": None},
+    "two_factor_logins": {"user_id": "someone", "failures": 0},
 })
 SPECIAL = {"generated_media", "exports", "cost_events", "paywall_hits",
            "unapproved_minors"}  # tests/privacy/test_unapproved_minors.py

@@ -5,7 +5,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from clonechats.accounts import api_keys, appearance, audit, profile, sessions, verified
+from clonechats.accounts import api_keys, appearance, audit, profile, sessions, two_factor, verified
 from clonechats.accounts.dependencies import CurrentAuth, CurrentUser
 from clonechats.accounts.router import Client, user_body
 from clonechats.accounts.schemas import (
@@ -18,7 +18,7 @@ from clonechats.accounts.schemas import (
     SessionOut,
 )
 from clonechats.accounts.session_cookies import start_session
-from clonechats.errors import NotFound
+from clonechats.errors import Forbidden, NotFound
 
 router = APIRouter(prefix="/api/v1/account", tags=["account"])
 
@@ -108,9 +108,11 @@ async def list_api_keys(request: Request, user: CurrentUser) -> dict[str, Any]:
 
 
 @router.post("/api-keys", status_code=201)
-async def create_api_key(data: ApiKeyIn, request: Request, user: CurrentUser,
+async def create_api_key(data: ApiKeyIn, request: Request, auth: CurrentAuth,
                          client: Client) -> dict[str, Any]:
-    ctx = request.app.state.ctx
+    ctx, user = request.app.state.ctx, auth.user
+    if two_factor.is_enabled(user) and auth.via != "session":  # keys come from a session
+        raise Forbidden("Create API keys from a signed-in browser.", code="session_required")
     key, record = await api_keys.create(ctx.db, user_id=user["_id"], name=data.name.strip(),
                                         now=ctx.clock.now())
     await audit.record(ctx.db, "api_key_created", now=ctx.clock.now(), user_id=user["_id"],

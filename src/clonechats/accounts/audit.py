@@ -29,6 +29,10 @@ EVENTS = EVENTS | frozenset({  # the admin console's actions on accounts
     "account_suspended", "account_restored", "sessions_revoked_by_admin", "credits_adjusted",
     "trials_revoked", "moderation_action",
 })
+EVENTS = EVENTS | frozenset({  # two-factor authentication
+    "two_factor_enabled", "two_factor_disabled", "two_factor_failed", "two_factor_challenged",
+    "two_factor_recovery_used",
+})
 
 
 async def record(db: Any, event: str, *, now: datetime, user_id: str | None = None,

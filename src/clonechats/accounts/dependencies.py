@@ -4,22 +4,33 @@
 - `CurrentUser`: any signed-in user (trial and guardian-pending included) or 401. Only for
   settings, policies and account pages.
 - `ActiveUser`: a user who may use the product: guardian-pending accounts get 403.
-- `AdminUser`: role `admin`, checked on the server for every admin route (see `admin/`).
+- `AdminUser`: role `admin` with two-factor authentication on, checked on the server for every
+  admin route (see `admin/`): an admin without it gets 403 `two_factor_required`, and a browser
+  is sent to set it up.
 - `VerifiedUser`: an active user whose email is confirmed (buying, sharing), else 403.
 """
 
+import hmac
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from clonechats.accounts import age, api_keys, audit, repo, sessions, suspension
+from clonechats.accounts import age, api_keys, audit, repo, sessions, suspension, two_factor
 from clonechats.accounts.verified import require_verified_email
 from clonechats.errors import Forbidden, Unauthorized
-from clonechats.web import cookies
+from clonechats.web import cookies, csrf
 from clonechats.web.client import client_info
 
 _UNRESOLVED = object()
+TWO_FACTOR_SETUP_PAGE = "/account/two-factor"
+
+
+class TwoFactorSetupRequired(Forbidden):
+    code = "two_factor_required"
+    message = ("Administrators must turn on two-factor authentication first: "
+               f"see {TWO_FACTOR_SETUP_PAGE}.")
+    page_redirect = TWO_FACTOR_SETUP_PAGE
 
 
 @dataclass
@@ -83,6 +94,8 @@ async def admin_user(request: Request,
                            client=client_info(request), route=request.url.path[:200],
                            needed="admin")
         raise Forbidden("This area is for administrators.")
+    if not two_factor.is_enabled(user):
+        raise TwoFactorSetupRequired()
     return user
 
 
@@ -106,3 +119,17 @@ async def verified_user(user: Annotated[dict[str, Any], Depends(active_user)]) -
 
 VerifiedUser = Annotated[dict[str, Any], Depends(verified_user)]
 CurrentAuth = Annotated[Auth, Depends(current_auth)]
+
+
+async def pre_session_csrf(request: Request) -> None:
+    """Without a session the app-wide CSRF check lets a request through; requests that act on
+    a sign-in in progress (a Google flow, a pending two-factor login) still need a token,
+    since the cookie naming that sign-in is a credential too."""
+    settings = request.app.state.settings
+    if request.cookies.get(cookies.cookie_name(cookies.SESSION, settings)):
+        return  # the app-wide check already verified the token against the session
+    expected = request.cookies.get(cookies.cookie_name(cookies.CSRF, settings))
+    sent = request.headers.get(csrf.HEADER)
+    if not (expected and sent and hmac.compare_digest(expected, sent)
+            and csrf.token_valid(request.app.state.ctx.secret, sent, None)):
+        raise csrf.CsrfFailed()

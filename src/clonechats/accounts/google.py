@@ -12,7 +12,9 @@ uses it takes it with one atomic delete, so it works once. Stages:
              nothing is linked until the person proves the account's password or opens a
              link emailed to that address, in the same browser.
 
-A returning Google user (known `sub`) is signed in at the callback. Never touches HTTP.
+A returning Google user (known `sub`) is signed in at the callback, unless the account has
+two-factor authentication on: then the router asks for the code first (`two_factor_login`), as
+after a password. Never touches HTTP.
 """
 
 import hashlib
@@ -24,7 +26,16 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
-from clonechats.accounts import age, audit, passwords, repo, service, throttle, tokens
+from clonechats.accounts import (
+    age,
+    audit,
+    passwords,
+    repo,
+    service,
+    throttle,
+    tokens,
+    two_factor,
+)
 from clonechats.accounts.emails import InvalidEmail, normalise_email
 from clonechats.errors import AppError, Conflict, Forbidden, NotFound
 from clonechats.mail import service as mail
@@ -192,8 +203,9 @@ async def finish_callback(ctx: Any, *, cookie_value: str | None, params: dict[st
     return_to = flow["return_to"]
     user = await repo.get_by_google_sub(ctx.db, identity.sub)
     if user is not None:
-        await audit.record(ctx.db, "login_ok", now=ctx.clock.now(), user_id=user["_id"],
-                           client=client, provider="google")
+        if not two_factor.is_enabled(user):  # else the code step records the sign-in
+            await audit.record(ctx.db, "login_ok", now=ctx.clock.now(), user_id=user["_id"],
+                               client=client, provider="google")
         return Outcome(SIGNED_IN, return_to, user=user)
     found = {"sub": identity.sub, "email": email, "name": identity.name}
     existing = await repo.get_by_email(ctx.db, email)
@@ -338,6 +350,7 @@ async def _link(ctx: Any, user: dict[str, Any], flow: dict[str, Any], *,
         raise GoogleAccountMismatch()
     await audit.record(ctx.db, "google_linked", now=now, user_id=user["_id"], client=client,
                        proof=proof)
-    await audit.record(ctx.db, "login_ok", now=now, user_id=user["_id"], client=client,
-                       provider="google")
+    if not two_factor.is_enabled(linked):
+        await audit.record(ctx.db, "login_ok", now=now, user_id=user["_id"], client=client,
+                           provider="google")
     return Outcome(SIGNED_IN, flow["return_to"], user=linked)

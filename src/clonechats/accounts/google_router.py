@@ -5,7 +5,6 @@ The `oauth_flow` cookie names the server-side flow record. POSTs that act on it 
 the page's CSRF token even without a session, since the flow cookie is a credential too.
 """
 
-import hmac
 from datetime import date
 from typing import Annotated, Any
 
@@ -13,11 +12,11 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from clonechats.accounts import age, google, repo
-from clonechats.accounts.dependencies import OptionalUser
+from clonechats.accounts import age, google, repo, two_factor
+from clonechats.accounts.dependencies import OptionalUser, pre_session_csrf
 from clonechats.accounts.schemas import TokenIn, UserOut
-from clonechats.accounts.session_cookies import start_session
-from clonechats.web import cookies, csrf
+from clonechats.accounts.session_cookies import TWO_FACTOR_PAGE, start_session, start_two_factor
+from clonechats.web import cookies
 from clonechats.web.client import ClientInfo, client_info
 
 router = APIRouter(tags=["accounts"])
@@ -54,27 +53,19 @@ def clear_flow_cookie(response: Response, request: Request) -> None:
     cookies.clear_cookie(response, cookies.OAUTH_FLOW, request.app.state.settings)
 
 
-async def flow_csrf(request: Request) -> None:
-    """Without a session `verify_csrf` lets a request through; flow requests still need one."""
-    settings = request.app.state.settings
-    if request.cookies.get(cookies.cookie_name(cookies.SESSION, settings)):
-        return  # the app-wide check already verified the token against the session
-    expected = request.cookies.get(cookies.cookie_name(cookies.CSRF, settings))
-    sent = request.headers.get(csrf.HEADER)
-    if not (expected and sent and hmac.compare_digest(expected, sent)
-            and csrf.token_valid(request.app.state.ctx.secret, sent, None)):
-        raise csrf.CsrfFailed()
-
-
-FlowCsrf = [Depends(flow_csrf)]
+FlowCsrf = [Depends(pre_session_csrf)]
 
 
 async def signed_in(request: Request, response: Response, result: google.Outcome,
                     client: ClientInfo) -> dict[str, Any]:
     if result.user is None:
         raise google.FlowInvalid()
-    await start_session(request, response, result.user, client)
     clear_flow_cookie(response, request)
+    if two_factor.is_enabled(result.user):
+        body = await start_two_factor(request, response, result.user, client,
+                                      return_to=result.return_to, provider="google")
+        return {**body, "redirect": TWO_FACTOR_PAGE}
+    await start_session(request, response, result.user, client)
     return {"user": UserOut.of(result.user).model_dump(mode="json"),
             "redirect": result.return_to}
 
@@ -100,8 +91,13 @@ async def google_callback(request: Request, client: Client) -> Response:
                                            cookie_value=flow_cookie(request),
                                            params=params, client=client)
     if outcome.kind == google.SIGNED_IN and outcome.user is not None:
-        response = RedirectResponse(outcome.return_to, status_code=303)
-        await start_session(request, response, outcome.user, client)
+        if two_factor.is_enabled(outcome.user):
+            response = RedirectResponse(TWO_FACTOR_PAGE, status_code=303)
+            await start_two_factor(request, response, outcome.user, client,
+                                   return_to=outcome.return_to, provider="google")
+        else:
+            response = RedirectResponse(outcome.return_to, status_code=303)
+            await start_session(request, response, outcome.user, client)
         clear_flow_cookie(response, request)
         return response
     target = "/signup/google" if outcome.kind == google.SIGNUP else "/auth/google/link"

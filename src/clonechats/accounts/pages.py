@@ -13,7 +13,17 @@ from urllib.parse import quote, urlsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from clonechats.accounts import age, api_keys, audit, passwords, recovery, repo, sessions, tokens
+from clonechats.accounts import (
+    age,
+    api_keys,
+    audit,
+    passwords,
+    recovery,
+    repo,
+    sessions,
+    tokens,
+    two_factor,
+)
 from clonechats.accounts.dependencies import Auth, resolve_auth
 from clonechats.accounts.session_cookies import end_session
 from clonechats.web import cookies
@@ -208,4 +218,5 @@ async def account_page(request: Request) -> Response:
         other_sessions=sum(1 for row in session_rows if not row["current"]),
         api_keys=key_rows, max_keys=api_keys.MAX_KEYS_PER_USER,
         min_password=passwords.MIN_LENGTH, member_since=when(user["created_at"]),
+        two_factor_enabled=two_factor.is_enabled(user),
     )

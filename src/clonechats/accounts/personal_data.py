@@ -1,12 +1,14 @@
 """What the accounts domain holds about a person, registered with the privacy registry.
 
-Export: the profile (never the password hash), sessions and API keys as metadata (never their
+Export: the profile (never the password hash, nor the two-factor secret or recovery code
+hashes: only whether two-factor is on), sessions and API keys as metadata (never their
 digests), the audit events about the person and their sign-in attempts.
 
-Delete: sessions (so they end at once), API keys, one-time tokens, sign-in attempts and the
-sign-in throttle counter, then the user document itself. Audit events are kept for security
-(they hold only hashed addresses) but every mention of the user's id, as subject or as actor,
-is replaced by a pseudonym: a keyed hash that cannot be turned back into the id.
+Delete: sessions (so they end at once), API keys, one-time tokens, pending two-factor
+sign-ins, sign-in attempts and the sign-in throttle counter, then the user document itself.
+Audit events are kept for security (they hold only hashed addresses) but every mention of the
+user's id, as subject or as actor, is replaced by a pseudonym: a keyed hash that cannot be
+turned back into the id.
 
 Imported when the context opens (`context.PRIVACY_SOURCES`), which registers the holder.
 """
@@ -14,13 +16,23 @@ Imported when the context opens (`context.PRIVACY_SOURCES`), which registers the
 from datetime import datetime
 from typing import Any
 
-from clonechats.accounts import api_keys, audit, repo, sessions, throttle, tokens
+from clonechats.accounts import (
+    api_keys,
+    audit,
+    repo,
+    sessions,
+    throttle,
+    tokens,
+    two_factor,
+    two_factor_login,
+)
 from clonechats.privacy.pseudonyms import hash_email, keyed_hash
 from clonechats.privacy.registry import DataHolder, Owned, register
 
 NAME = "accounts"
 PSEUDONYM_PREFIX = "pseudonym:"
-HIDDEN_PROFILE_FIELDS = frozenset({"password_hash", "ledger_keys"})
+HIDDEN_PROFILE_FIELDS = frozenset({"password_hash", "ledger_keys", "two_factor",
+                                   "two_factor_setup"})
 
 
 def pseudonym(ctx: Any, user_id: str) -> str:
@@ -38,6 +50,13 @@ def plain(value: Any) -> Any:
     return value
 
 
+def two_factor_summary(user: dict[str, Any]) -> dict[str, Any]:
+    """Whether two-factor is on and since when: never its secret or recovery code hashes."""
+    state = user.get(two_factor.FIELD) or {}
+    return {"enabled": two_factor.is_enabled(user), "enabled_at": state.get("enabled_at"),
+            "recovery_codes_left": two_factor.recovery_codes_left(user)}
+
+
 async def export(ctx: Any, user_id: str) -> dict[str, Any]:
     db = ctx.db
     user = await repo.get(db, user_id)
@@ -45,6 +64,7 @@ async def export(ctx: Any, user_id: str) -> dict[str, Any]:
     if user is not None:
         profile = {("id" if k == "_id" else k): v for k, v in user.items()
                    if k not in HIDDEN_PROFILE_FIELDS}
+        profile["two_factor"] = two_factor_summary(user)
     return plain({
         "profile": profile,
         "sessions": [
@@ -78,6 +98,7 @@ async def delete(ctx: Any, user_id: str) -> int:
     count = await sessions.revoke_all(db, user_id)
     count += await api_keys.delete_for_user(db, user_id)
     count += await tokens.delete_for_user(db, user_id)
+    count += await two_factor_login.delete_for_user(db, user_id)
     count += await throttle.delete_attempts_for_user(db, user_id)
     if user is not None and user.get("email"):
         await throttle.clear(db, f"account:{hash_email(ctx.secret, user['email'])}")
@@ -95,6 +116,7 @@ register(DataHolder(
     collections=(Owned(sessions.SESSIONS, owner_field="user_id"),
                  Owned(api_keys.API_KEYS, owner_field="user_id"),
                  Owned(tokens.TOKENS, owner_field="user_id"),
+                 Owned(two_factor_login.PENDING, owner_field="user_id"),
                  Owned(throttle.ATTEMPTS, owner_field="user_id", nullable_owner=True),
                  Owned(audit.AUDIT, owner_field="user_id", nullable_owner=True,
                        pseudonymised=True)),

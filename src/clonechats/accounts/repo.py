@@ -64,6 +64,13 @@ async def push_capped(db: Any, user_id: str, *, field: str, value: Any, keep: in
     )
 
 
+async def pull_value(db: Any, user_id: str, *, field: str, value: Any) -> bool:
+    """Remove `value` from the list `field` if it is there; True if this call removed it."""
+    result = await db[USERS].update_one({"_id": user_id, field: value},
+                                        {"$pull": {field: value}})
+    return result.modified_count == 1
+
+
 async def unset(db: Any, user_id: str, fields: list[str], *, now: datetime) -> None:
     await db[USERS].update_one({"_id": user_id},
                                {"$unset": dict.fromkeys(fields, ""), "$set": {"updated_at": now}})

@@ -5,8 +5,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from clonechats.accounts import audit, recovery, service
+from clonechats.accounts import audit, recovery, service, two_factor
 from clonechats.accounts.dependencies import CurrentUser, OptionalUser
+from clonechats.accounts.google import safe_return_path
 from clonechats.accounts.schemas import (
     EmailIn,
     LoginIn,
@@ -15,11 +16,12 @@ from clonechats.accounts.schemas import (
     TokenIn,
     UserOut,
 )
-from clonechats.accounts.session_cookies import end_session, start_session
+from clonechats.accounts.session_cookies import end_session, start_session, start_two_factor
 from clonechats.web import cookies
 from clonechats.web.client import ClientInfo, client_info
 
 router = APIRouter(prefix="/api/v1/auth", tags=["accounts"])
+AFTER_SIGN_IN = "/account"
 Client = Annotated[ClientInfo, Depends(client_info)]
 
 
@@ -42,6 +44,9 @@ async def login(data: LoginIn, request: Request, response: Response,
                 client: Client) -> dict[str, Any]:
     user = await service.login(request.app.state.ctx, email=data.email, password=data.password,
                                client=client)
+    if two_factor.is_enabled(user):  # 200 without a session: the code comes next
+        return await start_two_factor(request, response, user, client,
+                                      return_to=safe_return_path(data.next or AFTER_SIGN_IN))
     await start_session(request, response, user, client)
     return user_body(user)
 

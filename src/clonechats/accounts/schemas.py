@@ -21,6 +21,24 @@ class LoginIn(BaseModel):
 
     email: str = Field(max_length=320)
     password: str = Field(max_length=4096)
+    next: str | None = Field(None, max_length=2000)
+    """Where the browser goes once signed in (a path on this site); kept across the
+    two-factor step."""
+
+
+class TwoFactorCodeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=32)
+
+
+class TwoFactorLoginIn(TwoFactorCodeIn):
+    token: str | None = Field(None, max_length=200)
+    """The pending login's token; browsers send it as the `two_factor_login` cookie instead."""
+
+
+class TwoFactorDisableIn(TwoFactorCodeIn):
+    password: str = Field(max_length=4096)
 
 
 class TokenIn(BaseModel):

@@ -10,7 +10,17 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
-from clonechats.accounts import age, audit, passwords, repo, suspension, throttle, tokens, trials
+from clonechats.accounts import (
+    age,
+    audit,
+    passwords,
+    repo,
+    suspension,
+    throttle,
+    tokens,
+    trials,
+    two_factor,
+)
 from clonechats.accounts.emails import InvalidEmail, normalise_email
 from clonechats.accounts.schemas import SignupIn
 from clonechats.billing import ledger
@@ -209,10 +219,27 @@ async def login(ctx: Any, *, email: str, password: str, client: ClientInfo) -> d
         user = await repo.update(ctx.db, user["_id"], {"password_hash": await passwords.
                                  hash_password(password, rounds=settings.bcrypt_rounds)})
     suspension.check(user)
-    await throttle.clear(ctx.db, keys[0].id)
-    await throttle.record_attempt(ctx.db, outcome="ok", **attempt)
-    await audit.record(ctx.db, "login_ok", now=now, user_id=user["_id"], client=client)
+    if two_factor.is_enabled(user):
+        return user  # no sign-in yet: `two_factor_login` asks for the code, then signs in
+    await signed_in(ctx, user, client=client)
     return user
+
+
+async def signed_in(ctx: Any, user: dict[str, Any], *, client: ClientInfo,
+                    provider: str = "password") -> None:
+    """Record a completed sign-in: the account's back-off counter is cleared and audited."""
+    now = ctx.clock.now()
+    if provider == "password":
+        keys = throttle.keys_for(email_hash=hash_email(ctx.secret, user.get("email") or ""),
+                                 ip_hash=client.ip_hash, settings=ctx.settings.accounts)
+        await throttle.clear(ctx.db, keys[0].id)
+        await throttle.record_attempt(ctx.db, outcome="ok", user_id=user["_id"],
+                                      ip_hash=client.ip_hash, user_agent=client.user_agent,
+                                      now=now, attempt_id=secrets.token_hex(12))
+        await audit.record(ctx.db, "login_ok", now=now, user_id=user["_id"], client=client)
+    else:
+        await audit.record(ctx.db, "login_ok", now=now, user_id=user["_id"], client=client,
+                           provider=provider)
 
 
 async def start_trial(ctx: Any, *, device_id: str, client: ClientInfo) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import Request, Response
 
-from clonechats.accounts import guardian_devices, sessions, suspension
+from clonechats.accounts import guardian_devices, sessions, suspension, two_factor_login
 from clonechats.web import cookies, csrf
 from clonechats.web.client import ClientInfo
 
@@ -44,3 +44,20 @@ async def end_session(request: Request, response: Response) -> str | None:
     cookies.clear_cookie(response, cookies.SESSION, ctx.settings)
     csrf.issue_for_session(response, ctx.secret, None, ctx.settings)
     return user_id
+
+
+TWO_FACTOR_PAGE = "/login/two-factor"
+
+
+async def start_two_factor(request: Request, response: Response, user: dict[str, Any],
+                           client: ClientInfo, *, return_to: str,
+                           provider: str = "password") -> dict[str, Any]:
+    """A first factor was right: no session yet, but a pending login that the code step
+    finishes. Browsers get its token as a cookie; API clients in the body."""
+    ctx = request.app.state.ctx
+    token, expires_at = await two_factor_login.start(ctx, user, client=client,
+                                                     return_to=return_to, provider=provider)
+    cookies.set_cookie(response, cookies.TWO_FACTOR_LOGIN, token, ctx.settings,
+                       max_age=two_factor_login.PENDING_MINUTES * 60)
+    return {"two_factor_required": True, "token": token, "expires_at": expires_at.isoformat(),
+            "next_step": TWO_FACTOR_PAGE}

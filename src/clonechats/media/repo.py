@@ -29,6 +29,7 @@ PERSONA_KINDS = frozenset({AVATAR, REFERENCE_IMAGE, REFERENCE_VOICE})
 INDEXES = [
     Index(MEDIA, [("owner_id", 1), ("created_at", -1)]),
     Index(MEDIA, [("persona_id", 1), ("kind", 1), ("created_at", 1)]),
+    Index(MEDIA, [("key", 1)]),
 ]
 
 
@@ -63,6 +64,14 @@ async def get_many(db: Any, media_ids: list[str]) -> list[dict[str, Any]]:
     if not media_ids:
         return []
     return await db[MEDIA].find({"_id": {"$in": list(media_ids)}}).to_list()
+
+
+async def recorded_keys(db: Any, keys: list[str]) -> set[str]:
+    """Those of `keys` that some media document names."""
+    if not keys:
+        return set()
+    found = await db[MEDIA].find({"key": {"$in": list(keys)}}, {"key": 1}).to_list()
+    return {document["key"] for document in found}
 
 
 async def list_for_persona(db: Any, *, owner_id: str, persona_id: str,

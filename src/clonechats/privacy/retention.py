@@ -29,6 +29,7 @@ from clonechats.accounts.sessions import SESSIONS
 from clonechats.accounts.throttle import ATTEMPTS, THROTTLE
 from clonechats.accounts.tokens import TOKENS
 from clonechats.accounts.trials import TRIAL_DEVICES
+from clonechats.accounts.two_factor_login import PENDING as PENDING_LOGINS
 from clonechats.billing.ledger import LEDGER
 from clonechats.billing.orders import ORDERS
 from clonechats.billing.subscriptions import SUBSCRIPTIONS
@@ -204,6 +205,10 @@ RULES += (  # the admin console's data
          RATE_LIMITS, "expires_at", Keep(0), note="one hour"),
     Rule("contact_messages", "Messages you sent us, once answered and closed",
          CONTACT_MESSAGES, "closed_at", Keep(24, "months")),
+)
+RULES += (
+    Rule("two_factor_logins", "Sign-ins waiting for a two-factor code", PENDING_LOGINS,
+         "expires_at", Keep(0), note="5 minutes"),
 )
 
 Action = Callable[[Any, Rule, datetime], Awaitable[int]]

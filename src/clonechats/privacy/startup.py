@@ -3,14 +3,16 @@
 - Record the policy version in force (`policy_versions`): the first process to see a version
   dates it, and users who joined before a material version see the notice until they
   acknowledge it.
-- Queue the next daily retention run (idempotent: one job per date), in processes that run
-  jobs: `clonechats worker`, and `serve` when it runs them itself (the embedded engine).
+- Queue the next daily retention run and orphan-media sweep (idempotent: one job per date),
+  in processes that run jobs: `clonechats worker`, and `serve` when it runs them itself (the
+  embedded engine).
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from clonechats.media import orphans
 from clonechats.privacy import repo, retention
 
 
@@ -46,4 +48,5 @@ async def prepare(ctx: Any, *, runs_jobs: bool = True) -> PolicyState:
     state = await record_policy(ctx)
     if runs_jobs:
         await retention.seed(ctx)
+        await orphans.seed(ctx)
     return state

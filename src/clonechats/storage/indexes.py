@@ -44,7 +44,7 @@ INDEX_SOURCES = [
 ]
 INDEX_SOURCES += ["clonechats.telemetry.errors", "clonechats.telemetry.clips",
                   "clonechats.safety.rate_limits", "clonechats.safety.warnings",
-                  "clonechats.contact.repo"]
+                  "clonechats.contact.repo", "clonechats.accounts.two_factor_login"]
 
 
 @dataclass(frozen=True)

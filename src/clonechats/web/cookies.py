@@ -31,7 +31,11 @@ DEVICE = CookieDefinition("device_id", "Recognises this browser: for a free tria
 OAUTH_FLOW = CookieDefinition("oauth_flow", "Completes a Google sign-in started in this "
                               "browser.", "10 minutes", http_only=True)
 
-COOKIES = [SESSION, CSRF, DEVICE, OAUTH_FLOW]
+TWO_FACTOR_LOGIN = CookieDefinition("two_factor_login", "Completes a sign-in that still needs "
+                                    "the code from your authenticator app.", "5 minutes",
+                                    http_only=True)
+
+COOKIES = [SESSION, CSRF, DEVICE, OAUTH_FLOW, TWO_FACTOR_LOGIN]
 
 
 def cookie_name(definition: CookieDefinition, settings: Settings) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clonechats.errors import AppError
@@ -63,6 +63,9 @@ def describe_validation(exc: RequestValidationError) -> tuple[str, str, list[dic
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def app_error(request: Request, exc: AppError) -> Response:
+        page_redirect = getattr(exc, "page_redirect", None)
+        if page_redirect and not wants_json(request):  # a page that needs a step first
+            return RedirectResponse(page_redirect, status_code=303)
         return error_response(request, status=exc.status, code=exc.code, message=exc.message,
                               headers=exc.headers, details=exc.details)
 

@@ -2,6 +2,8 @@
 //
 //   <form data-api="/api/v1/..." data-method="POST" data-success="...">
 //     data-success: "redirect:/path" | "reload" | "message" (default) | "show:#id"
+//       (with "redirect:", a response's `next_step` path, such as the code step of a
+//       two-factor sign-in, goes first)
 //       "message" puts data-success-message, or the response's `status`, in the form's
 //       [role=status]; "show:#id" fills [data-result="field"] inside #id from the response
 //       and reveals it (for things shown once, such as a new API key), hiding whatever
@@ -195,7 +197,7 @@ function succeed(form, body) {
   const mode = form.dataset.success || "message";
   if (mode.startsWith("redirect:") || mode === "reload") keepFlash(form, body);
   if (mode.startsWith("redirect:")) {
-    const target = mode.slice("redirect:".length);
+    const target = body?.next_step || mode.slice("redirect:".length);
     window.location.assign(localPath(target) ? target : "/");
     return true;
   }
