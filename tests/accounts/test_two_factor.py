@@ -39,7 +39,8 @@ async def code_step(client: httpx.AsyncClient, code: str, **body: Any) -> httpx.
 
 
 async def audit_events(ctx: Any, user_id: str) -> list[str]:
-    return [e["event"] for e in await ctx.db.audit_log.find({"user_id": user_id}).to_list()]
+    events = await ctx.db.audit_log.find({"user_id": user_id}).sort("at", 1).to_list()
+    return [event["event"] for event in events]
 
 
 @pytest.fixture
