@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from clonechats.jobs import repo as jobs_repo
+from clonechats.jobs.service import next_daily_run
 from clonechats.media import orphans
 from clonechats.media import repo as media_repo
 from clonechats.settings import Settings
@@ -127,4 +128,4 @@ async def test_the_daily_job_reschedules_itself_and_logs_counts_only(
     assert [r.deleted for r in swept] == [0, 1]  # type: ignore[attr-defined]
     assert not any(orphan in r.getMessage() or orphan in str(r.__dict__) for r in swept)
     [following] = await sweep_jobs(ctx)
-    assert following["run_at"] == orphans.next_run(ctx.clock.now())
+    assert following["run_at"] == next_daily_run(ctx.clock.now(), orphans.RUN_AT)

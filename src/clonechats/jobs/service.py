@@ -1,7 +1,7 @@
 """Enqueueing jobs and the handler registry. Runs nothing itself; see `runner.py`."""
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
@@ -63,3 +63,15 @@ async def enqueue(db: Any, kind: str, payload: dict[str, Any], run_at: datetime 
         existing = await repo.get_by_dedupe_key(db, dedupe_key)
         assert existing is not None
         return existing
+
+
+def next_daily_run(now: datetime, at: time) -> datetime:
+    """The first moment after `now` at the time of day `at` (which carries its time zone)."""
+    today = datetime.combine(now.astimezone(UTC).date(), at)
+    return today if today > now else today + timedelta(days=1)
+
+
+async def enqueue_daily(ctx: Any, kind: str, at: time) -> dict[str, Any]:
+    """Queue the next daily run of `kind` (idempotent: one job per date)."""
+    run_at = next_daily_run(ctx.clock.now(), at)
+    return await ctx.enqueue(kind, {}, run_at, dedupe_key=f"{kind}:{run_at.date().isoformat()}")

@@ -12,9 +12,10 @@ only, never keys (they name users).
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, time, timedelta
 from typing import Any
 
+from clonechats.jobs.service import enqueue_daily
 from clonechats.media import repo
 
 log = logging.getLogger(__name__)
@@ -75,16 +76,9 @@ async def sweep(ctx: Any) -> SweepResult:
     return SweepResult(checked=checked, deleted=deleted, waiting=waiting)
 
 
-def next_run(now: datetime) -> datetime:
-    today = datetime.combine(now.astimezone(UTC).date(), RUN_AT)
-    return today if today > now else today + timedelta(days=1)
-
-
 async def seed(ctx: Any) -> dict[str, Any]:
     """Queue the next daily sweep (idempotent: one job per date)."""
-    run_at = next_run(ctx.clock.now())
-    return await ctx.enqueue(SWEEP_JOB, {}, run_at,
-                             dedupe_key=f"{SWEEP_JOB}:{run_at.date().isoformat()}")
+    return await enqueue_daily(ctx, SWEEP_JOB, RUN_AT)
 
 
 async def sweep_job(payload: dict[str, Any], ctx: Any) -> None:

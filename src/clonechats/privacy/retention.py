@@ -39,6 +39,7 @@ from clonechats.chat.idempotency import SEND_KEYS
 from clonechats.chat.scheduled.repo import COLLECTION as SCHEDULED
 from clonechats.contact.repo import MESSAGES as CONTACT_MESSAGES
 from clonechats.jobs import repo as jobs
+from clonechats.jobs.service import enqueue_daily
 from clonechats.media import repo as media
 from clonechats.media.video.repo import VIDEO_JOBS
 from clonechats.privacy import repo, telemetry_fold
@@ -278,16 +279,9 @@ async def overdue(ctx: Any, *, now: datetime | None = None) -> dict[str, int]:
             for rule in RULES}
 
 
-def next_run(now: datetime) -> datetime:
-    today = datetime.combine(now.astimezone(UTC).date(), RUN_AT)
-    return today if today > now else today + timedelta(days=1)
-
-
 async def seed(ctx: Any) -> dict[str, Any]:
     """Queue the next daily run (idempotent: one job per date)."""
-    run_at = next_run(ctx.clock.now())
-    return await ctx.enqueue(RETENTION_JOB, {}, run_at,
-                             dedupe_key=f"{RETENTION_JOB}:{run_at.date().isoformat()}")
+    return await enqueue_daily(ctx, RETENTION_JOB, RUN_AT)
 
 
 async def run_retention(payload: dict[str, Any], ctx: Any) -> None:
