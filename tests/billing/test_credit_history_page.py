@@ -48,6 +48,12 @@ class LedgerRows(HTMLParser):
             row["net"] += text
 
 
+async def grant(ctx, user: dict, amount: int, reason: str) -> None:
+    await ledger.apply(ctx.db, user_id=user["_id"], delta=amount, kind=ledger.GRANT,
+                       reason=reason, idempotency_key=f"{reason}:{user['_id']}",
+                       now=ctx.clock.now())
+
+
 async def history(client) -> list[dict]:
     page = await client.get("/billing")
     assert page.status_code == 200
@@ -58,9 +64,7 @@ async def history(client) -> list[dict]:
 
 async def test_a_reply_is_one_net_row_with_its_parts_in_a_details_view(client, ctx):
     user = await buyer(ctx, client)
-    await ledger.apply(ctx.db, user_id=user["_id"], delta=50, kind=ledger.GRANT,
-                       reason="welcome", idempotency_key=f"welcome:{user['_id']}",
-                       now=ctx.clock.now())
+    await grant(ctx, user, 50, "welcome")
     ctx.clock.advance(minutes=1)
     await metering.reserve(ctx, user_id=user["_id"], message_id="m1", amount=12,
                            persona_name="Ada")
@@ -82,9 +86,7 @@ async def test_a_reply_is_one_net_row_with_its_parts_in_a_details_view(client, c
 
 async def test_a_reply_that_used_its_whole_reservation_and_other_grants(client, ctx):
     user = await buyer(ctx, client)
-    await ledger.apply(ctx.db, user_id=user["_id"], delta=20, kind=ledger.GRANT,
-                       reason="trial", idempotency_key=f"trial:{user['_id']}",
-                       now=ctx.clock.now())
+    await grant(ctx, user, 20, "trial")
     ctx.clock.advance(minutes=1)
     await ledger.apply(ctx.db, user_id=user["_id"], delta=200, kind=ledger.GRANT,
                        reason="Credit pack: 200 credits", idempotency_key="order:o1",
@@ -107,9 +109,7 @@ async def test_a_debate_turn_is_one_net_row_too(client, ctx):
     from clonechats.rooms import metering as room_metering
 
     user = await buyer(ctx, client)
-    await ledger.apply(ctx.db, user_id=user["_id"], delta=30, kind=ledger.GRANT,
-                       reason="welcome", idempotency_key=f"welcome:{user['_id']}",
-                       now=ctx.clock.now())
+    await grant(ctx, user, 30, "welcome")
     ctx.clock.advance(minutes=1)
     await room_metering.reserve(ctx, owner_id=user["_id"], key="room1:turn1", amount=10,
                                 what="Ada's turn")

@@ -2,18 +2,16 @@
 page, and every page is served that way from the first paint, whatever the device prefers;
 a visitor's pages follow the device."""
 
-import re
-import uuid
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import DESKTOP, PHONE, NewPage
+from tests.e2e.test_accounts_browser import sign_up, unique_email
 
 pytestmark = pytest.mark.e2e
 
 SIZES = pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
-PASSWORD = "copper lantern meadow fig"
 LIGHT_BG, DARK_BG = "rgb(247, 247, 251)", "rgb(18, 18, 24)"
 
 
@@ -40,12 +38,7 @@ def no_horizontal_scroll(page: Page) -> None:
 def test_a_members_theme_and_text_size_apply_on_every_page(new_page: NewPage, size) -> None:
     watched = open_page(new_page, size, color_scheme="light")
     page = watched.page
-    page.goto("/signup")
-    page.get_by_label("Email", exact=True).fill(f"look-{uuid.uuid4().hex[:10]}@example.com")
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_label("Date of birth").fill("1990-04-02")
-    page.get_by_role("button", name="Create account").click()
-    expect(page).to_have_url(re.compile(r"/account$"))
+    sign_up(page, unique_email("look"))
     assert look(page) == {"theme": "system", "textSize": "normal", "background": LIGHT_BG,
                           "rootFont": "16px"}
 

@@ -3,17 +3,16 @@ cards, the persona page and the chat list, and a reply that streams in live carr
 first token to the server-rendered message that replaces it."""
 
 import re
-import uuid
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.conftest import PHONE, NewPage, message_box
+from tests.e2e.test_chat_browser import csrf_header, new_member_with_trial_credits
 from tests.media.samples import image_bytes
 
 pytestmark = pytest.mark.e2e
 
-PASSWORD = "copper lantern meadow fog"
 REPLY_LIMIT_MS = 120_000  # first use loads the model, the moderator and the mood classifier
 WATCH_LIVE_AVATAR = """() => {
   window.__liveAvatars = [];
@@ -23,22 +22,6 @@ WATCH_LIVE_AVATAR = """() => {
     if (live) window.__liveAvatars.push(live.querySelector("img.avatar")?.alt || "");
   }).observe(transcript, {subtree: true, childList: true, characterData: true});
 }"""
-
-
-def csrf_header(page: Page) -> dict[str, str]:
-    token = next(c["value"] for c in page.context.cookies() if c["name"] == "csrf_token")
-    return {"X-CSRF-Token": token}
-
-
-def sign_up_with_trial_credits(page: Page) -> None:
-    page.goto("/")
-    assert page.request.post("/api/v1/auth/trial").status == 201
-    page.goto("/signup")
-    page.get_by_label("Email", exact=True).fill(f"avatar-{uuid.uuid4().hex[:10]}@example.com")
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_label("Date of birth").fill("1990-04-02")
-    page.get_by_role("button", name="Create account").click()
-    expect(page).to_have_url(re.compile(r"/account$"))
 
 
 def expect_loaded_avatar(scope: Locator, name: str) -> None:
@@ -55,7 +38,7 @@ def assert_no_horizontal_scroll(page: Page) -> None:
 def test_the_avatar_follows_the_persona_into_a_live_chat(new_page: NewPage) -> None:
     watched = new_page(*PHONE, is_mobile=True, has_touch=True)
     page = watched.page
-    sign_up_with_trial_credits(page)
+    new_member_with_trial_credits(page)
     created = page.request.post("/api/v1/personas", headers=csrf_header(page), data={
         "name": "Ada", "greeting": "Hello! Ask me anything.", "sliders": {"verbosity": 20}})
     assert created.status == 201, created.text()

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.e2e.conftest import DESKTOP, PHONE, NewPage, WatchedPage, message_box
 from tests.e2e.test_chat_browser import (
@@ -129,6 +129,12 @@ def test_code_blocks_have_a_keyboard_copy_button(new_page: NewPage, long_chat, s
     assert watched.problems == []
 
 
+def expect_edit_mode_left(page: Page, box: Locator, cancel: Locator) -> None:
+    expect(box).to_have_value("")
+    expect(cancel).to_be_hidden()
+    expect(page.get_by_role("button", name="Send")).to_be_visible()
+
+
 @SIZES
 def test_edit_mode_cancels_with_its_button_or_esc(new_page: NewPage, long_chat, size) -> None:
     watched = open_page(new_page, size, storage_state=long_chat["state"])
@@ -144,18 +150,14 @@ def test_edit_mode_cancels_with_its_button_or_esc(new_page: NewPage, long_chat, 
     expect(box).to_have_value(LAST_MESSAGE)  # the text as written, not as shown
     expect(page.get_by_role("button", name="Save and resend")).to_be_visible()
     cancel.click()
-    expect(box).to_have_value("")
-    expect(cancel).to_be_hidden()
-    expect(page.get_by_role("button", name="Send")).to_be_visible()
+    expect_edit_mode_left(page, box, cancel)
 
     box.focus()
     box.press("ArrowUp")  # in an empty box: edit the last message
     expect(box).to_have_value(LAST_MESSAGE)
     expect(cancel).to_be_visible()
     box.press("Escape")
-    expect(box).to_have_value("")
-    expect(cancel).to_be_hidden()
-    expect(page.get_by_role("button", name="Send")).to_be_visible()
+    expect_edit_mode_left(page, box, cancel)
     no_horizontal_scroll(page)
     assert watched.problems == []
 

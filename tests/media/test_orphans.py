@@ -99,19 +99,6 @@ async def sweep_jobs(ctx: Any) -> list[dict[str, Any]]:
                                                     "status": jobs_repo.QUEUED}).to_list()
 
 
-async def test_a_process_that_runs_jobs_queues_the_sweep_at_start_up(tmp_path: Path,
-                                                                     clock: Any) -> None:
-    from clonechats.app import create_app
-    from clonechats.settings import JobSettings
-
-    settings = make_settings(tmp_path / "data", jobs=JobSettings(run_in_server=True))
-    for _ in range(2):  # a restart finds the chain and adds nothing
-        app = create_app(settings, clock=clock)
-        async with app.router.lifespan_context(app):
-            [job] = await sweep_jobs(app.state.ctx)
-    assert job["dedupe_key"] == "media.sweep_orphans:2026-03-02"
-
-
 async def test_the_daily_job_reschedules_itself_and_logs_counts_only(
         ctx: Any, run_jobs: Any, caplog: pytest.LogCaptureFixture) -> None:
     await orphans.seed(ctx)

@@ -185,17 +185,21 @@ async def test_the_daily_job_reschedules_itself(ctx, run_jobs):
     assert len(await retention_jobs(ctx, "done")) == 2
 
 
-async def test_a_process_that_runs_jobs_seeds_the_chain_at_start_up(tmp_path, clock):
+async def test_a_process_that_runs_jobs_seeds_the_daily_chains_at_start_up(tmp_path, clock):
     from clonechats.app import create_app
+    from clonechats.media import orphans
     from clonechats.settings import JobSettings
     from tests.conftest import make_settings
 
     settings = make_settings(tmp_path / "data", jobs=JobSettings(run_in_server=True))
-    for _ in range(2):  # a restart finds the chain and adds nothing
+    for _ in range(2):  # a restart finds the chains and adds nothing
         app = create_app(settings, clock=clock)
         async with app.router.lifespan_context(app):
             [job] = await retention_jobs(app.state.ctx)
+            [sweep] = await app.state.ctx.db.jobs.find({"kind": orphans.SWEEP_JOB,
+                                                        "status": "queued"}).to_list()
     assert job["dedupe_key"] == "privacy.retention:2026-03-02"
+    assert sweep["dedupe_key"] == "media.sweep_orphans:2026-03-02"
 
 
 async def test_the_retention_command_applies_the_rules(ctx):
