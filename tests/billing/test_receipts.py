@@ -141,8 +141,8 @@ async def test_each_paid_plan_month_has_its_own_receipt(client, ctx, run_jobs, c
     assert second["status"] == "paid"
     assert (await log_in(client, email="buyer@example.com")).status_code == 200
     bodies = [(await client.get(api_path(o["_id"]))).json() for o in (first, second)]
-    assert [b["kind"] for b in bodies] == ["Plan subscription"] * 2
+    assert [(b["item_kind"], b["kind"]) for b in bodies] == [("plan", "Plan subscription")] * 2
     assert bodies[1]["period"] == 2 and "month 2" in bodies[1]["description"]
     assert bodies[0]["number"] != bodies[1]["number"]
     page = await client.get(page_path(second["_id"]))
-    assert page.status_code == 200 and "month 2" in page.text
+    assert page.status_code == 200 and "Plan subscription, month 2 · 1,000 credits" in page.text

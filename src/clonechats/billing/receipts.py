@@ -43,6 +43,7 @@ class Receipt:
     operator_name: str
     issued_at: datetime
     description: str
+    item_kind: str  # "pack" or "plan"
     kind: str
     credits: int
     period: int | None
@@ -81,6 +82,7 @@ def from_order(order: dict[str, Any], *, buyer: dict[str, Any],
     return Receipt(
         number=receipt_number(order["_id"]), order_id=order["_id"], operator_name=operator_name,
         issued_at=order["paid_at"], description=order["description"],
+        item_kind=order["item_kind"],
         kind=KIND_NAMES.get(order["item_kind"], PLAN_KIND_NAME), credits=order["credits"] or 0,
         period=order.get("period"), amount=order["amount"], currency=order["currency"],
         amount_display=format_amount(Decimal(order["amount"]), order["currency"]),
@@ -107,7 +109,8 @@ def public(receipt: Receipt) -> dict[str, Any]:
     return {
         "number": receipt.number, "order_id": receipt.order_id,
         "operator_name": receipt.operator_name, "issued_at": _iso(receipt.issued_at),
-        "description": receipt.description, "kind": receipt.kind, "credits": receipt.credits,
+        "description": receipt.description, "item_kind": receipt.item_kind,
+        "kind": receipt.kind, "credits": receipt.credits,
         "period": receipt.period, "amount": receipt.amount, "currency": receipt.currency,
         "amount_display": receipt.amount_display, "provider": receipt.provider,
         "provider_name": receipt.provider_name,
