@@ -84,3 +84,22 @@ def test_the_switch_fits_a_phone_header_and_visitors_have_none(new_page: NewPage
     expect(page.locator("html")).to_have_attribute("data-theme", "light")
     no_horizontal_scroll(page)
     assert watched.problems == []
+
+
+def test_a_theme_that_cannot_be_saved_goes_back_and_says_so(new_page: NewPage) -> None:
+    watched = new_page(color_scheme="light")
+    page = watched.page
+    sign_up(page, unique_email("switch-fails"))
+    page.route("**/api/v1/account/appearance", lambda route: route.fulfill(
+        status=503, content_type="application/json",
+        body='{"error": {"code": "unavailable", "message": "Try later."}}'))
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/account/appearance")):
+        theme_switch(page).click()
+    expect(page.locator("[data-theme-status]")).to_have_text(
+        "Could not save the theme. Try again.")
+    expect(theme_switch(page)).to_have_accessible_name("Theme: System")
+    expect(page.locator("html")).to_have_attribute("data-theme", "system")
+    page.unroute("**/api/v1/account/appearance")
+    page.reload()
+    expect(page.locator("html")).to_have_attribute("data-theme", "system")
+    assert [p for p in watched.problems if "503" not in p] == []
