@@ -146,3 +146,13 @@ async def test_each_paid_plan_month_has_its_own_receipt(client, ctx, run_jobs, c
     assert bodies[0]["number"] != bodies[1]["number"]
     page = await client.get(page_path(second["_id"]))
     assert page.status_code == 200 and "Plan subscription, month 2 · 1,000 credits" in page.text
+
+
+async def test_a_refund_in_progress_shows_as_requested(client, ctx, run_jobs):
+    _, stored = await paid_order(client, ctx, run_jobs)
+    await ctx.db.orders.update_one({"_id": stored["_id"]}, {"$set": {"refund": {
+        "refund_id": "rf_x_1", "status": "pending", "requested_at": ctx.clock.now()}}})
+    api = (await client.get(api_path(stored["_id"]))).json()
+    assert api["refund"]["status"] == "pending" and api["refund"]["refunded_at"] is None
+    text = unescape((await client.get(page_path(stored["_id"]))).text)
+    assert 'data-refund="pending"' in text and "in progress" in text
