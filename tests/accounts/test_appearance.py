@@ -84,3 +84,19 @@ async def test_saving_needs_a_signed_in_user_and_the_csrf_token(client, ctx, ann
         response = await visitor.patch(PATCH, json={"theme": "dark"}, headers=csrf(visitor))
         assert response.status_code == 401
     assert "appearance" not in await ctx.db.users.find_one({"_id": ann["_id"]})
+
+
+async def test_the_header_switch_shows_a_members_saved_theme_and_visitors_have_none(
+        client, ctx, ann, app):
+    assert (await client.patch(PATCH, json={"theme": "dark"}, headers=csrf(client))
+            ).status_code == 200
+    for path in ("/", "/personas", "/billing"):
+        page = await client.get(path, headers=HTML)
+        switch = re.search(r'<button class="theme-switch"[^>]*data-theme-switch="([^"]+)"',
+                           page.text)
+        assert switch and switch.group(1) == "dark", path
+        assert '<span class="theme-name">Dark</span>' in page.text
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://testserver") as visitor:
+        for path in ("/", "/login"):
+            assert "data-theme-switch" not in (await visitor.get(path, headers=HTML)).text

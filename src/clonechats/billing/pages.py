@@ -3,7 +3,8 @@
 Buying works without JavaScript: the pricing page's forms post to `/billing/buy` (CSRF token
 as a form field), which creates the order and sends the browser to its checkout. The return
 page shows the order's true status: our record, refreshed from the provider while it is still
-open. Another person's order is a 404 on every page.
+open. A paid order has a print-ready receipt page. Another person's order is a 404 on every
+page.
 """
 
 from decimal import Decimal
@@ -14,7 +15,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from clonechats.accounts.dependencies import resolve_auth
-from clonechats.billing import features, history, orders, service
+from clonechats.billing import features, history, orders, receipts, service
 from clonechats.billing.plans import check_tier_allowed, format_amount
 from clonechats.errors import AppError, NotFound
 from clonechats.providers.payments.cashfree import CashfreePaymentProvider
@@ -164,6 +165,15 @@ async def order_return(order_id: OrderId, request: Request) -> Response:
     if order["status"] == orders.CREATED:
         response.headers["refresh"] = str(RETURN_REFRESH_SECONDS)
     return response
+
+
+@router.get("/billing/orders/{order_id}/receipt", response_class=HTMLResponse)
+async def receipt_page(order_id: OrderId, request: Request) -> Response:
+    auth = await resolve_auth(request)
+    if auth is None:
+        return to_login(request.url.path)
+    receipt = await receipts.for_buyer(request.app.state.ctx, user=auth.user, order_id=order_id)
+    return render(request, "receipt.html", receipt=receipt)
 
 
 @router.get("/billing", response_class=HTMLResponse)

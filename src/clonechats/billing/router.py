@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from clonechats.accounts.dependencies import ActiveUser
-from clonechats.billing import schemas, service, webhooks
+from clonechats.billing import receipts, schemas, service, webhooks
 from clonechats.billing.plans import public_item
 
 router = APIRouter(prefix="/api/v1/billing", tags=["billing"])
@@ -50,6 +50,14 @@ async def get_order(order_id: Annotated[str, Path(max_length=100)], request: Req
                     user: ActiveUser) -> dict[str, Any]:
     order = await service.get_order(request.app.state.ctx, user=user, order_id=order_id)
     return schemas.order_public(order)
+
+
+@router.get("/orders/{order_id}/receipt")
+async def get_receipt(order_id: Annotated[str, Path(max_length=100)], request: Request,
+                      user: ActiveUser) -> dict[str, Any]:
+    """A paid order's receipt; 404 `no_receipt` for an order that was never paid."""
+    receipt = await receipts.for_buyer(request.app.state.ctx, user=user, order_id=order_id)
+    return receipts.public(receipt)
 
 
 @router.get("/ledger")

@@ -2,6 +2,7 @@
 
 import { FLASH_KEY } from "./forms.js";
 import "./local-time.js";
+import "./theme-switch.js";
 
 function setUpNavigationToggle() {
   const toggle = document.querySelector(".nav-toggle");
