@@ -6,7 +6,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-CANDIDATE = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+# Not inside a longer word: a run of digits within a hex id or digest is part of that id.
+CANDIDATE = re.compile(r"(?<![0-9A-Za-z])(?:\d[ -]?){12,18}\d(?![0-9A-Za-z])")
 CARD_PREFIXES = ("2", "3", "4", "5", "6", "81", "82")
 
 
