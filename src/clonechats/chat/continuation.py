@@ -94,7 +94,8 @@ async def _start(ctx: Any, conversation: dict[str, Any], *, user_message: dict[s
                           dedupe_key=f"{SETTLE_JOB}:{earlier.ledger_id}")
         begun = await repo.begin_continuation(ctx.db, reply["_id"], {
             "continuations": number, "continuing": earlier.record(), "reserved_credits": reserve,
-            "stop_requested": False, "error_code": None, "model": model.id})
+            "stop_requested": False, "error_code": None, "model": model.id,
+            "continued_at": now})
         if begun is None:
             raise NotCut()
     except BaseException:  # nothing will be generated: the whole reservation comes back

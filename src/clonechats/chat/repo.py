@@ -19,8 +19,8 @@ A message:
     finish_reason "stop" | "length" | null (how the model ended; "length" on a "complete" reply
     means it was cut at the length limit: see `is_cut`), continuations (how many times a cut
     reply was continued), continuing {text, usage, credits_charged, ledger_id, prompt_tokens} |
-    null (while a continuation streams: what the reply held before it), edited_at (the owner
-    rewrote a persona reply's text)
+    null (while a continuation streams: what the reply held before it), continued_at (when
+    the last continuation began), edited_at (the owner rewrote a persona reply's text)
 
 Every read that a user causes filters on `owner_id`, so another user's conversation is simply
 not found (the document is never loaded for them).
