@@ -120,3 +120,29 @@ async def test_user_messages_show_the_same_safe_markdown_as_replies(ann, fake_ll
         assert "<script>alert" not in user_part and "<img" not in user_part
         assert 'href="javascript' not in user_part
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in user_part  # shown as text
+
+
+async def test_a_cut_reply_shows_the_mark_and_continue_and_replies_offer_edit(ann, fake_llm):
+    conversation = await ann.conversation((await ann.persona(name="Ada"))["_id"])
+    fake_llm.enqueue(["Whole."])
+    first = (await ann.say(conversation["id"], "One", stream="false")).json()["message"]
+    await ann.send("PATCH", f"/api/v1/conversations/{conversation['id']}/messages/{first['id']}",
+                   json={"text": "Whole, rewritten."})
+    fake_llm.enqueue(["Half", " way"], finish_reason="length")
+    cut = (await ann.say(conversation["id"], "Two", stream="false")).json()["message"]
+
+    for path in (f"/chat/{conversation['id']}", f"/chat/{conversation['id']}/tail?count=2"):
+        page = await ann.client.get(path, headers=HTML)
+        assert page.status_code == 200
+        assert "Cut at the length limit." in page.text
+        assert page.text.count('data-action="continue"') == 1
+    page = await ann.client.get(f"/chat/{conversation['id']}", headers=HTML)
+    assert page.text.count('data-action="edit-reply"') == 2
+    assert page.text.count("data-edited") == 1 and "Whole, rewritten." in page.text
+
+    fake_llm.enqueue([" there."])
+    await ann.send("POST", f"/api/v1/conversations/{conversation['id']}/messages/{cut['id']}"
+                           "/continue", params={"stream": "false"})
+    page = await ann.client.get(f"/chat/{conversation['id']}", headers=HTML)
+    assert "Cut at the length limit." not in page.text and 'data-action="continue"' not in page.text
+    assert "Half way there." in page.text

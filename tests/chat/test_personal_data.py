@@ -26,6 +26,20 @@ async def test_export_has_every_conversation_and_message(ann, fake_llm, ctx):
     assert isinstance(item["messages"][0]["created_at"], str)
 
 
+async def test_export_says_which_replies_were_cut_or_edited(ann, fake_llm, ctx):
+    conversation = await ann.conversation((await ann.persona(name="Ada"))["_id"])
+    fake_llm.enqueue(["Cut", " short"], finish_reason="length")
+    reply = (await ann.say(conversation["id"], "Talk", stream="false")).json()["message"]
+    await ann.send("PATCH", f"/api/v1/conversations/{conversation['id']}/messages/{reply['id']}",
+                   json={"text": "Rewritten by me."})
+
+    exported = await chat_holder().export(ctx, ann.id)
+
+    [_user, stored] = exported["conversations"][0]["messages"]
+    assert (stored["text"], stored["finish_reason"]) == ("Rewritten by me.", "length")
+    assert isinstance(stored["edited_at"], str)
+
+
 async def test_delete_removes_the_persons_chats_only(ann, bob, fake_llm, ctx):
     shared = await bob.persona(name="Shared", visibility="public", share_id="s1")
     mine = await ann.conversation(shared["_id"])

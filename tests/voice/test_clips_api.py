@@ -37,6 +37,27 @@ async def test_play_makes_a_charged_clip_served_to_its_owner_only(ann, bob, fake
     assert before - await ann.balance() == charged  # the same clip is not charged twice
 
 
+async def test_an_edited_or_continued_reply_is_spoken_anew(ann, fake_llm, clock):
+    message = await reply_message(ann, fake_llm, ["Hello there."])
+    path = f"/api/v1/conversations/{message['conversation_id']}/messages/{message['id']}"
+    first = (await speak(ann, message["id"])).json()["clip"]
+    clock.advance(seconds=1)
+    await ann.send("PATCH", path, json={"text": "Goodbye for now."})
+
+    edited = await speak(ann, message["id"])
+
+    assert edited.status_code == 201 and edited.json()["reused"] is False
+    assert edited.json()["clip"]["id"] != first["id"]
+    assert (await speak(ann, message["id"])).json()["reused"] is True
+    clock.advance(seconds=1)
+    await ann.ctx.db.messages.update_one({"_id": message["id"]},
+                                         {"$set": {"finish_reason": "length"}})
+    fake_llm.enqueue([" See you."])
+    continued = await ann.send("POST", f"{path}/continue", params={"stream": "false"})
+    assert continued.status_code == 201, continued.text
+    assert (await speak(ann, message["id"])).json()["reused"] is False
+
+
 async def test_only_finished_persona_replies_can_be_played(ann, fake_llm):
     message = await reply_message(ann, fake_llm, ["Fine, thanks."])
     messages = await ann.ctx.db.messages.find({"conversation_id": message["conversation_id"]}

@@ -6,7 +6,8 @@
    carries the traits, tone, slider styles, system prompt, greeting and example dialogue);
 2. the persona's memories recalled for the current message (top 5, plus pinned ones), quoted;
 3. the running summary of older turns, quoted;
-4. as much recent history as fits, oldest first, then the current user message.
+4. as much recent history as fits, oldest first, then the current user message (and, when a
+   cut reply is continued, the `after` turns: the cut text and the instruction to go on).
 
 The budget is the model's context window less the longest reply and a safety margin, counted
 with the provider's `count_tokens` (the model's own tokenizer for the local model). History
@@ -134,7 +135,8 @@ async def _turn_costs(provider: LLMProvider, model: str,
 
 async def assemble(ctx: Any, *, conversation: dict[str, Any], persona: dict[str, Any],
                    user_text: str, model_info: ModelInfo, provider: LLMProvider,
-                   history_before_seq: int | None = None) -> BuiltContext:
+                   history_before_seq: int | None = None,
+                   after: tuple[ChatMessage, ...] = ()) -> BuiltContext:
     """Build the messages for a reply (see the module docstring), folding older turns into
     the conversation's summary (stored) when they do not fit."""
     reply_tokens = min(reply_tokens_for(ctx, model_info), reply_token_budget(persona))
@@ -164,12 +166,12 @@ async def assemble(ctx: Any, *, conversation: dict[str, Any], persona: dict[str,
                     ] if with_memories and memories else []
             summary_part = [ChatMessage("system", _quoted(SUMMARY_HEADER, summary_text.split(
                 "\n")))] if summary_text else []
-            return [*frame, *summary_part, *turn_messages[keep_from:], *tail, current]
+            return [*frame, *summary_part, *turn_messages[keep_from:], *tail, current, *after]
         if with_memories and memories:
             extra.append(ChatMessage("system", _quoted(MEMORY_HEADER, memories)))
         if summary_text:
             extra.append(ChatMessage("system", _quoted(SUMMARY_HEADER, summary_text.split("\n"))))
-        return [*frame, *extra, *turn_messages[keep_from:], current]
+        return [*frame, *extra, *turn_messages[keep_from:], current, *after]
 
     async def count(messages: list[ChatMessage]) -> int:
         return await provider.count_tokens(model=model_info.id, messages=messages)

@@ -198,8 +198,9 @@ class Generation:
     async def _save_progress(self) -> bool:
         """Save the text so far and renew the lease; True when a stop was requested."""
         now = self.ctx.clock.now()
-        saved = await repo.update_message(self.ctx.db, self.message_id,
-                                          {"text": "".join(self._parts)}, status=repo.STREAMING)
+        text = self.plan.earlier_text + "".join(self._parts)
+        saved = await repo.update_message(self.ctx.db, self.message_id, {"text": text},
+                                          status=repo.STREAMING)
         await repo.renew_generation(self.ctx.db, self.plan.conversation_id,
                                     message_id=self.message_id, until=lease_until(self.ctx, now))
         return saved is None or bool(saved.get("stop_requested"))

@@ -4,7 +4,9 @@
   has run out. A reply that finished meanwhile is left alone; one whose lease was renewed is
   looked at again when the new lease ends; one still "streaming" with an expired lease belonged
   to a process that died: it is settled as failed ("interrupted") with the text it had saved,
-  charged for that text only, and its conversation is freed.
+  charged for that text only, and its conversation is freed. A continuation of a cut reply
+  that died the same way keeps the text it held before plus what the continuation saved, and
+  only the continuation's part is charged (under its own ledger id).
 """
 
 from datetime import timedelta
@@ -12,7 +14,7 @@ from typing import Any
 
 from clonechats.chat import generation, metering, repo
 from clonechats.chat.replies import SETTLE_GRACE_SECONDS, SETTLE_JOB
-from clonechats.chat.settlement import Outcome, ReplyPlan, settle_reply
+from clonechats.chat.settlement import Continuation, Outcome, ReplyPlan, settle_reply
 from clonechats.errors import AppError
 from clonechats.jobs.service import JobRegistry
 from clonechats.providers.llm.base import ModelInfo
@@ -45,15 +47,19 @@ async def settle_abandoned(payload: dict[str, Any], ctx: Any) -> None:
     except AppError:  # the model was switched off since: count the text by estimate
         provider, model = None, ModelInfo(id=model_id, provider=model_id.split(":", 1)[0],
                                           context_window=0, label=model_id)
+    continuing = Continuation(**message["continuing"]) if message.get("continuing") else None
+    prompt_tokens = (continuing.prompt_tokens if continuing else
+                     (message.get("usage") or {}).get("prompt_tokens", 0))
     plan = ReplyPlan(
         owner_id=message["owner_id"], conversation_id=message["conversation_id"],
         user_message=None, message_id=message["_id"], persona_name="",
-        provider=provider, model=model, messages=[],
-        prompt_tokens=(message.get("usage") or {}).get("prompt_tokens", 0), reply_tokens=0,
-        price=_price(ctx, model_id), reserved=message["reserved_credits"])
+        provider=provider, model=model, messages=[], prompt_tokens=prompt_tokens,
+        reply_tokens=0, price=_price(ctx, model_id), reserved=message["reserved_credits"],
+        continuing=continuing)
     waited_ms = max(0.0, (now - message["created_at"]).total_seconds() * 1000)
     await settle_reply(ctx, plan=plan, outcome=Outcome(
-        text=message["text"], status=repo.FAILED, error_code="interrupted",
+        text=message["text"][len(plan.earlier_text):], status=repo.FAILED,
+        error_code="interrupted",
         latency_ms=round(waited_ms, 1)))
 
 

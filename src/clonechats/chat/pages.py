@@ -49,11 +49,17 @@ def model_label(request: Request, model_id: str) -> str:
 
 def actions_for(messages: list[dict[str, Any]]) -> dict[str, set[str]]:
     """Which buttons each shown message gets: copy always; regenerate on the last reply once it
-    has ended; edit on the last message the user sent."""
+    has ended, and continue when it was cut at the length limit; edit on the last message the
+    user sent; edit-reply on every persona reply that has ended."""
     actions: dict[str, set[str]] = {m["_id"]: {"copy", "delete"} for m in messages}
+    for message in messages:
+        if message["role"] == "assistant" and message["status"] in repo.EDITABLE:
+            actions[message["_id"]].add("edit_reply")
     if messages and messages[-1]["role"] == "assistant" and (
             messages[-1]["status"] in repo.TERMINAL):
         actions[messages[-1]["_id"]].add("regenerate")
+        if repo.is_cut(messages[-1]):
+            actions[messages[-1]["_id"]].add("continue")
     for message in reversed(messages[-2:]):
         if message["role"] == "user":
             actions[message["_id"]].add("edit")

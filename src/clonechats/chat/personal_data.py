@@ -2,9 +2,10 @@
 
 Export: every conversation they own (title, persona, model, running summary) with all its
 messages, replaced ones included (text, status, model, usage, credits, mood, moderation,
-times; in translation chats each message's language, its translation with the translator's
-name, and any language flag). A reply hidden by moderation is exported as the notice the
-person saw.
+times, why the model stopped — `finish_reason` "length" for a reply cut at the length limit —
+and when the person rewrote a persona reply; in translation chats each message's language,
+its translation with the translator's name, and any language flag). A reply hidden by
+moderation is exported as the notice the person saw.
 
 Delete: every conversation they own and every message in them. Replies in progress are asked
 to stop first, so none is written back after the delete. Other people's conversations with
@@ -22,7 +23,7 @@ from clonechats.privacy.registry import DataHolder, Owned, register
 NAME = "conversations"
 MESSAGE_FIELDS = ("role", "text", "status", "model", "usage", "credits_charged", "mood",
                   "moderation", "error_code", "created_at", "completed_at",
-                  "replaces_message_id", "superseded_by",
+                  "replaces_message_id", "superseded_by", "finish_reason", "edited_at",
                   "language", "translation", "translation_error", "language_flag")
 
 

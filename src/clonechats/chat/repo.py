@@ -15,7 +15,12 @@ A message:
     moderation {flagged, reason} | null, error_code, created_at, completed_at,
     replaces_message_id (the message a regenerate or edit replaced), superseded_by (set on a
     replaced message: it stays stored but is no longer shown), stop_requested,
-    withheld_text (a reply hidden by moderation; never shown to the user), ttft_ms, latency_ms
+    withheld_text (a reply hidden by moderation; never shown to the user), ttft_ms, latency_ms,
+    finish_reason "stop" | "length" | null (how the model ended; "length" on a "complete" reply
+    means it was cut at the length limit: see `is_cut`), continuations (how many times a cut
+    reply was continued), continuing {text, usage, credits_charged, ledger_id, prompt_tokens} |
+    null (while a continuation streams: what the reply held before it), continued_at (when
+    the last continuation began), edited_at (the owner rewrote a persona reply's text)
 
 Every read that a user causes filters on `owner_id`, so another user's conversation is simply
 not found (the document is never loaded for them).
@@ -37,6 +42,14 @@ CONVERSATION_ORDER = [("last_message_at", -1), ("_id", -1)]
 STREAMING, COMPLETE, STOPPED, FAILED, BLOCKED = (
     "streaming", "complete", "stopped", "failed", "blocked")
 TERMINAL = (COMPLETE, STOPPED, FAILED, BLOCKED)
+LENGTH = "length"  # the finish reason of a reply cut at the length limit
+EDITABLE = (COMPLETE, STOPPED)  # the persona replies their owner may rewrite
+
+
+def is_cut(message: dict[str, Any]) -> bool:
+    """A persona reply that ended because it reached the longest allowed reply."""
+    return (message.get("role") == "assistant" and message.get("status") == COMPLETE
+            and message.get("finish_reason") == LENGTH)
 
 INDEXES = [
     Index(CONVERSATIONS, [("owner_id", 1), ("last_message_at", -1), ("_id", -1)]),
@@ -158,6 +171,24 @@ async def update_message(db: Any, message_id: str, changes: dict[str, Any], *,
         query["status"] = status
     return await db[MESSAGES].find_one_and_update(query, {"$set": changes},
                                                   return_document=ReturnDocument.AFTER)
+
+
+async def begin_continuation(db: Any, message_id: str,
+                             changes: dict[str, Any]) -> dict[str, Any] | None:
+    """Set a cut reply streaming again (only while it is still cut); None otherwise."""
+    return await db[MESSAGES].find_one_and_update(
+        {"_id": message_id, "role": "assistant", "status": COMPLETE, "finish_reason": LENGTH,
+         "superseded_by": None},
+        {"$set": {**changes, "status": STREAMING}}, return_document=ReturnDocument.AFTER)
+
+
+async def rewrite_reply(db: Any, *, message_id: str, owner_id: str,
+                        changes: dict[str, Any]) -> dict[str, Any] | None:
+    """Set a shown, ended persona reply's new text; None when it is not one (any more)."""
+    return await db[MESSAGES].find_one_and_update(
+        {"_id": message_id, "owner_id": owner_id, "role": "assistant", "superseded_by": None,
+         "status": {"$in": list(EDITABLE)}},
+        {"$set": changes}, return_document=ReturnDocument.AFTER)
 
 
 async def request_stop(db: Any, *, conversation_id: str, message_id: str,

@@ -1,7 +1,8 @@
 """Chat API (`/api/v1/conversations`): conversations, messages and streamed replies.
 
 Thin: each route resolves the caller, hands the input to `chat.service` (conversations,
-messages, stop) or `chat.replies` (send, regenerate, edit) and shapes the answer.
+messages, stop), `chat.replies` (send, regenerate, edit), `chat.continuation` (continue a reply
+cut at the length limit) or `chat.reply_edits` (rewrite a persona reply) and shapes the answer.
 A reply streams as Server-Sent Events (`token` {"text"}, then `done` {"message_id", "usage",
 "credits_charged", "balance"} or `error` {"code", "message"}); `?stream=false` waits and
 returns the finished message as JSON. Every refusal before the reply starts (404, 409, 402,
@@ -17,7 +18,15 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from clonechats.accounts.dependencies import ActiveUser
-from clonechats.chat import idempotency, metering, replies, repo, service
+from clonechats.chat import (
+    continuation,
+    idempotency,
+    metering,
+    replies,
+    reply_edits,
+    repo,
+    service,
+)
 from clonechats.chat.generation import ERROR_MESSAGES, Generation
 from clonechats.chat.schemas import (
     ConversationCreate,
@@ -25,6 +34,7 @@ from clonechats.chat.schemas import (
     ConversationRename,
     MessageIn,
     MessageOut,
+    ReplyTextIn,
 )
 from clonechats.chat.translation import service as translation_service
 from clonechats.errors import AppError
@@ -176,6 +186,15 @@ async def get_message(conversation_id: str, message_id: str, request: Request,
     return {"message": MessageOut.of(message).model_dump(mode="json")}
 
 
+@router.patch(BASE + "/{conversation_id}/messages/{message_id}")
+async def edit_reply(conversation_id: str, message_id: str, data: ReplyTextIn, request: Request,
+                     user: ActiveUser) -> dict[str, Any]:
+    message = await reply_edits.edit_reply(request.app.state.ctx, user_id=user["_id"],
+                                           conversation_id=conversation_id,
+                                           message_id=message_id, text=data.text)
+    return {"message": MessageOut.of(message).model_dump(mode="json")}
+
+
 @router.delete(BASE + "/{conversation_id}/messages/{message_id}", status_code=204)
 async def delete_message(conversation_id: str, message_id: str, request: Request,
                          user: ActiveUser) -> Response:
@@ -198,6 +217,15 @@ async def regenerate_reply(conversation_id: str, message_id: str, request: Reque
     generation = await replies.regenerate(request.app.state.ctx, user_id=user["_id"],
                                           conversation_id=conversation_id,
                                           message_id=message_id)
+    return await reply_response(request, generation, stream)
+
+
+@router.post(BASE + "/{conversation_id}/messages/{message_id}/continue", response_model=None)
+async def continue_reply(conversation_id: str, message_id: str, request: Request,
+                         user: ActiveUser, stream: Stream = True) -> Response:
+    generation = await continuation.continue_reply(request.app.state.ctx, user_id=user["_id"],
+                                                   conversation_id=conversation_id,
+                                                   message_id=message_id)
     return await reply_response(request, generation, stream)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from clonechats.chat import repo
 from clonechats.chat.translation.schemas import (
     LanguageFlagOut,
     MessageTranslationOut,
@@ -32,6 +33,13 @@ class MessageIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: str = Field(max_length=100_000)
     speak: bool = False  # also stream the reply as audio (`voice.spoken_reply`)
+
+
+class ReplyTextIn(BaseModel):
+    """A persona reply's new text, written by the conversation's owner."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(max_length=100_000)
 
 
 class ConversationOut(BaseModel):
@@ -89,6 +97,9 @@ class MessageOut(BaseModel):
     created_at: datetime
     completed_at: datetime | None
     replaces_message_id: str | None
+    cut: bool = False  # the reply reached the length limit; it can be continued
+    edited: bool = False  # the owner rewrote this persona reply
+    edited_at: datetime | None = None
     language: str | None = None  # translation chats: the language `text` is in
     translation: MessageTranslationOut | None = None
     translation_error: str | None = None
@@ -104,6 +115,8 @@ class MessageOut(BaseModel):
             moderation=message.get("moderation"), error_code=message.get("error_code"),
             created_at=message["created_at"], completed_at=message.get("completed_at"),
             replaces_message_id=message.get("replaces_message_id"),
-            language=message.get("language"), translation=message.get("translation"),
+            cut=repo.is_cut(message), edited=message.get("edited_at") is not None,
+            edited_at=message.get("edited_at"), language=message.get("language"),
+            translation=message.get("translation"),
             translation_error=message.get("translation_error"),
             language_flag=message.get("language_flag"))

@@ -8,6 +8,10 @@ withheld: status "blocked", the user sees `HIDDEN_NOTICE`, the text is kept as
 classifies the reply's mood (best effort), stores the final message, frees the conversation and
 writes the cost event. It is used by `Generation` and by the recovery job for a reply whose
 process died, and is safe to repeat: the ledger keys make it charge once.
+
+A continuation of a cut reply (`chat.continuation`) settles the same way, with the plan's
+`continuing`: the new text is appended to what the reply held, the new part is charged under
+its own ledger id, and the stored usage and credits are the totals of both parts.
 """
 
 import logging
@@ -27,6 +31,21 @@ log = logging.getLogger(__name__)
 HIDDEN_NOTICE = "This reply was hidden by moderation."
 
 
+@dataclass(frozen=True)
+class Continuation:
+    """What a cut reply held before it was continued, and the id its new credits go under."""
+
+    text: str
+    usage: dict[str, int]
+    credits_charged: int
+    ledger_id: str
+    prompt_tokens: int = 0  # of the continuation's own prompt
+
+    def record(self) -> dict[str, Any]:
+        return {"text": self.text, "usage": self.usage, "credits_charged": self.credits_charged,
+                "ledger_id": self.ledger_id, "prompt_tokens": self.prompt_tokens}
+
+
 @dataclass
 class ReplyPlan:
     """Everything a reply needs, prepared (and paid for) by `chat.service`."""
@@ -44,11 +63,21 @@ class ReplyPlan:
     price: ModelPrice
     reserved: int
     translation: dict[str, str] | None = None  # the conversation's translation mode, if any
+    continuing: Continuation | None = None  # set when this reply continues a cut one
+
+    @property
+    def ledger_id(self) -> str:
+        """The id this reply's credits are reserved and settled under."""
+        return self.continuing.ledger_id if self.continuing else self.message_id
+
+    @property
+    def earlier_text(self) -> str:
+        return self.continuing.text if self.continuing else ""
 
 
 @dataclass
 class Outcome:
-    text: str = ""
+    text: str = ""  # what this generation delivered (after `plan.earlier_text`, if any)
     usage: Usage | None = None
     status: str = repo.COMPLETE
     error_code: str | None = None
@@ -87,30 +116,32 @@ async def settle_reply(ctx: Any, *, plan: ReplyPlan, outcome: Outcome,
         usage = Usage(prompt_tokens=plan.prompt_tokens,
                       completion_tokens=await delivered_tokens(plan.provider, plan.model.id, text))
     charge = min(plan.reserved, metering.cost_for(plan.price, usage)) if text else 0
-    charged = await metering.settle(ctx, user_id=plan.owner_id, message_id=plan.message_id,
+    charged = await metering.settle(ctx, user_id=plan.owner_id, message_id=plan.ledger_id,
                                     reserved=plan.reserved, charged=charge)
-    status, shown, moderation = outcome.status, text, None
-    if text:
-        result = await screening.check_output(ctx, text, user_id=plan.owner_id)
+    full = plan.earlier_text + text
+    status, shown, moderation = outcome.status, full, None
+    if full:
+        result = await screening.check_output(ctx, full, user_id=plan.owner_id)
         if result is not None:
             moderation = {"flagged": result.flagged, "reason": result.reason}
             if result.flagged:
                 status, shown = repo.BLOCKED, HIDDEN_NOTICE
                 await screening.flag(ctx, user_id=plan.owner_id, subject="model_output",
                                   ref_id=plan.message_id, result=result)
-    [reply_mood] = await screening.moods(ctx, [text if status != repo.BLOCKED else None])
+    [reply_mood] = await screening.moods(ctx, [full if status != repo.BLOCKED else None])
     now = ctx.clock.now()
     changes: dict[str, Any] = {
         "status": status, "text": shown, "html": markdown.render(shown),
-        "usage": {"prompt_tokens": usage.prompt_tokens,
-                  "completion_tokens": usage.completion_tokens},
-        "credits_charged": charged, "moderation": moderation, "mood": reply_mood,
+        "usage": _totals(plan.continuing, usage), "moderation": moderation, "mood": reply_mood,
+        "credits_charged": charged + (plan.continuing.credits_charged if plan.continuing else 0),
         "error_code": "reply_blocked" if status == repo.BLOCKED else outcome.error_code,
         "finish_reason": outcome.finish_reason, "completed_at": now,
         "ttft_ms": outcome.ttft_ms, "latency_ms": outcome.latency_ms, **outcome.extra,
     }
+    if plan.continuing:
+        changes["continuing"] = None
     if status == repo.BLOCKED:
-        changes["withheld_text"] = text
+        changes["withheld_text"] = full
     changes.update(await chat_translation.reply_fields(ctx, mode=plan.translation,
                                                        status=status, text=shown))
     message = await repo.update_message(ctx.db, plan.message_id, changes,
@@ -130,3 +161,11 @@ async def settle_reply(ctx: Any, *, plan: ReplyPlan, outcome: Outcome,
         credits=charged, latency_ms=outcome.latency_ms, ttft_ms=outcome.ttft_ms,
         outcome=status)
     return message
+
+
+def _totals(continuing: Continuation | None, usage: Usage) -> dict[str, int]:
+    """The usage a reply stores: this generation's, plus what it held before a continuation."""
+    earlier = continuing.usage if continuing else {}
+    return {"prompt_tokens": usage.prompt_tokens + int(earlier.get("prompt_tokens") or 0),
+            "completion_tokens": usage.completion_tokens
+            + int(earlier.get("completion_tokens") or 0)}

@@ -2,7 +2,8 @@
 
 `speak_message(ctx, user_id=, message_id=)` makes (or reuses) the voice clip of one persona
 message and returns a `voice.synthesis.SpokenClip` (the clip, its timings, its length): a clip
-already made for that message with the same voice and rate is returned again, uncharged. Only
+already made for that message with the same voice and rate is returned again, uncharged,
+unless the text changed since (a continued or edited reply is spoken anew). Only
 the owner's finished persona replies can be spoken: another user's message is 404, a user
 message, a blocked reply or one still being written is 422.
 `chosen_voice` checks a persona's `voice` field (unknown voice: 422 `unknown_voice`).
@@ -88,6 +89,12 @@ async def _message_for(ctx: Any, *, user_id: str, message_id: str) -> dict[str, 
     return message
 
 
+def _text_changed_since(message: dict[str, Any], clip: dict[str, Any]) -> bool:
+    """Whether the reply's text changed (continued or edited) after `clip` was made of it."""
+    changes = [when for when in (message.get("continued_at"), message.get("edited_at")) if when]
+    return bool(changes) and clip["created_at"] < max(changes)
+
+
 async def speak_message(ctx: Any, *, user_id: str, message_id: str) -> SpokenClip:
     message = await _message_for(ctx, user_id=user_id, message_id=message_id)
     conversation = await chat_repo.get_conversation(ctx.db, message["conversation_id"])
@@ -98,7 +105,7 @@ async def speak_message(ctx: Any, *, user_id: str, message_id: str) -> SpokenCli
     existing = await clips_repo.find_for_message(ctx.db, owner_id=user_id, message_id=message_id,
                                                  kind=clips_repo.VOICE, voice_id=voice.id,
                                                  rate=rate)
-    if existing is not None:
+    if existing is not None and not _text_changed_since(message, existing):
         return SpokenClip(clip=existing, timings=existing.get("timings", []),
                           duration_s=existing["duration_s"], reused=True)
     return await speak_text(ctx, owner_id=user_id, persona=persona, text=message["text"],

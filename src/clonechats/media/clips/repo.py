@@ -69,10 +69,11 @@ async def get_owned(db: Any, clip_id: str, owner_id: str) -> dict[str, Any] | No
 
 async def find_for_message(db: Any, *, owner_id: str, message_id: str, kind: str,
                            voice_id: str | None, rate: float | None) -> dict[str, Any] | None:
-    """A whole-message clip already made with this voice and rate."""
-    return await db[CLIPS].find_one({"owner_id": owner_id, "message_id": message_id,
-                                     "kind": kind, "seq": None, "voice_id": voice_id,
-                                     "rate": rate})
+    """The newest whole-message clip already made with this voice and rate."""
+    found = await db[CLIPS].find({"owner_id": owner_id, "message_id": message_id, "kind": kind,
+                                  "seq": None, "voice_id": voice_id, "rate": rate}).sort(
+        "created_at", -1).limit(1).to_list()
+    return found[0] if found else None
 
 
 async def page_for_owner(db: Any, owner_id: str, *, limit: int, cursor: str | None = None,

@@ -1,5 +1,6 @@
-// The chat page: send, stream, stop, regenerate, edit the last message, copy, delete, and the
-// keyboard shortcuts listed in the page's shortcuts dialog (press ?).
+// The chat page: send, stream, stop, regenerate, continue a reply cut at the length limit, edit
+// the last message or a persona reply, copy, delete, and the keyboard shortcuts listed in the
+// page's shortcuts dialog (press ?).
 //
 // Replies stream as Server-Sent Events over a POST, read with fetch and a ReadableStream
 // (EventSource can only GET). While a reply streams its tokens are shown as plain text; when it
@@ -12,9 +13,13 @@
 import {
   addCodeCopyButtons, codeOf, copyText, inTextField, setUpShortcutsDialog, toaster, typingIndicator,
 } from "./chat-extras.js";
+import { editReplyInPlace } from "./chat-reply-edit.js";
 import { csrfToken } from "./forms.js";
 import { setUpMyMemories } from "./my-memories.js";
 
+// The buttons that start a reply: disabled while one streams, and taken off older messages
+// when the last ones are shown again.
+const REPLY_BUTTONS = "[data-action=regenerate], [data-action=edit], [data-action=continue]";
 const NETWORK_FAILURE = "Could not reach the server. Check your connection and try again.";
 
 function parseEvent(raw) {
@@ -88,7 +93,7 @@ function setUpChat(root) {
       stopButton.hidden = !busy;
       stopButton.disabled = false;
     }
-    for (const button of transcript.querySelectorAll("[data-action=regenerate], [data-action=edit]")) {
+    for (const button of transcript.querySelectorAll(REPLY_BUTTONS)) {
       button.disabled = busy;
     }
   }
@@ -160,7 +165,7 @@ function setUpChat(root) {
       const id = CSS.escape(fresh.dataset.messageId);
       transcript.querySelector(`[data-message-id="${id}"]`)?.remove();
     }
-    for (const button of transcript.querySelectorAll("[data-action=regenerate], [data-action=edit]")) {
+    for (const button of transcript.querySelectorAll(REPLY_BUTTONS)) {
       button.remove();
     }
     transcript.append(template.content);
@@ -362,6 +367,33 @@ function setUpChat(root) {
     });
   }
 
+  // More text for a reply cut at the length limit, streamed onto the end of the same message.
+  async function continueReply(item) {
+    const body = item.querySelector("[data-message-body]");
+    const note = item.querySelector("[data-cut-note]");
+    const paragraph = element("p", "plain-text", "");
+    body.append(paragraph);
+    if (note) note.hidden = true;
+    await streamReply(`${api}/messages/${encodeURIComponent(item.dataset.messageId)}/continue`, {}, {
+      reply: { item, paragraph }, stale: [],
+      restore: () => {
+        paragraph.remove();
+        if (note) note.hidden = false;
+      },
+    });
+  }
+
+  async function editReply(item) {
+    editReplyInPlace(item, {
+      url: `${api}/messages/${encodeURIComponent(item.dataset.messageId)}`,
+      text: (await storedText(item)).trim(),
+      onSaved: () => {
+        addCodeCopyButtons(item);
+        toast("Reply edited");
+      },
+    });
+  }
+
   async function copy(item, button) {
     await copyText(await storedText(item), button, toast);
   }
@@ -401,7 +433,9 @@ function setUpChat(root) {
     if (button.dataset.action === "copy") copy(item, button);
     else if (current) return;
     else if (button.dataset.action === "regenerate") regenerate(item);
+    else if (button.dataset.action === "continue") continueReply(item);
     else if (button.dataset.action === "edit" && form) startEditing(item);
+    else if (button.dataset.action === "edit-reply") editReply(item);
     else if (button.dataset.action === "delete") remove(item);
   });
 
