@@ -23,7 +23,13 @@ from typing import Any
 from clonechats.chat import context as chat_context
 from clonechats.chat import metering, repo
 from clonechats.chat.generation import Generation
-from clonechats.chat.replies import SETTLE_GRACE_SECONDS, SETTLE_JOB, NotLatest, _guarded, _take
+from clonechats.chat.replies import (
+    SETTLE_GRACE_SECONDS,
+    SETTLE_JOB,
+    NotLatest,
+    guarded_generation,
+    take_generation,
+)
 from clonechats.chat.service import get_message
 from clonechats.chat.settlement import Continuation, ReplyPlan
 from clonechats.chat.translation.texts import model_text
@@ -48,7 +54,7 @@ async def continue_reply(ctx: Any, *, user_id: str, conversation_id: str,
                          message_id: str) -> Generation:
     target = await get_message(ctx, user_id=user_id, conversation_id=conversation_id,
                                message_id=message_id)
-    conversation = await _take(ctx, user_id=user_id, conversation_id=conversation_id,
+    conversation = await take_generation(ctx, user_id=user_id, conversation_id=conversation_id,
                                message_id=message_id, seq_step=0)
 
     async def work() -> Generation:
@@ -61,7 +67,7 @@ async def continue_reply(ctx: Any, *, user_id: str, conversation_id: str,
             raise NotCut()
         return await _start(ctx, conversation, user_message=latest[0], reply=reply)
 
-    return await _guarded(ctx, conversation, message_id, work())
+    return await guarded_generation(ctx, conversation, message_id, work())
 
 
 async def _start(ctx: Any, conversation: dict[str, Any], *, user_message: dict[str, Any],

@@ -71,8 +71,8 @@ def _title_from(text: str) -> str:
     return title if len(title) <= 60 else title[:59].rstrip() + "…"
 
 
-async def _take(ctx: Any, *, user_id: str, conversation_id: str, message_id: str,
-                seq_step: int) -> dict[str, Any]:
+async def take_generation(ctx: Any, *, user_id: str, conversation_id: str, message_id: str,
+                          seq_step: int) -> dict[str, Any]:
     now = ctx.clock.now()
     taken = await repo.acquire_generation(ctx.db, conversation_id, user_id, message_id=message_id,
                                           now=now, until=generation.lease_until(ctx, now),
@@ -187,7 +187,8 @@ async def _store(ctx: Any, conversation: dict[str, Any], *, user_message: dict[s
             "user_message": user_message, "message_id": reply_id}
 
 
-async def _guarded(ctx: Any, conversation: dict[str, Any], reply_id: str, work: Any) -> Any:
+async def guarded_generation(ctx: Any, conversation: dict[str, Any], reply_id: str,
+                             work: Any) -> Any:
     """Run `work` for a taken conversation; free the conversation if it refuses or fails."""
     try:
         return await work
@@ -200,7 +201,7 @@ async def send_message(ctx: Any, *, user_id: str, conversation_id: str,
                        text: str) -> Generation:
     text = clean_text(ctx, text)
     reply_id = repo.new_id()
-    conversation = await _take(ctx, user_id=user_id, conversation_id=conversation_id,
+    conversation = await take_generation(ctx, user_id=user_id, conversation_id=conversation_id,
                                message_id=reply_id, seq_step=2)
     seq = conversation["message_seq"] - 1
 
@@ -216,7 +217,7 @@ async def send_message(ctx: Any, *, user_id: str, conversation_id: str,
                             history_before_seq=None,
                             replaces=[], replaces_reply=None)
 
-    return await _guarded(ctx, conversation, reply_id, work())
+    return await guarded_generation(ctx, conversation, reply_id, work())
 
 
 async def _latest(ctx: Any, conversation_id: str) -> list[dict[str, Any]]:
@@ -230,7 +231,7 @@ async def regenerate(ctx: Any, *, user_id: str, conversation_id: str,
     target = await get_message(ctx, user_id=user_id, conversation_id=conversation_id,
                                message_id=message_id)
     reply_id = repo.new_id()
-    conversation = await _take(ctx, user_id=user_id, conversation_id=conversation_id,
+    conversation = await take_generation(ctx, user_id=user_id, conversation_id=conversation_id,
                                message_id=reply_id, seq_step=1)
 
     async def work() -> Generation:
@@ -245,7 +246,7 @@ async def regenerate(ctx: Any, *, user_id: str, conversation_id: str,
                             history_before_seq=user_message["seq"], replaces=[target["_id"]],
                             replaces_reply=target["_id"])
 
-    return await _guarded(ctx, conversation, reply_id, work())
+    return await guarded_generation(ctx, conversation, reply_id, work())
 
 
 async def edit_last(ctx: Any, *, user_id: str, conversation_id: str, message_id: str,
@@ -255,7 +256,7 @@ async def edit_last(ctx: Any, *, user_id: str, conversation_id: str, message_id:
     target = await get_message(ctx, user_id=user_id, conversation_id=conversation_id,
                                message_id=message_id)
     reply_id = repo.new_id()
-    conversation = await _take(ctx, user_id=user_id, conversation_id=conversation_id,
+    conversation = await take_generation(ctx, user_id=user_id, conversation_id=conversation_id,
                                message_id=reply_id, seq_step=2)
     seq = conversation["message_seq"] - 1
 
@@ -278,4 +279,4 @@ async def edit_last(ctx: Any, *, user_id: str, conversation_id: str, message_id:
                             history_before_seq=target["seq"], replaces=replaced,
                             replaces_reply=None)
 
-    return await _guarded(ctx, conversation, reply_id, work())
+    return await guarded_generation(ctx, conversation, reply_id, work())
