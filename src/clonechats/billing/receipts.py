@@ -97,28 +97,3 @@ async def for_buyer(ctx: Any, *, user: dict[str, Any], order_id: str) -> Receipt
     """The receipt of one of `user`'s orders; 404 `unknown_order` or `no_receipt`."""
     order = await service.get_order(ctx, user=user, order_id=order_id)
     return from_order(order, buyer=user, operator_name=ctx.settings.operator_name)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def public(receipt: Receipt) -> dict[str, Any]:
-    """The JSON shape of `GET /api/v1/billing/orders/{id}/receipt`."""
-    refund = receipt.refund
-    return {
-        "number": receipt.number, "order_id": receipt.order_id,
-        "operator_name": receipt.operator_name, "issued_at": _iso(receipt.issued_at),
-        "description": receipt.description, "item_kind": receipt.item_kind,
-        "kind": receipt.kind, "credits": receipt.credits,
-        "period": receipt.period, "amount": receipt.amount, "currency": receipt.currency,
-        "amount_display": receipt.amount_display, "provider": receipt.provider,
-        "provider_name": receipt.provider_name,
-        "provider_order_id": receipt.provider_order_id,
-        "provider_payment_id": receipt.provider_payment_id,
-        "buyer_email": receipt.buyer_email,
-        "refund": {"status": refund.status, "amount": refund.amount,
-                   "amount_display": refund.amount_display,
-                   "requested_at": _iso(refund.requested_at),
-                   "refunded_at": _iso(refund.refunded_at)} if refund else None,
-    }

@@ -6,6 +6,7 @@ the webhook is anonymous and authenticated by its signature."""
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
 from clonechats.accounts.dependencies import ActiveUser
@@ -57,7 +58,7 @@ async def get_receipt(order_id: Annotated[str, Path(max_length=100)], request: R
                       user: ActiveUser) -> dict[str, Any]:
     """A paid order's receipt; 404 `no_receipt` for an order that was never paid."""
     receipt = await receipts.for_buyer(request.app.state.ctx, user=user, order_id=order_id)
-    return receipts.public(receipt)
+    return jsonable_encoder(receipt)  # the dataclass's fields, times in ISO 8601
 
 
 @router.get("/ledger")

@@ -55,7 +55,7 @@ async def continue_reply(ctx: Any, *, user_id: str, conversation_id: str,
     target = await get_message(ctx, user_id=user_id, conversation_id=conversation_id,
                                message_id=message_id)
     conversation = await take_generation(ctx, user_id=user_id, conversation_id=conversation_id,
-                               message_id=message_id, seq_step=0)
+                                         message_id=message_id, seq_step=0)
 
     async def work() -> Generation:
         latest = await repo.last_visible(ctx.db, conversation_id, count=2)

@@ -202,7 +202,7 @@ async def send_message(ctx: Any, *, user_id: str, conversation_id: str,
     text = clean_text(ctx, text)
     reply_id = repo.new_id()
     conversation = await take_generation(ctx, user_id=user_id, conversation_id=conversation_id,
-                               message_id=reply_id, seq_step=2)
+                                         message_id=reply_id, seq_step=2)
     seq = conversation["message_seq"] - 1
 
     async def work() -> Generation:
@@ -232,7 +232,7 @@ async def regenerate(ctx: Any, *, user_id: str, conversation_id: str,
                                message_id=message_id)
     reply_id = repo.new_id()
     conversation = await take_generation(ctx, user_id=user_id, conversation_id=conversation_id,
-                               message_id=reply_id, seq_step=1)
+                                         message_id=reply_id, seq_step=1)
 
     async def work() -> Generation:
         latest = await _latest(ctx, conversation_id)
@@ -257,7 +257,7 @@ async def edit_last(ctx: Any, *, user_id: str, conversation_id: str, message_id:
                                message_id=message_id)
     reply_id = repo.new_id()
     conversation = await take_generation(ctx, user_id=user_id, conversation_id=conversation_id,
-                               message_id=reply_id, seq_step=2)
+                                         message_id=reply_id, seq_step=2)
     seq = conversation["message_seq"] - 1
 
     async def work() -> Generation:
