@@ -32,7 +32,9 @@ run: $(VENV)/.installed-run apertium espeak
 # the app on MongoDB, to show both engines behave the same: sign-up and sessions, personas, chat
 # and its metering, orders and webhooks, scheduled messages across workers, debates, export,
 # retention and deletion. `make test-mongodb` runs every app-level test that way.
-PYTEST_PARALLEL := -n auto --dist loadfile
+# A worker that dies is not replaced: under `--dist loadfile` pytest-xdist 3.8 can wait forever
+# for a replacement's work, and a test that killed its worker has failed anyway.
+PYTEST_PARALLEL := -n auto --dist loadfile --max-worker-restart=0
 MONGODB_JOURNEY := tests/accounts/test_signup.py tests/accounts/test_login.py \
 	tests/accounts/test_sessions.py tests/personas/test_crud.py tests/personas/test_sharing.py \
 	tests/personas/test_favourites.py tests/media/test_uploads.py \
