@@ -3,6 +3,7 @@
 import asyncio
 import logging
 import os
+import selectors
 import signal
 import subprocess
 import sys
@@ -109,26 +110,40 @@ def test_data_dir_can_come_from_the_environment(
     assert "queued" in result.stdout
 
 
+WORKER_START_LIMIT_S = 120
+
+
+def first_line(process: subprocess.Popen[str], within_s: float) -> str | None:
+    """The first line the process writes to its stdout, or None if none came in time."""
+    assert process.stdout is not None
+    waiting = selectors.DefaultSelector()
+    waiting.register(process.stdout, selectors.EVENT_READ)
+    ready = waiting.select(timeout=within_s)
+    waiting.close()
+    return process.stdout.readline() if ready else None
+
+
 def test_worker_starts_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.upper().startswith("CLONECHATS_")}
     env["CLONECHATS_LOG_JSON"] = "0"
-    worker = subprocess.Popen(  # noqa: S603 - our own interpreter
-        [sys.executable, "-m", "clonechats", "worker", "--data-dir", str(tmp_path / "data")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
-    )
+    log = tmp_path / "worker.log"
+    with log.open("w") as errors:  # a file, not a pipe: nothing the worker logs can block it
+        worker = subprocess.Popen(  # noqa: S603 - our own interpreter
+            [sys.executable, "-m", "clonechats", "worker", "--data-dir", str(tmp_path / "data")],
+            stdout=subprocess.PIPE, stderr=errors, text=True, env=env, cwd=tmp_path,
+        )
     try:
-        first_line = worker.stdout.readline() if worker.stdout else ""
-        assert first_line.startswith("worker "), worker.stderr.read() if worker.stderr else ""
-        assert "job kinds" in first_line
+        line = first_line(worker, WORKER_START_LIMIT_S)
+        assert line is not None, f"no start line in {WORKER_START_LIMIT_S} s:\n{log.read_text()}"
+        assert line.startswith("worker ") and "job kinds" in line, (line, log.read_text())
         worker.send_signal(signal.SIGTERM)
-        assert worker.wait(timeout=30) == 0
+        assert worker.wait(timeout=30) == 0, log.read_text()
     finally:
         if worker.poll() is None:
             worker.kill()
             worker.wait()
-        for stream in (worker.stdout, worker.stderr):
-            if stream is not None:
-                stream.close()
+        if worker.stdout is not None:
+            worker.stdout.close()
 
 
 def served_public_url(monkeypatch: pytest.MonkeyPatch, *args: str) -> str:

@@ -68,8 +68,6 @@ def worker(data_dir: DataDir = None) -> None:
 
     async def run() -> None:
         ctx = await open_context(settings)
-        if settings.llm.local_preload and ctx.llm is not None:
-            ctx.llm.preload()  # jobs may reply with the local model
         await startup.prepare(ctx)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -79,6 +77,9 @@ def worker(data_dir: DataDir = None) -> None:
             runner = JobRunner(db=ctx.db, registry=ctx.jobs, context=ctx, clock=ctx.clock,
                                settings=settings.jobs)
             typer.echo(f"worker {runner.owner} running {len(ctx.jobs.kinds())} job kinds")
+            if settings.llm.local_preload and ctx.llm is not None:
+                # after the start line: a model's load silences the process's output meanwhile
+                ctx.llm.preload()  # jobs may reply with the local model
             await runner.run_forever(stop)
         finally:
             await ctx.close()

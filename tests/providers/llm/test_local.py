@@ -182,3 +182,34 @@ async def test_another_model_id_is_rejected(provider):
         await provider.count_tokens(model="local:other-model", messages=MESSAGES)
     with pytest.raises(ProviderRejected):
         await run(provider, max_tokens=0)
+
+
+QUIET_LOADS = """
+import os, sys, threading
+from clonechats.providers.llm.local import LocalModelConfig, load_model, packaged_model_path
+
+configs = [LocalModelConfig(path=packaged_model_path(), context_window=512 + n, threads=1)
+           for n in range(3)]
+threads = [threading.Thread(target=load_model, args=(config,)) for config in configs]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+os.write(1, b"stdout still here\\n")
+os.write(2, b"stderr still here\\n")
+"""
+
+
+def test_models_loading_at_once_leave_the_process_output_working(tmp_path: Path) -> None:
+    """A quiet load points the process's stdout and stderr elsewhere while it lasts; loads at
+    the same moment must not leave them pointing there."""
+    if packaged_model_path() is None:
+        pytest.skip("the packaged model is not installed")
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", QUIET_LOADS], capture_output=True,  # noqa: S603
+                          timeout=240, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.decode().endswith("stdout still here\n")
+    assert done.stderr.decode().endswith("stderr still here\n")

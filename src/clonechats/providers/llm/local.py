@@ -58,6 +58,11 @@ NAME = "local"
 PACKAGED_MODEL_FILE = local_catalog.SMOLLM2_FILE
 PACKAGED_MODEL_MODULE = local_catalog.SMOLLM2_MODULE
 DEFAULT_CACHE_BYTES = 512 * 1024 * 1024
+_loading = threading.Lock()
+"""llama-cpp-python keeps a model's load quiet (verbose=False) by pointing the whole process's
+stdout and stderr at /dev/null while it lasts, then back (its issue #1874). Two loads at once
+would each restore what the other saved, and could leave the process silenced for good, so
+loads take turns. Whatever another thread prints during a load (about a second) is lost."""
 
 
 def packaged_model_path() -> Path | None:
@@ -132,10 +137,11 @@ def load_model(config: LocalModelConfig) -> LoadedModel:
         raise ProviderUnavailable("llama-cpp-python is not installed", provider=NAME,
                                   retryable=False) from exc
     try:
-        llm = llama_cpp.Llama(model_path=str(config.path), n_ctx=config.context_window,
-                              n_threads=config.threads,
-                              n_threads_batch=config.batch_threads or config.threads,
-                              verbose=False)
+        with _loading:
+            llm = llama_cpp.Llama(model_path=str(config.path), n_ctx=config.context_window,
+                                  n_threads=config.threads,
+                                  n_threads_batch=config.batch_threads or config.threads,
+                                  verbose=False)
     except (OSError, RuntimeError, ValueError) as exc:
         raise ProviderUnavailable(f"the model could not be loaded ({exc})", provider=NAME,
                                   retryable=False) from exc
