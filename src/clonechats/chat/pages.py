@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from clonechats.accounts import repo as users
 from clonechats.accounts.age import GuardianConsentRequired
 from clonechats.accounts.dependencies import OptionalUser
-from clonechats.chat import repo, service
+from clonechats.chat import conversation_list, repo, service
 from clonechats.chat.translation import pages as translation_pages
 from clonechats.errors import AppError
 from clonechats.personas import service as personas
@@ -24,6 +24,7 @@ from clonechats.personas import service as personas
 router = APIRouter(include_in_schema=False)
 
 TAIL_MAX = 4
+SIDEBAR_RECENT = 12
 
 
 def render(request: Request, template: str, **context: Any) -> HTMLResponse:
@@ -77,19 +78,33 @@ async def usable_persona(ctx: Any, user: dict[str, Any],
         return None
 
 
+async def avatars_of(ctx: Any, user: dict[str, Any],
+                     *lists: list[dict[str, Any]]) -> dict[str, Any]:
+    """The avatar of each listed chat's persona, while the user may still use it."""
+    usable = await personas.get_many_usable(
+        ctx, user_id=user["_id"], persona_ids=list({c["persona_id"] for items in lists
+                                                    for c in items}))
+    return {pid: p.get("avatar_media_id") for pid, p in usable.items()}
+
+
 @router.get("/chat", response_class=HTMLResponse)
 async def conversations(request: Request, user: OptionalUser,
-                        cursor: Annotated[str | None, Query(max_length=500)] = None) -> Response:
+                        cursor: Annotated[str | None, Query(max_length=500)] = None,
+                        q: Annotated[str | None, Query(max_length=500)] = None) -> Response:
     if user is None:
         return to_login(request)
     check_active(user)
     ctx = request.app.state.ctx
-    items, next_cursor = await service.list_for_owner(ctx, user_id=user["_id"], cursor=cursor)
-    usable = await personas.get_many_usable(ctx, user_id=user["_id"],
-                                            persona_ids=[c["persona_id"] for c in items])
-    return render(request, "list.html", conversations=items, next_cursor=next_cursor,
-                  first_page=cursor is None,
-                  avatar_ids={pid: p.get("avatar_media_id") for pid, p in usable.items()})
+    query = " ".join((q or "").split()) or None
+    pinned: list[dict[str, Any]] = []
+    if cursor is None:
+        pinned, _ = await conversation_list.page(ctx, user_id=user["_id"], query=query,
+                                                 pinned=True, limit=conversation_list.PIN_MAX)
+    items, next_cursor = await conversation_list.page(ctx, user_id=user["_id"], cursor=cursor,
+                                                      query=query, pinned=False)
+    return render(request, "list.html", pinned=pinned, conversations=items,
+                  next_cursor=next_cursor, first_page=cursor is None, query=query or "",
+                  avatar_ids=await avatars_of(ctx, user, pinned, items))
 
 
 @router.get("/chat/new", response_class=HTMLResponse)
@@ -138,7 +153,13 @@ async def conversation_page(conversation_id: str, request: Request,
                                                   conversation_id=conversation_id)
     await repo.clear_unread(ctx.db, conversation_id, user["_id"])
     persona = await usable_persona(ctx, user, conversation)
+    pinned, _ = await conversation_list.page(ctx, user_id=user["_id"], pinned=True,
+                                             limit=conversation_list.PIN_MAX)
+    recent, more = await conversation_list.page(ctx, user_id=user["_id"], pinned=False,
+                                                limit=SIDEBAR_RECENT)
     return render(request, "view.html", conversation=conversation, messages=messages,
+                  sidebar={"pinned": pinned, "recent": recent, "more": more is not None,
+                           "avatar_ids": await avatars_of(ctx, user, pinned, recent)},
                   actions=actions_for(messages), older=older, persona=persona,
                   persona_avatar_id=persona.get("avatar_media_id") if persona else None,
                   persona_name=persona["name"] if persona else conversation["persona_name"],

@@ -40,7 +40,7 @@ async def export(ctx: Any, user_id: str) -> dict[str, Any]:
         {"id": c["_id"], "persona_id": c["persona_id"], "persona_name": c["persona_name"],
          "title": c["title"], "model": c["model"], "summary": c.get("summary") or "",
          "created_at": _plain(c["created_at"]), "last_message_at": _plain(c["last_message_at"]),
-         "translation": c.get("translation"),
+         "translation": c.get("translation"), "pinned": bool(c.get("pinned")),
          "messages": by_conversation.get(c["_id"], [])}
         for c in await repo.conversations_for_owner(ctx.db, user_id)]}
 

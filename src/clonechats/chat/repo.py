@@ -5,7 +5,8 @@ A conversation:
     title_custom (renamed by the owner), model, summary (running summary of folded older
     turns), summary_upto_message_id, summary_upto_seq, message_seq (last sequence number
     handed out), generating {message_id, until} | null (the one reply in progress, with a
-    lease), created_at, updated_at, last_message_at
+    lease), created_at, updated_at, last_message_at, pinned (kept at the top of the owner's list;
+    absent on chats never pinned)
 
 A message:
     _id, conversation_id, owner_id, seq (order inside the conversation), role "user" |
@@ -79,10 +80,17 @@ async def get_conversation(db: Any, conversation_id: str) -> dict[str, Any] | No
 
 
 async def page_conversations(db: Any, owner_id: str, *, limit: int, cursor: str | None = None,
+                             where: list[dict[str, Any]] | None = None,
                              ) -> tuple[list[dict[str, Any]], str | None]:
-    """Newest activity first, and the next page's cursor."""
-    return await fetch_page(db[CONVERSATIONS], {"owner_id": owner_id}, order=CONVERSATION_ORDER,
+    """Newest activity first (of those also matching every condition in `where`), and the next
+    page's cursor."""
+    query = {"$and": [{"owner_id": owner_id}, *where]} if where else {"owner_id": owner_id}
+    return await fetch_page(db[CONVERSATIONS], query, order=CONVERSATION_ORDER,
                             limit=limit, cursor=cursor, kinds=(datetime, str))
+
+
+async def count_pinned(db: Any, owner_id: str) -> int:
+    return await db[CONVERSATIONS].count_documents({"owner_id": owner_id, "pinned": True})
 
 
 async def update_conversation(db: Any, conversation_id: str, owner_id: str,
@@ -251,6 +259,21 @@ async def last_visible(db: Any, conversation_id: str, *, count: int = 2) -> list
     found = await db[MESSAGES].find(_visible(conversation_id)).sort("seq", -1).limit(
         count).to_list()
     return list(reversed(found))
+
+
+async def conversations_with_text(db: Any, owner_id: str, pattern: str) -> list[str]:
+    """The conversations with a shown message whose text matches `pattern` (an escaped regular
+    expression, matched without regard to case)."""
+    return await db[MESSAGES].distinct("conversation_id", {
+        "owner_id": owner_id, "superseded_by": None,
+        "text": {"$regex": pattern, "$options": "i"}})
+
+
+async def last_matching(db: Any, conversation_id: str, pattern: str) -> dict[str, Any] | None:
+    """The latest shown message whose text matches `pattern`."""
+    found = await db[MESSAGES].find({**_visible(conversation_id), "text": {
+        "$regex": pattern, "$options": "i"}}).sort("seq", -1).limit(1).to_list()
+    return found[0] if found else None
 
 
 async def messages_for_owner(db: Any, owner_id: str) -> list[dict[str, Any]]:

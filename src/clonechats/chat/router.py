@@ -1,8 +1,10 @@
 """Chat API (`/api/v1/conversations`): conversations, messages and streamed replies.
 
 Thin: each route resolves the caller, hands the input to `chat.service` (conversations,
-messages, stop), `chat.replies` (send, regenerate, edit), `chat.continuation` (continue a reply
-cut at the length limit) or `chat.reply_edits` (rewrite a persona reply) and shapes the answer.
+messages, stop), `chat.conversation_list` (list, search, rename, pin), `chat.transcript` (one
+chat as a Markdown or JSON file), `chat.replies` (send, regenerate, edit), `chat.continuation`
+(continue a reply cut at the length limit) or `chat.reply_edits` (rewrite a persona reply) and
+shapes the answer.
 A reply streams as Server-Sent Events (`token` {"text"}, then `done` {"message_id", "usage",
 "credits_charged", "balance"} or `error` {"code", "message"}); `?stream=false` waits and
 returns the finished message as JSON. Every refusal before the reply starts (404, 409, 402,
@@ -20,18 +22,21 @@ from starlette.types import Receive, Scope, Send
 from clonechats.accounts.dependencies import ActiveUser
 from clonechats.chat import (
     continuation,
+    conversation_list,
     idempotency,
     metering,
     replies,
     reply_edits,
     repo,
     service,
+    transcript,
 )
 from clonechats.chat.generation import ERROR_MESSAGES, Generation
 from clonechats.chat.schemas import (
     ConversationCreate,
+    ConversationListItemOut,
     ConversationOut,
-    ConversationRename,
+    ConversationUpdate,
     MessageIn,
     MessageOut,
     ReplyTextIn,
@@ -109,11 +114,16 @@ async def create_conversation(data: ConversationCreate, request: Request,
 
 
 @router.get(BASE)
-async def list_conversations(request: Request, user: ActiveUser, limit: Limit = None,
-                             cursor: Cursor = None) -> dict[str, Any]:
-    items, next_cursor = await service.list_for_owner(
-        request.app.state.ctx, user_id=user["_id"], limit=limit, cursor=cursor)
-    return {"items": [ConversationOut.of(c).model_dump(mode="json") for c in items],
+async def list_conversations(
+        request: Request, user: ActiveUser, limit: Limit = None, cursor: Cursor = None,
+        q: Annotated[str | None, Query(max_length=500, description="search titles and "
+                                       "message text")] = None,
+        pinned: Annotated[bool | None, Query(description="only pinned, or only unpinned, "
+                                             "chats")] = None) -> dict[str, Any]:
+    items, next_cursor = await conversation_list.page(
+        request.app.state.ctx, user_id=user["_id"], limit=limit, cursor=cursor, query=q,
+        pinned=pinned)
+    return {"items": [ConversationListItemOut.of(c).model_dump(mode="json") for c in items],
             "next_cursor": next_cursor}
 
 
@@ -126,11 +136,22 @@ async def get_conversation(conversation_id: str, request: Request,
 
 
 @router.patch(BASE + "/{conversation_id}")
-async def rename_conversation(conversation_id: str, data: ConversationRename, request: Request,
+async def update_conversation(conversation_id: str, data: ConversationUpdate, request: Request,
                               user: ActiveUser) -> dict[str, Any]:
-    conversation = await service.rename(request.app.state.ctx, user_id=user["_id"],
-                                        conversation_id=conversation_id, title=data.title)
+    conversation = await conversation_list.update(
+        request.app.state.ctx, user_id=user["_id"], conversation_id=conversation_id,
+        title=data.title, pinned=data.pinned)
     return conversation_body(conversation)
+
+
+@router.get(BASE + "/{conversation_id}/export")
+async def export_conversation(conversation_id: str, request: Request, user: ActiveUser,
+                              format: transcript.Format = "markdown") -> Response:
+    found = await transcript.export(request.app.state.ctx, user_id=user["_id"],
+                                    conversation_id=conversation_id, fmt=format)
+    return Response(found.body, media_type=found.media_type, headers={
+        "Content-Disposition": f'attachment; filename="{found.filename}"',
+        "Cache-Control": "no-store"})
 
 
 @router.delete(BASE + "/{conversation_id}", status_code=204)

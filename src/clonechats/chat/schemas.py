@@ -24,9 +24,12 @@ class ConversationCreate(BaseModel):
     translation: TranslationIn | None = None  # a translation chat: each side its language
 
 
-class ConversationRename(BaseModel):
+class ConversationUpdate(BaseModel):
+    """A new title, a pin or an unpin (at least one)."""
+
     model_config = ConfigDict(extra="forbid")
-    title: str = Field(max_length=1000)
+    title: str | None = Field(None, max_length=1000)
+    pinned: bool | None = None
 
 
 class MessageIn(BaseModel):
@@ -54,6 +57,7 @@ class ConversationOut(BaseModel):
     last_message_at: datetime
     translation: TranslationModeOut | None = None
     unread_count: int = 0
+    pinned: bool = False
 
     @classmethod
     def of(cls, conversation: dict[str, Any]) -> "ConversationOut":
@@ -63,7 +67,27 @@ class ConversationOut(BaseModel):
                    created_at=conversation["created_at"], updated_at=conversation["updated_at"],
                    last_message_at=conversation["last_message_at"],
                    translation=conversation.get("translation"),
-                   unread_count=conversation.get("unread_count") or 0)
+                   unread_count=conversation.get("unread_count") or 0,
+                   pinned=bool(conversation.get("pinned")))
+
+
+class SnippetOut(BaseModel):
+    """A message in a list: who wrote it, when, and its text on one line, shortened."""
+
+    message_id: str
+    role: str
+    text: str
+    at: datetime
+
+
+class ConversationListItemOut(ConversationOut):
+    preview: SnippetOut | None = None  # the last shown message
+    match: SnippetOut | None = None  # in a search: the latest message that matched
+
+    @classmethod
+    def of(cls, conversation: dict[str, Any]) -> "ConversationListItemOut":
+        return cls(**ConversationOut.of(conversation).model_dump(),
+                   preview=conversation.get("preview"), match=conversation.get("match"))
 
 
 class UsageOut(BaseModel):

@@ -1,4 +1,5 @@
-"""Conversations and their messages: create, list, rename, delete, read, and stop a reply.
+"""Conversations and their messages: create, read, delete, and stop a reply (listing, search,
+renaming and pins are `chat.conversation_list`).
 
 A user chats with their own personas or any public one (anonymous trial users included).
 Another user's conversation is always "not found", whatever the operation. Starting replies
@@ -73,26 +74,12 @@ async def get(ctx: Any, *, user_id: str, conversation_id: str) -> dict[str, Any]
     return conversation
 
 
-def _limit(limit: int | None, default: int, most: int) -> int:
+def page_limit(limit: int | None, default: int, most: int) -> int:
     if limit is None:
         return default
     if not 1 <= limit <= most:
         raise AppError(f"limit must be between 1 and {most}.", code="invalid_limit")
     return limit
-
-
-async def list_for_owner(ctx: Any, *, user_id: str, limit: int | None = None,
-                         cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
-    return await repo.page_conversations(ctx.db, user_id, limit=_limit(limit, PAGE_SIZE, PAGE_MAX),
-                                         cursor=cursor)
-
-
-async def rename(ctx: Any, *, user_id: str, conversation_id: str, title: str) -> dict[str, Any]:
-    updated = await repo.update_conversation(ctx.db, conversation_id, user_id, {
-        "title": clean_title(title), "title_custom": True, "updated_at": ctx.clock.now()})
-    if updated is None:
-        raise ConversationNotFound()
-    return updated
 
 
 async def delete(ctx: Any, *, user_id: str, conversation_id: str) -> None:
@@ -138,7 +125,7 @@ async def list_messages(ctx: Any, *, user_id: str, conversation_id: str,
     """The shown messages, a page at a time going back in time; each page oldest first."""
     await get(ctx, user_id=user_id, conversation_id=conversation_id)
     items, next_cursor = await repo.page_messages(
-        ctx.db, conversation_id, limit=_limit(limit, MESSAGE_PAGE, MESSAGE_PAGE_MAX),
+        ctx.db, conversation_id, limit=page_limit(limit, MESSAGE_PAGE, MESSAGE_PAGE_MAX),
         cursor=cursor)
     return list(reversed(items)), next_cursor
 
