@@ -26,7 +26,7 @@ from importlib import import_module
 from importlib.util import find_spec
 from typing import Any
 
-from clonechats.chat import repo
+from clonechats.chat import conversation_settings, repo
 from clonechats.chat.translation.texts import language_instruction, model_text
 from clonechats.errors import AppError
 from clonechats.personas.compact_frame import (
@@ -71,6 +71,7 @@ class BuiltContext:
     prompt_tokens: int
     reply_tokens: int
     folded: int  # messages folded into the summary while building this context
+    temperature: float  # the chat's own, else the operator's
 
 
 def reply_tokens_for(ctx: Any, model_info: ModelInfo) -> int:
@@ -139,6 +140,7 @@ async def assemble(ctx: Any, *, conversation: dict[str, Any], persona: dict[str,
                    after: tuple[ChatMessage, ...] = ()) -> BuiltContext:
     """Build the messages for a reply (see the module docstring), folding older turns into
     the conversation's summary (stored) when they do not fit."""
+    persona = conversation_settings.persona_for_reply(persona, conversation)
     reply_tokens = min(reply_tokens_for(ctx, model_info), reply_token_budget(persona))
     budget = model_info.context_window - reply_tokens - ctx.settings.chat.context_margin_tokens
     compact = model_info.provider == "local"  # small models: the compact, cacheable frame
@@ -148,6 +150,9 @@ async def assemble(ctx: Any, *, conversation: dict[str, Any], persona: dict[str,
     if await minors.is_minor(ctx, conversation["owner_id"]):
         frame.insert(1, ChatMessage("system", minors.MINOR_SAFETY_POLICY))
     frame += language_instruction(conversation)  # translation chats: the persona's language
+    if about_me := conversation_settings.about_me_lines(conversation):
+        frame.append(ChatMessage("system", _quoted(conversation_settings.ABOUT_ME_HEADER,
+                                                   about_me)))
     memories = await recall_memories(ctx, persona_id=persona["_id"], query=user_text,
                                      user_id=conversation["owner_id"])
     upto = conversation.get("summary_upto_seq") or 0
@@ -215,7 +220,8 @@ async def assemble(ctx: Any, *, conversation: dict[str, Any], persona: dict[str,
         log.info("conversation history folded into its summary",
                  extra={"conversation_id": conversation["_id"], "messages": folded})
     return BuiltContext(messages=messages, prompt_tokens=total, reply_tokens=reply_tokens,
-                        folded=folded)
+                        folded=folded,
+                        temperature=conversation_settings.temperature_for(ctx, conversation))
 
 
 def _index_of(history: list[dict[str, Any]], message: dict[str, Any]) -> int:

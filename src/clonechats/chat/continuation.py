@@ -114,4 +114,4 @@ async def _start(ctx: Any, conversation: dict[str, Any], *, user_message: dict[s
         provider=provider, model=model, messages=built.messages,
         prompt_tokens=built.prompt_tokens, reply_tokens=built.reply_tokens, price=price,
         reserved=reserve, translation=conversation.get("translation"),
-        continuing=earlier)).start()
+        continuing=earlier, temperature=built.temperature)).start()

@@ -10,7 +10,7 @@ owner, a soft cap: two pins at the same moment may both pass it.
 import re
 from typing import Any
 
-from clonechats.chat import repo
+from clonechats.chat import conversation_settings, repo
 from clonechats.chat.service import (
     PAGE_MAX,
     PAGE_SIZE,
@@ -39,7 +39,7 @@ class InvalidQuery(AppError):
 class NothingToChange(AppError):
     code = "nothing_to_change"
     status = 422
-    message = "Give a new title, or pinned true or false."
+    message = "Say what to change: a title, pinned, or one of the chat's settings."
 
 
 def search_pattern(query: str | None) -> str | None:
@@ -88,14 +88,14 @@ async def page(ctx: Any, *, user_id: str, limit: int | None = None, cursor: str 
     return items, next_cursor
 
 
-async def update(ctx: Any, *, user_id: str, conversation_id: str, title: str | None = None,
-                 pinned: bool | None = None) -> dict[str, Any]:
-    """Rename and/or pin or unpin one of the owner's chats."""
-    if title is None and pinned is None:
-        raise NothingToChange()
-    changes: dict[str, Any] = {"updated_at": ctx.clock.now()}
-    if title is not None:
-        changes.update(title=clean_title(title), title_custom=True)
+async def update(ctx: Any, *, user_id: str, conversation_id: str,
+                 fields: dict[str, Any]) -> dict[str, Any]:
+    """Rename, pin or unpin one of the owner's chats, and change its own settings
+    (`chat.conversation_settings`); `fields` are those the request gave."""
+    changes: dict[str, Any] = conversation_settings.changes(ctx, fields)
+    if fields.get("title") is not None:
+        changes.update(title=clean_title(fields["title"]), title_custom=True)
+    pinned = fields.get("pinned")
     if pinned is not None:
         current = await repo.get_owned(ctx.db, conversation_id, user_id)
         if current is None:
@@ -104,6 +104,9 @@ async def update(ctx: Any, *, user_id: str, conversation_id: str, title: str | N
                 await repo.count_pinned(ctx.db, user_id) >= PIN_MAX):
             raise PinLimit()
         changes["pinned"] = pinned
+    if not changes:
+        raise NothingToChange()
+    changes["updated_at"] = ctx.clock.now()
     updated = await repo.update_conversation(ctx.db, conversation_id, user_id, changes)
     if updated is None:
         raise ConversationNotFound()

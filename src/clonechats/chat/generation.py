@@ -158,7 +158,8 @@ class Generation:
         check_each_token = settings.stop_poll_seconds == 0
         stream = plan.provider.stream(model=plan.model.id, messages=plan.messages,
                                       max_tokens=plan.reply_tokens,
-                                      temperature=settings.temperature)
+                                      temperature=settings.temperature
+                                      if plan.temperature is None else plan.temperature)
         try:
             async for item in stream:
                 if isinstance(item, TextDelta) and item.text:

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from clonechats.accounts import repo as users
 from clonechats.accounts.age import GuardianConsentRequired
 from clonechats.accounts.dependencies import OptionalUser
-from clonechats.chat import conversation_list, repo, service
+from clonechats.chat import conversation_list, conversation_settings, repo, service
 from clonechats.chat.translation import pages as translation_pages
 from clonechats.errors import AppError
 from clonechats.personas import service as personas
@@ -25,6 +25,8 @@ router = APIRouter(include_in_schema=False)
 
 TAIL_MAX = 4
 SIDEBAR_RECENT = 12
+REPLY_LENGTH_LABELS = [(key, key.replace("_", " ").capitalize())
+                       for key in conversation_settings.REPLY_LENGTHS]
 
 
 def render(request: Request, template: str, **context: Any) -> HTMLResponse:
@@ -164,6 +166,8 @@ async def conversation_page(conversation_id: str, request: Request,
                   persona_avatar_id=persona.get("avatar_media_id") if persona else None,
                   persona_name=persona["name"] if persona else conversation["persona_name"],
                   model_label=model_label(request, conversation["model"]),
+                  chat_models=ctx.llm.enabled_models(), reply_lengths=REPLY_LENGTH_LABELS,
+                  default_temperature=ctx.settings.chat.temperature,
                   credits=user.get("credits", 0),
                   max_chars=ctx.settings.chat.max_message_chars,
                   user_time_zone=user.get("time_zone"),

@@ -41,6 +41,8 @@ async def export(ctx: Any, user_id: str) -> dict[str, Any]:
          "title": c["title"], "model": c["model"], "summary": c.get("summary") or "",
          "created_at": _plain(c["created_at"]), "last_message_at": _plain(c["last_message_at"]),
          "translation": c.get("translation"), "pinned": bool(c.get("pinned")),
+         "temperature": c.get("temperature"), "reply_length": c.get("reply_length"),
+         "about_me": c.get("about_me"),
          "messages": by_conversation.get(c["_id"], [])}
         for c in await repo.conversations_for_owner(ctx.db, user_id)]}
 

@@ -156,7 +156,7 @@ async def _start(ctx: Any, conversation: dict[str, Any], *, persona: dict[str, A
         **plan, persona_name=persona["name"], provider=provider, model=model,
         messages=built.messages, prompt_tokens=built.prompt_tokens,
         reply_tokens=built.reply_tokens, price=price, reserved=reserve,
-        translation=conversation.get("translation"))).start()
+        translation=conversation.get("translation"), temperature=built.temperature)).start()
 
 
 async def _store(ctx: Any, conversation: dict[str, Any], *, user_message: dict[str, Any],

@@ -140,7 +140,7 @@ async def update_conversation(conversation_id: str, data: ConversationUpdate, re
                               user: ActiveUser) -> dict[str, Any]:
     conversation = await conversation_list.update(
         request.app.state.ctx, user_id=user["_id"], conversation_id=conversation_id,
-        title=data.title, pinned=data.pinned)
+        fields=data.model_dump(exclude_unset=True))
     return conversation_body(conversation)
 
 

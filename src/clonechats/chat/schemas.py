@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from clonechats.chat import repo
+from clonechats.chat import conversation_settings, repo
 from clonechats.chat.translation.schemas import (
     LanguageFlagOut,
     MessageTranslationOut,
@@ -24,12 +24,28 @@ class ConversationCreate(BaseModel):
     translation: TranslationIn | None = None  # a translation chat: each side its language
 
 
+class AboutMeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field("", max_length=conversation_settings.ABOUT_NAME_MAX)
+    description: str = Field("", max_length=conversation_settings.ABOUT_TEXT_MAX)
+
+
 class ConversationUpdate(BaseModel):
-    """A new title, a pin or an unpin (at least one)."""
+    """At least one of: a new title, a pin or an unpin, and the chat's own settings (null
+    clears a setting back to its default)."""
 
     model_config = ConfigDict(extra="forbid")
     title: str | None = Field(None, max_length=1000)
     pinned: bool | None = None
+    model: str | None = Field(None, min_length=1, max_length=200)
+    temperature: float | None = Field(None, ge=0, le=2)
+    reply_length: conversation_settings.ReplyLength | None = None
+    about_me: AboutMeIn | None = None
+
+
+class AboutMeOut(BaseModel):
+    name: str
+    description: str
 
 
 class MessageIn(BaseModel):
@@ -58,6 +74,9 @@ class ConversationOut(BaseModel):
     translation: TranslationModeOut | None = None
     unread_count: int = 0
     pinned: bool = False
+    temperature: float | None = None  # None: the operator's default
+    reply_length: str | None = None  # None: the persona's reply-length slider
+    about_me: AboutMeOut | None = None
 
     @classmethod
     def of(cls, conversation: dict[str, Any]) -> "ConversationOut":
@@ -68,7 +87,10 @@ class ConversationOut(BaseModel):
                    last_message_at=conversation["last_message_at"],
                    translation=conversation.get("translation"),
                    unread_count=conversation.get("unread_count") or 0,
-                   pinned=bool(conversation.get("pinned")))
+                   pinned=bool(conversation.get("pinned")),
+                   temperature=conversation.get("temperature"),
+                   reply_length=conversation.get("reply_length"),
+                   about_me=conversation.get("about_me"))
 
 
 class SnippetOut(BaseModel):

@@ -64,6 +64,7 @@ class ReplyPlan:
     reserved: int
     translation: dict[str, str] | None = None  # the conversation's translation mode, if any
     continuing: Continuation | None = None  # set when this reply continues a cut one
+    temperature: float | None = None  # None: the operator's `chat.temperature`
 
     @property
     def ledger_id(self) -> str:

@@ -219,7 +219,7 @@ async def _prepare(ctx: Any, item: dict[str, Any], token: str, *,
         user_message=user_message, message_id=reply_id, persona_name=persona["name"],
         provider=provider, model=model, messages=built.messages,
         prompt_tokens=built.prompt_tokens, reply_tokens=built.reply_tokens, price=price,
-        reserved=reserved)).start()
+        reserved=reserved, temperature=built.temperature)).start()
 
 
 def _message(item: dict[str, Any], *, _id: str, seq: int, role: str, text: str, now: datetime,

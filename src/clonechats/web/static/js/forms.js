@@ -19,9 +19,10 @@
 //       while the age given by the named date field is in the range
 //   button[data-toggle-password="input-id"], button[data-copy="element-id"]
 //
-// Fields become a JSON object: empty optional fields are left out, checkboxes are booleans,
-// number inputs numbers, [data-json-array] fields comma-separated lists. Errors use the API's
-// shape {"error": {"code", "message", "details": [{"field"}]}}.
+// Fields become a JSON object: empty optional fields are left out ([data-empty-null]: sent as
+// null, to clear a setting; [data-keep-empty]: sent as ""), checkboxes are booleans, number
+// inputs numbers, [data-json-array] fields comma-separated lists; a dotted name ("a.b") nests.
+// Errors use the API's shape {"error": {"code", "message", "details": [{"field"}]}}.
 
 const CSRF_COOKIES = ["__Host-csrf_token", "csrf_token"];
 const NETWORK_FAILURE = "Could not reach the server. Check your connection and try again.";
@@ -55,12 +56,25 @@ export function formFields(form) {
       if (field.checked) data[field.name] = field.value;
     } else if (field.dataset.jsonArray !== undefined) {
       data[field.name] = field.value.split(",").map((item) => item.trim()).filter(Boolean);
-    } else if (field.value !== "" || field.required) {
+    } else if (field.value === "" && field.dataset.emptyNull !== undefined) {
+      put(data, field.name, null);
+    } else if (field.value !== "" || field.required || field.dataset.keepEmpty !== undefined) {
       const numeric = field.type === "number" || field.type === "range";
-      data[field.name] = numeric && field.value !== "" ? Number(field.value) : field.value;
+      put(data, field.name, numeric && field.value !== "" ? Number(field.value) : field.value);
     }
   }
   return data;
+}
+
+// "about_me.name" becomes data.about_me.name.
+function put(data, name, value) {
+  const [head, ...rest] = name.split(".");
+  if (rest.length === 0) {
+    data[head] = value;
+    return;
+  }
+  data[head] = data[head] ?? {};
+  put(data[head], rest.join("."), value);
 }
 
 let regionCount = 0;
