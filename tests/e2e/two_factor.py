@@ -20,7 +20,9 @@ class Authenticator:
     def next_code(self) -> str:
         totp = pyotp.TOTP(self.secret)
         current = totp.timecode(datetime.now(UTC))
-        step = max(current - 1, self.last_step + 1)
+        # Not the step before: the server's clock may pass into the next step before it
+        # checks the code, and then takes only this step and the two after it.
+        step = max(current, self.last_step + 1)
         if step > current + 1:
             return self.recovery_codes.pop()
         self.last_step = step
