@@ -30,15 +30,16 @@ run: $(VENV)/.installed-run apertium espeak
 # unless CLONECHATS_TEST_MONGODB_URL names one), in parallel on every core (whole files per
 # worker, so module fixtures are built once). Then the app's cross-domain journey runs again with
 # the app on MongoDB, to show both engines behave the same: sign-up and sessions, personas, chat
-# and its metering, orders and webhooks, scheduled messages across workers, debates, export,
-# retention and deletion. `make test-mongodb` runs every app-level test that way.
+# (its list's search and pins too) and its metering, orders and webhooks, scheduled messages
+# across workers, debates, export, retention and deletion. `make test-mongodb` runs every app-level test that way.
 # A worker that dies is not replaced: under `--dist loadfile` pytest-xdist 3.8 can wait forever
 # for a replacement's work, and a test that killed its worker has failed anyway.
 PYTEST_PARALLEL := -n auto --dist loadfile --max-worker-restart=0
 MONGODB_JOURNEY := tests/accounts/test_signup.py tests/accounts/test_login.py \
 	tests/accounts/test_sessions.py tests/personas/test_crud.py tests/personas/test_sharing.py \
 	tests/personas/test_favourites.py tests/media/test_uploads.py \
-	tests/chat/test_conversations.py tests/chat/test_streaming.py tests/chat/test_metering.py \
+	tests/chat/test_conversations.py tests/chat/test_conversation_list.py \
+	tests/chat/test_streaming.py tests/chat/test_metering.py \
 	tests/chat/test_concurrency.py tests/chat/test_idempotent_sends.py tests/chat/test_recovery.py \
 	tests/chat/scheduled/test_many_workers.py tests/rooms/test_debate_flow.py \
 	tests/rooms/test_processes.py tests/billing/test_orders.py tests/billing/test_webhooks.py \
