@@ -148,7 +148,7 @@ def test_out_of_credits_shows_the_paywall_on_a_phone(new_page: NewPage) -> None:
     assert problems == []
 
 
-def test_stop_regenerate_edit_and_copy(new_page: NewPage) -> None:
+def test_stop_regenerate_choose_edit_and_copy(new_page: NewPage) -> None:
     watched = new_page(permissions=["clipboard-read", "clipboard-write"])
     browser_page = watched.page
     credits = new_member_with_trial_credits(browser_page)
@@ -181,6 +181,18 @@ def test_stop_regenerate_edit_and_copy(new_page: NewPage) -> None:
     expect(transcript.locator(".message")).to_have_count(2)
     expect(transcript.locator(".message.assistant")).to_have_class(
         re.compile(r"status-(complete|stopped)"))
+    second_id = transcript.locator(".message.assistant").get_attribute("data-message-id")
+
+    # the first reply was kept: ‹ shows it again, → (outside the message box) the second
+    others = transcript.get_by_role("group", name="Other replies")
+    expect(others).to_contain_text("2 / 2")
+    others.get_by_role("button", name="Previous reply").click()
+    expect(transcript.locator(f'[data-message-id="{first_id}"]')).to_be_visible()
+    expect(transcript.locator(".message")).to_have_count(2)
+    expect(others).to_contain_text("1 / 2")
+    browser_page.keyboard.press("ArrowRight")
+    expect(transcript.locator(f'[data-message-id="{second_id}"]')).to_be_visible()
+    expect(transcript.locator(".message")).to_have_count(2)
 
     transcript.locator(".message.user").get_by_role("button", name="Edit").click()
     expect(box).to_have_value("Write a very long story about a lighthouse keeper and the sea.")

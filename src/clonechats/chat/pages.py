@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from clonechats.accounts import repo as users
 from clonechats.accounts.age import GuardianConsentRequired
 from clonechats.accounts.dependencies import OptionalUser
-from clonechats.chat import conversation_list, conversation_settings, repo, service
+from clonechats.chat import alternatives, conversation_list, conversation_settings, repo, service
 from clonechats.chat.translation import pages as translation_pages
 from clonechats.errors import AppError
 from clonechats.personas import service as personas
@@ -68,6 +68,16 @@ def actions_for(messages: list[dict[str, Any]]) -> dict[str, set[str]]:
             actions[message["_id"]].add("edit")
             break
     return actions
+
+
+async def choices_for(ctx: Any, messages: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The ‹ n / m › control of the last reply, when there are other replies to its message."""
+    last = messages[-1] if messages else None
+    if last is None or last["role"] != "assistant" or not last.get("answer_to"):
+        return {}
+    replies = await repo.replies_to(ctx.db, last["conversation_id"], last["answer_to"])
+    found = alternatives.position(replies, last["_id"])
+    return {last["_id"]: found} if found else {}
 
 
 async def usable_persona(ctx: Any, user: dict[str, Any],
@@ -162,7 +172,8 @@ async def conversation_page(conversation_id: str, request: Request,
     return render(request, "view.html", conversation=conversation, messages=messages,
                   sidebar={"pinned": pinned, "recent": recent, "more": more is not None,
                            "avatar_ids": await avatars_of(ctx, user, pinned, recent)},
-                  actions=actions_for(messages), older=older, persona=persona,
+                  actions=actions_for(messages), choices=await choices_for(ctx, messages),
+                  older=older, persona=persona,
                   persona_avatar_id=persona.get("avatar_media_id") if persona else None,
                   persona_name=persona["name"] if persona else conversation["persona_name"],
                   model_label=model_label(request, conversation["model"]),
@@ -187,5 +198,6 @@ async def conversation_tail(conversation_id: str, request: Request, user: Option
                                               conversation_id=conversation_id, limit=TAIL_MAX)
     persona = await usable_persona(ctx, user, conversation)
     return render(request, "_tail.html", conversation=conversation, messages=messages[-count:],
-                  actions=actions_for(messages), persona_name=conversation["persona_name"],
+                  actions=actions_for(messages), choices=await choices_for(ctx, messages),
+                  persona_name=conversation["persona_name"],
                   persona_avatar_id=persona.get("avatar_media_id") if persona else None)

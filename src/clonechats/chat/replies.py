@@ -169,7 +169,7 @@ async def _store(ctx: Any, conversation: dict[str, Any], *, user_message: dict[s
     reply = _message(conversation, _id=reply_id, seq=reply_seq, role="assistant", text="",
                      now=now, status=repo.STREAMING, model=model_id, reserved_credits=reserve,
                      usage={"prompt_tokens": prompt_tokens, "completion_tokens": 0},
-                     replaces_message_id=replaces_reply)
+                     replaces_message_id=replaces_reply, answer_to=user_message["_id"])
     await repo.insert_message(ctx.db, reply)
     if replaces:
         await repo.supersede(ctx.db, replaces, by=user_message["_id"] if store_user else reply_id)

@@ -21,7 +21,9 @@ A message:
     means it was cut at the length limit: see `is_cut`), continuations (how many times a cut
     reply was continued), continuing {text, usage, credits_charged, ledger_id, prompt_tokens} |
     null (while a continuation streams: what the reply held before it), continued_at (when
-    the last continuation began), edited_at (the owner rewrote a persona reply's text)
+    the last continuation began), edited_at (the owner rewrote a persona reply's text),
+    answer_to (the user message a reply answers: replies to the same message are alternatives
+    of each other, one shown at a time)
 
 Every read that a user causes filters on `owner_id`, so another user's conversation is simply
 not found (the document is never loaded for them).
@@ -274,6 +276,21 @@ async def last_matching(db: Any, conversation_id: str, pattern: str) -> dict[str
     found = await db[MESSAGES].find({**_visible(conversation_id), "text": {
         "$regex": pattern, "$options": "i"}}).sort("seq", -1).limit(1).to_list()
     return found[0] if found else None
+
+
+async def replies_to(db: Any, conversation_id: str, user_message_id: str) -> list[dict[str, Any]]:
+    """Every reply to one user message, shown or not, oldest first."""
+    return await db[MESSAGES].find({"conversation_id": conversation_id, "role": "assistant",
+                                    "answer_to": user_message_id}).sort("seq", 1).to_list()
+
+
+async def show_instead(db: Any, *, chosen_id: str, others: list[str]) -> None:
+    """Show reply `chosen_id` in place of the `others`: they are hidden first, so a crash in
+    between leaves none of them shown, never two (choosing again repairs it)."""
+    if others:
+        await db[MESSAGES].update_many({"_id": {"$in": others}},
+                                       {"$set": {"superseded_by": chosen_id}})
+    await db[MESSAGES].update_one({"_id": chosen_id}, {"$set": {"superseded_by": None}})
 
 
 async def messages_for_owner(db: Any, owner_id: str) -> list[dict[str, Any]]:

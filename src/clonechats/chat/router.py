@@ -2,9 +2,10 @@
 
 Thin: each route resolves the caller, hands the input to `chat.service` (conversations,
 messages, stop), `chat.conversation_list` (list, search, rename, pin), `chat.transcript` (one
-chat as a Markdown or JSON file), `chat.replies` (send, regenerate, edit), `chat.continuation`
-(continue a reply cut at the length limit) or `chat.reply_edits` (rewrite a persona reply) and
-shapes the answer.
+chat as a Markdown or JSON file), `chat.replies` (send, regenerate, edit), `chat.alternatives`
+(page through and choose among the replies to one message), `chat.continuation` (continue a
+reply cut at the length limit) or `chat.reply_edits` (rewrite a persona reply) and shapes the
+answer.
 A reply streams as Server-Sent Events (`token` {"text"}, then `done` {"message_id", "usage",
 "credits_charged", "balance"} or `error` {"code", "message"}); `?stream=false` waits and
 returns the finished message as JSON. Every refusal before the reply starts (404, 409, 402,
@@ -21,6 +22,7 @@ from starlette.types import Receive, Scope, Send
 
 from clonechats.accounts.dependencies import ActiveUser
 from clonechats.chat import (
+    alternatives,
     continuation,
     conversation_list,
     idempotency,
@@ -205,6 +207,23 @@ async def get_message(conversation_id: str, message_id: str, request: Request,
     message = await service.get_message(request.app.state.ctx, user_id=user["_id"],
                                         conversation_id=conversation_id, message_id=message_id)
     return {"message": MessageOut.of(message).model_dump(mode="json")}
+
+
+@router.get(BASE + "/{conversation_id}/messages/{message_id}/alternatives")
+async def list_alternatives(conversation_id: str, message_id: str, request: Request,
+                            user: ActiveUser) -> dict[str, Any]:
+    replies, shown = await alternatives.of(request.app.state.ctx, user_id=user["_id"],
+                                           conversation_id=conversation_id, message_id=message_id)
+    return {"items": [MessageOut.of(m).model_dump(mode="json") for m in replies],
+            "shown_id": shown["_id"] if shown else None}
+
+
+@router.post(BASE + "/{conversation_id}/messages/{message_id}/choose")
+async def choose_alternative(conversation_id: str, message_id: str, request: Request,
+                             user: ActiveUser) -> dict[str, Any]:
+    chosen = await alternatives.choose(request.app.state.ctx, user_id=user["_id"],
+                                       conversation_id=conversation_id, message_id=message_id)
+    return {"message": MessageOut.of(chosen).model_dump(mode="json")}
 
 
 @router.patch(BASE + "/{conversation_id}/messages/{message_id}")

@@ -255,7 +255,8 @@ async def _store(ctx: Any, item: dict[str, Any], conversation: dict[str, Any], *
                          text="", now=now, status=chat_repo.STREAMING, model=model_id,
                          reserved_credits=reserved,
                          usage={"prompt_tokens": prompt_tokens, "completion_tokens": 0},
-                         replaces_message_id=item.get("replaces_reply_id"))
+                         replaces_message_id=item.get("replaces_reply_id"),
+                         answer_to=user_message["_id"] if user_message else None)
         await chat_repo.insert_message_once(ctx.db, reply)
         if item.get("replaces_reply_id"):
             await chat_repo.supersede(ctx.db, [item["replaces_reply_id"]], by=item["reply_id"])

@@ -1,4 +1,5 @@
-// The chat page: send, stream, stop, regenerate, continue a reply cut at the length limit, edit
+// The chat page: send, stream, stop, regenerate (‹ › then pages through the replies), continue a
+// reply cut at the length limit, edit
 // the last message or a persona reply, copy, delete, and the keyboard shortcuts listed in the
 // page's shortcuts dialog (press ?).
 //
@@ -416,6 +417,23 @@ function setUpChat(root) {
     showError(body?.error?.message || "The message could not be deleted. Check your connection.");
   }
 
+  // Show another reply to the same message in place of `item` (the ‹ › control).
+  async function choose(item, messageId) {
+    if (!messageId || !item) return;
+    const response = await fetch(`${api}/messages/${encodeURIComponent(messageId)}/choose`, {
+      method: "POST", credentials: "same-origin",
+      headers: { Accept: "application/json", "X-CSRF-Token": csrfToken() },
+    }).catch(() => null);
+    if (response?.ok) {
+      await refreshTail([item]);
+      const shown = transcript.querySelector(`[data-message-id="${CSS.escape(messageId)}"]`);
+      shown?.querySelector("[data-alternatives] button:not([disabled])")?.focus();
+      return;
+    }
+    const body = response ? await response.json().catch(() => null) : null;
+    showError(body?.error?.message || "That reply could not be shown. Check your connection.");
+  }
+
   addCodeCopyButtons(transcript);
   showLatest();
   setUpShortcutsDialog(root.querySelector("[data-shortcuts]"));
@@ -437,6 +455,20 @@ function setUpChat(root) {
     else if (button.dataset.action === "edit" && form) startEditing(item);
     else if (button.dataset.action === "edit-reply") editReply(item);
     else if (button.dataset.action === "delete") remove(item);
+    else if (button.dataset.action === "choose") choose(item, button.dataset.choose);
+  });
+
+  // ← and → (outside a text box) page through the other replies to the last message.
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "ArrowLeft" && event.key !== "ArrowRight") return;
+    if (event.ctrlKey || event.metaKey || event.altKey || event.shiftKey) return;
+    if (inTextField(event.target) || current || document.querySelector("dialog[open]")) return;
+    const control = [...transcript.querySelectorAll("[data-alternatives]")].pop();
+    const button = control?.querySelectorAll("button[data-action=choose]")[
+      event.key === "ArrowLeft" ? 0 : 1];
+    if (!button || button.disabled) return;
+    event.preventDefault();
+    choose(button.closest("[data-message-id]"), button.dataset.choose);
   });
 
   if (!form) return;

@@ -1,0 +1,74 @@
+"""Alternative replies ("swipes"): every reply to the same user message is kept when it is
+regenerated, and the owner pages through them and chooses which one the chat shows. The shown
+one is what later replies see as context; the others stay stored, hidden, and go with the
+conversation (they are in the data export, as replaced messages always were).
+
+Only the latest exchange can change its reply, and only while no reply is being written: the
+choice takes the conversation's reply lease for its two writes, so a send or a regenerate at the
+same moment waits its turn (409 `reply_in_progress`).
+"""
+
+from typing import Any
+
+from clonechats.chat import repo
+from clonechats.chat.replies import take_generation
+from clonechats.chat.service import get_message
+from clonechats.errors import Conflict
+
+
+class NotChoosable(Conflict):
+    code = "not_choosable"
+    message = "Only a finished reply to your latest message can be chosen."
+
+
+async def of(ctx: Any, *, user_id: str, conversation_id: str,
+             message_id: str) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """The replies to the same user message as reply `message_id`, oldest first, and the one
+    shown (None while none is)."""
+    reply = await get_message(ctx, user_id=user_id, conversation_id=conversation_id,
+                              message_id=message_id)
+    if reply["role"] != "assistant" or not reply.get("answer_to"):
+        return [reply], reply if reply.get("superseded_by") is None else None
+    replies = await repo.replies_to(ctx.db, conversation_id, reply["answer_to"])
+    shown = next((r for r in replies if r.get("superseded_by") is None), None)
+    return replies, shown
+
+
+async def choose(ctx: Any, *, user_id: str, conversation_id: str,
+                 message_id: str) -> dict[str, Any]:
+    """Show reply `message_id` in place of the other replies to its user message."""
+    lease = f"choose:{repo.new_id()}"
+    conversation = await take_generation(ctx, user_id=user_id, conversation_id=conversation_id,
+                                         message_id=lease, seq_step=0)
+    try:
+        replies, _ = await of(ctx, user_id=user_id, conversation_id=conversation_id,
+                              message_id=message_id)
+        chosen = next(r for r in replies if r["_id"] == message_id)
+        if chosen["role"] != "assistant" or chosen["status"] not in repo.TERMINAL:
+            raise NotChoosable()
+        user_message = await repo.get_message(ctx.db, chosen.get("answer_to") or "")
+        last = await repo.last_visible(ctx.db, conversation_id, count=1)
+        latest_answered = bool(last) and (last[0].get("answer_to") == chosen.get("answer_to")
+                                          or last[0]["_id"] == chosen["answer_to"])
+        if user_message is None or user_message.get("superseded_by") or not latest_answered:
+            raise NotChoosable()
+        await repo.show_instead(ctx.db, chosen_id=message_id,
+                                others=[r["_id"] for r in replies if r["_id"] != message_id])
+        if (conversation.get("summary_upto_seq") or 0) >= user_message["seq"]:
+            await repo.forget_summary(ctx.db, conversation_id)  # it told of another reply
+    finally:
+        await repo.release_generation(ctx.db, conversation_id, message_id=lease)
+    return await get_message(ctx, user_id=user_id, conversation_id=conversation_id,
+                             message_id=message_id)
+
+
+def position(replies: list[dict[str, Any]], shown_id: str) -> dict[str, Any] | None:
+    """Where the shown reply is among its alternatives, for the chat page's ‹ n / m ›
+    control (None when there is only one)."""
+    ids = [r["_id"] for r in replies if r["status"] in repo.TERMINAL]
+    if len(ids) < 2 or shown_id not in ids:
+        return None
+    index = ids.index(shown_id)
+    return {"index": index + 1, "count": len(ids),
+            "previous": ids[index - 1] if index > 0 else None,
+            "next": ids[index + 1] if index + 1 < len(ids) else None}
