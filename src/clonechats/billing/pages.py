@@ -185,8 +185,13 @@ async def billing_page(request: Request) -> Response:
     sub = await service.current_subscription(ctx, user["_id"])
     order_rows, _ = await service.list_orders(ctx, user=user, limit=ORDER_ROWS, cursor=None)
     entries, _ = await service.ledger_page(ctx, user=user, limit=LEDGER_ROWS, cursor=None)
-    plan = service.catalog(ctx).plan_for_tier(user.get("plan") or "free")
+    catalog = service.catalog(ctx)
+    plan = catalog.plan_for_tier(user.get("plan") or "free")
     return render(request, "billing.html", user=user, subscription=sub,
+                  other_plans=[row for row in price_rows(ctx, catalog.plans, sub["currency"],
+                                                         user)
+                               if row["item"].id != sub["plan_id"] and row["allowed"]
+                               and row["price"]] if sub else [],
                   plan_name=plan.name if plan else (user.get("plan") or "free").title(),
                   balance=await service.balance(ctx, user["_id"]),
                   renewal=await service.renewal_due(ctx, sub),

@@ -90,6 +90,19 @@ async def resume(request: Request, user: ActiveUser) -> dict[str, Any]:
             "status": "Your plan will renew at the end of this month."}
 
 
+@router.post("/subscription/plan")
+async def change_plan(data: schemas.PlanChangeIn, request: Request,
+                      user: ActiveUser) -> dict[str, Any]:
+    sub = await service.change_plan(request.app.state.ctx, user=user, plan_id=data.plan_id)
+    public = schemas.subscription_public(sub)
+    assert public is not None
+    upcoming = public["next_plan"]
+    status = (f"From {public['current_period_end'][:10]} your plan is {upcoming['name']}; "
+              "until then you keep this month's plan and credits." if upcoming else
+              "Your plan stays as it is.")
+    return {"subscription": public, "status": status}
+
+
 @router.post("/webhooks/{provider}", include_in_schema=True)
 async def webhook(provider: Annotated[str, Path(max_length=32)],
                   request: Request) -> JSONResponse:

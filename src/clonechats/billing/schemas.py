@@ -16,6 +16,12 @@ class OrderIn(BaseModel):
     currency: str | None = Field(None, pattern=r"^[A-Z]{3}$")
 
 
+class PlanChangeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    plan_id: str = Field(min_length=1, max_length=32)
+
+
 class RefundIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -74,7 +80,13 @@ def subscription_public(sub: dict[str, Any] | None) -> dict[str, Any] | None:
             "current_period_start": _iso(sub["current_period_start"]),
             "current_period_end": _iso(sub["current_period_end"]),
             "cancel_at_period_end": sub["cancel_at_period_end"],
-            "renewal_order_id": sub.get("renewal_order_id")}
+            "renewal_order_id": sub.get("renewal_order_id"),
+            "next_plan": None if not sub.get("next_plan") else {
+                "plan_id": sub["next_plan"]["plan_id"], "tier": sub["next_plan"]["tier"],
+                "name": sub["next_plan"]["plan_name"],
+                "monthly_credits": sub["next_plan"]["monthly_credits"],
+                "amount": sub["next_plan"]["amount"], "currency": sub["currency"],
+                "starts_at": _iso(sub["current_period_end"])}}
 
 
 def delivery_admin(delivery: dict[str, Any]) -> dict[str, Any]:

@@ -172,6 +172,22 @@ async def cancel_subscription(ctx: Any, *, user: dict[str, Any],
     return await subscriptions.set_cancel_at_period_end(ctx, user["_id"], cancel=cancel)
 
 
+async def change_plan(ctx: Any, *, user: dict[str, Any], plan_id: str) -> dict[str, Any]:
+    """Switch the live plan to another at the end of this month (the rules of buying apply:
+    a minor only to an authorised tier)."""
+    if user.get("status") != users.ACTIVE or not user.get("email"):
+        raise AccountRequired()
+    item = catalog(ctx).get(plan_id)
+    if item.kind != PLAN or not item.orderable:
+        raise AppError("Choose one of the paid plans.", code="not_a_plan", status=422)
+    sub = await subscriptions.live_for_user(ctx.db, user["_id"])
+    if sub is None:
+        raise NotFound("You have no subscription.", code="no_subscription")
+    check_tier_allowed(user, item, today=ctx.clock.now().date())
+    return await subscriptions.change_plan_at_period_end(ctx, user["_id"], item,
+                                                         item.price(sub["currency"]))
+
+
 async def renewal_due(ctx: Any, sub: dict[str, Any] | None) -> dict[str, Any] | None:
     """The open order a lapsed subscription waits on, if it can still be paid."""
     if sub is None or sub["status"] != subscriptions.PAYMENT_DUE or not sub["renewal_order_id"]:

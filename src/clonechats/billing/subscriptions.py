@@ -15,6 +15,11 @@ credits first; pack credits never expire): an `expiry` ledger entry, never below
 
 At most one live (active or payment_due) subscription per user: a unique sparse index on
 `live_user_id`, set only while live.
+
+A plan change takes effect at the end of the current month, never mid-month (no proration):
+`next_plan` is kept on the subscription, the next month's order is for that plan at its price,
+and paying it switches the plan, its tier and its monthly credits. Until then the buyer keeps the
+month they paid for. Cancelling drops a pending change.
 """
 
 import calendar
@@ -136,12 +141,18 @@ async def _advance(ctx: Any, order: dict[str, Any]) -> dict[str, Any] | None:
     if sub["status"] == ACTIVE:
         await expire_month(ctx, sub)
     start = sub["current_period_end"] if sub["status"] == ACTIVE else order["paid_at"]
+    changes: dict[str, Any] = {
+        "period": month, "status": ACTIVE, "live_user_id": sub["user_id"],
+        "current_period_start": start, "current_period_end": add_month(start),
+        "last_order_id": order["_id"], "renewal_order_id": None, "updated_at": ctx.clock.now()}
+    if order["item_id"] != sub["plan_id"]:  # the month of a changed plan: it starts now
+        changes.update(plan_id=order["item_id"], plan_name=order["item_name"],
+                       tier=order["tier"], monthly_credits=order["credits"],
+                       amount=order["amount"], currency=order["currency"])
     advanced = await ctx.db[SUBSCRIPTIONS].find_one_and_update(
         {"_id": sub["_id"], "period": month - 1, "status": {"$in": list(LIVE)}},
-        {"$set": {"period": month, "status": ACTIVE, "live_user_id": sub["user_id"],
-                  "current_period_start": start, "current_period_end": add_month(start),
-                  "last_order_id": order["_id"], "renewal_order_id": None,
-                  "updated_at": ctx.clock.now()}},
+        {"$set": changes, "$unset": {"next_plan": ""}} if "plan_id" in changes
+        else {"$set": changes},
         return_document=ReturnDocument.AFTER,
     )
     return advanced or await get(ctx.db, sub["_id"])
@@ -208,15 +219,16 @@ async def renewal_order(ctx: Any, sub: dict[str, Any], month: int) -> dict[str, 
     if existing is not None and existing["checkout_url"]:
         return existing
     if existing is None:
-        item = Item(id=sub["plan_id"], kind=PLAN, name=sub["plan_name"], tier=sub["tier"],
-                    credits=sub["monthly_credits"], prices={})
+        plan = sub.get("next_plan") or sub  # a pending change: next month is the new plan
+        item = Item(id=plan["plan_id"], kind=PLAN, name=plan["plan_name"], tier=plan["tier"],
+                    credits=plan["monthly_credits"], prices={})
         provider = sub["provider"] if sub["provider"] in ctx.payments.names() else \
             ctx.payments.default_name
         existing = checkout.new_order(
             order_id=order_id, user_id=sub["user_id"], item=item,
-            amount=Decimal(sub["amount"]), currency=sub["currency"], provider=provider,
+            amount=Decimal(plan["amount"]), currency=sub["currency"], provider=provider,
             now=ctx.clock.now(), ttl=timedelta(minutes=ctx.settings.billing.order_ttl_minutes),
-            description=f"{sub['plan_name']} plan, month {month}",
+            description=f"{plan['plan_name']} plan, month {month}",
             subscription_id=sub["_id"], period=month)
         try:
             await orders.insert(ctx.db, existing)
@@ -257,11 +269,40 @@ async def set_cancel_at_period_end(ctx: Any, user_id: str, *, cancel: bool) -> d
             await end(ctx, sub, reason="cancelled", expire=False)
             return await get(ctx.db, sub["_id"])
         raise Conflict("Pay the renewal to continue this plan.", code="payment_due")
+    update: dict[str, Any] = {"$set": {"cancel_at_period_end": cancel,
+                                       "updated_at": ctx.clock.now()}}
+    if cancel:
+        update["$unset"] = {"next_plan": ""}  # a plan that ends changes to nothing
     updated = await ctx.db[SUBSCRIPTIONS].find_one_and_update(
-        {"_id": sub["_id"], "status": ACTIVE},
-        {"$set": {"cancel_at_period_end": cancel, "updated_at": ctx.clock.now()}},
-        return_document=ReturnDocument.AFTER,
-    )
+        {"_id": sub["_id"], "status": ACTIVE}, update, return_document=ReturnDocument.AFTER)
+    if updated is None:
+        raise Conflict("The subscription changed meanwhile; reload and try again.")
+    return updated
+
+
+async def change_plan_at_period_end(ctx: Any, user_id: str, item: Item,
+                                    amount: Decimal) -> dict[str, Any]:
+    """Switch the live plan to `item` (at `amount` a month) when this month ends; choosing the
+    current plan drops a pending change."""
+    sub = await live_for_user(ctx.db, user_id)
+    if sub is None:
+        raise NotFound("You have no subscription.", code="no_subscription")
+    if sub["status"] == PAYMENT_DUE:
+        raise Conflict("Pay the renewal first, then change the plan.", code="payment_due")
+    if sub["cancel_at_period_end"]:
+        raise Conflict("Your plan ends at the end of this month. Resume it first to change it.",
+                       code="plan_ending")
+    if item.id == sub["plan_id"]:
+        update: dict[str, Any] = {"$unset": {"next_plan": ""},
+                                  "$set": {"updated_at": ctx.clock.now()}}
+    else:
+        update = {"$set": {"next_plan": {
+            "plan_id": item.id, "plan_name": item.name, "tier": item.tier,
+            "monthly_credits": item.credits, "amount": str(amount)},
+            "updated_at": ctx.clock.now()}}
+    updated = await ctx.db[SUBSCRIPTIONS].find_one_and_update(
+        {"_id": sub["_id"], "status": ACTIVE, "period": sub["period"],
+         "cancel_at_period_end": False}, update, return_document=ReturnDocument.AFTER)
     if updated is None:
         raise Conflict("The subscription changed meanwhile; reload and try again.")
     return updated
