@@ -32,8 +32,8 @@ class AccountRequired(Forbidden):
 
 class AlreadySubscribed(Conflict):
     code = "already_subscribed"
-    message = ("You already have a plan. Cancel it first; you can choose another when it "
-               "ends.")
+    message = ("You already have a plan. Change it on the billing page: the new plan starts "
+               "when this month ends.")
 
 
 class OrderNotFound(NotFound):
