@@ -1,5 +1,5 @@
 """Billing in a real browser through the sandbox: buy a pack, see the credits once, then an
-administrator refunds it and the ledger balances."""
+administrator refunds it and the ledger balances; a subscriber changes plan for next month."""
 
 import os
 import re
@@ -110,3 +110,29 @@ def test_an_admin_refunds_a_pack_and_the_ledger_balances(
     expect(buyer.page.locator(".ledger-entry[data-kind='refund'] .delta")).to_have_text("-200")
     expect(buyer.page.locator("table.orders")).to_contain_text("Refunded")
     assert buyer.problems == [] and admin.problems == []
+
+
+def test_a_subscriber_changes_plan_for_next_month_and_changes_their_mind(
+        page: WatchedPage, tmp_path_factory: pytest.TempPathFactory) -> None:
+    browser = page.page
+    email = f"plan-{uuid.uuid4().hex[:10]}@example.com"
+    sign_up(browser, email, name="Pat")
+    confirm_email(browser, email, live_data_dir(tmp_path_factory))
+    browser.goto("/pricing")
+    browser.get_by_role("button", name="Subscribe to Plus").click()
+    browser.get_by_role("button", name="Pay ₹299.00").click()
+    expect(browser.get_by_role("heading", name="Paid")).to_be_visible()
+
+    browser.goto("/billing")
+    expect(browser.get_by_text(re.compile(r"Your Plus plan renews on"))).to_be_visible()
+    change = browser.get_by_role("form", name="Change plan")
+    change.get_by_label("New plan").select_option("pro")
+    with browser.expect_navigation():  # saved, the page reloads itself
+        change.get_by_role("button", name="Change at the end of the month").click()
+    expect(browser.locator("[data-plan-change]")).to_contain_text("changes to Pro on")
+    expect(browser.locator(".plan-tier")).to_have_text("Plus")  # this month stays as paid
+    with browser.expect_navigation():
+        browser.get_by_role("button", name="Stay on Plus").click()
+    expect(browser.get_by_text(re.compile(r"Your Plus plan renews on"))).to_be_visible()
+    expect(browser.locator("[data-plan-change]")).to_have_count(0)
+    assert page.problems == []
