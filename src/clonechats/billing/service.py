@@ -184,7 +184,7 @@ async def change_plan(ctx: Any, *, user: dict[str, Any], plan_id: str) -> dict[s
     if sub is None:
         raise NotFound("You have no subscription.", code="no_subscription")
     check_tier_allowed(user, item, today=ctx.clock.now().date())
-    return await subscriptions.change_plan_at_period_end(ctx, user["_id"], item,
+    return await subscriptions.change_plan_at_period_end(ctx, sub, item,
                                                          item.price(sub["currency"]))
 
 

@@ -280,13 +280,10 @@ async def set_cancel_at_period_end(ctx: Any, user_id: str, *, cancel: bool) -> d
     return updated
 
 
-async def change_plan_at_period_end(ctx: Any, user_id: str, item: Item,
+async def change_plan_at_period_end(ctx: Any, sub: dict[str, Any], item: Item,
                                     amount: Decimal) -> dict[str, Any]:
-    """Switch the live plan to `item` (at `amount` a month) when this month ends; choosing the
-    current plan drops a pending change."""
-    sub = await live_for_user(ctx.db, user_id)
-    if sub is None:
-        raise NotFound("You have no subscription.", code="no_subscription")
+    """Switch live subscription `sub` to plan `item` (at `amount` a month) when this month
+    ends; choosing the current plan drops a pending change."""
     if sub["status"] == PAYMENT_DUE:
         raise Conflict("Pay the renewal first, then change the plan.", code="payment_due")
     if sub["cancel_at_period_end"]:
