@@ -38,7 +38,7 @@ PYTEST_PARALLEL := -n auto --dist loadfile --max-worker-restart=0
 MONGODB_JOURNEY := tests/accounts/test_signup.py tests/accounts/test_login.py \
 	tests/accounts/test_sessions.py tests/personas/test_crud.py tests/personas/test_sharing.py \
 	tests/personas/test_favourites.py tests/media/test_uploads.py \
-	tests/chat/test_conversations.py tests/chat/test_conversation_list.py \
+	tests/chat/test_conversations.py tests/chat/test_conversation_list.py tests/chat/test_branches.py \
 	tests/chat/test_streaming.py tests/chat/test_metering.py \
 	tests/chat/test_concurrency.py tests/chat/test_idempotent_sends.py tests/chat/test_recovery.py \
 	tests/chat/scheduled/test_many_workers.py tests/rooms/test_debate_flow.py \

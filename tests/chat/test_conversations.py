@@ -175,7 +175,7 @@ async def test_edit_last_message_resends_and_keeps_history(ann, fake_llm, ctx):
     await ann.say(conversation["id"], "First question", stream="false")
     fake_llm.enqueue(["Answer", " one"])
     await ann.say(conversation["id"], "Second questoin", stream="false")
-    first_user, _first_reply, user, reply = await messages_of(ann, conversation["id"])
+    _first_user, _first_reply, user, reply = await messages_of(ann, conversation["id"])
 
     fake_llm.enqueue(["Answer", " two"])
     response = await ann.send(
@@ -194,10 +194,10 @@ async def test_edit_last_message_resends_and_keeps_history(ann, fake_llm, ctx):
     assert sent[-3:] == ["First question", "Hello there.", "Second question"]
     assert "Second questoin" not in sent
 
-    refused = await ann.send(
-        "POST", f"/api/v1/conversations/{conversation['id']}/messages/{first_user['id']}/edit",
+    refused = await ann.send(  # the replaced version is not shown: it cannot be edited
+        "POST", f"/api/v1/conversations/{conversation['id']}/messages/{user['id']}/edit",
         json={"text": "Rewrite history"})
-    assert refused.status_code == 409
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "not_editable"
 
 
 async def test_a_blocked_edit_is_stored_blocked_and_not_sent(ann, fake_llm):

@@ -6,11 +6,14 @@ conversation (they are in the data export, as replaced messages always were).
 Only the latest exchange can change its reply, and only while no reply is being written: the
 choice takes the conversation's reply lease for its two writes, so a send or a regenerate at the
 same moment waits its turn (409 `reply_in_progress`).
+
+Asked about a message the user sent, both answer for its versions instead (`chat.branches`):
+the original and its edits, each with the branch of the chat that followed it.
 """
 
 from typing import Any
 
-from clonechats.chat import repo
+from clonechats.chat import branches, repo
 from clonechats.chat.replies import take_generation
 from clonechats.chat.service import get_message
 from clonechats.errors import Conflict
@@ -27,7 +30,9 @@ async def of(ctx: Any, *, user_id: str, conversation_id: str,
     shown (None while none is)."""
     reply = await get_message(ctx, user_id=user_id, conversation_id=conversation_id,
                               message_id=message_id)
-    if reply["role"] != "assistant" or not reply.get("answer_to"):
+    if reply["role"] == "user":
+        return await branches.of(ctx, reply)
+    if not reply.get("answer_to"):
         return [reply], reply if reply.get("superseded_by") is None else None
     replies = await repo.replies_to(ctx.db, conversation_id, reply["answer_to"])
     shown = next((r for r in replies if r.get("superseded_by") is None), None)
@@ -36,7 +41,13 @@ async def of(ctx: Any, *, user_id: str, conversation_id: str,
 
 async def choose(ctx: Any, *, user_id: str, conversation_id: str,
                  message_id: str) -> dict[str, Any]:
-    """Show reply `message_id` in place of the other replies to its user message."""
+    """Show reply `message_id` in place of the other replies to its user message (or, for a
+    user message, its version's branch in place of the shown one)."""
+    message = await get_message(ctx, user_id=user_id, conversation_id=conversation_id,
+                                message_id=message_id)
+    if message["role"] == "user":
+        return await branches.switch(ctx, user_id=user_id, conversation_id=conversation_id,
+                                     message_id=message_id)
     lease = f"choose:{repo.new_id()}"
     conversation = await take_generation(ctx, user_id=user_id, conversation_id=conversation_id,
                                          message_id=lease, seq_step=0)

@@ -16,7 +16,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from clonechats.accounts import repo as users
 from clonechats.accounts.age import GuardianConsentRequired
 from clonechats.accounts.dependencies import OptionalUser
-from clonechats.chat import alternatives, conversation_list, conversation_settings, repo, service
+from clonechats.chat import (
+    alternatives,
+    branches,
+    conversation_list,
+    conversation_settings,
+    repo,
+    service,
+)
 from clonechats.chat.translation import pages as translation_pages
 from clonechats.errors import AppError
 from clonechats.personas import service as personas
@@ -52,32 +59,42 @@ def model_label(request: Request, model_id: str) -> str:
 
 def actions_for(messages: list[dict[str, Any]]) -> dict[str, set[str]]:
     """Which buttons each shown message gets: copy always; regenerate on the last reply once it
-    has ended, and continue when it was cut at the length limit; edit on the last message the
-    user sent; edit-reply on every persona reply that has ended."""
+    has ended, and continue when it was cut at the length limit; edit on every message the user
+    sent (an earlier one forks the chat there); edit-reply on every persona reply that has
+    ended."""
     actions: dict[str, set[str]] = {m["_id"]: {"copy", "delete"} for m in messages}
     for message in messages:
         if message["role"] == "assistant" and message["status"] in repo.EDITABLE:
             actions[message["_id"]].add("edit_reply")
+        if message["role"] == "user" and message["status"] in repo.TERMINAL:
+            actions[message["_id"]].add("edit")
     if messages and messages[-1]["role"] == "assistant" and (
             messages[-1]["status"] in repo.TERMINAL):
         actions[messages[-1]["_id"]].add("regenerate")
         if repo.is_cut(messages[-1]):
             actions[messages[-1]["_id"]].add("continue")
-    for message in reversed(messages[-2:]):
-        if message["role"] == "user":
-            actions[message["_id"]].add("edit")
-            break
     return actions
 
 
 async def choices_for(ctx: Any, messages: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """The ‹ n / m › control of the last reply, when there are other replies to its message."""
-    last = messages[-1] if messages else None
-    if last is None or last["role"] != "assistant" or not last.get("answer_to"):
+    """The ‹ n / m › controls: on the last reply when there are other replies to its message,
+    and on each message the user sent that has other versions (each with its branch)."""
+    if not messages:
         return {}
-    replies = await repo.replies_to(ctx.db, last["conversation_id"], last["answer_to"])
-    found = alternatives.position(replies, last["_id"])
-    return {last["_id"]: found} if found else {}
+    choices: dict[str, dict[str, Any]] = {}
+    groups = await branches.version_groups(ctx.db, messages[0]["conversation_id"])
+    for message in messages:
+        versions = groups.get(message["_id"])
+        found = versions and branches.reachable(versions) and alternatives.position(
+            versions, message["_id"])
+        if message["role"] == "user" and found:
+            choices[message["_id"]] = found
+    last = messages[-1]
+    if last["role"] == "assistant" and last.get("answer_to"):
+        replies = await repo.replies_to(ctx.db, last["conversation_id"], last["answer_to"])
+        if found := alternatives.position(replies, last["_id"]):
+            choices[last["_id"]] = found
+    return choices
 
 
 async def usable_persona(ctx: Any, user: dict[str, Any],

@@ -23,7 +23,8 @@ from clonechats.privacy.registry import DataHolder, Owned, register
 NAME = "conversations"
 MESSAGE_FIELDS = ("role", "text", "status", "model", "usage", "credits_charged", "mood",
                   "moderation", "error_code", "created_at", "completed_at",
-                  "replaces_message_id", "superseded_by", "finish_reason", "edited_at",
+                  "replaces_message_id", "superseded_by", "hidden_with", "answer_to",
+                  "finish_reason", "edited_at",
                   "language", "translation", "translation_error", "language_flag")
 
 

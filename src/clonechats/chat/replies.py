@@ -1,4 +1,4 @@
-"""Starting replies: sending a message, regenerating the last reply, editing the last message.
+"""Starting replies: sending a message, regenerating the last reply, editing a message.
 
 Each happens in this order, and a refusal at any step leaves nothing behind but what the step
 names:
@@ -13,7 +13,8 @@ names:
 4. the user message and a "streaming" assistant message are stored, a recovery job is queued
    for the case where this process dies mid-reply (`chat.jobs`), and the `Generation` starts.
 Regenerate and edit keep what they replace: the old message gets `superseded_by`, the new one
-`replaces_message_id`, and only the newest is shown. Retrying a failed reply is a regenerate.
+`replaces_message_id`, and only the newest is shown (an edit puts away the rest of the chat
+after it too, as a branch: `chat.branches`). Retrying a failed reply is a regenerate.
 This module never imports the web framework.
 """
 
@@ -39,6 +40,11 @@ SETTLE_GRACE_SECONDS = 30
 class NotLatest(Conflict):
     code = "not_latest"
     message = "Only the latest message of a conversation can be regenerated or edited."
+
+
+class NotEditable(Conflict):
+    code = "not_editable"
+    message = "Only a message you sent that is shown in the chat can be edited."
 
 
 class MessageBlocked(AppError):
@@ -107,8 +113,8 @@ async def _screen(ctx: Any, conversation: dict[str, Any], *, text: str, seq: int
                        moderation={"flagged": True, "reason": result.reason},
                        error_code=MessageBlocked.code)
     await repo.insert_message(ctx.db, blocked)
-    if replaces:
-        await repo.supersede(ctx.db, replaces, by=blocked["_id"])
+    if replaces:  # an edit: the old branch is put away, as for a sent edit
+        await repo.supersede(ctx.db, replaces, by=blocked["_id"], branch=replaces[0])
     await screening.flag(ctx, user_id=conversation["owner_id"], subject="user_message",
                          ref_id=blocked["_id"], result=result)
     await repo.release_generation(ctx.db, conversation["_id"], message_id=reply_id,
@@ -171,8 +177,10 @@ async def _store(ctx: Any, conversation: dict[str, Any], *, user_message: dict[s
                      usage={"prompt_tokens": prompt_tokens, "completion_tokens": 0},
                      replaces_message_id=replaces_reply, answer_to=user_message["_id"])
     await repo.insert_message(ctx.db, reply)
-    if replaces:
-        await repo.supersede(ctx.db, replaces, by=user_message["_id"] if store_user else reply_id)
+    if replaces and store_user:  # an edit: what it replaces is put away as a branch
+        await repo.supersede(ctx.db, replaces, by=user_message["_id"], branch=replaces[0])
+    elif replaces:  # a regenerate: the earlier reply becomes an alternative
+        await repo.supersede(ctx.db, replaces, by=reply_id)
     if store_user and not conversation.get("title_custom") and (
             conversation["title"] == conversation["persona_name"]):
         await repo.update_conversation(ctx.db, conversation["_id"], conversation["owner_id"],
@@ -249,9 +257,11 @@ async def regenerate(ctx: Any, *, user_id: str, conversation_id: str,
     return await guarded_generation(ctx, conversation, reply_id, work())
 
 
-async def edit_last(ctx: Any, *, user_id: str, conversation_id: str, message_id: str,
-                    text: str) -> Generation:
-    """Replace the last user message `message_id` (and its reply) with `text`, and reply."""
+async def edit_message(ctx: Any, *, user_id: str, conversation_id: str, message_id: str,
+                       text: str) -> Generation:
+    """Replace user message `message_id` with `text`, and reply. The message and every later
+    one are put away as a branch (`chat.branches`), so editing an earlier message forks the
+    chat there and the other branch can be shown again."""
     text = clean_text(ctx, text)
     target = await get_message(ctx, user_id=user_id, conversation_id=conversation_id,
                                message_id=message_id)
@@ -261,22 +271,26 @@ async def edit_last(ctx: Any, *, user_id: str, conversation_id: str, message_id:
     seq = conversation["message_seq"] - 1
 
     async def work() -> Generation:
-        latest = await _latest(ctx, conversation_id)
-        users = [m for m in latest if m["role"] == "user"]
-        if target["role"] != "user" or not users or users[-1]["_id"] != target["_id"]:
-            raise NotLatest("Only the last message you sent can be edited.")
-        replaced = [m["_id"] for m in latest if m["seq"] >= target["seq"]]
+        current = await repo.get_message(ctx.db, target["_id"])
+        if (current is None or current["role"] != "user" or current.get("superseded_by")
+                or current["status"] not in repo.TERMINAL):
+            raise NotEditable()
+        replaced = [m["_id"] for m in await repo.visible_after(
+            ctx.db, conversation_id, after_seq=current["seq"] - 1)]
         persona = await _persona(ctx, conversation)
+        if (conversation.get("summary_upto_seq") or 0) >= current["seq"]:
+            await repo.forget_summary(ctx.db, conversation_id)  # it told of the old branch
+            conversation.update(summary=None, summary_upto_message_id=None, summary_upto_seq=0)
         await _screen(ctx, conversation, text=text, seq=seq, reply_id=reply_id,
                       replaces=replaced)
         now = ctx.clock.now()
         user_message = _message(conversation, seq=seq, role="user", text=text, now=now,
                                 status=repo.COMPLETE, completed_at=now,
-                                replaces_message_id=target["_id"])
+                                replaces_message_id=current["_id"])
         user_message.update(await chat_translation.user_message_fields(ctx, conversation, text))
         return await _start(ctx, conversation, persona=persona, user_message=user_message,
                             store_user=True, reply_id=reply_id, reply_seq=seq + 1,
-                            history_before_seq=target["seq"], replaces=replaced,
+                            history_before_seq=current["seq"], replaces=replaced,
                             replaces_reply=None)
 
     return await guarded_generation(ctx, conversation, reply_id, work())

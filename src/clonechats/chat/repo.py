@@ -23,7 +23,9 @@ A message:
     null (while a continuation streams: what the reply held before it), continued_at (when
     the last continuation began), edited_at (the owner rewrote a persona reply's text),
     answer_to (the user message a reply answers: replies to the same message are alternatives
-    of each other, one shown at a time)
+    of each other, one shown at a time), hidden_with (set with superseded_by on every message
+    of a branch put away by an edit or a branch switch: the id of that branch's first user
+    message, so switching back shows exactly those messages again)
 
 Every read that a user causes filters on `owner_id`, so another user's conversation is simply
 not found (the document is never loaded for them).
@@ -167,6 +169,12 @@ async def get_message(db: Any, message_id: str) -> dict[str, Any] | None:
     return await db[MESSAGES].find_one({"_id": message_id})
 
 
+async def messages_in(db: Any, conversation_id: str, ids: list[str]) -> list[dict[str, Any]]:
+    """The messages `ids` of one conversation, oldest first."""
+    return await db[MESSAGES].find({"_id": {"$in": ids}, "conversation_id": conversation_id}
+                                   ).sort("seq", 1).to_list()
+
+
 async def get_owned_message(db: Any, *, conversation_id: str, message_id: str,
                             owner_id: str) -> dict[str, Any] | None:
     return await db[MESSAGES].find_one({"_id": message_id, "conversation_id": conversation_id,
@@ -230,9 +238,35 @@ async def forget_summary(db: Any, conversation_id: str) -> None:
         {"$set": {"summary": None, "summary_upto_message_id": None, "summary_upto_seq": 0}})
 
 
-async def supersede(db: Any, message_ids: list[str], *, by: str) -> None:
-    await db[MESSAGES].update_many({"_id": {"$in": message_ids}},
-                                   {"$set": {"superseded_by": by}})
+async def supersede(db: Any, message_ids: list[str], *, by: str,
+                    branch: str | None = None) -> None:
+    """Hide `message_ids` behind message `by`; with `branch`, as the branch that starts at
+    user message `branch` (see `hidden_with` above)."""
+    changes: dict[str, Any] = {"superseded_by": by}
+    if branch is not None:
+        changes["hidden_with"] = branch
+    await db[MESSAGES].update_many({"_id": {"$in": message_ids}}, {"$set": changes})
+
+
+async def hide_branch(db: Any, conversation_id: str, *, from_seq: int, by: str,
+                      branch: str) -> None:
+    """Put away every shown message from `from_seq` on, as the branch starting at `branch`."""
+    await db[MESSAGES].update_many({**_visible(conversation_id), "seq": {"$gte": from_seq}},
+                                   {"$set": {"superseded_by": by, "hidden_with": branch}})
+
+
+async def restore_branch(db: Any, conversation_id: str, branch: str) -> None:
+    """Show again the messages put away as the branch starting at `branch`."""
+    await db[MESSAGES].update_many({"conversation_id": conversation_id, "hidden_with": branch},
+                                   {"$set": {"superseded_by": None, "hidden_with": None}})
+
+
+async def edited_user_messages(db: Any, conversation_id: str) -> list[dict[str, Any]]:
+    """The user messages that replaced another (an edit), shown or not, oldest first."""
+    return await db[MESSAGES].find(
+        {"conversation_id": conversation_id, "role": "user",
+         "replaces_message_id": {"$ne": None}},
+        {"_id": 1, "seq": 1, "replaces_message_id": 1}).sort("seq", 1).to_list()
 
 
 def _visible(conversation_id: str) -> dict[str, Any]:

@@ -3,7 +3,8 @@
 Thin: each route resolves the caller, hands the input to `chat.service` (conversations,
 messages, stop), `chat.conversation_list` (list, search, rename, pin), `chat.transcript` (one
 chat as a Markdown or JSON file), `chat.replies` (send, regenerate, edit), `chat.alternatives`
-(page through and choose among the replies to one message), `chat.continuation` (continue a
+(page through and choose among the replies to one message, or the versions of an edited one,
+each with its branch), `chat.continuation` (continue a
 reply cut at the length limit) or `chat.reply_edits` (rewrite a persona reply) and shapes the
 answer.
 A reply streams as Server-Sent Events (`token` {"text"}, then `done` {"message_id", "usage",
@@ -272,9 +273,9 @@ async def continue_reply(conversation_id: str, message_id: str, request: Request
 @router.post(BASE + "/{conversation_id}/messages/{message_id}/edit", response_model=None)
 async def edit_message(conversation_id: str, message_id: str, data: MessageIn, request: Request,
                        user: ActiveUser, stream: Stream = True) -> Response:
-    generation = await replies.edit_last(request.app.state.ctx, user_id=user["_id"],
-                                         conversation_id=conversation_id, message_id=message_id,
-                                         text=data.text)
+    generation = await replies.edit_message(request.app.state.ctx, user_id=user["_id"],
+                                            conversation_id=conversation_id,
+                                            message_id=message_id, text=data.text)
     if data.speak and stream:
         from clonechats.voice.spoken_reply import spoken_batches
 

@@ -1,7 +1,7 @@
 // The chat page: send, stream, stop, regenerate (‹ › then pages through the replies), continue a
-// reply cut at the length limit, edit
-// the last message or a persona reply, copy, delete, and the keyboard shortcuts listed in the
-// page's shortcuts dialog (press ?).
+// reply cut at the length limit, edit any message sent (an earlier one forks the chat; ‹ › on it
+// switches between its versions, each with its branch) or a persona reply, copy, delete, and the
+// keyboard shortcuts listed in the page's shortcuts dialog (press ?).
 //
 // Replies stream as Server-Sent Events over a POST, read with fetch and a ReadableStream
 // (EventSource can only GET). While a reply streams its tokens are shown as plain text; when it
@@ -21,6 +21,8 @@ import { setUpMyMemories } from "./my-memories.js";
 // The buttons that start a reply: disabled while one streams, and taken off older messages
 // when the last ones are shown again.
 const REPLY_BUTTONS = "[data-action=regenerate], [data-action=edit], [data-action=continue]";
+// What only the latest reply has: gone from earlier ones once the tail is rendered again.
+const LATEST_REPLY_CONTROLS = "[data-action=regenerate], [data-action=continue], [data-alternatives]";
 const NETWORK_FAILURE = "Could not reach the server. Check your connection and try again.";
 
 function parseEvent(raw) {
@@ -126,6 +128,12 @@ function setUpChat(root) {
   // A reopened chat shows its latest message, just above the message box (which is sticky, so
   // it covers the bottom of the window).
   function showLatest() {
+    const linked = window.location.hash.startsWith("#message-")
+      && document.getElementById(window.location.hash.slice(1));
+    if (linked && transcript.contains(linked)) {  // a switched branch: back to where it forks
+      linked.scrollIntoView({ block: "center", behavior: "instant" });
+      return;
+    }
     const last = transcript.lastElementChild;
     if (!last) return;
     const covered = form ? form.getBoundingClientRect().height : 0;
@@ -166,8 +174,8 @@ function setUpChat(root) {
       const id = CSS.escape(fresh.dataset.messageId);
       transcript.querySelector(`[data-message-id="${id}"]`)?.remove();
     }
-    for (const button of transcript.querySelectorAll(REPLY_BUTTONS)) {
-      button.remove();
+    for (const control of transcript.querySelectorAll(LATEST_REPLY_CONTROLS)) {
+      control.remove();
     }
     transcript.append(template.content);
     addCodeCopyButtons(transcript);
@@ -338,12 +346,14 @@ function setUpChat(root) {
     scrollToEnd();
     textarea.value = "";
     const wasEditing = editing;
+    const forks = replaced.slice(1).some((node) => node.classList.contains("user"));
     stopEditing();
     return streamReply(url, { text, ...(root.chatHooks?.sendOptions?.() || {}) }, {
       reply, stale: [...stale, ...replaced],
       onAccepted: () => {
         showStoredUserMessage(user);
-        if (wasEditing) toast("Edit saved");
+        if (forks) toast("New branch started; ‹ › on your message goes back to the other one");
+        else if (wasEditing) toast("Edit saved");
       },
       restore: () => {
         user.item.remove();
@@ -417,13 +427,19 @@ function setUpChat(root) {
     showError(body?.error?.message || "The message could not be deleted. Check your connection.");
   }
 
-  // Show another reply to the same message in place of `item` (the ‹ › control).
+  // Show another reply to the same message in place of `item` (the ‹ › control); on a message
+  // the user sent, another version of it with its branch: the page reloads at that message.
   async function choose(item, messageId) {
     if (!messageId || !item) return;
     const response = await fetch(`${api}/messages/${encodeURIComponent(messageId)}/choose`, {
       method: "POST", credentials: "same-origin",
       headers: { Accept: "application/json", "X-CSRF-Token": csrfToken() },
     }).catch(() => null);
+    if (response?.ok && item.dataset.role === "user") {
+      window.history.replaceState(null, "", `#message-${messageId}`);
+      window.location.reload();
+      return;
+    }
     if (response?.ok) {
       await refreshTail([item]);
       const shown = transcript.querySelector(`[data-message-id="${CSS.escape(messageId)}"]`);
@@ -431,7 +447,7 @@ function setUpChat(root) {
       return;
     }
     const body = response ? await response.json().catch(() => null) : null;
-    showError(body?.error?.message || "That reply could not be shown. Check your connection.");
+    showError(body?.error?.message || "That could not be shown. Check your connection.");
   }
 
   addCodeCopyButtons(transcript);
