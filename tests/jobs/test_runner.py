@@ -365,3 +365,42 @@ async def test_run_forever_runs_jobs_concurrently_up_to_its_limit_and_stops(
     assert sorted(finished) == list(range(9))
     assert peak == 3
     assert await repo.count_by_status(db) == {repo.DONE: 9}
+
+
+async def test_finished_jobs_are_pruned_after_their_keep_time_and_dead_ones_stay(
+    db: Any, registry: JobRegistry, clock: FrozenClock
+) -> None:
+    executed: list[int] = []
+    recording_handler(registry, executed)
+
+    async def fails(payload: dict[str, Any], context: Any) -> None:
+        raise ValueError("no")
+
+    registry.register("test.fails", fails)
+    await enqueue_many(db, clock, 3)
+    await enqueue(db, "test.fails", {}, clock=clock, max_attempts=1)
+    runner = make_runner(db, registry, clock, "pruner", keep_done_hours=48)
+    assert await runner.run_until_idle() == 4
+    assert await runner.prune_when_due() == 0  # finished just now: kept
+    later = await enqueue(db, "test.record", {"n": 9}, clock=clock,
+                          run_at=clock.now() + timedelta(hours=47))
+    clock.advance(hours=49)
+    assert await runner.run_until_idle() == 1
+    assert await runner.prune_when_due() == 3
+    assert await runner.prune_when_due() == 0  # not again within PRUNE_EVERY
+    left = {job["_id"]: job["status"] for job in await db.jobs.find({}).to_list()}
+    assert sorted(left.values()) == [repo.DEAD, repo.DONE] and later["_id"] in left
+
+
+async def test_a_due_job_is_taken_before_an_expired_lease_and_both_run(
+    db: Any, registry: JobRegistry, clock: FrozenClock
+) -> None:
+    executed: list[int] = []
+    recording_handler(registry, executed)
+    await enqueue(db, "test.record", {"n": 1}, clock=clock)
+    await repo.claim_next(db, owner="gone", now=clock.now(), lease=timedelta(seconds=LEASE))
+    clock.advance(seconds=LEASE + 1)
+    await enqueue(db, "test.record", {"n": 2}, clock=clock)
+    runner = make_runner(db, registry, clock, "survivor")
+    assert await runner.run_until_idle() == 2
+    assert executed == [2, 1]

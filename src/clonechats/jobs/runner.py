@@ -5,7 +5,9 @@ A runner claims due jobs with one atomic `find_one_and_update`, so any number of
 is renewed; a runner that dies stops renewing, the lease expires, and another runner takes the
 job again. Failures are retried with exponential backoff and dead-lettered after `max_attempts`;
 an exception whose `retryable` attribute is False (e.g. a rejected provider request) is
-dead-lettered at once, since trying again would fail the same way.
+dead-lettered at once, since trying again would fail the same way. When it finds nothing to do,
+a runner removes jobs that finished more than `keep_done_hours` ago (at most every
+`PRUNE_EVERY`), so the collection it polls stays small.
 """
 
 import asyncio
@@ -24,6 +26,8 @@ from clonechats.settings import JobSettings
 
 log = logging.getLogger(__name__)
 
+PRUNE_EVERY = timedelta(minutes=10)
+
 
 class JobRunner:
     def __init__(self, *, db: Any, registry: JobRegistry, context: Any, clock: Clock,
@@ -35,6 +39,7 @@ class JobRunner:
         self.settings = settings
         self.owner = owner or f"{socket.gethostname()}:{secrets.token_hex(4)}"
         self._lease = timedelta(seconds=settings.lease_seconds)
+        self._next_prune = clock.now()
 
     async def run_once(self) -> bool:
         """Claim and run one due job. Returns False when nothing was due."""
@@ -60,6 +65,7 @@ class JobRunner:
             job = await self._claim_safely()
             if job is None:
                 slots.release()
+                await self.prune_when_due()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.settings.poll_seconds)
                 continue
@@ -68,6 +74,19 @@ class JobRunner:
             task.add_done_callback(lambda t: (tasks.discard(t), slots.release()))
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def prune_when_due(self) -> int:
+        """Remove long-finished jobs, if the last time was `PRUNE_EVERY` ago or more."""
+        now = self.clock.now()
+        if now < self._next_prune:
+            return 0
+        self._next_prune = now + PRUNE_EVERY
+        try:
+            return await repo.prune_done(self.db, finished_before=now - timedelta(
+                hours=self.settings.keep_done_hours))
+        except Exception:
+            log.exception("pruning finished jobs failed")
+            return 0
 
     async def _claim_safely(self) -> dict[str, Any] | None:
         try:
