@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from clonechats import __version__
+from clonechats.chat.mood_backlog import MoodBacklog
 from clonechats.clock import Clock
 from clonechats.jobs import service as jobs
 from clonechats.jobs.service import JobRegistry
@@ -93,6 +94,8 @@ class AppContext:
     # Lip-sync video (`video.provider`) and, with fal.ai, its webhook verifier.
     video: VideoProvider | None = None
     fal_webhooks: FalWebhookVerifier | None = None
+    # Moods of finished messages, worked out in batches after the reply (None: moods are off).
+    mood_backlog: MoodBacklog | None = None
 
     @property
     def db(self) -> Any:
@@ -105,6 +108,8 @@ class AppContext:
                                   dedupe_key=dedupe_key)
 
     async def close(self) -> None:
+        if self.mood_backlog is not None:
+            await self.mood_backlog.close()
         await self.http.aclose()
         await self.connection.close()
 
@@ -164,6 +169,8 @@ async def open_context(settings: Settings, *, clock: Clock | None = None) -> App
                                                clock=clock, server_secret=context.secret)
     context.translation = build_translation_registry(settings.translation, http=http,
                                                      llm=context.llm)
+    if settings.chat.mood_signals:
+        context.mood_backlog = MoodBacklog(context, limit=settings.chat.mood_backlog_max)
     register_all_jobs(context.jobs)
     register_privacy_holders()
     log.info("context ready", extra={"engine": connection.engine})

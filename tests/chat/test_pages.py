@@ -49,13 +49,14 @@ async def test_start_a_chat_with_the_form_then_see_it_listed(ann, fake_llm):
     assert location in listed.text and "Ada" in listed.text
 
 
-async def test_transcript_shows_safe_html_moods_and_statuses(ann, fake_llm):
+async def test_transcript_shows_safe_html_moods_and_statuses(ann, fake_llm, ctx):
     persona = await ann.persona(name="Ada")
     conversation = await ann.conversation(persona["_id"])
     fake_llm.enqueue(["**Hi** <script>alert(1)</script> [x](javascript:alert(1))"])
     await ann.say(conversation["id"], "<b>Hello</b> & welcome", stream="false")
     fake_llm.enqueue(["Half", " a", " reply"], fail_after=1)
     await ann.say(conversation["id"], "Next", stream="false")
+    await ctx.mood_backlog.wait_idle()
 
     page = await ann.client.get(f"/chat/{conversation['id']}", headers=HTML)
 

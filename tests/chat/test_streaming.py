@@ -79,27 +79,6 @@ async def test_stream_false_returns_the_finished_message(ann, fake_llm):
     assert message["credits_charged"] == 2
 
 
-async def test_moods_are_stored_for_both_messages(ann, fake_llm):
-    conversation = await ann.conversation((await ann.persona())["_id"])
-    fake_llm.enqueue(["I am so happy for you, that is wonderful news!"])
-    await ann.say(conversation["id"], "I got the job, I'm thrilled!", stream="false")
-
-    user, reply = await messages_of(ann, conversation["id"])
-    for message in (user, reply):
-        assert isinstance(message["mood"]["label"], str)
-        assert -1 <= message["mood"]["valence"] <= 1
-    assert user["mood"]["valence"] > 0
-
-
-async def test_a_failing_mood_classifier_leaves_the_mood_empty(ann, fake_llm, ctx):
-    ctx.embeddings = None
-    conversation = await ann.conversation((await ann.persona())["_id"])
-    response = await ann.say(conversation["id"], "Hello", stream="false")
-    assert response.status_code == 201
-    user, reply = await messages_of(ann, conversation["id"])
-    assert user["mood"] is None and reply["mood"] is None
-
-
 async def test_first_message_titles_the_conversation(ann, fake_llm):
     conversation = await ann.conversation((await ann.persona(name="Ada"))["_id"])
     assert conversation["title"] == "Ada"

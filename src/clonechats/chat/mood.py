@@ -7,7 +7,8 @@ the same space). The closest centroid names the mood. When the best two are clos
 `MIN_MARGIN`, punctuation breaks the tie ("?" favours curious/confused, "!" the excited moods);
 if it cannot, the mood is "neutral". The valence (-1..1) is the similarity-weighted mean of the
 moods' own valences, so a mixed message gets a moderate one. Centroids are computed once per
-process and model; a message costs one embedding (about 12 ms).
+process and model; a message costs one embedding of at most `MAX_CHARS` characters, and
+`classify_moods` embeds many messages in one call.
 
 Storage, as the privacy policy says ("chat transcripts (text, mood signals, ...)", kept "until
 you delete them, or until account deletion"): a mood belongs to its message. The chat stores
@@ -31,7 +32,7 @@ LABELS: dict[str, float] = {  # label -> its valence
 }
 MIN_MARGIN = 0.004  # cosine gap between the best two moods below which the result is a tie
 TEMPERATURE = 0.01  # softmax temperature over cosine similarities, for the valence
-MAX_CHARS = 1000
+MAX_CHARS = 400  # a message's opening carries its mood; embedding cost grows with length
 QUESTION_MOODS = ("curious", "confused")
 EXCLAMATION_MOODS = ("joyful", "angry", "grateful", "frustrated")
 
@@ -149,14 +150,27 @@ def decide(scores: dict[str, float], text: str) -> Mood:
     return Mood(label=best, valence=round(max(-1.0, min(1.0, valence)), 3))
 
 
-async def classify_mood(ctx: Any, text: str) -> Mood:
-    """The mood of one message (a user's or a persona's), offline."""
-    text = text.strip()[:MAX_CHARS]
-    if not text:
-        return Mood(label="neutral", valence=0.0)
-    if ctx.embeddings is None:
+async def classify_moods(ctx: Any, texts: list[str]) -> list[Mood]:
+    """The mood of each message (a user's or a persona's), offline, in one embedding call."""
+    cut = [text.strip()[:MAX_CHARS] for text in texts]
+    wanted = [text for text in cut if text]
+    if wanted and ctx.embeddings is None:
         raise ProviderUnavailable("no embedding model is configured", provider="mood",
                                   retryable=False)
-    centroids = await _mood_centroids(ctx.embeddings)
-    [vector] = await ctx.embeddings.embed_queries([text])
-    return decide({label: _dot(vector, centroid) for label, centroid in centroids.items()}, text)
+    vectors = iter(await ctx.embeddings.embed_queries(wanted) if wanted else [])
+    centroids = await _mood_centroids(ctx.embeddings) if wanted else {}
+    found = []
+    for text in cut:
+        if not text:
+            found.append(Mood(label="neutral", valence=0.0))
+            continue
+        vector = next(vectors)
+        found.append(decide({label: _dot(vector, centroid)
+                             for label, centroid in centroids.items()}, text))
+    return found
+
+
+async def classify_mood(ctx: Any, text: str) -> Mood:
+    """The mood of one message."""
+    [found] = await classify_moods(ctx, [text])
+    return found

@@ -171,6 +171,8 @@ async def _store(ctx: Any, conversation: dict[str, Any], *, user_message: dict[s
                  prompt_tokens: int) -> dict[str, Any]:
     now = ctx.clock.now()
     if store_user:
+        if ctx.mood_backlog is not None:  # its mood is worked out once the reply has settled
+            user_message["mood_pending"] = True
         await repo.insert_message(ctx.db, user_message)
     reply = _message(conversation, _id=reply_id, seq=reply_seq, role="assistant", text="",
                      now=now, status=repo.STREAMING, model=model_id, reserved_credits=reserve,
@@ -208,6 +210,7 @@ async def guarded_generation(ctx: Any, conversation: dict[str, Any], reply_id: s
 async def send_message(ctx: Any, *, user_id: str, conversation_id: str,
                        text: str) -> Generation:
     text = clean_text(ctx, text)
+    generation.admit(ctx)
     reply_id = repo.new_id()
     conversation = await take_generation(ctx, user_id=user_id, conversation_id=conversation_id,
                                          message_id=reply_id, seq_step=2)
@@ -238,6 +241,7 @@ async def regenerate(ctx: Any, *, user_id: str, conversation_id: str,
     reply is retried)."""
     target = await get_message(ctx, user_id=user_id, conversation_id=conversation_id,
                                message_id=message_id)
+    generation.admit(ctx)
     reply_id = repo.new_id()
     conversation = await take_generation(ctx, user_id=user_id, conversation_id=conversation_id,
                                          message_id=reply_id, seq_step=1)
@@ -265,6 +269,7 @@ async def edit_message(ctx: Any, *, user_id: str, conversation_id: str, message_
     text = clean_text(ctx, text)
     target = await get_message(ctx, user_id=user_id, conversation_id=conversation_id,
                                message_id=message_id)
+    generation.admit(ctx)
     reply_id = repo.new_id()
     conversation = await take_generation(ctx, user_id=user_id, conversation_id=conversation_id,
                                          message_id=reply_id, seq_step=2)

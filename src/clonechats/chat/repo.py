@@ -61,6 +61,7 @@ INDEXES = [
     Index(CONVERSATIONS, [("persona_id", 1)]),
     Index(MESSAGES, [("conversation_id", 1), ("seq", 1)], unique=True),
     Index(MESSAGES, [("owner_id", 1), ("created_at", 1)]),
+    Index(MESSAGES, [("mood_pending", 1), ("created_at", 1)], sparse=True),
 ]
 
 
@@ -230,6 +231,18 @@ async def delete_message_with_versions(db: Any, *, conversation_id: str, owner_i
         ids.extend(frontier)
     result = await db[MESSAGES].delete_many({"_id": {"$in": ids}, "owner_id": owner_id})
     return result.deleted_count
+
+
+async def set_mood(db: Any, message_id: str, mood: dict[str, Any] | None) -> None:
+    """Store a pending message's mood (None: none could be worked out)."""
+    await db[MESSAGES].update_one({"_id": message_id, "mood_pending": True},
+                                  {"$set": {"mood": mood}, "$unset": {"mood_pending": ""}})
+
+
+async def pending_moods(db: Any, *, limit: int) -> list[dict[str, Any]]:
+    """The oldest messages still waiting for their mood."""
+    return await db[MESSAGES].find({"mood_pending": True}, {"_id": 1, "text": 1}).sort(
+        "created_at", 1).limit(limit).to_list()
 
 
 async def forget_summary(db: Any, conversation_id: str) -> None:

@@ -1,18 +1,15 @@
-"""Moderation and mood for chat messages, with the failure rules chat needs.
+"""Moderation of chat messages, with the failure rules chat needs.
 
 - Input moderation fails closed: when the moderator is unavailable the message is refused with
   503 `moderation_unavailable` before anything is stored or charged.
 - Output moderation fails open: the reply was written within the platform rules from input
   that passed moderation, so an unavailable moderator leaves it shown (and logged).
 - For a user aged 13-17 both checks are stricter (`safety.minors`).
-- Mood is best effort: a failure leaves the mood empty and never fails the message.
 """
 
-import asyncio
 import logging
 from typing import Any
 
-from clonechats.chat import mood as mood_classifier
 from clonechats.errors import AppError
 from clonechats.providers.errors import ProviderError
 from clonechats.providers.moderation.base import ModerationResult
@@ -54,21 +51,3 @@ async def check_output(ctx: Any, text: str, *,
 async def flag(ctx: Any, *, user_id: str, subject: str, ref_id: str,
                result: ModerationResult) -> None:
     await flags.record_flag(ctx, user_id=user_id, subject=subject, ref_id=ref_id, result=result)
-
-
-async def _mood(ctx: Any, text: str | None) -> dict[str, Any] | None:
-    if not text or not text.strip():
-        return None
-    try:
-        found = await mood_classifier.classify_mood(ctx, text)
-    except Exception:
-        log.warning("mood classification failed", exc_info=True)
-        return None
-    return found.as_document()
-
-
-async def moods(ctx: Any, texts: list[str | None]) -> list[dict[str, Any] | None]:
-    """The mood of each text (None for a missing text or a failure)."""
-    if not ctx.settings.chat.mood_signals:
-        return [None for _ in texts]
-    return list(await asyncio.gather(*(_mood(ctx, text) for text in texts)))

@@ -5,9 +5,10 @@ or, for a reply cut short, the delivered text counted with the model's tokenizer
 as counted when the context was built), moderates the delivered text (a flagged reply is
 withheld: status "blocked", the user sees `HIDDEN_NOTICE`, the text is kept as
 `withheld_text` for admins, and the credits are still charged since the model did the work),
-classifies the reply's mood (best effort), stores the final message, frees the conversation and
-writes the cost event. It is used by `Generation` and by the recovery job for a reply whose
-process died, and is safe to repeat: the ledger keys make it charge once.
+stores the final message, frees the conversation and writes the cost event; then it hands both
+messages to the mood backlog (`chat.mood_backlog`), so `done` never waits for a mood. It is used
+by `Generation` and by the recovery job for a reply whose process died, and is safe to repeat:
+the ledger keys make it charge once.
 
 A continuation of a cut reply (`chat.continuation`) settles the same way, with the plan's
 `continuing`: the new text is appended to what the reply held, the new part is charged under
@@ -105,11 +106,10 @@ async def delivered_tokens(provider: LLMProvider | None, model: str, text: str) 
     return max(1, estimate_text_tokens(text))
 
 
-async def settle_reply(ctx: Any, *, plan: ReplyPlan, outcome: Outcome,
-                       user_mood: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Charge, moderate, classify and store a finished (or abandoned) reply, and the user
-    message's `user_mood` if given; free the conversation; record the cost. Safe to repeat:
-    the ledger keys make it charge once."""
+async def settle_reply(ctx: Any, *, plan: ReplyPlan, outcome: Outcome) -> dict[str, Any]:
+    """Charge, moderate and store a finished (or abandoned) reply; free the conversation;
+    record the cost; hand the moods of both messages to the backlog. Safe to repeat: the
+    ledger keys make it charge once."""
     text = outcome.text
     user = plan.user_message
     usage = outcome.usage
@@ -129,11 +129,11 @@ async def settle_reply(ctx: Any, *, plan: ReplyPlan, outcome: Outcome,
                 status, shown = repo.BLOCKED, HIDDEN_NOTICE
                 await screening.flag(ctx, user_id=plan.owner_id, subject="model_output",
                                   ref_id=plan.message_id, result=result)
-    [reply_mood] = await screening.moods(ctx, [full if status != repo.BLOCKED else None])
+    mood_later = ctx.mood_backlog is not None and status != repo.BLOCKED and bool(full.strip())
     now = ctx.clock.now()
     changes: dict[str, Any] = {
         "status": status, "text": shown, "html": markdown.render(shown),
-        "usage": _totals(plan.continuing, usage), "moderation": moderation, "mood": reply_mood,
+        "usage": _totals(plan.continuing, usage), "moderation": moderation, "mood": None,
         "credits_charged": charged + (plan.continuing.credits_charged if plan.continuing else 0),
         "error_code": "reply_blocked" if status == repo.BLOCKED else outcome.error_code,
         "finish_reason": outcome.finish_reason, "completed_at": now,
@@ -143,6 +143,8 @@ async def settle_reply(ctx: Any, *, plan: ReplyPlan, outcome: Outcome,
         changes["continuing"] = None
     if status == repo.BLOCKED:
         changes["withheld_text"] = full
+    if mood_later:
+        changes["mood_pending"] = True
     changes.update(await chat_translation.reply_fields(ctx, mode=plan.translation,
                                                        status=status, text=shown))
     message = await repo.update_message(ctx.db, plan.message_id, changes,
@@ -152,8 +154,6 @@ async def settle_reply(ctx: Any, *, plan: ReplyPlan, outcome: Outcome,
         if stored is not None:  # settled already (by the recovery job): report that
             return stored
         message = {"_id": plan.message_id, **changes}  # deleted with its conversation
-    if user is not None and user_mood is not None:
-        await repo.update_message(ctx.db, user["_id"], {"mood": user_mood})
     await repo.release_generation(ctx.db, plan.conversation_id, message_id=plan.message_id,
                                   changes={"last_message_at": now, "updated_at": now})
     await events.record_cost(
@@ -161,6 +161,10 @@ async def settle_reply(ctx: Any, *, plan: ReplyPlan, outcome: Outcome,
         prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
         credits=charged, latency_ms=outcome.latency_ms, ttft_ms=outcome.ttft_ms,
         outcome=status)
+    if ctx.mood_backlog is not None:
+        ctx.mood_backlog.offer(
+            ([(user["_id"], user["text"])] if user is not None and user.get("mood_pending")
+             else []) + ([(plan.message_id, full)] if mood_later else []))
     return message
 
 
