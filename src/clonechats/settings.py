@@ -50,6 +50,8 @@ class JobSettings(BaseModel):
     backoff_base_seconds: float = Field(2.0, gt=0, description="Retry delay = base * 2**attempt.")
     backoff_max_seconds: float = Field(3600.0, gt=0, description="Upper bound of a retry delay.")
     concurrency: int = Field(4, ge=1, description="Jobs one runner executes at the same time.")
+    keep_done_hours: float = Field(48.0, gt=0, description="Finished jobs are removed this "
+                                   "long after they finished (failed ones stay).")
 
 
 class AccountSettings(BaseModel):
@@ -475,8 +477,14 @@ class ChatSettings(BaseModel):
                                      "saves its text and checks for a stop request made "
                                      "through another server process.")
     mood_signals: bool = Field(True, description="Label each message with a mood (one "
-                               "embedding per message, on this machine); off: no mood is "
-                               "stored.")
+                               "embedding per message, on this machine, worked out after the "
+                               "reply in batches); off: no mood is stored.")
+    mood_backlog_max: int = Field(500, ge=0, description="Most messages waiting for their mood "
+                                  "in one process; beyond it new ones wait in the database "
+                                  "and are picked up when the backlog is idle again.")
+    max_concurrent_replies: int = Field(600, ge=1, description="Most replies one server process "
+                                        "writes at once; past it a new one is refused with "
+                                        "503 `server_busy` and a Retry-After.")
 
 
 class ModerationSettings(BaseModel):

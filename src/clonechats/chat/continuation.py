@@ -22,7 +22,7 @@ from typing import Any
 
 from clonechats.chat import context as chat_context
 from clonechats.chat import metering, repo
-from clonechats.chat.generation import Generation
+from clonechats.chat.generation import Generation, admit
 from clonechats.chat.replies import (
     SETTLE_GRACE_SECONDS,
     SETTLE_JOB,
@@ -54,6 +54,7 @@ async def continue_reply(ctx: Any, *, user_id: str, conversation_id: str,
                          message_id: str) -> Generation:
     target = await get_message(ctx, user_id=user_id, conversation_id=conversation_id,
                                message_id=message_id)
+    admit(ctx)
     conversation = await take_generation(ctx, user_id=user_id, conversation_id=conversation_id,
                                          message_id=message_id, seq_step=0)
 

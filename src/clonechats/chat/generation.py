@@ -6,9 +6,10 @@ reads the provider stream where it waits for the next token (closing the provide
 keeps the partial text and settles (`chat.settlement`). Events (`token`, then `done` or
 `error`) go to a queue that the SSE response reads. Stopping works across processes too: every
 `settings.chat.stop_poll_seconds` (after each token when that is 0) the reply saves its text
-so far, renews the conversation's lease and reads the message's `stop_requested` flag.
+so far (or, when it has not grown, only reads the message) and reads its `stop_requested` flag;
+it renews the conversation's lease once a quarter of the lease has passed.
 Settling runs shielded from cancellation, so a reply is settled even while the server stops.
-The user message's mood is worked out while the reply streams.
+Moods are worked out after the reply has settled (`chat.mood_backlog`).
 """
 
 import asyncio
@@ -18,9 +19,10 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from clonechats.chat import metering, repo, screening
+from clonechats.chat import metering, repo
 from clonechats.chat.settlement import HIDDEN_NOTICE, Outcome, ReplyPlan, settle_reply
 from clonechats.chat.translation.texts import TRANSLATION_EVENT, event_for
+from clonechats.errors import AppError
 from clonechats.providers.errors import (
     ProviderAuthError,
     ProviderError,
@@ -65,6 +67,22 @@ def running(message_id: str) -> "Generation | None":
     return _running.get(message_id)
 
 
+class ServerBusy(AppError):
+    code = "server_busy"
+    status = 503
+    message = "Too many replies are being written right now. Please try again in a few seconds."
+
+
+BUSY_RETRY_SECONDS = 5
+
+
+def admit(ctx: Any) -> None:
+    """Refuse a new reply (503 with Retry-After) while this process writes its most at once:
+    past that every reply would slow down together. Nothing is stored or charged."""
+    if len(_running) >= ctx.settings.chat.max_concurrent_replies:
+        raise ServerBusy(headers={"Retry-After": str(BUSY_RETRY_SECONDS)})
+
+
 class Generation:
     def __init__(self, ctx: Any, plan: ReplyPlan) -> None:
         self.ctx = ctx
@@ -74,16 +92,14 @@ class Generation:
         self._stop = asyncio.Event()
         self.stop_reason: str | None = None
         self._parts: list[str] = []
+        self._saved_text: str | None = None
+        self._lease_renewed = ctx.clock.now()  # taken with the conversation, just before
         self._task: asyncio.Task[dict[str, Any]] | None = None
         self._pump: asyncio.Task[None] | None = None
-        self._user_mood: asyncio.Future[list[dict[str, Any] | None]] | None = None
         self.finished = False
 
     def start(self) -> "Generation":
         _running[self.message_id] = self
-        user = self.plan.user_message
-        if user is not None and user.get("mood") is None:  # worked out while the reply streams
-            self._user_mood = asyncio.ensure_future(screening.moods(self.ctx, [user["text"]]))
         self._task = asyncio.create_task(self._run(), name=f"chat-reply-{self.message_id}")
         self._task.add_done_callback(_retrieve)
         return self
@@ -197,23 +213,29 @@ class Generation:
                 return
 
     async def _save_progress(self) -> bool:
-        """Save the text so far and renew the lease; True when a stop was requested."""
+        """Save the text so far (when it grew) and renew the lease (once a quarter of it has
+        passed); True when a stop was requested. One write per poll at most, or one read."""
         now = self.ctx.clock.now()
         text = self.plan.earlier_text + "".join(self._parts)
-        saved = await repo.update_message(self.ctx.db, self.message_id, {"text": text},
-                                          status=repo.STREAMING)
-        await repo.renew_generation(self.ctx.db, self.plan.conversation_id,
-                                    message_id=self.message_id, until=lease_until(self.ctx, now))
+        if text != self._saved_text:
+            saved = await repo.update_message(self.ctx.db, self.message_id, {"text": text},
+                                              status=repo.STREAMING)
+            self._saved_text = text
+        else:
+            saved = await repo.get_message(self.ctx.db, self.message_id)
+            saved = saved if saved and saved["status"] == repo.STREAMING else None
+        lease = self.ctx.settings.chat.generation_lease_seconds
+        if (now - self._lease_renewed).total_seconds() >= lease / 4:
+            await repo.renew_generation(self.ctx.db, self.plan.conversation_id,
+                                        message_id=self.message_id,
+                                        until=lease_until(self.ctx, now))
+            self._lease_renewed = now
         return saved is None or bool(saved.get("stop_requested"))
 
     async def _settle(self, outcome: Outcome) -> dict[str, Any]:
         plan = self.plan
         try:
-            user_mood = None
-            if self._user_mood is not None:
-                user_mood = (await self._user_mood)[0]
-            message = await settle_reply(self.ctx, plan=plan, outcome=outcome,
-                                         user_mood=user_mood)
+            message = await settle_reply(self.ctx, plan=plan, outcome=outcome)
         except BaseException:
             log.exception("settling a reply failed", extra={"message_id": self.message_id})
             self._emit("error", {"code": "reply_failed",
