@@ -1,295 +1,302 @@
-"""What the platform adds to a streamed reply: time to first token and tokens per second through
-`POST /api/v1/conversations/{id}/messages` (SSE) next to the same instant fake OpenAI-compatible
-server called directly, at 1, 50 and 500 concurrent chats, in one run.
+"""What the platform adds to a streamed reply: time to first token, to the last token and to the
+end through `POST /api/v1/conversations/{id}/messages` (SSE), next to the same fake
+OpenAI-compatible server called directly and, when given, Open WebUI in front of that server,
+at 1, 50 and 500 concurrent streams, in one run.
 
-    .venv/bin/python bench/chat_overhead.py [--tokens 64] [--levels 1,50,500]
+    .venv/bin/python bench/chat_overhead.py [--tokens 64] [--rate 0] [--levels 1,50,500]
+        [--open-webui PATH] [--reply-timeout 300]
 
-Two real processes on loopback ports: `bench/fake_openai_server.py` (every reply `--tokens`
-tokens at once) and `clonechats serve` with its `openai` provider pointed at it, everything else
-as an operator gets it by default (embedded database, local moderation of the message and the
-reply, mood signals, memory recall, metering with a ledger reservation and release, the cost
-event). One signed-up user with generous credits (granted straight into the ledger) has one
-conversation per concurrent chat. The direct path sends the fake a prompt of the same size as
-the one the platform builds (platform rules plus the persona frame). Both paths are timed by
-the same client; at each level the platform and direct runs alternate.
+The default (instant replies of 64 tokens) takes two to three minutes on two cores. Replies
+paced like a model, 400 tokens at 20 tokens per second, at 100, 200 and 500 concurrent streams
+(each reply lasts 20 s; about six minutes on two cores):
 
-Per reply: time to first token (TTFT, from sending the request), tokens/s over the whole reply
-(tokens / time from sending to the last token) and, for the platform, the time to `done`
-(which also covers settling: moderation of the reply, moods, the ledger release). Per level:
-aggregate tokens/s (all tokens / wall time). Figures are medians and 95th percentiles. Not a
-test: it only prints its figures. Compare figures only between runs on the same machine.
+    .venv/bin/python bench/chat_overhead.py --rate 20 --tokens 400 --levels 100,200,500 \\
+        [--open-webui ~/open-webui-venv]
+
+Real processes on loopback ports: `bench/fake_openai_server.py` (every reply `--tokens` tokens,
+paced at `--rate` tokens per second; 0: all at once), `clonechats serve` with its `openai`
+provider pointed at it, everything as an operator gets it by default (embedded database, local
+moderation of the message and the reply, mood signals, memory recall, metering with a ledger
+reservation and release, the cost event) except one guard: a load generator is one address, so
+the connections one address may hold is raised to the largest level. `--open-webui PATH` names
+a virtualenv with Open WebUI installed (`PATH/bin/open-webui`); it is started with no sign-in,
+no Ollama and its OpenAI connection pointed at the same fake, on a fresh data folder, and its
+`POST /api/chat/completions` stream is timed the same way. Without it, or when Open WebUI does
+not start, one line says it was skipped and why.
+
+One signed-up user with generous credits (granted straight into the ledger); every platform
+reply is the first message of a conversation of its own (created before its round, untimed),
+so its prompt is what the direct and Open WebUI paths send: platform rules plus the persona
+frame and the message; the persona's reply-length slider is at its top, so the platform asks
+for the whole reply (up to 768 tokens). The same client times every path; at each level the
+paths take turns round by round (the order rotating), and after each round the client waits
+until the server it used is idle again, so background work of one path (moods, settling)
+never runs while another is timed; the longest such wait is printed ("busy after a round's
+last reply").
+
+Per reply (`bench/streams.py`): time to first token (TTFT), to the last token, and the total
+(the end of the stream; for the platform, the `done` event, which also covers settling: the
+moderation of the reply, moods, the ledger release), and every gap between two tokens. Per
+level: medians and 95th percentiles, gaps p50/p95/p99 over all replies, aggregate tokens/s, the
+platform's "done after last token" (done minus last token), each server's peak resident memory
+during the level (VmRSS of it and its children, polled), and errors by kind (non-2xx, SSE
+`error` events, exceptions, timeouts); a failed reply is counted, never fatal. At the end, the
+side-by-side tables in Markdown. Not a test: it only prints its figures. Compare figures only
+between runs on the same machine.
 """
 
 import argparse
 import asyncio
 import contextlib
 import json
+import math
 import os
 import platform
-import socket
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 
+import servers
 from clonechats.billing import ledger
 from clonechats.personas.instructions import PLATFORM_RULES, frame_persona_for_model
 from clonechats.storage import connect
+from overhead_report import LevelFigures, print_level, print_summary
+from servers import RssWatch, Skipped, process, wait_idle
+from streams import Results, openai_reply, platform_reply, timed
 
 HERE = Path(__file__).resolve().parent
 PERSONA = {"name": "Maren", "tagline": "Keeps the light", "traits": ["calm", "curious"],
            "tone": "warm", "system_prompt": "A lighthouse keeper on a windy island.",
-           "sliders": {"warmth": 70, "humour": 40, "formality": 30, "verbosity": 50,
+           "sliders": {"warmth": 70, "humour": 40, "formality": 30, "verbosity": 100,
                        "curiosity": 60}, "visibility": "private"}
+# The reply-length slider sets the platform's max_tokens (the longest band: 768 tokens), so at
+# 100 every reply up to 768 tokens is as long through the platform as direct.
+LONGEST_BUDGET = 768
 MESSAGE = "Tell me about the night the storm came in, please."
 PASSWORD = "a long benchmark passphrase"  # noqa: S105 - a throwaway account
-SINGLE_SAMPLES = 30
-ROUNDS = {50: 3}  # rounds per level (default 1); level 1 takes SINGLE_SAMPLES sequential replies
+SINGLE_SAMPLES = 30  # sequential replies at level 1 with instant replies
+ROUNDS = {50: 3}  # rounds per level (default 1)
+MODEL = "bench-model"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def rounds_for(level: int, tokens: int, rate: float) -> int:
+    """Level 1 takes sequential replies: 30 instant ones, or about 30 s of paced ones."""
+    if level != 1:
+        return ROUNDS.get(level, 1)
+    if not rate:
+        return SINGLE_SAMPLES
+    return max(3, min(SINGLE_SAMPLES, math.ceil(30 / (tokens / rate))))
 
 
-@contextlib.contextmanager
-def process(command: list[str], ready_url: str, env: dict[str, str]) -> Iterator[None]:
-    proc = subprocess.Popen(  # noqa: S603 - our own interpreter and scripts
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"{command} exited with {proc.returncode}")
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(ready_url, timeout=1).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{command} did not start")
-            time.sleep(0.1)
-        yield
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+def client(url: str, most: int, timeout: float, headers: dict | None = None) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=url, timeout=timeout, headers=headers,
+                             limits=httpx.Limits(max_connections=most + 20,
+                                                 max_keepalive_connections=most + 20))
 
 
-@dataclass
-class Sample:
-    ttft: float
-    last_token: float
-    done: float
-    tokens: int
+class Platform:
+    """The signed-up user on Clone Chats, its persona, and conversations made on demand."""
 
-    @property
-    def tokens_per_second(self) -> float:
-        return self.tokens / self.last_token if self.last_token else 0.0
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+        self.persona_id = ""
 
+    def csrf(self) -> dict[str, str]:
+        return {"X-CSRF-Token": self.http.cookies.get("csrf_token", "")}
 
-async def direct_reply(client: httpx.AsyncClient, body: dict) -> Sample:
-    started = time.perf_counter()
-    first = last = None
-    tokens = 0
-    async with client.stream("POST", "/v1/chat/completions", json=body) as response:
-        response.raise_for_status()
-        async for line in response.aiter_lines():
-            if not line.startswith("data: "):
-                continue
-            data = line[6:]
-            if data == "[DONE]":
-                break
-            for choice in json.loads(data).get("choices") or []:
-                if (choice.get("delta") or {}).get("content"):
-                    tokens += 1
-                    last = time.perf_counter()
-                    first = first or last
-    end = time.perf_counter()
-    if first is None or last is None:
-        raise RuntimeError("the fake server sent no tokens")
-    return Sample(first - started, last - started, end - started, tokens)
+    async def set_up(self, data_dir: Path) -> None:
+        await self.http.get("/")
+        signup = await self.http.post("/api/v1/auth/signup", headers=self.csrf(), json={
+            "email": "bench@example.com", "password": PASSWORD, "birth_date": "1990-01-01"})
+        signup.raise_for_status()
+        user_id = signup.json()["user"]["id"]
+        connection = await connect(None, data_dir=data_dir)
+        try:
+            await ledger.apply(connection.db, user_id=user_id, delta=100_000_000,
+                               kind=ledger.GRANT, reason="benchmark credits",
+                               idempotency_key="bench:grant", now=datetime.now(UTC))
+        finally:
+            await connection.close()
+        persona = await self.http.post("/api/v1/personas", headers=self.csrf(), json=PERSONA)
+        persona.raise_for_status()
+        self.persona_id = persona.json()["persona"]["id"]
 
+    async def conversations(self, count: int) -> list[str]:
+        made: list[str] = []
+        gate = asyncio.Semaphore(16)
 
-async def platform_reply(client: httpx.AsyncClient, conversation_id: str) -> Sample:
-    started = time.perf_counter()
-    first = last = done = None
-    tokens = 0
-    event = None
-    headers = {"X-CSRF-Token": client.cookies.get("csrf_token", "")}
-    async with client.stream("POST", f"/api/v1/conversations/{conversation_id}/messages",
-                             json={"text": MESSAGE}, headers=headers) as response:
-        if response.status_code != 200:
-            raise RuntimeError(f"send failed: {response.status_code} {await response.aread()}")
-        async for line in response.aiter_lines():
-            if line.startswith("event: "):
-                event = line[7:]
-            elif line.startswith("data: ") and event == "token":
-                tokens += 1
-                last = time.perf_counter()
-                first = first or last
-            elif line.startswith("data: ") and event == "error":
-                raise RuntimeError(f"reply failed: {line}")
-            elif line.startswith("data: ") and event == "done":
-                done = time.perf_counter()
-    if first is None or last is None or done is None:
-        raise RuntimeError("the platform sent no complete reply")
-    return Sample(first - started, last - started, done - started, tokens)
+        async def one() -> None:
+            async with gate:
+                created = await self.http.post("/api/v1/conversations", headers=self.csrf(),
+                                               json={"persona_id": self.persona_id})
+                created.raise_for_status()
+                made.append(created.json()["conversation"]["id"])
+
+        await asyncio.gather(*(one() for _ in range(count)))
+        return made
 
 
-@dataclass
-class Level:
-    samples: list[Sample]
-    wall: float
-
-    def median(self, name: str) -> float:
-        return statistics.median(getattr(s, name) for s in self.samples)
-
-    def p95(self, name: str) -> float:
-        values = sorted(getattr(s, name) for s in self.samples)
-        return values[min(len(values) - 1, int(0.95 * len(values)))]
-
-    @property
-    def aggregate(self) -> float:
-        return sum(s.tokens for s in self.samples) / self.wall
-
-
-async def run_level(level: int, make_one, *, rounds: int) -> Level:
-    samples: list[Sample] = []
-    wall = 0.0
-    for _ in range(rounds):
-        started = time.perf_counter()
-        if level == 1:
-            for _ in range(SINGLE_SAMPLES):
-                samples.append(await make_one(0))
-        else:
-            samples.extend(await asyncio.gather(*(make_one(i) for i in range(level))))
-        wall += time.perf_counter() - started
-    return Level(samples, wall)
-
-
-async def set_up_platform(url: str, data_dir: Path, chats: int) -> tuple[httpx.AsyncClient, list]:
-    client = httpx.AsyncClient(base_url=url, timeout=300,
-                               limits=httpx.Limits(max_connections=chats + 20,
-                                                   max_keepalive_connections=chats + 20))
-    await client.get("/")
-    csrf = {"X-CSRF-Token": client.cookies.get("csrf_token", "")}
-    signup = await client.post("/api/v1/auth/signup", headers=csrf, json={
-        "email": "bench@example.com", "password": PASSWORD, "birth_date": "1990-01-01"})
-    signup.raise_for_status()
-    user_id = signup.json()["user"]["id"]
-    connection = await connect(None, data_dir=data_dir)
-    try:
-        await ledger.apply(connection.db, user_id=user_id, delta=10_000_000, kind=ledger.GRANT,
-                           reason="benchmark credits", idempotency_key="bench:grant",
-                           now=datetime.now(UTC))
-    finally:
-        await connection.close()
-    csrf = {"X-CSRF-Token": client.cookies.get("csrf_token", "")}
-    persona = await client.post("/api/v1/personas", headers=csrf, json=PERSONA)
-    persona.raise_for_status()
-    persona_id = persona.json()["persona"]["id"]
-    conversations = []
-    for _ in range(chats):
-        created = await client.post("/api/v1/conversations", headers=csrf,
-                                    json={"persona_id": persona_id})
-        created.raise_for_status()
-        conversations.append(created.json()["conversation"]["id"])
-    return client, conversations
-
-
-def direct_body(tokens: int) -> dict:
+def prompt_body(tokens: int) -> dict:
     frame = frame_persona_for_model(PERSONA, platform_rules=PLATFORM_RULES)
-    return {"model": "bench-model", "messages": [*frame, {"role": "user", "content": MESSAGE}],
+    return {"model": MODEL, "messages": [*frame, {"role": "user", "content": MESSAGE}],
             "max_tokens": tokens, "temperature": 0.7, "stream": True,
             "stream_options": {"include_usage": True}}
 
 
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:8.1f}"
-
-
-async def measure(app_url: str, fake_url: str, data_dir: Path, levels: list[int],
-                  tokens: int) -> None:
-    most = max(levels)
-    app_client, conversations = await set_up_platform(app_url, data_dir, most)
-    direct_client = httpx.AsyncClient(
-        base_url=fake_url, timeout=300, headers={"Authorization": "Bearer sk-bench"},
-        limits=httpx.Limits(max_connections=most + 20, max_keepalive_connections=most + 20))
-    body = direct_body(tokens)
+async def measure(args: argparse.Namespace, urls: dict[str, str], pids: dict[str, int],
+                  data_dir: Path, owui_token: str | None, rss: RssWatch) -> list[LevelFigures]:
+    most = max(args.levels)
+    ours = Platform(client(urls["ours"], most, args.reply_timeout))
+    direct = client(urls["direct"], most, args.reply_timeout,
+                    {"Authorization": "Bearer sk-bench"})
+    owui = client(urls["open_webui"], most, args.reply_timeout,
+                  {"Authorization": f"Bearer {owui_token}"}) if owui_token else None
+    body = prompt_body(args.tokens)
+    makers = {"direct": lambda _c: openai_reply(direct, "/v1/chat/completions", body)}
+    if owui is not None:
+        makers["open_webui"] = lambda _c: openai_reply(owui, "/api/chat/completions", body)
+    makers["ours"] = lambda c: platform_reply(ours.http, c, MESSAGE)
+    paths = list(makers)
+    done: list[LevelFigures] = []
     try:
-        for i in range(3):  # warm up: classifiers and models load on first use
-            await platform_reply(app_client, conversations[i % len(conversations)])
-            await direct_reply(direct_client, body)
-        print(f"{'':24}{'TTFT ms':>17}{'':5}{'per-reply tok/s':>17}{'':3}"
-              f"{'done ms':>8}{'aggregate':>12}")
-        print(f"{'':24}{'median':>8} {'p95':>8}   {'median':>8} {'p95*':>8}   "
-              f"{'median':>8}{'tok/s':>12}")
-        for level in levels:
-            rounds = ROUNDS.get(level, 1)
-            results: dict[str, Level] = {}
-            for label in ("direct", "platform"):
-                if label == "direct":
-                    results[label] = await run_level(
-                        level, lambda _i: direct_reply(direct_client, body), rounds=rounds)
-                else:
-                    results[label] = await run_level(
-                        level, lambda i: platform_reply(app_client, conversations[i]),
-                        rounds=rounds)
-            for label, found in results.items():
-                slowest = sorted(s.tokens_per_second for s in found.samples)
-                low = slowest[max(0, int(0.05 * len(slowest)) - 1)]
-                print(f"{level:>4} chats  {label:<10}    {ms(found.median('ttft'))} "
-                      f"{ms(found.p95('ttft'))}   {found.median('tokens_per_second'):8.0f} "
-                      f"{low:8.0f}   {ms(found.median('done'))}{found.aggregate:12.0f}")
-            direct, ours = results["direct"], results["platform"]
-            print(f"{level:>4} chats  ratio platform/direct: TTFT median "
-                  f"x{ours.median('ttft') / direct.median('ttft'):.1f} "
-                  f"(+{(ours.median('ttft') - direct.median('ttft')) * 1000:.1f} ms), "
-                  f"per-reply tok/s x{ours.median('tokens_per_second') / direct.median('tokens_per_second'):.2f}, "  # noqa: E501
-                  f"aggregate tok/s x{ours.aggregate / direct.aggregate:.2f}")
+        await ours.set_up(data_dir)
+        warm = Results()
+        for conversation in await ours.conversations(3):  # classifiers and models load
+            for path in paths:
+                await timed(warm, makers[path](conversation), args.reply_timeout)
+        if warm.errors:
+            print(f"# warm-up errors: {dict(warm.errors)} {warm.examples}")
+        for name in pids:
+            if name != "direct":
+                await wait_idle(pids[name])
+        for level in args.levels:
+            rounds = rounds_for(level, args.tokens, args.rate)
+            figures = LevelFigures(level, rounds, {path: Results() for path in paths})
+            figures.busy = {name: 0.0 for name in pids if name != "direct"}
+            rss.reset()
+            for number in range(rounds):
+                conversations = await ours.conversations(level)
+                turn = paths[number % len(paths):] + paths[:number % len(paths)]
+                for path in turn:
+                    found = figures.results[path]
+                    started = time.perf_counter()
+                    await asyncio.gather(*(timed(found, makers[path](conversations[i]),
+                                                 args.reply_timeout) for i in range(level)))
+                    found.wall += time.perf_counter() - started
+                    if path in figures.busy:
+                        figures.busy[path] = max(figures.busy[path],
+                                                 await wait_idle(pids[path]))
+            figures.rss = {name: rss.peak(name) for name in pids if name != "direct"}
+            print_level(figures)
+            done.append(figures)
     finally:
-        await app_client.aclose()
-        await direct_client.aclose()
+        await ours.http.aclose()
+        await direct.aclose()
+        if owui is not None:
+            await owui.aclose()
+    return done
+
+
+def start_open_webui(stack: contextlib.ExitStack, venv: Path, urls: dict[str, str],
+                     base_env: dict[str, str], scratch: Path) -> tuple[int, str]:
+    """Start Open WebUI from `venv` (kept running by `stack`) and sign in: (pid, token), or
+    Skipped with the reason, leaving nothing running."""
+    port = int(urls["open_webui"].rsplit(":", 1)[1])
+    command = servers.open_webui_command(venv, port)
+    home = scratch / "open-webui"
+    home.mkdir()
+    env = servers.open_webui_env(base_env, urls["direct"], home / "data")
+    with contextlib.ExitStack() as mine:
+        try:
+            owui = mine.enter_context(process(command, f"{urls['open_webui']}/health", env,
+                                              home / "serve.log", cwd=home, wait_s=300))
+        except (RuntimeError, OSError) as exc:
+            raise Skipped(f"it did not start: {exc}") from exc
+        token = servers.open_webui_token(urls["open_webui"], MODEL)
+        stack.enter_context(mine.pop_all())
+    print(f"# Open WebUI: {Path(command[0]).name} {command[1]} on {urls['open_webui']}, "
+          f"data in a fresh {home / 'data'}")
+    return owui.pid, token
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tokens", type=int, default=64, help="tokens in every reply")
+    parser.add_argument("--rate", type=float, default=0.0,
+                        help="tokens per second of the fake's replies (0: all at once)")
+    parser.add_argument("--levels", default="1,50,500",
+                        help="concurrent streams, comma-separated")
+    parser.add_argument("--open-webui", type=Path, metavar="PATH",
+                        help="a virtualenv with Open WebUI installed, to measure it too")
+    parser.add_argument("--reply-timeout", type=float, default=300.0,
+                        help="seconds one reply may take before it counts as an error")
+    args = parser.parse_args()
+    args.levels = [int(level) for level in args.levels.split(",")]
+    if args.tokens < 1 or args.rate < 0 or min(args.levels) < 1:
+        parser.error("--tokens and every level must be positive, --rate not negative")
+    if args.tokens > LONGEST_BUDGET:
+        print(f"# note: the platform asks for at most {LONGEST_BUDGET} tokens a reply, so its "
+              f"replies are shorter than --tokens {args.tokens}")
+    return args
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tokens", type=int, default=64, help="tokens in every reply")
-    parser.add_argument("--levels", default="1,50,500", help="concurrent chats, comma-separated")
-    args = parser.parse_args()
-    levels = [int(level) for level in args.levels.split(",")]
-    fake_port, app_port = free_port(), free_port()
-    fake_url, app_url = f"http://127.0.0.1:{fake_port}", f"http://127.0.0.1:{app_port}"
+    args = parse_args()
+    most = max(args.levels)
+    ports = {name: servers.free_port() for name in ("direct", "ours", "open_webui")}
+    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("CLONECHATS_")}
+    pace = f"paced at {args.rate:g} tokens/s" if args.rate else "all at once"
     print(f"# {platform.python_implementation()} {platform.python_version()}, "
-          f"{os.cpu_count()} CPUs, {args.tokens}-token replies from an instant fake server; "
-          f"levels {args.levels}")
-    print("# * p95 of per-reply tok/s is the 5th percentile (the slow end)")
+          f"{os.cpu_count()} CPUs, {platform.machine()}; {args.tokens}-token replies {pace} "
+          f"from a fake server; levels {','.join(map(str, args.levels))}")
+    print(f"# ours: server.max_connections_per_address raised to {most + 50} (one load "
+          "generator address); everything else default")
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="clonechats-bench-") as scratch:
-        data_dir = Path(scratch) / "data"
+    with tempfile.TemporaryDirectory(prefix="clonechats-bench-") as scratch, \
+            contextlib.ExitStack() as stack:
+        scratch_dir = Path(scratch)
+        data_dir = scratch_dir / "data"
         app_env = {**base_env, "CLONECHATS_DEV_MODE": "1", "CLONECHATS_LOG_JSON": "1",
                    "CLONECHATS_ACCOUNTS__BCRYPT_ROUNDS": "4",
+                   "CLONECHATS_SERVER__MAX_CONNECTIONS_PER_ADDRESS": str(most + 50),
                    "CLONECHATS_LLM__OPENAI_API_KEY": "sk-bench",
-                   "CLONECHATS_LLM__OPENAI_BASE_URL": f"{fake_url}/v1",
+                   "CLONECHATS_LLM__OPENAI_BASE_URL": f"{urls['direct']}/v1",
                    "CLONECHATS_LLM__OPENAI_MODELS": json.dumps(
-                       [{"name": "bench-model", "context_window": 8192, "label": "Bench"}]),
-                   "CLONECHATS_LLM__DEFAULT_MODEL": "openai:bench-model",
+                       [{"name": MODEL, "context_window": 8192, "label": "Bench"}]),
+                   "CLONECHATS_LLM__DEFAULT_MODEL": f"openai:{MODEL}",
                    "CLONECHATS_CHAT__MAX_REPLY_TOKENS": str(args.tokens)}
         fake_cmd = [sys.executable, str(HERE / "fake_openai_server.py"), "--port",
-                    str(fake_port), "--tokens", str(args.tokens)]
+                    str(ports["direct"]), "--tokens", str(args.tokens), "--rate",
+                    str(args.rate)]
         app_cmd = [sys.executable, "-m", "clonechats", "serve", "--host", "127.0.0.1",
-                   "--port", str(app_port), "--data-dir", str(data_dir), "--dev"]
-        with process(fake_cmd, f"{fake_url}/v1/models", base_env), \
-                process(app_cmd, f"{app_url}/healthz", app_env):
-            asyncio.run(measure(app_url, fake_url, data_dir, levels, args.tokens))
-    print(f"# took {time.perf_counter() - started:.0f} s")
+                   "--port", str(ports["ours"]), "--data-dir", str(data_dir), "--dev"]
+        pids = {"direct": stack.enter_context(process(
+            fake_cmd, f"{urls['direct']}/v1/models", base_env, scratch_dir / "fake.log")).pid}
+        pids["ours"] = stack.enter_context(process(
+            app_cmd, f"{urls['ours']}/healthz", app_env, scratch_dir / "app.log")).pid
+        owui_token = None
+        if args.open_webui is None:
+            print("# Open WebUI: skipped (no --open-webui PATH given)")
+        else:
+            try:
+                pids["open_webui"], owui_token = start_open_webui(
+                    stack, args.open_webui.expanduser(), urls, base_env, scratch_dir)
+            except Skipped as exc:
+                print(f"# Open WebUI: skipped ({exc})")
+        rss = stack.enter_context(RssWatch())
+        for name, pid in pids.items():
+            if name != "direct":
+                rss.watch(name, pid)
+        levels = asyncio.run(measure(args, urls, pids, data_dir, owui_token, rss))
+        lifetime = ", ".join(f"{name} {servers.hwm_mib(pid):.0f} MiB" for name, pid in pids.items())
+        print(f"\n# peak RSS since start (VmHWM, main process): {lifetime}")
+    print_summary(levels, f"{args.tokens}-token replies {pace}, {os.cpu_count()} CPUs")
+    print(f"\n# took {time.perf_counter() - started:.0f} s")
 
 
 if __name__ == "__main__":

@@ -1,12 +1,18 @@
-"""An instant OpenAI-compatible chat server for benchmarks: every reply is N tokens, at once.
+"""An OpenAI-compatible chat server for benchmarks: every reply is N tokens, at once or paced.
 
-    .venv/bin/python bench/fake_openai_server.py [--port 8001] [--tokens 64] [--delay-ms 0]
+    .venv/bin/python bench/fake_openai_server.py [--port 8001] [--tokens 64] [--rate 0]
+        [--delay-ms 0] [--backlog 4096]
 
 `POST /v1/chat/completions` answers in OpenAI's format: with `"stream": true`, Server-Sent
 Events (a role chunk, one `chat.completion.chunk` per token, a chunk with `finish_reason`, a
 usage chunk when `stream_options.include_usage` is set, then `data: [DONE]`), each event sent as
 its own body part; otherwise one `chat.completion` JSON. A reply is `min(--tokens, max_tokens)`
-tokens long. Any bearer key is accepted. `GET /v1/models` lists the one model, `bench-model`.
+tokens long. `--rate R` paces a streamed reply at R tokens per second, the way a model
+generates: the first token goes at once, token i at i/R seconds after it, each stream sleeping
+on the event loop until its next token is due (no busy waiting; a fixed schedule, so one late
+wake-up does not slow the rest of the reply), so one process holds hundreds of paced streams;
+0 (the default) sends them all at once. Without `--rate`, `--delay-ms` pauses that long before
+every token. Any bearer key is accepted. `GET /v1/models` lists the one model, `bench-model`.
 A plain ASGI app with no framework, so that the server itself costs as little as possible;
 `create_app()` builds it for use inside another process (e.g. `uvicorn.Server` in a benchmark).
 Point Clone Chats at it with `CLONECHATS_LLM__OPENAI_BASE_URL=http://127.0.0.1:8001/v1`,
@@ -26,8 +32,12 @@ Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
-def create_app(*, tokens: int = 64, delay_ms: float = 0.0, word: str = " token"):
-    """The ASGI app: `tokens` per reply, `delay_ms` between tokens (0: all at once)."""
+def create_app(*, tokens: int = 64, delay_ms: float = 0.0, rate: float = 0.0,
+               word: str = " token"):
+    """The ASGI app: `tokens` per reply, paced at `rate` tokens per second or with `delay_ms`
+    before each token (both 0: all at once)."""
+    if rate < 0 or delay_ms < 0:
+        raise ValueError("rate and delay_ms must not be negative")
 
     async def respond_json(send: Send, status: int, payload: Any) -> None:
         body = json.dumps(payload).encode()
@@ -59,8 +69,14 @@ def create_app(*, tokens: int = 64, delay_ms: float = 0.0, word: str = " token")
             return {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
 
         await event(chunk({"role": "assistant", "content": ""}, None))
-        for _ in range(count):
-            if delay_ms:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        for i in range(count):
+            if rate:
+                wait = start + i / rate - loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+            elif delay_ms:
                 await asyncio.sleep(delay_ms / 1000)
             await event(chunk({"content": word}, None))
         await event(chunk({}, "length" if count < tokens else "stop"))
@@ -125,10 +141,17 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8001)
     parser.add_argument("--tokens", type=int, default=64, help="tokens in every reply")
-    parser.add_argument("--delay-ms", type=float, default=0.0, help="pause between tokens")
+    parser.add_argument("--rate", type=float, default=0.0,
+                        help="tokens per second of a streamed reply (0: all at once)")
+    parser.add_argument("--delay-ms", type=float, default=0.0,
+                        help="pause before every token (ignored with --rate)")
+    parser.add_argument("--backlog", type=int, default=4096, help="listen backlog")
     args = parser.parse_args()
-    uvicorn.run(create_app(tokens=args.tokens, delay_ms=args.delay_ms), host=args.host,
-                port=args.port, access_log=False, log_level="warning")
+    if args.rate < 0 or args.delay_ms < 0:
+        parser.error("--rate and --delay-ms must not be negative")
+    uvicorn.run(create_app(tokens=args.tokens, delay_ms=args.delay_ms, rate=args.rate),
+                host=args.host, port=args.port, access_log=False, log_level="warning",
+                backlog=args.backlog)
 
 
 if __name__ == "__main__":

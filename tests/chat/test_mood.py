@@ -134,3 +134,13 @@ def test_a_stored_mood_round_trips():
     assert Mood.from_document(found.as_document()) == found
     assert Mood.from_document({"label": "elated", "valence": 1}) is None
     assert Mood.from_document(None) is None
+
+
+def test_a_long_message_is_read_from_its_opening_up_to_a_sentence_end():
+    short = "  I'm so happy today!  "
+    assert mood.opening(short) == "I'm so happy today!"
+    long = "That is wonderful news, and you earned it. " * 20
+    cut = mood.opening(long)
+    assert len(cut) <= mood.MAX_CHARS and cut.endswith("earned it.")
+    unbroken = "a" * (mood.MAX_CHARS * 2)
+    assert mood.opening(unbroken) == "a" * mood.MAX_CHARS

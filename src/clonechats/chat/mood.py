@@ -7,7 +7,8 @@ the same space). The closest centroid names the mood. When the best two are clos
 `MIN_MARGIN`, punctuation breaks the tie ("?" favours curious/confused, "!" the excited moods);
 if it cannot, the mood is "neutral". The valence (-1..1) is the similarity-weighted mean of the
 moods' own valences, so a mixed message gets a moderate one. Centroids are computed once per
-process and model; a message costs one embedding of at most `MAX_CHARS` characters, and
+process and model; a message costs one embedding of its opening (`opening`: at most
+`MAX_CHARS` characters, ending at a sentence end), and
 `classify_moods` embeds many messages in one call.
 
 Storage, as the privacy policy says ("chat transcripts (text, mood signals, ...)", kept "until
@@ -32,7 +33,8 @@ LABELS: dict[str, float] = {  # label -> its valence
 }
 MIN_MARGIN = 0.004  # cosine gap between the best two moods below which the result is a tie
 TEMPERATURE = 0.01  # softmax temperature over cosine similarities, for the valence
-MAX_CHARS = 400  # a message's opening carries its mood; embedding cost grows with length
+MAX_CHARS = 240  # a message's opening carries its mood; embedding cost grows with length
+MIN_OPENING = 80  # a cut text ends at its last sentence end past this many characters
 QUESTION_MOODS = ("curious", "confused")
 EXCLAMATION_MOODS = ("joyful", "angry", "grateful", "frustrated")
 
@@ -150,9 +152,20 @@ def decide(scores: dict[str, float], text: str) -> Mood:
     return Mood(label=best, valence=round(max(-1.0, min(1.0, valence)), 3))
 
 
+def opening(text: str) -> str:
+    """The part of a message its mood is read from: all of a short one; of a longer one, its
+    first `MAX_CHARS` characters, ending at a sentence end when there is one."""
+    text = text.strip()
+    if len(text) <= MAX_CHARS:
+        return text
+    cut = text[:MAX_CHARS]
+    end = max(cut.rfind(mark) for mark in (". ", "! ", "? ", "\n"))
+    return cut[:end + 1].rstrip() if end + 1 >= MIN_OPENING else cut
+
+
 async def classify_moods(ctx: Any, texts: list[str]) -> list[Mood]:
     """The mood of each message (a user's or a persona's), offline, in one embedding call."""
-    cut = [text.strip()[:MAX_CHARS] for text in texts]
+    cut = [opening(text) for text in texts]
     wanted = [text for text in cut if text]
     if wanted and ctx.embeddings is None:
         raise ProviderUnavailable("no embedding model is configured", provider="mood",
