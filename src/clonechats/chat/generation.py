@@ -19,7 +19,7 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from clonechats.chat import metering, repo
+from clonechats.chat import in_progress, metering, repo
 from clonechats.chat.settlement import HIDDEN_NOTICE, Outcome, ReplyPlan, settle_reply
 from clonechats.chat.translation.texts import TRANSLATION_EVENT, event_for
 from clonechats.errors import AppError
@@ -43,7 +43,6 @@ ERROR_MESSAGES = {
     "reply_blocked": HIDDEN_NOTICE,
 }
 
-_running: dict[str, "Generation"] = {}
 _settling: set["asyncio.Future[Any]"] = set()
 
 
@@ -64,7 +63,7 @@ def _retrieve(task: "asyncio.Task[Any]") -> None:
 
 
 def running(message_id: str) -> "Generation | None":
-    return _running.get(message_id)
+    return in_progress.get(message_id)
 
 
 class ServerBusy(AppError):
@@ -79,7 +78,7 @@ BUSY_RETRY_SECONDS = 5
 def admit(ctx: Any) -> None:
     """Refuse a new reply (503 with Retry-After) while this process writes its most at once:
     past that every reply would slow down together. Nothing is stored or charged."""
-    if len(_running) >= ctx.settings.chat.max_concurrent_replies:
+    if in_progress.count() >= ctx.settings.chat.max_concurrent_replies:
         raise ServerBusy(headers={"Retry-After": str(BUSY_RETRY_SECONDS)})
 
 
@@ -99,7 +98,7 @@ class Generation:
         self.finished = False
 
     def start(self) -> "Generation":
-        _running[self.message_id] = self
+        in_progress.add(self.message_id, self)
         self._task = asyncio.create_task(self._run(), name=f"chat-reply-{self.message_id}")
         self._task.add_done_callback(_retrieve)
         return self
@@ -148,7 +147,7 @@ class Generation:
             try:
                 message = await asyncio.shield(settling)
             finally:
-                _running.pop(self.message_id, None)
+                in_progress.remove(self.message_id)
         return message
 
     async def _generate(self, started: float) -> Outcome:

@@ -6,11 +6,12 @@ process's backlog once the reply has settled. One background task embeds up to `
 texts in one call (`mood.classify_moods`) and stores each mood, clearing `mood_pending`. So the
 reply's `done` never waits for an embedding, and two messages cost one call.
 
-The backlog holds at most `chat.mood_backlog_max` messages. Past that, new ones are shed: they
-stay pending in the database, and once the backlog is empty it reads pending messages back,
-oldest first, until none is left. It also does that when it first starts, which picks up the
-moods a stopped process left undone. A mood the model cannot work out is stored as none, like
-before; nothing is retried forever.
+Moods are the first work to give way under load: while the process writes more than
+`BUSY_REPLIES` replies at once, the backlog waits. It holds at most `chat.mood_backlog_max`
+messages; past that, new ones are shed: they stay pending in the database, and once the backlog
+is empty it reads pending messages back, oldest first, until none is left. It also does that
+when it first starts, which picks up the moods a stopped process left undone. A mood the model
+cannot work out is stored as none; nothing is retried forever.
 """
 
 import asyncio
@@ -19,11 +20,13 @@ import logging
 from collections import deque
 from typing import Any
 
-from clonechats.chat import mood, repo
+from clonechats.chat import in_progress, mood, repo
 
 log = logging.getLogger(__name__)
 
 BATCH = 16
+BUSY_REPLIES = 8  # while this process writes more replies than this, moods wait
+BUSY_WAIT_SECONDS = 0.5
 
 
 class MoodBacklog:
@@ -86,6 +89,9 @@ class MoodBacklog:
     async def _run(self) -> None:
         while not self._closing:
             self._wake.clear()
+            # Shed first: replies need the cores. A poll, as the count lives outside any loop.
+            while in_progress.count() > BUSY_REPLIES and not self._closing:  # noqa: ASYNC110
+                await asyncio.sleep(BUSY_WAIT_SECONDS)
             try:
                 batch = await self._next_batch()
                 if batch:
