@@ -11,6 +11,7 @@ addressed text, the explicit rules):
           addresses someone).
 """
 
+import asyncio
 import threading
 
 import pytest
@@ -105,13 +106,43 @@ async def test_checks_run_off_the_event_loop():
     seen: list[str] = []
 
     class Recording(LocalModerator):
-        def check_now(self, text: str) -> ModerationResult:
+        def check_many(self, texts: list[str]) -> list[ModerationResult]:
             seen.append(threading.current_thread().name)
-            return super().check_now(text)
+            return super().check_many(texts)
 
     await Recording().check("hello there")
     assert seen and seen[0].startswith("moderation")
     assert seen[0] != threading.main_thread().name
+
+
+async def test_checks_arriving_together_are_scored_together_with_the_same_verdicts(moderator):
+    texts = [*CAUGHT, *NOT_FLAGGED]
+    alone = [moderator.check_now(text) for text in texts]
+    calls: list[int] = []
+
+    class Counting(LocalModerator):
+        def check_many(self, batch: list[str]) -> list[ModerationResult]:
+            calls.append(len(batch))
+            return super().check_many(batch)
+
+    shared = Counting()
+    together = await asyncio.gather(*(shared.check(text) for text in texts))
+    assert list(together) == alone
+    assert len(calls) < len(texts)  # the ones waiting went in one call
+
+
+async def test_a_failing_classifier_fails_every_check_waiting_with_it(monkeypatch):
+    from clonechats.providers.errors import ProviderUnavailable
+    from clonechats.providers.moderation import local
+
+    def broken(texts):
+        raise ProviderUnavailable("the model could not be loaded", provider="local")
+
+    monkeypatch.setattr(local, "_offensive_model", lambda: broken)
+    shared = LocalModerator()
+    results = await asyncio.gather(*(shared.check(f"text {n}") for n in range(5)),
+                                   return_exceptions=True)
+    assert all(isinstance(result, ProviderUnavailable) for result in results)
 
 
 async def test_untargeted_swearing_flags_only_when_the_target_rule_is_off():
