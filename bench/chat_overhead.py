@@ -1,9 +1,9 @@
 """What the platform adds to a streamed reply: time to first token, to the last token and to the
 end through `POST /api/v1/conversations/{id}/messages` (SSE), next to the same fake
 OpenAI-compatible server called directly and, when given, Open WebUI in front of that server,
-at 1, 50 and 500 concurrent streams, in one run.
+at 1, 10, 50 and 500 concurrent streams, in one run.
 
-    .venv/bin/python bench/chat_overhead.py [--tokens 64] [--rate 0] [--levels 1,50,500]
+    .venv/bin/python bench/chat_overhead.py [--tokens 64] [--rate 0] [--levels 1,10,50,500]
         [--open-webui PATH] [--reply-timeout 300]
 
 The default (instant replies of 64 tokens) takes two to three minutes on two cores. Replies
@@ -228,7 +228,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--tokens", type=int, default=64, help="tokens in every reply")
     parser.add_argument("--rate", type=float, default=0.0,
                         help="tokens per second of the fake's replies (0: all at once)")
-    parser.add_argument("--levels", default="1,50,500",
+    parser.add_argument("--levels", default="1,10,50,500",
                         help="concurrent streams, comma-separated")
     parser.add_argument("--open-webui", type=Path, metavar="PATH",
                         help="a virtualenv with Open WebUI installed, to measure it too")
