@@ -65,8 +65,7 @@ async def choose(ctx: Any, *, user_id: str, conversation_id: str,
             raise NotChoosable()
         await repo.show_instead(ctx.db, chosen_id=message_id,
                                 others=[r["_id"] for r in replies if r["_id"] != message_id])
-        if (conversation.get("summary_upto_seq") or 0) >= user_message["seq"]:
-            await repo.forget_summary(ctx.db, conversation_id)  # it told of another reply
+        await repo.forget_summary_from(ctx.db, conversation, user_message["seq"])
     finally:
         await repo.release_generation(ctx.db, conversation_id, message_id=lease)
     return await get_message(ctx, user_id=user_id, conversation_id=conversation_id,

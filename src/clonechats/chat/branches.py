@@ -83,8 +83,7 @@ async def switch(ctx: Any, *, user_id: str, conversation_id: str,
                 await repo.hide_branch(ctx.db, conversation_id, from_seq=fork_seq,
                                        by=message_id, branch=shown["_id"])
             await repo.restore_branch(ctx.db, conversation_id, message_id)
-            if (conversation.get("summary_upto_seq") or 0) >= fork_seq:
-                await repo.forget_summary(ctx.db, conversation_id)  # it told of another branch
+            await repo.forget_summary_from(ctx.db, conversation, fork_seq)
     finally:
         await repo.release_generation(ctx.db, conversation_id, message_id=lease)
     return await get_message(ctx, user_id=user_id, conversation_id=conversation_id,

@@ -39,7 +39,7 @@ SETTLE_GRACE_SECONDS = 30
 
 class NotLatest(Conflict):
     code = "not_latest"
-    message = "Only the latest message of a conversation can be regenerated or edited."
+    message = "Only the latest reply of a conversation can be regenerated or continued."
 
 
 class NotEditable(Conflict):
@@ -283,8 +283,7 @@ async def edit_message(ctx: Any, *, user_id: str, conversation_id: str, message_
         replaced = [m["_id"] for m in await repo.visible_after(
             ctx.db, conversation_id, after_seq=current["seq"] - 1)]
         persona = await _persona(ctx, conversation)
-        if (conversation.get("summary_upto_seq") or 0) >= current["seq"]:
-            await repo.forget_summary(ctx.db, conversation_id)  # it told of the old branch
+        if await repo.forget_summary_from(ctx.db, conversation, current["seq"]):
             conversation.update(summary=None, summary_upto_message_id=None, summary_upto_seq=0)
         await _screen(ctx, conversation, text=text, seq=seq, reply_id=reply_id,
                       replaces=replaced)

@@ -63,7 +63,5 @@ async def edit_reply(ctx: Any, *, user_id: str, conversation_id: str, message_id
     if updated is None:  # it changed meanwhile (a continuation started, a regenerate)
         raise _refusal(await get_message(ctx, user_id=user_id, conversation_id=conversation_id,
                                          message_id=message_id))
-    if conversation.get("summary") and (conversation.get("summary_upto_seq") or 0) >= updated[
-            "seq"]:
-        await repo.forget_summary(ctx.db, conversation_id)
+    await repo.forget_summary_from(ctx.db, conversation, updated["seq"])
     return updated

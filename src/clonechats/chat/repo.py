@@ -245,6 +245,15 @@ async def pending_moods(db: Any, *, limit: int) -> list[dict[str, Any]]:
         "created_at", 1).limit(limit).to_list()
 
 
+async def forget_summary_from(db: Any, conversation: dict[str, Any], seq: int) -> bool:
+    """Drop the running summary when it may tell of message `seq` or later (changed, put away
+    or deleted), to be rebuilt from what is shown on the next reply; True when it was."""
+    if (conversation.get("summary_upto_seq") or 0) < seq:
+        return False
+    await forget_summary(db, conversation["_id"])
+    return True
+
+
 async def forget_summary(db: Any, conversation_id: str) -> None:
     await db[CONVERSATIONS].update_one(
         {"_id": conversation_id},

@@ -113,9 +113,7 @@ async def delete_message(ctx: Any, *, user_id: str, conversation_id: str,
         raise ReplyInProgress()
     removed = await repo.delete_message_with_versions(
         ctx.db, conversation_id=conversation_id, owner_id=user_id, message_id=message_id)
-    if conversation.get("summary") and (conversation.get("summary_upto_seq") or 0) >= message[
-            "seq"]:
-        await repo.forget_summary(ctx.db, conversation_id)
+    await repo.forget_summary_from(ctx.db, conversation, message["seq"])
     return removed
 
 
