@@ -79,21 +79,21 @@ class AppContext:
     http: httpx.AsyncClient  # shared by every vendor adapter; closed in close()
     email: EmailProvider
     # Built at start-up without loading its model; the first embedding loads it.
-    embeddings: EmbeddingProvider | None = None
+    embeddings: EmbeddingProvider
+    payments: PaymentProviders
+    # Language models by "provider:name" id; the local model loads on its first use.
+    llm: LLMRegistry
+    # The configured moderator (`moderation.provider`); its classifiers load on the first check.
+    moderation: Moderator
+    # Translators for translation chats (`translation.providers`), in the order they are tried.
+    translation: TranslationRegistry
+    # Voices and speech input (`speech.*`); the local engines load on first use.
+    speech: SpeechRegistry
+    # Lip-sync video (`video.provider`).
+    video: VideoProvider
     jobs: JobRegistry = field(default_factory=JobRegistry)
     google: GoogleOpenID | None = None  # None until settings.google is configured
-    payments: PaymentProviders | None = None  # built at start-up from settings.billing
-    # Language models by "provider:name" id; the local model loads on its first use.
-    llm: LLMRegistry | None = None
-    # The configured moderator (`moderation.provider`); its classifiers load on the first check.
-    moderation: Moderator | None = None
-    # Translators for translation chats (`translation.providers`), in the order they are tried.
-    translation: TranslationRegistry | None = None
-    # Voices and speech input (`speech.*`); the local engines load on first use.
-    speech: SpeechRegistry | None = None
-    # Lip-sync video (`video.provider`) and, with fal.ai, its webhook verifier.
-    video: VideoProvider | None = None
-    fal_webhooks: FalWebhookVerifier | None = None
+    fal_webhooks: FalWebhookVerifier | None = None  # only when fal.ai renders the videos
     # Moods of finished messages, worked out in batches after the reply (None: moods are off).
     mood_backlog: MoodBacklog | None = None
 
@@ -112,6 +112,11 @@ class AppContext:
             await self.mood_backlog.close()
         await self.http.aclose()
         await self.connection.close()
+
+
+Ctx = AppContext
+"""What services and job handlers take as `ctx` (imported under `TYPE_CHECKING`: this module
+imports the providers, and domain modules must not import it at run time)."""
 
 
 def register_all_jobs(registry: JobRegistry) -> None:
@@ -149,26 +154,27 @@ async def open_context(settings: Settings, *, clock: Clock | None = None) -> App
     http = httpx.AsyncClient(headers={"User-Agent": f"clonechats/{__version__}"}, timeout=30.0,
                              limits=httpx.Limits(max_connections=1000,
                                                  max_keepalive_connections=100))
+    llm = build_llm_registry(settings.llm, http=http)
+    secret = await asyncio.to_thread(settings.resolved_secret)
     context = AppContext(
         settings=settings,
         clock=clock,
         connection=connection,
         media=build_media_store(settings),
-        secret=await asyncio.to_thread(settings.resolved_secret),
+        secret=secret,
         http=http,
         email=build_email_provider(settings.email, db=connection.db, http=http, clock=clock),
         embeddings=build_embedding_provider(settings.embeddings),
-        google=build_google(settings.google, http=http, clock=clock),
-        llm=build_llm_registry(settings.llm, http=http),
+        payments=build_payment_providers(settings.billing, db=connection.db, http=http,
+                                         clock=clock, server_secret=secret),
+        llm=llm,
         moderation=build_moderator(settings.moderation, http=http),
+        translation=build_translation_registry(settings.translation, http=http, llm=llm),
         speech=build_speech_registry(settings.speech, http=http, data_dir=settings.data_dir),
         video=build_video_provider(settings.video, http=http, public_url=settings.public_url),
+        google=build_google(settings.google, http=http, clock=clock),
         fal_webhooks=build_fal_webhooks(settings.video, http=http, clock=clock),
     )
-    context.payments = build_payment_providers(settings.billing, db=connection.db, http=http,
-                                               clock=clock, server_secret=context.secret)
-    context.translation = build_translation_registry(settings.translation, http=http,
-                                                     llm=context.llm)
     if settings.chat.mood_signals:
         context.mood_backlog = MoodBacklog(context, limit=settings.chat.mood_backlog_max)
     register_all_jobs(context.jobs)

@@ -19,6 +19,7 @@ from clonechats.accounts.schemas import (
 )
 from clonechats.accounts.session_cookies import start_session
 from clonechats.errors import Forbidden, NotFound
+from clonechats.web.context import context_of
 
 router = APIRouter(prefix="/api/v1/account", tags=["account"])
 
@@ -26,7 +27,7 @@ router = APIRouter(prefix="/api/v1/account", tags=["account"])
 @router.patch("/profile")
 async def update_profile(data: ProfileUpdate, request: Request,
                          user: CurrentUser) -> dict[str, Any]:
-    updated = await profile.update_profile(request.app.state.ctx, user,
+    updated = await profile.update_profile(context_of(request), user,
                                            display_name=data.display_name,
                                            show_name_on_personas=data.show_name_on_personas)
     return user_body(updated)
@@ -35,7 +36,7 @@ async def update_profile(data: ProfileUpdate, request: Request,
 @router.patch("/appearance")
 async def update_appearance(data: AppearanceUpdate, request: Request,
                             user: CurrentUser) -> dict[str, Any]:
-    updated = await appearance.update(request.app.state.ctx, user, theme=data.theme,
+    updated = await appearance.update(context_of(request), user, theme=data.theme,
                                       text_size=data.text_size)
     return {"appearance": appearance.of(updated)}
 
@@ -43,7 +44,7 @@ async def update_appearance(data: AppearanceUpdate, request: Request,
 @router.post("/password", status_code=204)
 async def change_password(data: PasswordChangeIn, request: Request, auth: CurrentAuth,
                           client: Client) -> Response:
-    await profile.change_password(request.app.state.ctx, auth.user, current=data.current_password,
+    await profile.change_password(context_of(request), auth.user, current=data.current_password,
                                   new=data.new_password, client=client)
     response = Response(status_code=204)
     if auth.via == "session":
@@ -54,7 +55,7 @@ async def change_password(data: PasswordChangeIn, request: Request, auth: Curren
 @router.post("/email", status_code=202)
 async def change_email(data: EmailChangeIn, request: Request,
                        user: CurrentUser) -> dict[str, str]:
-    await profile.request_email_change(request.app.state.ctx, user, new_email=data.new_email,
+    await profile.request_email_change(context_of(request), user, new_email=data.new_email,
                                        password=data.password)
     return {"status": "Check the new address for a confirmation link."}
 
@@ -62,13 +63,13 @@ async def change_email(data: EmailChangeIn, request: Request,
 @router.post("/email/verification", status_code=202)
 async def resend_verification(request: Request, user: CurrentUser) -> dict[str, str]:
     """Mail a new confirmation link to the current address (buying and sharing need one)."""
-    await verified.resend_verification(request.app.state.ctx, user)
+    await verified.resend_verification(context_of(request), user)
     return {"status": "A new confirmation link is on its way. It works for a day."}
 
 
 @router.get("/sessions")
 async def list_sessions(request: Request, auth: CurrentAuth) -> dict[str, Any]:
-    records = await sessions.list_for_user(request.app.state.ctx.db, auth.user["_id"])
+    records = await sessions.list_for_user(context_of(request).db, auth.user["_id"])
     current_id = auth.session["public_id"] if auth.session else None
     items = [SessionOut(id=s["public_id"], created_at=s["created_at"],
                         last_seen_at=s["last_seen_at"], user_agent=s["user_agent"],
@@ -80,7 +81,7 @@ async def list_sessions(request: Request, auth: CurrentAuth) -> dict[str, Any]:
 @router.delete("/sessions/{session_id}", status_code=204)
 async def revoke_session(session_id: str, request: Request, user: CurrentUser,
                          client: Client) -> Response:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     if not await sessions.revoke_public(ctx.db, user_id=user["_id"], public_id=session_id):
         raise NotFound("No such session.")
     await audit.record(ctx.db, "session_revoked", now=ctx.clock.now(), user_id=user["_id"],
@@ -91,7 +92,7 @@ async def revoke_session(session_id: str, request: Request, user: CurrentUser,
 @router.post("/sessions/revoke-others")
 async def revoke_other_sessions(request: Request, auth: CurrentAuth,
                                 client: Client) -> dict[str, int]:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     keep = auth.session["_id"] if auth.session else None
     count = await sessions.revoke_all(ctx.db, auth.user["_id"], keep_digest=keep)
     await audit.record(ctx.db, "session_revoked", now=ctx.clock.now(), user_id=auth.user["_id"],
@@ -101,7 +102,7 @@ async def revoke_other_sessions(request: Request, auth: CurrentAuth,
 
 @router.get("/api-keys")
 async def list_api_keys(request: Request, user: CurrentUser) -> dict[str, Any]:
-    records = await api_keys.list_for_user(request.app.state.ctx.db, user["_id"])
+    records = await api_keys.list_for_user(context_of(request).db, user["_id"])
     items = [ApiKeyOut(id=k["_id"], name=k["name"], hint=k["hint"], created_at=k["created_at"],
                        last_used_at=k["last_used_at"]).model_dump(mode="json") for k in records]
     return {"items": items, "next_cursor": None}
@@ -110,7 +111,7 @@ async def list_api_keys(request: Request, user: CurrentUser) -> dict[str, Any]:
 @router.post("/api-keys", status_code=201)
 async def create_api_key(data: ApiKeyIn, request: Request, auth: CurrentAuth,
                          client: Client) -> dict[str, Any]:
-    ctx, user = request.app.state.ctx, auth.user
+    ctx, user = context_of(request), auth.user
     if two_factor.is_enabled(user) and auth.via != "session":  # keys come from a session
         raise Forbidden("Create API keys from a signed-in browser.", code="session_required")
     key, record = await api_keys.create(ctx.db, user_id=user["_id"], name=data.name.strip(),
@@ -124,7 +125,7 @@ async def create_api_key(data: ApiKeyIn, request: Request, auth: CurrentAuth,
 @router.delete("/api-keys/{key_id}", status_code=204)
 async def revoke_api_key(key_id: str, request: Request, user: CurrentUser,
                          client: Client) -> Response:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     await api_keys.revoke(ctx.db, user_id=user["_id"], key_id=key_id, now=ctx.clock.now())
     await audit.record(ctx.db, "api_key_revoked", now=ctx.clock.now(), user_id=user["_id"],
                        client=client)

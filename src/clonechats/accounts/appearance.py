@@ -16,8 +16,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from clonechats.accounts import repo
 from clonechats.accounts.dependencies import resolve_auth
 from clonechats.accounts.schemas import TextSize, Theme
+from clonechats.context import Ctx
 from clonechats.errors import AppError
 from clonechats.web import cookies
+from clonechats.web.context import context_of
 
 DEFAULT: dict[str, str] = {"theme": "system", "text_size": "normal"}
 NOT_PAGES = ("/api/", "/static/")
@@ -34,7 +36,7 @@ def for_request(request: Any) -> dict[str, str]:
     return of(auth.user if auth else None)
 
 
-async def update(ctx: Any, user: dict[str, Any], *, theme: Theme | None = None,
+async def update(ctx: Ctx, user: dict[str, Any], *, theme: Theme | None = None,
                  text_size: TextSize | None = None) -> dict[str, Any]:
     """Set the theme and/or text size (values already checked by the schema); None keeps one."""
     chosen = of(user)
@@ -58,7 +60,7 @@ class PageCallerMiddleware:
         if (scope["type"] == "http" and scope["method"] in {"GET", "HEAD"}
                 and not scope["path"].startswith(NOT_PAGES)):
             request = Request(scope)
-            ctx = request.app.state.ctx
+            ctx = context_of(request)
             if ctx is not None and cookies.cookie_name(cookies.SESSION, ctx.settings) in (
                     request.cookies):
                 with contextlib.suppress(AppError):

@@ -21,6 +21,7 @@ from clonechats.accounts.verified import require_verified_email
 from clonechats.errors import Forbidden, Unauthorized
 from clonechats.web import cookies, csrf
 from clonechats.web.client import client_info
+from clonechats.web.context import context_of
 
 _UNRESOLVED = object()
 TWO_FACTOR_SETUP_PAGE = "/account/two-factor"
@@ -45,7 +46,7 @@ async def resolve_auth(request: Request) -> Auth | None:
     cached = getattr(request.state, "auth", _UNRESOLVED)
     if cached is not _UNRESOLVED:
         return cached
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     now = ctx.clock.now()
     auth = None
     bearer = request.headers.get("authorization", "")
@@ -89,7 +90,7 @@ async def active_user(user: Annotated[dict[str, Any], Depends(current_user)]) ->
 async def admin_user(request: Request,
                      user: Annotated[dict[str, Any], Depends(current_user)]) -> dict[str, Any]:
     if user.get("role") != "admin":
-        ctx = request.app.state.ctx
+        ctx = context_of(request)
         await audit.record(ctx.db, "access_denied", now=ctx.clock.now(), user_id=user["_id"],
                            client=client_info(request), route=request.url.path[:200],
                            needed="admin")
@@ -131,5 +132,5 @@ async def pre_session_csrf(request: Request) -> None:
     expected = request.cookies.get(cookies.cookie_name(cookies.CSRF, settings))
     sent = request.headers.get(csrf.HEADER)
     if not (expected and sent and hmac.compare_digest(expected, sent)
-            and csrf.token_valid(request.app.state.ctx.secret, sent, None)):
+            and csrf.token_valid(context_of(request).secret, sent, None)):
         raise csrf.CsrfFailed()

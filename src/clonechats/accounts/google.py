@@ -17,12 +17,14 @@ two-factor authentication on: then the router asks for the code first (`two_fact
 after a password. Never touches HTTP.
 """
 
+from __future__ import annotations
+
 import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pymongo.errors import DuplicateKeyError
 
@@ -44,6 +46,10 @@ from clonechats.providers.errors import ProviderError, ProviderUnavailable
 from clonechats.providers.identity import VerifiedIdentity
 from clonechats.storage.indexes import Index
 from clonechats.web.client import ClientInfo
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 FLOWS = "google_flows"
 INDEXES = [Index(FLOWS, [("expires_at", 1)])]
@@ -119,11 +125,11 @@ def safe_return_path(value: str | None) -> str:
     return value
 
 
-def callback_url(ctx: Any) -> str:
+def callback_url(ctx: Ctx) -> str:
     return ctx.settings.public_url.rstrip("/") + CALLBACK_PATH
 
 
-async def _new_flow(ctx: Any, stage: str, **fields: Any) -> str:
+async def _new_flow(ctx: Ctx, stage: str, **fields: Any) -> str:
     now, value = ctx.clock.now(), secrets.token_urlsafe(32)
     await ctx.db[FLOWS].insert_one({"_id": _key(value), "stage": stage, "created_at": now,
                                     "expires_at": now + timedelta(minutes=FLOW_MINUTES),
@@ -131,7 +137,7 @@ async def _new_flow(ctx: Any, stage: str, **fields: Any) -> str:
     return value
 
 
-async def _take(ctx: Any, cookie_value: str | None, stage: str) -> dict[str, Any] | None:
+async def _take(ctx: Ctx, cookie_value: str | None, stage: str) -> dict[str, Any] | None:
     """Use up the flow: one atomic delete, so a second use finds nothing."""
     if not cookie_value:
         return None
@@ -139,7 +145,7 @@ async def _take(ctx: Any, cookie_value: str | None, stage: str) -> dict[str, Any
         {"_id": _key(cookie_value), "stage": stage, "expires_at": {"$gt": ctx.clock.now()}})
 
 
-async def pending(ctx: Any, cookie_value: str | None, stage: str) -> dict[str, Any]:
+async def pending(ctx: Ctx, cookie_value: str | None, stage: str) -> dict[str, Any]:
     """The live flow of `stage` for this cookie, without using it; else FlowInvalid."""
     record = None
     if cookie_value:
@@ -155,7 +161,7 @@ async def delete_for_user(db: Any, user_id: str) -> int:
     return (await db[FLOWS].delete_many({"user_id": user_id})).deleted_count
 
 
-async def begin(ctx: Any, *, return_to: str | None) -> tuple[str, str]:
+async def begin(ctx: Ctx, *, return_to: str | None) -> tuple[str, str]:
     """Start a sign-in: returns (flow cookie value, the URL to send the browser to)."""
     if ctx.google is None:
         raise GoogleNotConfigured()
@@ -170,7 +176,7 @@ async def begin(ctx: Any, *, return_to: str | None) -> tuple[str, str]:
     return value, request.url
 
 
-async def finish_callback(ctx: Any, *, cookie_value: str | None, params: dict[str, str],
+async def finish_callback(ctx: Ctx, *, cookie_value: str | None, params: dict[str, str],
                           client: ClientInfo) -> Outcome:
     """Check Google's redirect back to us and decide: signed in, age step, or proof step."""
     if ctx.google is None:
@@ -220,7 +226,7 @@ async def finish_callback(ctx: Any, *, cookie_value: str | None, params: dict[st
     return Outcome(LINK, return_to, flow_cookie=value)
 
 
-async def _authenticate(ctx: Any, flow: dict[str, Any], code: str) -> VerifiedIdentity:
+async def _authenticate(ctx: Ctx, flow: dict[str, Any], code: str) -> VerifiedIdentity:
     try:
         identity = await ctx.google.authenticate(
             code=code, redirect_uri=callback_url(ctx), code_verifier=flow["code_verifier"],
@@ -234,13 +240,13 @@ async def _authenticate(ctx: Any, flow: dict[str, Any], code: str) -> VerifiedId
     return identity
 
 
-async def _failed(ctx: Any, client: ClientInfo, reason: str, *,
+async def _failed(ctx: Ctx, client: ClientInfo, reason: str, *,
                   user_id: str | None = None) -> None:
     await audit.record(ctx.db, "login_failed", now=ctx.clock.now(), client=client,
                        user_id=user_id, provider="google", reason=reason)
 
 
-async def complete_signup(ctx: Any, *, cookie_value: str | None, birth_date: date,
+async def complete_signup(ctx: Ctx, *, cookie_value: str | None, birth_date: date,
                           guardian_email: str | None, display_name: str | None,
                           client: ClientInfo,
                           trial_user: dict[str, Any] | None = None) -> Outcome:
@@ -266,7 +272,7 @@ async def complete_signup(ctx: Any, *, cookie_value: str | None, birth_date: dat
     return Outcome(SIGNED_IN, flow["return_to"], user=user)
 
 
-async def link_with_password(ctx: Any, *, cookie_value: str | None, password: str,
+async def link_with_password(ctx: Ctx, *, cookie_value: str | None, password: str,
                              client: ClientInfo) -> Outcome:
     """Link Google to the existing account once its password is proven (throttled)."""
     flow = await pending(ctx, cookie_value, LINK)
@@ -288,7 +294,7 @@ async def link_with_password(ctx: Any, *, cookie_value: str | None, password: st
     return await _link(ctx, user, flow, client=client, proof="password")
 
 
-async def send_link_email(ctx: Any, *, cookie_value: str | None, client: ClientInfo) -> None:
+async def send_link_email(ctx: Ctx, *, cookie_value: str | None, client: ClientInfo) -> None:
     """Email the account's address a link that completes the linking in this browser."""
     flow = await pending(ctx, cookie_value, LINK)
     user = await repo.get(ctx.db, flow["user_id"])
@@ -312,7 +318,7 @@ async def send_link_email(ctx: Any, *, cookie_value: str | None, client: ClientI
     }, idempotency_key=f"link-google:{tokens.reference(token)}")
 
 
-async def check_link_token(ctx: Any, *, cookie_value: str | None,
+async def check_link_token(ctx: Ctx, *, cookie_value: str | None,
                            token: str) -> dict[str, Any]:
     """The pending link flow a link token belongs to, without using either."""
     flow = await pending(ctx, cookie_value, LINK)
@@ -322,7 +328,7 @@ async def check_link_token(ctx: Any, *, cookie_value: str | None,
     return flow
 
 
-async def link_with_email_token(ctx: Any, *, cookie_value: str | None, token: str,
+async def link_with_email_token(ctx: Ctx, *, cookie_value: str | None, token: str,
                                 client: ClientInfo) -> Outcome:
     """Link Google to the account whose address received `token`, in the same browser."""
     flow = await check_link_token(ctx, cookie_value=cookie_value, token=token)
@@ -335,7 +341,7 @@ async def link_with_email_token(ctx: Any, *, cookie_value: str | None, token: st
     return await _link(ctx, user, flow, client=client, proof="email")
 
 
-async def _link(ctx: Any, user: dict[str, Any], flow: dict[str, Any], *,
+async def _link(ctx: Ctx, user: dict[str, Any], flow: dict[str, Any], *,
                 client: ClientInfo, proof: str) -> Outcome:
     now, identity = ctx.clock.now(), flow["identity"]
     try:

@@ -18,6 +18,7 @@ from clonechats.accounts.schemas import TokenIn, UserOut
 from clonechats.accounts.session_cookies import TWO_FACTOR_PAGE, start_session, start_two_factor
 from clonechats.web import cookies
 from clonechats.web.client import ClientInfo, client_info
+from clonechats.web.context import context_of
 
 router = APIRouter(tags=["accounts"])
 Client = Annotated[ClientInfo, Depends(client_info)]
@@ -77,7 +78,7 @@ def render(request: Request, template: str, **context: Any) -> HTMLResponse:
 
 @router.get("/auth/google/login", include_in_schema=False)
 async def google_login(request: Request, next: str | None = None) -> Response:
-    value, url = await google.begin(request.app.state.ctx, return_to=next)
+    value, url = await google.begin(context_of(request), return_to=next)
     response = RedirectResponse(url, status_code=302)
     set_flow_cookie(response, request, value)
     return response
@@ -87,7 +88,7 @@ async def google_login(request: Request, next: str | None = None) -> Response:
 async def google_callback(request: Request, client: Client) -> Response:
     params = {name: request.query_params.get(name, "")[:CODE_MAX_LENGTH]
               for name in ("state", "code", "error")}
-    outcome = await google.finish_callback(request.app.state.ctx,
+    outcome = await google.finish_callback(context_of(request),
                                            cookie_value=flow_cookie(request),
                                            params=params, client=client)
     if outcome.kind == google.SIGNED_IN and outcome.user is not None:
@@ -108,7 +109,7 @@ async def google_callback(request: Request, client: Client) -> Response:
 
 @router.get("/signup/google", response_class=HTMLResponse, include_in_schema=False)
 async def complete_page(request: Request) -> HTMLResponse:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     flow = await google.pending(ctx, flow_cookie(request), google.SIGNUP)
     return render(request, "google_complete.html", email=flow["identity"]["email"],
                   name=flow["identity"].get("name") or "",
@@ -118,7 +119,7 @@ async def complete_page(request: Request) -> HTMLResponse:
 
 @router.get("/auth/google/link", response_class=HTMLResponse, include_in_schema=False)
 async def link_page(request: Request, token: str | None = None) -> HTMLResponse:
-    ctx, cookie_value = request.app.state.ctx, flow_cookie(request)
+    ctx, cookie_value = context_of(request), flow_cookie(request)
     if token is None:
         flow = await google.pending(ctx, cookie_value, google.LINK)
     else:
@@ -139,7 +140,7 @@ async def complete(data: GoogleCompleteIn, request: Request, response: Response,
                    client: Client, current: OptionalUser) -> dict[str, Any]:
     trial = current if current and current["status"] == repo.TRIAL else None
     result = await google.complete_signup(
-        request.app.state.ctx, cookie_value=flow_cookie(request), birth_date=data.birth_date,
+        context_of(request), cookie_value=flow_cookie(request), birth_date=data.birth_date,
         guardian_email=data.guardian_email, display_name=data.display_name, client=client,
         trial_user=trial)
     return await signed_in(request, response, result, client)
@@ -148,7 +149,7 @@ async def complete(data: GoogleCompleteIn, request: Request, response: Response,
 @router.post("/api/v1/auth/google/link", dependencies=FlowCsrf)
 async def link_with_password(data: GoogleLinkIn, request: Request, response: Response,
                              client: Client) -> dict[str, Any]:
-    result = await google.link_with_password(request.app.state.ctx,
+    result = await google.link_with_password(context_of(request),
                                              cookie_value=flow_cookie(request),
                                              password=data.password, client=client)
     return await signed_in(request, response, result, client)
@@ -157,7 +158,7 @@ async def link_with_password(data: GoogleLinkIn, request: Request, response: Res
 @router.post("/api/v1/auth/google/link/email", status_code=202, dependencies=FlowCsrf)
 async def link_by_email(request: Request, response: Response, client: Client) -> dict[str, str]:
     cookie_value = flow_cookie(request)
-    await google.send_link_email(request.app.state.ctx, cookie_value=cookie_value,
+    await google.send_link_email(context_of(request), cookie_value=cookie_value,
                                  client=client)
     set_flow_cookie(response, request, cookie_value or "")
     return {"status": "We have emailed a link to the address of your account. Open it in "
@@ -167,7 +168,7 @@ async def link_by_email(request: Request, response: Response, client: Client) ->
 @router.post("/api/v1/auth/google/link/confirm", dependencies=FlowCsrf)
 async def link_confirm(data: TokenIn, request: Request, response: Response,
                        client: Client) -> dict[str, Any]:
-    result = await google.link_with_email_token(request.app.state.ctx,
+    result = await google.link_with_email_token(context_of(request),
                                                 cookie_value=flow_cookie(request),
                                                 token=data.token, client=client)
     return await signed_in(request, response, result, client)

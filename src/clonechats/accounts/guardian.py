@@ -16,8 +16,10 @@ At most one consent link is live per account: a new one revokes the older ones, 
 revokes them all, so two links can never lead to two decisions. Never touches HTTP.
 """
 
+from __future__ import annotations
+
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.accounts import age, audit, repo, tokens
 from clonechats.accounts.guardian_devices import Requester, SelfApproval, check_not_self
@@ -27,6 +29,10 @@ from clonechats.errors import AppError, Conflict, TooManyRequests
 from clonechats.mail import service as mail
 from clonechats.privacy import registry
 from clonechats.web.client import ClientInfo
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 APPROVE, DECLINE = "approve", "decline"
 UNAPPROVED_KEEP_DAYS = 30
@@ -73,7 +79,7 @@ def check_tiers(tiers: list[str]) -> list[str]:
     return [tier for tier in PLAN_TIERS if tier in tiers]
 
 
-async def consent_request(ctx: Any, token: str) -> dict[str, Any]:
+async def consent_request(ctx: Ctx, token: str) -> dict[str, Any]:
     """What the consent page shows: who asks, their age and when the link expires.
 
     Looks at the token without using it (email scanners open links too).
@@ -93,7 +99,7 @@ async def consent_request(ctx: Any, token: str) -> dict[str, Any]:
             "expires_at": record["expires_at"]}
 
 
-async def decide(ctx: Any, *, token: str, decision: str, authorized_tiers: list[str],
+async def decide(ctx: Ctx, *, token: str, decision: str, authorized_tiers: list[str],
                  client: ClientInfo | None,
                  requester: Requester | None = None) -> dict[str, Any] | None:
     """Apply the guardian's decision; returns the approved user, or None once declined.
@@ -151,7 +157,7 @@ def _adult_on(user: dict[str, Any]) -> datetime | None:
     return datetime.combine(day, time(0, 0), tzinfo=UTC)
 
 
-async def send_withdrawal_link(ctx: Any, user: dict[str, Any]) -> None:
+async def send_withdrawal_link(ctx: Ctx, user: dict[str, Any]) -> None:
     """Email the guardian that the account is approved, with a link to withdraw consent that
     works until the young person turns 18."""
     now = ctx.clock.now()
@@ -167,7 +173,7 @@ async def send_withdrawal_link(ctx: Any, user: dict[str, Any]) -> None:
                           idempotency_key=f"guardian-approved:{tokens.reference(token)}")
 
 
-async def withdrawal_request(ctx: Any, token: str) -> dict[str, Any]:
+async def withdrawal_request(ctx: Ctx, token: str) -> dict[str, Any]:
     """What the withdrawal page shows (the token is only looked at)."""
     if not token or len(token) > 128:
         raise tokens.InvalidToken()
@@ -179,7 +185,7 @@ async def withdrawal_request(ctx: Any, token: str) -> dict[str, Any]:
     return {"display_name": user.get("display_name"), "email": user.get("email")}
 
 
-async def withdraw(ctx: Any, *, token: str, client: ClientInfo | None) -> None:
+async def withdraw(ctx: Ctx, *, token: str, client: ClientInfo | None) -> None:
     """Withdraw the guardian's consent: the account and everything it owns is deleted."""
     now = ctx.clock.now()
     await withdrawal_request(ctx, token)
@@ -192,7 +198,7 @@ async def withdraw(ctx: Any, *, token: str, client: ClientInfo | None) -> None:
     await registry.delete_user_data(ctx, user_id)
 
 
-async def resend_request(ctx: Any, user: dict[str, Any]) -> None:
+async def resend_request(ctx: Ctx, user: dict[str, Any]) -> None:
     """Email the guardian a new link (the older ones stop working), at most a few times a day.
 
     The times of the last resends live on the user (`guardian.resent_at`, oldest first, at
@@ -223,7 +229,7 @@ async def resend_request(ctx: Any, user: dict[str, Any]) -> None:
     await send_guardian_request(ctx, updated)
 
 
-async def delete_unapproved(ctx: Any, user: dict[str, Any]) -> bool:
+async def delete_unapproved(ctx: Ctx, user: dict[str, Any]) -> bool:
     """Delete a minor's account that no guardian approved in time (the retention job)."""
     current = await repo.get(ctx.db, user["_id"])
     if current is None or current["status"] != repo.GUARDIAN_PENDING:

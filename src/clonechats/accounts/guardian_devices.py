@@ -14,9 +14,11 @@ from typing import Any
 from fastapi import Request, Response
 
 from clonechats.accounts import repo
+from clonechats.context import Ctx
 from clonechats.errors import Forbidden
 from clonechats.privacy.pseudonyms import keyed_hash
 from clonechats.web import cookies
+from clonechats.web.context import context_of
 
 MAX_DEVICES = 10
 DEVICE_MAX_AGE = 365 * 86400
@@ -36,7 +38,7 @@ class Requester:
     device_hash: str | None
 
 
-def device_hash(ctx: Any, device_id: str) -> str:
+def device_hash(ctx: Ctx, device_id: str) -> str:
     return keyed_hash(ctx.secret, "device", device_id)
 
 
@@ -49,7 +51,7 @@ async def remember(request: Request, response: Response, user: dict[str, Any]) -
     """For an account awaiting consent: mark this browser as one of the young person's."""
     if user.get("status") != repo.GUARDIAN_PENDING:
         return
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     device_id = _device_id(request)
     if device_id is None:
         device_id = secrets.token_urlsafe(24)
@@ -67,7 +69,7 @@ async def requester_of(request: Request) -> Requester:
     auth = await resolve_auth(request)
     device_id = _device_id(request)
     return Requester(user_id=auth.user["_id"] if auth else None,
-                     device_hash=device_hash(request.app.state.ctx, device_id)
+                     device_hash=device_hash(context_of(request), device_id)
                      if device_id else None)
 
 

@@ -26,6 +26,7 @@ from clonechats.accounts.guardian_devices import requester_of
 from clonechats.billing.plans import PLAN_TIERS
 from clonechats.errors import AppError
 from clonechats.web.client import ClientInfo, client_info
+from clonechats.web.context import context_of
 
 api = APIRouter(tags=["guardian"])
 pages = APIRouter(include_in_schema=False)
@@ -45,7 +46,7 @@ class GuardianDecisionIn(BaseModel):
 
 @api.post("/api/v1/guardian/consent")
 async def decide(data: GuardianDecisionIn, request: Request, client: Client) -> dict[str, Any]:
-    user = await guardian.decide(request.app.state.ctx, token=data.token,
+    user = await guardian.decide(context_of(request), token=data.token,
                                  decision=data.decision, authorized_tiers=data.authorized_tiers,
                                  client=client, requester=await requester_of(request))
     if user is None:
@@ -55,7 +56,7 @@ async def decide(data: GuardianDecisionIn, request: Request, client: Client) -> 
 
 @api.post("/api/v1/account/guardian/resend", status_code=202)
 async def resend(request: Request, user: CurrentUser) -> dict[str, str]:
-    await guardian.resend_request(request.app.state.ctx, user)
+    await guardian.resend_request(context_of(request), user)
     return {"status": "A new email is on its way to your parent or guardian."}
 
 
@@ -70,7 +71,7 @@ def render(request: Request, template: str, status_code: int = 200,
 async def consent_form(request: Request, token: str, *, error: AppError | None = None,
                        chosen: list[str] | None = None) -> HTMLResponse:
     try:
-        asking = await guardian.consent_request(request.app.state.ctx, token)
+        asking = await guardian.consent_request(context_of(request), token)
     except tokens.InvalidToken as invalid:
         return render(request, "guardian_consent.html", status_code=invalid.status, asking=None)
     return render(request, "guardian_consent.html", status_code=error.status if error else 200,
@@ -96,7 +97,7 @@ async def consent_form_post(request: Request) -> Response:
             "Tick the box to confirm that the account should be deleted.",
             code="confirmation_required", status=422))
     try:
-        user = await guardian.decide(request.app.state.ctx, token=token, decision=decision,
+        user = await guardian.decide(context_of(request), token=token, decision=decision,
                                      authorized_tiers=chosen, client=client_info(request),
                                      requester=await requester_of(request))
     except tokens.InvalidToken as invalid:
@@ -137,7 +138,7 @@ class GuardianWithdrawIn(BaseModel):
 
 @api.post("/api/v1/guardian/withdraw")
 async def withdraw(data: GuardianWithdrawIn, request: Request, client: Client) -> dict[str, str]:
-    await guardian.withdraw(request.app.state.ctx, token=data.token, client=client)
+    await guardian.withdraw(context_of(request), token=data.token, client=client)
     return {"status": "withdrawn"}
 
 
@@ -145,7 +146,7 @@ async def withdraw(data: GuardianWithdrawIn, request: Request, client: Client) -
 async def withdraw_page(request: Request, token: str = "") -> HTMLResponse:
     await resolve_auth(request)
     try:
-        asking = await guardian.withdrawal_request(request.app.state.ctx, token)
+        asking = await guardian.withdrawal_request(context_of(request), token)
     except tokens.InvalidToken as invalid:
         return render(request, "guardian_withdraw.html", status_code=invalid.status, asking=None)
     return render(request, "guardian_withdraw.html", asking=asking, token=token)
@@ -155,7 +156,7 @@ async def withdraw_page(request: Request, token: str = "") -> HTMLResponse:
 async def withdraw_form_post(request: Request) -> Response:
     form = await request.form()
     token = str(form.get("token") or "")[:200]
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     if form.get("confirm_delete") != "yes":
         try:
             asking = await guardian.withdrawal_request(ctx, token)

@@ -28,6 +28,7 @@ from clonechats.accounts.dependencies import Auth, resolve_auth
 from clonechats.accounts.session_cookies import end_session
 from clonechats.web import cookies
 from clonechats.web.client import client_info
+from clonechats.web.context import context_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -125,7 +126,7 @@ async def signup_page(request: Request, next: str | None = None) -> Response:
     target = safe_next(next)
     if signed_in_account(auth):
         return RedirectResponse(target or AFTER_SIGN_IN, status_code=303)
-    today = request.app.state.ctx.clock.now().date()
+    today = context_of(request).clock.now().date()
     response = render(request, "signup.html", today=today.isoformat(), next=target or AFTER_SIGN_IN,
                       min_password=passwords.MIN_LENGTH, minimum_age=age.MINIMUM_AGE,
                       adult_age=age.ADULT_AGE,
@@ -158,7 +159,7 @@ async def logout_form(request: Request) -> Response:
     response = RedirectResponse("/", status_code=303)
     user_id = await end_session(request, response)
     if user_id:
-        ctx = request.app.state.ctx
+        ctx = context_of(request)
         await audit.record(ctx.db, "logout", now=ctx.clock.now(), user_id=user_id,
                            client=client_info(request))
     return response
@@ -174,7 +175,7 @@ async def forgot_password_page(request: Request) -> Response:
 @router.get("/reset-password", response_class=HTMLResponse)
 async def reset_password_page(request: Request, token: str | None = None) -> Response:
     await resolve_auth(request)
-    usable = await recovery.link_usable(request.app.state.ctx, token, tokens.PASSWORD_RESET)
+    usable = await recovery.link_usable(context_of(request), token, tokens.PASSWORD_RESET)
     return render(request, "reset_password.html", headers=TOKEN_PAGE_HEADERS,
                   token=token if usable else None,
                   min_password=passwords.MIN_LENGTH)
@@ -183,7 +184,7 @@ async def reset_password_page(request: Request, token: str | None = None) -> Res
 @router.get("/verify-email", response_class=HTMLResponse)
 async def verify_email_page(request: Request, token: str | None = None) -> Response:
     auth = await resolve_auth(request)
-    usable = await recovery.link_usable(request.app.state.ctx, token, tokens.VERIFY_EMAIL)
+    usable = await recovery.link_usable(context_of(request), token, tokens.VERIFY_EMAIL)
     after = "/account" if auth else "/login"
     return render(request, "verify_email.html", headers=TOKEN_PAGE_HEADERS,
                   token=token if usable else None,
@@ -195,7 +196,7 @@ async def account_page(request: Request) -> Response:
     auth = await resolve_auth(request)
     if auth is None:
         return to_login(request, auth)
-    db = request.app.state.ctx.db
+    db = context_of(request).db
     user = auth.user
     current_id = auth.session["public_id"] if auth.session else None
     session_rows = [

@@ -13,8 +13,10 @@ turned back into the id.
 Imported when the context opens (`context.PRIVACY_SOURCES`), which registers the holder.
 """
 
+from __future__ import annotations
+
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.accounts import (
     api_keys,
@@ -29,13 +31,17 @@ from clonechats.accounts import (
 from clonechats.privacy.pseudonyms import hash_email, keyed_hash
 from clonechats.privacy.registry import DataHolder, Owned, register
 
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
+
 NAME = "accounts"
 PSEUDONYM_PREFIX = "pseudonym:"
 HIDDEN_PROFILE_FIELDS = frozenset({"password_hash", "ledger_keys", "two_factor",
                                    "two_factor_setup"})
 
 
-def pseudonym(ctx: Any, user_id: str) -> str:
+def pseudonym(ctx: Ctx, user_id: str) -> str:
     return PSEUDONYM_PREFIX + keyed_hash(ctx.secret, "audit-subject", user_id)[:32]
 
 
@@ -57,7 +63,7 @@ def two_factor_summary(user: dict[str, Any]) -> dict[str, Any]:
             "recovery_codes_left": two_factor.recovery_codes_left(user)}
 
 
-async def export(ctx: Any, user_id: str) -> dict[str, Any]:
+async def export(ctx: Ctx, user_id: str) -> dict[str, Any]:
     db = ctx.db
     user = await repo.get(db, user_id)
     profile = None
@@ -91,7 +97,7 @@ async def export(ctx: Any, user_id: str) -> dict[str, Any]:
     })
 
 
-async def delete(ctx: Any, user_id: str) -> int:
+async def delete(ctx: Ctx, user_id: str) -> int:
     """Delete what accounts holds about `user_id`; returns how many documents went or changed."""
     db = ctx.db
     user = await repo.get(db, user_id)

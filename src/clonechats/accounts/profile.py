@@ -1,6 +1,8 @@
 """Changes a signed-in user makes to their own account: name, password, email, API keys."""
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from clonechats.accounts import audit, passwords, repo, sessions, tokens
 from clonechats.accounts.emails import normalise_email
@@ -9,6 +11,10 @@ from clonechats.accounts.service import EmailTaken, send_verification
 from clonechats.errors import AppError
 from clonechats.web.client import ClientInfo
 
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
+
 
 class WrongPassword(AppError):
     code = "invalid_credentials"
@@ -16,7 +22,7 @@ class WrongPassword(AppError):
     message = "The current password is not right."
 
 
-async def update_profile(ctx: Any, user: dict[str, Any], *, display_name: str | None,
+async def update_profile(ctx: Ctx, user: dict[str, Any], *, display_name: str | None,
                          show_name_on_personas: bool | None = None) -> dict[str, Any]:
     """`show_name_on_personas`: whether Explore may name the user as the creator of their
     public personas (off until they turn it on; None leaves it as it is)."""
@@ -27,19 +33,19 @@ async def update_profile(ctx: Any, user: dict[str, Any], *, display_name: str | 
     return await repo.update(ctx.db, user["_id"], changes)
 
 
-async def public_names(ctx: Any, *, user_ids: list[str]) -> dict[str, str]:
+async def public_names(ctx: Ctx, *, user_ids: list[str]) -> dict[str, str]:
     """The display names of those of `user_ids` who chose to show it on their personas."""
     return await repo.shown_names(ctx.db, list(set(user_ids)))
 
 
-async def require_password(ctx: Any, user: dict[str, Any], password: str) -> None:
+async def require_password(ctx: Ctx, user: dict[str, Any], password: str) -> None:
     ok = await passwords.verify_password(password, user.get("password_hash"),
                                          rounds=ctx.settings.accounts.bcrypt_rounds)
     if not ok:
         raise WrongPassword()
 
 
-async def change_password(ctx: Any, user: dict[str, Any], *, current: str, new: str,
+async def change_password(ctx: Ctx, user: dict[str, Any], *, current: str, new: str,
                           client: ClientInfo) -> None:
     """Set a new password and revoke every session; the caller starts a fresh one."""
     await require_password(ctx, user, current)
@@ -54,7 +60,7 @@ async def change_password(ctx: Any, user: dict[str, Any], *, current: str, new: 
     await notify_password_changed(ctx, user, via_reset=False, key=tokens.reference(hashed))
 
 
-async def request_email_change(ctx: Any, user: dict[str, Any], *, new_email: str,
+async def request_email_change(ctx: Ctx, user: dict[str, Any], *, new_email: str,
                                password: str) -> None:
     """Send a verification link to the new address; the change happens when it is used."""
     await require_password(ctx, user, password)
@@ -67,7 +73,7 @@ async def request_email_change(ctx: Any, user: dict[str, Any], *, new_email: str
     await send_verification(ctx, user, address=address)
 
 
-async def set_role(ctx: Any, user_id: str, role: str, *, actor_id: str | None,
+async def set_role(ctx: Ctx, user_id: str, role: str, *, actor_id: str | None,
                    client: ClientInfo | None) -> dict[str, Any]:
     """Change a user's role; their sessions end so the new privileges start from a new one."""
     if role not in {"user", "admin"}:
@@ -82,7 +88,7 @@ async def set_role(ctx: Any, user_id: str, role: str, *, actor_id: str | None,
     return user
 
 
-async def update_preferences(ctx: Any, user: dict[str, Any], *, time_zone: str | None = None,
+async def update_preferences(ctx: Ctx, user: dict[str, Any], *, time_zone: str | None = None,
                              scheduled_email_notice: bool | None = None) -> dict[str, Any]:
     """Set the user's time zone (an IANA name, already checked by the caller) and whether a
     scheduled reply's arrival is also emailed (off unless turned on); None leaves a value."""

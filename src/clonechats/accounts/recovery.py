@@ -10,8 +10,10 @@ changes, so an old link can never switch an address back. A reset, a password ch
 email change are each announced by email (the old address hears of an email change).
 """
 
+from __future__ import annotations
+
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pymongo.errors import DuplicateKeyError
 
@@ -22,10 +24,14 @@ from clonechats.mail import service as mail
 from clonechats.privacy.pseudonyms import hash_email
 from clonechats.web.client import ClientInfo
 
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
+
 RESETS_PER_HOUR = 3
 
 
-async def verify_email(ctx: Any, token: str, *, client: ClientInfo) -> dict[str, Any]:
+async def verify_email(ctx: Ctx, token: str, *, client: ClientInfo) -> dict[str, Any]:
     now = ctx.clock.now()
     record = await tokens.consume(ctx.db, token, purpose=tokens.VERIFY_EMAIL, now=now)
     user = await repo.get(ctx.db, record["user_id"])
@@ -53,7 +59,7 @@ async def verify_email(ctx: Any, token: str, *, client: ClientInfo) -> dict[str,
     return updated
 
 
-async def notify_password_changed(ctx: Any, user: dict[str, Any], *, via_reset: bool,
+async def notify_password_changed(ctx: Ctx, user: dict[str, Any], *, via_reset: bool,
                                   key: str) -> None:
     """Tell the account's address that its password changed (a reset or a change)."""
     if user.get("email"):
@@ -62,7 +68,7 @@ async def notify_password_changed(ctx: Any, user: dict[str, Any], *, via_reset: 
             "via_reset": via_reset}, idempotency_key=f"password-changed:{key}")
 
 
-async def link_usable(ctx: Any, token: str | None, purpose: str) -> bool:
+async def link_usable(ctx: Ctx, token: str | None, purpose: str) -> bool:
     """Whether a reset or verification link would work now (for the page that shows it)."""
     if not token or len(token) > 128:
         return False
@@ -79,7 +85,7 @@ async def link_usable(ctx: Any, token: str | None, purpose: str) -> bool:
     return user is not None
 
 
-async def request_reset(ctx: Any, email: str, *, client: ClientInfo) -> None:
+async def request_reset(ctx: Ctx, email: str, *, client: ClientInfo) -> None:
     now = ctx.clock.now()
     try:
         normalised = normalise_email(email)
@@ -104,7 +110,7 @@ async def request_reset(ctx: Any, email: str, *, client: ClientInfo) -> None:
     }, idempotency_key=f"reset:{tokens.reference(token)}")
 
 
-async def confirm_reset(ctx: Any, token: str, new_password: str, *, client: ClientInfo) -> None:
+async def confirm_reset(ctx: Ctx, token: str, new_password: str, *, client: ClientInfo) -> None:
     now = ctx.clock.now()
     record = await tokens.peek(ctx.db, token, purpose=tokens.PASSWORD_RESET, now=now)
     user = await repo.get(ctx.db, record["user_id"])

@@ -19,6 +19,7 @@ from clonechats.accounts.schemas import (
 from clonechats.accounts.session_cookies import end_session, start_session, start_two_factor
 from clonechats.web import cookies
 from clonechats.web.client import ClientInfo, client_info
+from clonechats.web.context import context_of
 
 router = APIRouter(prefix="/api/v1/auth", tags=["accounts"])
 AFTER_SIGN_IN = "/account"
@@ -32,7 +33,7 @@ def user_body(user: dict[str, Any]) -> dict[str, Any]:
 @router.post("/signup", status_code=201)
 async def signup(data: SignupIn, request: Request, response: Response, client: Client,
                  current: OptionalUser) -> dict[str, Any]:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     trial = current if current and current["status"] == "trial" else None
     user = await service.signup(ctx, data, client=client, trial_user=trial)
     await start_session(request, response, user, client)
@@ -42,7 +43,7 @@ async def signup(data: SignupIn, request: Request, response: Response, client: C
 @router.post("/login")
 async def login(data: LoginIn, request: Request, response: Response,
                 client: Client) -> dict[str, Any]:
-    user = await service.login(request.app.state.ctx, email=data.email, password=data.password,
+    user = await service.login(context_of(request), email=data.email, password=data.password,
                                client=client)
     if two_factor.is_enabled(user):  # 200 without a session: the code comes next
         return await start_two_factor(request, response, user, client,
@@ -56,7 +57,7 @@ async def logout(request: Request, client: Client) -> Response:
     response = Response(status_code=204)
     user_id = await end_session(request, response)
     if user_id:
-        ctx = request.app.state.ctx
+        ctx = context_of(request)
         await audit.record(ctx.db, "logout", now=ctx.clock.now(), user_id=user_id, client=client)
     return response
 
@@ -71,7 +72,7 @@ async def trial(request: Request, response: Response, client: Client,
                 current: OptionalUser) -> dict[str, Any]:
     if current is not None:
         return user_body(current)
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     name = cookies.cookie_name(cookies.DEVICE, ctx.settings)
     device_id = request.cookies.get(name)
     if not device_id or len(device_id) > 64:
@@ -91,18 +92,18 @@ def trial_started(credits: int) -> str:
 
 @router.post("/verify-email")
 async def verify_email(data: TokenIn, request: Request, client: Client) -> dict[str, Any]:
-    return user_body(await recovery.verify_email(request.app.state.ctx, data.token,
+    return user_body(await recovery.verify_email(context_of(request), data.token,
                                                  client=client))
 
 
 @router.post("/password-reset", status_code=202)
 async def password_reset(data: EmailIn, request: Request, client: Client) -> dict[str, str]:
-    await recovery.request_reset(request.app.state.ctx, data.email, client=client)
+    await recovery.request_reset(context_of(request), data.email, client=client)
     return {"status": "If an account uses this email, a reset link is on its way."}
 
 
 @router.post("/password-reset/confirm", status_code=204)
 async def password_reset_confirm(data: ResetConfirmIn, request: Request,
                                  client: Client) -> Response:
-    await recovery.confirm_reset(request.app.state.ctx, data.token, data.password, client=client)
+    await recovery.confirm_reset(context_of(request), data.token, data.password, client=client)
     return Response(status_code=204)

@@ -4,9 +4,11 @@ Owns the rules (password policy, age rules, throttling, audit); never touches HT
 turn the returned users into sessions with `session_cookies.start_session`.
 """
 
+from __future__ import annotations
+
 import secrets
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pymongo.errors import DuplicateKeyError
 
@@ -28,6 +30,10 @@ from clonechats.errors import AppError, Conflict, Forbidden, Unauthorized
 from clonechats.mail import service as mail
 from clonechats.privacy.pseudonyms import hash_email, keyed_hash
 from clonechats.web.client import ClientInfo
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 
 class InvalidCredentials(Unauthorized):
@@ -54,7 +60,7 @@ class EmailTaken(Conflict):
 GUARDIAN_LINK_DAYS = 7
 
 
-def link(ctx: Any, path: str, token: str) -> str:
+def link(ctx: Ctx, path: str, token: str) -> str:
     return f"{ctx.settings.public_url.rstrip('/')}{path}?token={token}"
 
 
@@ -70,7 +76,7 @@ def new_user(*, email: str | None, now: Any, status: str, auth_provider: str,
     return user
 
 
-async def signup(ctx: Any, data: SignupIn, *, client: ClientInfo,
+async def signup(ctx: Ctx, data: SignupIn, *, client: ClientInfo,
                  trial_user: dict[str, Any] | None = None) -> dict[str, Any]:
     email = normalise_email(data.email)
     guardian_email = await check_age_rules(ctx, email=email, birth_date=data.birth_date,
@@ -88,7 +94,7 @@ async def signup(ctx: Any, data: SignupIn, *, client: ClientInfo,
     return user
 
 
-async def check_age_rules(ctx: Any, *, email: str, birth_date: date,
+async def check_age_rules(ctx: Ctx, *, email: str, birth_date: date,
                           guardian_email: str | None, client: ClientInfo) -> str | None:
     """Apply the age rules to a new account for `email` (already normalised).
 
@@ -119,7 +125,7 @@ async def check_age_rules(ctx: Any, *, email: str, birth_date: date,
     return normalised
 
 
-async def create_account(ctx: Any, fields: dict[str, Any], *, birth_date: date,
+async def create_account(ctx: Ctx, fields: dict[str, Any], *, birth_date: date,
                          guardian_email: str | None, client: ClientInfo,
                          trial_user: dict[str, Any] | None = None,
                          **audit_details: Any) -> dict[str, Any]:
@@ -155,7 +161,7 @@ async def create_account(ctx: Any, fields: dict[str, Any], *, birth_date: date,
     return user
 
 
-async def send_verification(ctx: Any, user: dict[str, Any], *,
+async def send_verification(ctx: Ctx, user: dict[str, Any], *,
                             address: str | None = None) -> None:
     now = ctx.clock.now()
     to = address or user["email"]
@@ -171,7 +177,7 @@ async def send_verification(ctx: Any, user: dict[str, Any], *,
     }, idempotency_key=f"verify:{tokens.reference(token)}")
 
 
-async def send_guardian_request(ctx: Any, user: dict[str, Any]) -> None:
+async def send_guardian_request(ctx: Ctx, user: dict[str, Any]) -> None:
     now = ctx.clock.now()
     lifetime = timedelta(days=GUARDIAN_LINK_DAYS)
     token = await tokens.issue(ctx.db, purpose=tokens.GUARDIAN_CONSENT, user_id=user["_id"],
@@ -183,7 +189,7 @@ async def send_guardian_request(ctx: Any, user: dict[str, Any]) -> None:
     }, idempotency_key=f"guardian:{tokens.reference(token)}")
 
 
-async def login(ctx: Any, *, email: str, password: str, client: ClientInfo) -> dict[str, Any]:
+async def login(ctx: Ctx, *, email: str, password: str, client: ClientInfo) -> dict[str, Any]:
     now, settings = ctx.clock.now(), ctx.settings.accounts
     try:
         normalised = normalise_email(email)
@@ -225,7 +231,7 @@ async def login(ctx: Any, *, email: str, password: str, client: ClientInfo) -> d
     return user
 
 
-async def signed_in(ctx: Any, user: dict[str, Any], *, client: ClientInfo,
+async def signed_in(ctx: Ctx, user: dict[str, Any], *, client: ClientInfo,
                     provider: str = "password") -> None:
     """Record a completed sign-in: the account's back-off counter is cleared and audited."""
     now = ctx.clock.now()
@@ -242,7 +248,7 @@ async def signed_in(ctx: Any, user: dict[str, Any], *, client: ClientInfo,
                            provider=provider)
 
 
-async def start_trial(ctx: Any, *, device_id: str, client: ClientInfo) -> dict[str, Any]:
+async def start_trial(ctx: Ctx, *, device_id: str, client: ClientInfo) -> dict[str, Any]:
     """Create a trial user once per device (and a few per address per day), with credits."""
     now, settings = ctx.clock.now(), ctx.settings.accounts
     device_key = keyed_hash(ctx.secret, "device", device_id)

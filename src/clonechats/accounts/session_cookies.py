@@ -11,12 +11,13 @@ from fastapi import Request, Response
 from clonechats.accounts import guardian_devices, sessions, suspension, two_factor_login
 from clonechats.web import cookies, csrf
 from clonechats.web.client import ClientInfo
+from clonechats.web.context import context_of
 
 
 async def start_session(request: Request, response: Response, user: dict[str, Any],
                         client: ClientInfo) -> str:
     suspension.check(user)  # no sign-in path starts a session for a suspended account
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     old_token = request.cookies.get(cookies.cookie_name(cookies.SESSION, ctx.settings))
     if old_token:
         await sessions.revoke(ctx.db, old_token)
@@ -33,7 +34,7 @@ async def start_session(request: Request, response: Response, user: dict[str, An
 
 async def end_session(request: Request, response: Response) -> str | None:
     """Revoke the request's session; returns the user id it belonged to, if any."""
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     token = request.cookies.get(cookies.cookie_name(cookies.SESSION, ctx.settings))
     user_id = None
     if token:
@@ -54,7 +55,7 @@ async def start_two_factor(request: Request, response: Response, user: dict[str,
                            provider: str = "password") -> dict[str, Any]:
     """A first factor was right: no session yet, but a pending login that the code step
     finishes. Browsers get its token as a cookie; API clients in the body."""
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     token, expires_at = await two_factor_login.start(ctx, user, client=client,
                                                      return_to=return_to, provider=provider)
     cookies.set_cookie(response, cookies.TWO_FACTOR_LOGIN, token, ctx.settings,

@@ -7,11 +7,17 @@ refused with 403 `account_suspended`. Checked in `accounts.dependencies.resolve_
 login. Who suspended and why is in the audit log. Never touches HTTP.
 """
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from clonechats.accounts import audit, repo, sessions
 from clonechats.errors import AppError, Conflict, NotFound
 from clonechats.web.client import ClientInfo
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 DEFAULT_REASON = "This account has been suspended for breaking the terms of use."
 REASON_MAX = 300
@@ -37,7 +43,7 @@ def check(user: dict[str, Any] | None) -> None:
         raise AccountSuspended(user)
 
 
-async def suspend(ctx: Any, *, user_id: str, actor_id: str | None, note: str,
+async def suspend(ctx: Ctx, *, user_id: str, actor_id: str | None, note: str,
                   reason: str | None = None,
                   client: ClientInfo | None = None) -> dict[str, Any]:
     """Suspend the account and end its sessions; suspending twice keeps the first time."""
@@ -58,7 +64,7 @@ async def suspend(ctx: Any, *, user_id: str, actor_id: str | None, note: str,
     return user
 
 
-async def restore(ctx: Any, *, user_id: str, actor_id: str | None, note: str,
+async def restore(ctx: Ctx, *, user_id: str, actor_id: str | None, note: str,
                   client: ClientInfo | None = None) -> dict[str, Any]:
     target = await repo.get(ctx.db, user_id)
     if target is None:

@@ -8,11 +8,13 @@ shown once. Turning it on takes a current code; turning it off the password and 
 sign-in step that asks for a code is `two_factor_login`. Never touches HTTP.
 """
 
+from __future__ import annotations
+
 import base64
 import hmac
 import secrets
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyotp
 import segno
@@ -22,6 +24,10 @@ from clonechats.accounts import audit, passwords, repo, throttle
 from clonechats.errors import AppError, Conflict, Forbidden
 from clonechats.privacy.pseudonyms import hash_email, keyed_hash
 from clonechats.web.client import ClientInfo
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 FIELD, SETUP_FIELD = "two_factor", "two_factor_setup"
 ISSUER = "Clone Chats"
@@ -104,7 +110,7 @@ def qr_svg(uri: str) -> str:
     return segno.make(uri, error="m").svg_inline(scale=4, border=2, title="QR code")
 
 
-async def begin_setup(ctx: Any, user: dict[str, Any]) -> dict[str, str]:
+async def begin_setup(ctx: Ctx, user: dict[str, Any]) -> dict[str, str]:
     """A new secret waiting for its first code: returns the secret and its URI."""
     if is_enabled(user):
         raise AlreadyEnabled()
@@ -131,7 +137,7 @@ def _matching_step(secret: str, code: str, now: datetime) -> int | None:
     return None
 
 
-async def _use_step(ctx: Any, user_id: str, step: int) -> bool:
+async def _use_step(ctx: Ctx, user_id: str, step: int) -> bool:
     """Record `step` as used unless it (or a later one) already was: a code works once."""
     newer = {"$or": [{f"{FIELD}.last_step": {"$exists": False}},
                      {f"{FIELD}.last_step": {"$lt": step}}]}
@@ -139,7 +145,7 @@ async def _use_step(ctx: Any, user_id: str, step: int) -> bool:
                              expect=newer) is not None
 
 
-async def confirm_setup(ctx: Any, user: dict[str, Any], *, code: str,
+async def confirm_setup(ctx: Ctx, user: dict[str, Any], *, code: str,
                         client: ClientInfo) -> list[str]:
     """Turn two-factor on with a current code; returns the recovery codes (shown once)."""
     if is_enabled(user):
@@ -166,7 +172,7 @@ async def confirm_setup(ctx: Any, user: dict[str, Any], *, code: str,
     return codes
 
 
-async def verify(ctx: Any, user: dict[str, Any], code: str) -> str | None:
+async def verify(ctx: Ctx, user: dict[str, Any], code: str) -> str | None:
     """TOTP or RECOVERY if `code` is a current, unused code of the user's, else None.
     A recovery code is used up by this call; a TOTP code's time step is."""
     state = user.get(FIELD) or {}
@@ -183,7 +189,7 @@ async def verify(ctx: Any, user: dict[str, Any], code: str) -> str | None:
     return None
 
 
-async def check_code(ctx: Any, user: dict[str, Any], code: str, *, client: ClientInfo,
+async def check_code(ctx: Ctx, user: dict[str, Any], code: str, *, client: ClientInfo,
                      stage: str) -> str:
     """`verify` behind the sign-in back-off (the same counters as wrong passwords, per
     account and per address): returns TOTP or RECOVERY, else raises InvalidCode."""
@@ -212,7 +218,7 @@ def recovery_codes_left(user: dict[str, Any]) -> int:
     return len((user.get(FIELD) or {}).get("recovery_hashes") or [])
 
 
-async def disable(ctx: Any, user: dict[str, Any], *, password: str, code: str,
+async def disable(ctx: Ctx, user: dict[str, Any], *, password: str, code: str,
                   client: ClientInfo) -> None:
     """Turn two-factor off after the password and a current code (or a recovery code)."""
     if not is_enabled(user):

@@ -8,15 +8,21 @@ session. Codes go through `two_factor.check_code`, behind the same back-off as p
 Never touches HTTP.
 """
 
+from __future__ import annotations
+
 import hashlib
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.accounts import audit, repo, service, suspension, two_factor
 from clonechats.errors import AppError
 from clonechats.storage.indexes import Index
 from clonechats.web.client import ClientInfo
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 PENDING = "two_factor_logins"
 INDEXES = [Index(PENDING, [("expires_at", 1)]), Index(PENDING, [("user_id", 1)])]
@@ -34,7 +40,7 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def start(ctx: Any, user: dict[str, Any], *, client: ClientInfo, return_to: str,
+async def start(ctx: Ctx, user: dict[str, Any], *, client: ClientInfo, return_to: str,
                 provider: str = "password") -> tuple[str, datetime]:
     """A pending login for `user`, whose first factor was right: (token, expires_at)."""
     now = ctx.clock.now()
@@ -49,7 +55,7 @@ async def start(ctx: Any, user: dict[str, Any], *, client: ClientInfo, return_to
     return token, expires_at
 
 
-async def pending(ctx: Any, token: str | None) -> dict[str, Any] | None:
+async def pending(ctx: Ctx, token: str | None) -> dict[str, Any] | None:
     """The live pending login of `token`, without using it."""
     if not token or len(token) > TOKEN_MAX_LENGTH:
         return None
@@ -57,7 +63,7 @@ async def pending(ctx: Any, token: str | None) -> dict[str, Any] | None:
                                            "expires_at": {"$gt": ctx.clock.now()}})
 
 
-async def finish(ctx: Any, *, token: str | None, code: str,
+async def finish(ctx: Ctx, *, token: str | None, code: str,
                  client: ClientInfo) -> tuple[dict[str, Any], str]:
     """Check the code of a pending login: (user, where to go next) once it is right."""
     record = await pending(ctx, token)

@@ -13,6 +13,7 @@ from clonechats.accounts.schemas import TwoFactorCodeIn, TwoFactorDisableIn, Two
 from clonechats.accounts.session_cookies import start_session
 from clonechats.errors import Forbidden
 from clonechats.web import cookies
+from clonechats.web.context import context_of
 
 api = APIRouter(tags=["accounts"])
 pages = APIRouter(include_in_schema=False)
@@ -34,7 +35,7 @@ def require_session(auth: Any) -> None:
 @api.post("/api/v1/auth/login/two-factor", dependencies=[Depends(pre_session_csrf)])
 async def login_code(data: TwoFactorLoginIn, request: Request, response: Response,
                      client: Client) -> dict[str, Any]:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     user, return_to = await two_factor_login.finish(
         ctx, token=data.token or pending_cookie(request), code=data.code, client=client)
     await start_session(request, response, user, client)
@@ -55,7 +56,7 @@ async def status(auth: CurrentAuth) -> dict[str, Any]:
 @api.post("/api/v1/account/two-factor/setup", status_code=201)
 async def setup(request: Request, auth: CurrentAuth) -> dict[str, str]:
     require_session(auth)
-    started = await two_factor.begin_setup(request.app.state.ctx, auth.user)
+    started = await two_factor.begin_setup(context_of(request), auth.user)
     return {"secret": started["secret"], "uri": started["uri"], "next_step": SETUP_PAGE}
 
 
@@ -63,7 +64,7 @@ async def setup(request: Request, auth: CurrentAuth) -> dict[str, str]:
 async def confirm(data: TwoFactorCodeIn, request: Request, response: Response,
                   auth: CurrentAuth, client: Client) -> dict[str, Any]:
     require_session(auth)
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     codes = await two_factor.confirm_setup(ctx, auth.user, code=data.code, client=client)
     await sessions.revoke_all(ctx.db, auth.user["_id"], keep_digest=auth.session["_id"])
     await start_session(request, response, auth.user, client)  # rotated on a privilege change
@@ -74,7 +75,7 @@ async def confirm(data: TwoFactorCodeIn, request: Request, response: Response,
 async def disable(data: TwoFactorDisableIn, request: Request, auth: CurrentAuth,
                   client: Client) -> Response:
     require_session(auth)
-    await two_factor.disable(request.app.state.ctx, auth.user, password=data.password,
+    await two_factor.disable(context_of(request), auth.user, password=data.password,
                              code=data.code, client=client)
     return Response(status_code=204)
 
@@ -90,7 +91,7 @@ def render(request: Request, template: str, **context: Any) -> HTMLResponse:
 @pages.get("/login/two-factor", response_class=HTMLResponse)
 async def login_code_page(request: Request) -> Response:
     await resolve_auth(request)
-    record = await two_factor_login.pending(request.app.state.ctx, pending_cookie(request))
+    record = await two_factor_login.pending(context_of(request), pending_cookie(request))
     if record is None:
         return RedirectResponse("/login", status_code=303)
     return render(request, "two_factor_login.html")
@@ -101,7 +102,7 @@ async def setup_page(request: Request) -> Response:
     auth = await resolve_auth(request)
     if auth is None or auth.user["status"] == repo.TRIAL:
         return RedirectResponse(f"/login?next={SETUP_PAGE}", status_code=303)
-    ctx, user = request.app.state.ctx, auth.user
+    ctx, user = context_of(request), auth.user
     pending = user.get(two_factor.SETUP_FIELD)
     secret = qr = None
     if pending and not two_factor.is_enabled(user):

@@ -6,12 +6,18 @@ receive receipts, or to publish under. The refusal is a 403 `email_unverified` w
 says what to do; the pages show the same explanation and a button that mails a new link.
 """
 
+from __future__ import annotations
+
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.accounts import tokens
 from clonechats.accounts.service import send_verification
 from clonechats.errors import Conflict, Forbidden, TooManyRequests
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 RESENDS_PER_HOUR = 3
 
@@ -43,7 +49,7 @@ def require_verified_email(user: dict[str, Any]) -> dict[str, Any]:
     return user
 
 
-async def resend_verification(ctx: Any, user: dict[str, Any]) -> None:
+async def resend_verification(ctx: Ctx, user: dict[str, Any]) -> None:
     """Mail a new confirmation link to the account's address, a few times an hour at most."""
     if is_verified(user):
         raise AlreadyVerified()

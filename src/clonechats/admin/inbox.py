@@ -8,14 +8,20 @@ rest by answer deadline. An admin replies from the console: the answer is emaile
 sender (or to the requester's address) and recorded on the item. Never touches HTTP.
 """
 
+from __future__ import annotations
+
 import secrets
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.contact import service as contact
 from clonechats.errors import AppError, NotFound
 from clonechats.mail import service as mail
 from clonechats.privacy import requests as data_requests
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 CONTACT, DATA_REQUEST = "contact", "data_request"
 KINDS = (CONTACT, DATA_REQUEST)
@@ -73,7 +79,7 @@ def _order(item: dict[str, Any]) -> tuple[int, str]:
     return urgency, item["due_at"]
 
 
-async def list_items(ctx: Any, *, closed: bool = False) -> list[dict[str, Any]]:
+async def list_items(ctx: Ctx, *, closed: bool = False) -> list[dict[str, Any]]:
     now = ctx.clock.now()
     messages = await contact.active(ctx, closed=closed, limit=SOURCE_LIMIT)
     found, _ = await data_requests.queue(ctx, closed=closed, limit=SOURCE_LIMIT)
@@ -89,7 +95,7 @@ def page(items: list[dict[str, Any]], *, limit: int,
     return chunk, str(start + limit) if start + limit < len(items) else None
 
 
-async def reply(ctx: Any, *, kind: str, item_id: str, text: str, admin: dict[str, Any],
+async def reply(ctx: Ctx, *, kind: str, item_id: str, text: str, admin: dict[str, Any],
                 close: bool) -> dict[str, Any]:
     """Email an answer and record it on the item; returns the item."""
     now = ctx.clock.now()

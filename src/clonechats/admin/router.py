@@ -30,6 +30,7 @@ from clonechats.safety import router as safety_admin
 from clonechats.telemetry import admin_router as telemetry_admin
 from clonechats.telemetry import dashboard_router
 from clonechats.web.client import ClientInfo, client_info
+from clonechats.web.context import context_of
 
 api = APIRouter(prefix="/api/v1/admin", tags=["admin"], dependencies=[Depends(admin_user)])
 pages = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(admin_user)])
@@ -46,10 +47,10 @@ PAGE_SIZE = 50
 async def list_users(request: Request, limit: Limit = PAGE_SIZE, cursor: Cursor = None,
                      q: Search = None) -> dict[str, Any]:
     if q:
-        found = await admin_users.search(request.app.state.ctx, q)
+        found = await admin_users.search(context_of(request), q)
         return {"items": [AdminUserOut.of(u).model_dump(mode="json") for u in found],
                 "next_cursor": None}
-    users, next_cursor = await service.list_users(request.app.state.ctx, limit=limit,
+    users, next_cursor = await service.list_users(context_of(request), limit=limit,
                                                   cursor=cursor)
     return {"items": [AdminUserOut.of(u).model_dump(mode="json") for u in users],
             "next_cursor": next_cursor}
@@ -58,8 +59,8 @@ async def list_users(request: Request, limit: Limit = PAGE_SIZE, cursor: Cursor 
 @api.patch("/users/{user_id}")
 async def change_role(user_id: str, data: RoleIn, request: Request, auth: CurrentAuth,
                       admin: AdminUser, client: Client) -> dict[str, Any]:
-    await admin_users.require_reauth(request.app.state.ctx, admin, data.password, auth.session)
-    user = await service.change_role(request.app.state.ctx, actor=admin, user_id=user_id,
+    await admin_users.require_reauth(context_of(request), admin, data.password, auth.session)
+    user = await service.change_role(context_of(request), actor=admin, user_id=user_id,
                                      role=data.role, client=client)
     return {"user": AdminUserOut.of(user).model_dump(mode="json")}
 
@@ -67,7 +68,7 @@ async def change_role(user_id: str, data: RoleIn, request: Request, auth: Curren
 @api.post("/users/{user_id}/age-concern")
 async def age_concern(user_id: str, request: Request, admin: AdminUser,
                       client: Client) -> dict[str, Any]:
-    deleted = await service.delete_for_age_concern(request.app.state.ctx, actor=admin,
+    deleted = await service.delete_for_age_concern(context_of(request), actor=admin,
                                                    user_id=user_id, client=client)
     return {"status": "The account and everything it held have been deleted.",
             "deleted": deleted}
@@ -76,7 +77,7 @@ async def age_concern(user_id: str, request: Request, admin: AdminUser,
 @api.get("/audit")
 async def list_audit(request: Request, limit: Limit = PAGE_SIZE,
                      cursor: Cursor = None) -> dict[str, Any]:
-    events, next_cursor = await service.list_audit(request.app.state.ctx, limit=limit,
+    events, next_cursor = await service.list_audit(context_of(request), limit=limit,
                                                    cursor=cursor)
     return {"items": [AuditEventOut.of(e).model_dump(mode="json") for e in events],
             "next_cursor": next_cursor}
@@ -89,13 +90,13 @@ def render(request: Request, template: str, **context: Any) -> HTMLResponse:
 
 @api.get("/users/{user_id}")
 async def user_view(user_id: str, request: Request) -> dict[str, Any]:
-    return await admin_users.view(request.app.state.ctx, user_id)
+    return await admin_users.view(context_of(request), user_id)
 
 
 @api.post("/users/{user_id}/suspend")
 async def suspend_user(user_id: str, data: SuspendIn, request: Request, admin: AdminUser,
                        client: Client) -> dict[str, Any]:
-    user = await admin_users.suspend(request.app.state.ctx, user_id=user_id, admin=admin,
+    user = await admin_users.suspend(context_of(request), user_id=user_id, admin=admin,
                                      note=data.note.strip(), reason=data.reason, client=client)
     return {"user": AdminUserOut.of(user).model_dump(mode="json"),
             "status": "Suspended: the account's sessions ended and sign-in is refused."}
@@ -104,7 +105,7 @@ async def suspend_user(user_id: str, data: SuspendIn, request: Request, admin: A
 @api.post("/users/{user_id}/restore")
 async def restore_user(user_id: str, data: NoteIn, request: Request, admin: AdminUser,
                        client: Client) -> dict[str, Any]:
-    user = await admin_users.restore(request.app.state.ctx, user_id=user_id, admin=admin,
+    user = await admin_users.restore(context_of(request), user_id=user_id, admin=admin,
                                      note=data.note.strip(), client=client)
     return {"user": AdminUserOut.of(user).model_dump(mode="json"),
             "status": "Restored: the account can sign in again."}
@@ -113,7 +114,7 @@ async def restore_user(user_id: str, data: NoteIn, request: Request, admin: Admi
 @api.post("/users/{user_id}/sessions/revoke")
 async def sign_out_everywhere(user_id: str, request: Request, admin: AdminUser,
                               client: Client) -> dict[str, Any]:
-    ended = await admin_users.sign_out_everywhere(request.app.state.ctx, user_id=user_id,
+    ended = await admin_users.sign_out_everywhere(context_of(request), user_id=user_id,
                                                   admin=admin, client=client)
     return {"revoked": ended, "status": f"Signed out of {ended} session(s)."}
 
@@ -121,7 +122,7 @@ async def sign_out_everywhere(user_id: str, request: Request, admin: AdminUser,
 @api.post("/users/{user_id}/credits", status_code=201)
 async def adjust_credits(user_id: str, data: CreditsIn, request: Request, admin: AdminUser,
                          client: Client) -> dict[str, Any]:
-    entry = await admin_users.adjust_credits(request.app.state.ctx, user_id=user_id,
+    entry = await admin_users.adjust_credits(context_of(request), user_id=user_id,
                                              delta=data.delta, reason=data.reason,
                                              admin=admin, client=client)
     return {"entry": {"id": entry["_id"], "delta": entry["delta"], "kind": entry["kind"],
@@ -132,7 +133,7 @@ async def adjust_credits(user_id: str, data: CreditsIn, request: Request, admin:
 @pages.get("", response_class=HTMLResponse)
 async def dashboard_page(request: Request, days: Days = 30, start: date | None = None,
                          end: date | None = None) -> HTMLResponse:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     return render(request, "dashboard.html", dev_mode=ctx.settings.dev_mode,
                   **await service.dashboard(ctx),
                   **await dashboard_router.overview_context(request, days, start, end))
@@ -141,7 +142,7 @@ async def dashboard_page(request: Request, days: Days = 30, start: date | None =
 @pages.get("/users", response_class=HTMLResponse)
 async def users_page(request: Request, admin: AdminUser, cursor: Cursor = None,
                      q: Search = None) -> HTMLResponse:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     if q:
         users, next_cursor = await admin_users.search(ctx, q), None
     else:
@@ -153,14 +154,14 @@ async def users_page(request: Request, admin: AdminUser, cursor: Cursor = None,
 
 @pages.get("/users/{user_id}", response_class=HTMLResponse)
 async def user_page(user_id: str, request: Request, admin: AdminUser) -> HTMLResponse:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     return render(request, "user.html", view=await admin_users.view(ctx, user_id),
                   me=admin["_id"], roles=service.ROLES, dev_mode=ctx.settings.dev_mode)
 
 
 @pages.get("/outbox", response_class=HTMLResponse)
 async def outbox_page(request: Request, cursor: Cursor = None) -> HTMLResponse:
-    data = await mail.outbox_page_data(request.app.state.ctx, cursor=cursor)
+    data = await mail.outbox_page_data(context_of(request), cursor=cursor)
     return render(request, "outbox.html", **data)
 
 

@@ -5,7 +5,9 @@ Trust boundary: callers have already checked the caller is an admin (`admin.rout
 every route; the command line is the operator's own shell). Never touches HTTP.
 """
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from pymongo.errors import DuplicateKeyError
 
@@ -17,6 +19,10 @@ from clonechats.jobs import repo as jobs
 from clonechats.privacy import registry
 from clonechats.privacy.pseudonyms import hash_email
 from clonechats.web.client import ClientInfo
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 ROLES = ("user", "admin")
 ADMIN = "admin"
@@ -47,18 +53,18 @@ class UnknownUser(NotFound):
     message = "No such user."
 
 
-async def list_users(ctx: Any, *, limit: int,
+async def list_users(ctx: Ctx, *, limit: int,
                      cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
     """One page of users, newest first, and the cursor of the next page (or None)."""
     return await repo.list_page(ctx.db, limit=limit, cursor=cursor)
 
 
-async def list_audit(ctx: Any, *, limit: int,
+async def list_audit(ctx: Ctx, *, limit: int,
                      cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
     return await audit.list_recent(ctx.db, limit=limit, cursor=cursor)
 
 
-async def dashboard(ctx: Any) -> dict[str, Any]:
+async def dashboard(ctx: Ctx) -> dict[str, Any]:
     users = await repo.count_by_status(ctx.db)
     return {
         "users_by_status": dict(sorted(users.items())),
@@ -68,7 +74,7 @@ async def dashboard(ctx: Any) -> dict[str, Any]:
     }
 
 
-async def change_role(ctx: Any, *, actor: dict[str, Any], user_id: str, role: str,
+async def change_role(ctx: Ctx, *, actor: dict[str, Any], user_id: str, role: str,
                       client: ClientInfo | None) -> dict[str, Any]:
     """Set a user's role (their sessions end); never leaves the instance without an admin."""
     if role not in ROLES:
@@ -84,7 +90,7 @@ async def change_role(ctx: Any, *, actor: dict[str, Any], user_id: str, role: st
     return await profile.set_role(ctx, user_id, role, actor_id=actor["_id"], client=client)
 
 
-async def delete_for_age_concern(ctx: Any, *, actor: dict[str, Any], user_id: str,
+async def delete_for_age_concern(ctx: Ctx, *, actor: dict[str, Any], user_id: str,
                                  client: ClientInfo | None) -> dict[str, int]:
     """Delete an account believed to belong to a child under 13, and all its content.
 
@@ -105,7 +111,7 @@ async def delete_for_age_concern(ctx: Any, *, actor: dict[str, Any], user_id: st
     return await registry.delete_user_data(ctx, user_id)
 
 
-async def create_user(ctx: Any, *, email: str, password: str, role: str) -> dict[str, Any]:
+async def create_user(ctx: Ctx, *, email: str, password: str, role: str) -> dict[str, Any]:
     """An account made by the operator: verified email, the password policy applies, and no
     birth date is asked for or stored."""
     if role not in ROLES:
@@ -125,7 +131,7 @@ async def create_user(ctx: Any, *, email: str, password: str, role: str) -> dict
     return user
 
 
-async def set_role_by_email(ctx: Any, *, email: str, role: str) -> dict[str, Any]:
+async def set_role_by_email(ctx: Ctx, *, email: str, role: str) -> dict[str, Any]:
     if role not in ROLES:
         raise InvalidRole()
     user = await repo.get_by_email(ctx.db, normalise_email(email))

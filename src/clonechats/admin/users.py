@@ -7,10 +7,12 @@ a claw-back never takes more than the balance. Every change is audit-logged with
 Trust boundary: `admin.router` checked the role before these are called. Never touches HTTP.
 """
 
+from __future__ import annotations
+
 import re
 import secrets
 from datetime import UTC, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.accounts import audit, passwords, sessions, suspension
 from clonechats.accounts import repo as users
@@ -19,6 +21,10 @@ from clonechats.billing import ledger, orders
 from clonechats.errors import AppError, Forbidden, NotFound
 from clonechats.safety import flags, warnings
 from clonechats.web.client import ClientInfo
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 SEARCH_LIMIT = 50
 CREDITS_MAX = 1_000_000
@@ -35,7 +41,7 @@ class InvalidAdjustment(AppError):
     status = 422
 
 
-async def require_reauth(ctx: Any, admin: dict[str, Any], password: str | None,
+async def require_reauth(ctx: Ctx, admin: dict[str, Any], password: str | None,
                          session: dict[str, Any] | None) -> None:
     """The acting admin proves it is them: their password, or (accounts without one) a
     sign-in within `admin.reauth_minutes`."""
@@ -53,7 +59,7 @@ async def require_reauth(ctx: Any, admin: dict[str, Any], password: str | None,
         raise ReauthRequired("Sign in again (within the last few minutes) to change roles.")
 
 
-async def search(ctx: Any, query: str) -> list[dict[str, Any]]:
+async def search(ctx: Ctx, query: str) -> list[dict[str, Any]]:
     """Accounts whose email or display name contains `query` (literally), or with that id."""
     text = query.strip()[:100]
     pattern = re.escape(text.lower())
@@ -64,7 +70,7 @@ async def search(ctx: Any, query: str) -> list[dict[str, Any]]:
     return found
 
 
-async def get(ctx: Any, user_id: str) -> dict[str, Any]:
+async def get(ctx: Ctx, user_id: str) -> dict[str, Any]:
     user = await users.get(ctx.db, user_id)
     if user is None:
         raise NotFound("No such user.")
@@ -75,7 +81,7 @@ def _iso(moment: Any) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-async def view(ctx: Any, user_id: str) -> dict[str, Any]:
+async def view(ctx: Ctx, user_id: str) -> dict[str, Any]:
     """What an admin sees of one account (no password hash, hashed addresses only)."""
     user = await get(ctx, user_id)
     live = await sessions.list_for_user(ctx.db, user_id)
@@ -104,7 +110,7 @@ async def view(ctx: Any, user_id: str) -> dict[str, Any]:
     }
 
 
-async def sign_out_everywhere(ctx: Any, *, user_id: str, admin: dict[str, Any],
+async def sign_out_everywhere(ctx: Ctx, *, user_id: str, admin: dict[str, Any],
                               client: ClientInfo | None) -> int:
     await get(ctx, user_id)
     ended = await sessions.revoke_all(ctx.db, user_id)
@@ -113,7 +119,7 @@ async def sign_out_everywhere(ctx: Any, *, user_id: str, admin: dict[str, Any],
     return ended
 
 
-async def adjust_credits(ctx: Any, *, user_id: str, delta: int, reason: str,
+async def adjust_credits(ctx: Ctx, *, user_id: str, delta: int, reason: str,
                          admin: dict[str, Any], client: ClientInfo | None) -> dict[str, Any]:
     """Grant (delta > 0) or claw back (delta < 0, at most the balance) credits, as a ledger
     entry carrying the admin's reason; returns the entry."""
@@ -140,13 +146,13 @@ async def adjust_credits(ctx: Any, *, user_id: str, delta: int, reason: str,
     return entry
 
 
-async def suspend(ctx: Any, *, user_id: str, admin: dict[str, Any], note: str,
+async def suspend(ctx: Ctx, *, user_id: str, admin: dict[str, Any], note: str,
                   reason: str | None, client: ClientInfo | None) -> dict[str, Any]:
     return await suspension.suspend(ctx, user_id=user_id, actor_id=admin["_id"], note=note,
                                     reason=reason, client=client)
 
 
-async def restore(ctx: Any, *, user_id: str, admin: dict[str, Any], note: str,
+async def restore(ctx: Ctx, *, user_id: str, admin: dict[str, Any], note: str,
                   client: ClientInfo | None) -> dict[str, Any]:
     return await suspension.restore(ctx, user_id=user_id, actor_id=admin["_id"], note=note,
                                     client=client)

@@ -1,20 +1,26 @@
 """Billing tools for administrators (callers have checked the role): orders and their
 webhook deliveries, refunds, sandbox webhook replays, the ledger check, reconciliation."""
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from clonechats.billing import ledger, orders, reconcile, refunds, service, webhooks
 from clonechats.errors import AppError
 
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
+
 SWEEP_AFTER_MINUTES = 5.0
 
 
-async def list_orders(ctx: Any, *, status: str | None, limit: int,
+async def list_orders(ctx: Ctx, *, status: str | None, limit: int,
                       cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
     return await orders.page(ctx.db, limit=limit, status=status, cursor=cursor)
 
 
-async def order_with_deliveries(ctx: Any,
+async def order_with_deliveries(ctx: Ctx,
                                 order_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     order = await orders.get(ctx.db, order_id)
     if order is None:
@@ -22,21 +28,21 @@ async def order_with_deliveries(ctx: Any,
     return order, await webhooks.deliveries_for_order(ctx.db, order_id)
 
 
-async def refund(ctx: Any, *, order_id: str, admin: dict[str, Any],
+async def refund(ctx: Ctx, *, order_id: str, admin: dict[str, Any],
                  reason: str) -> dict[str, Any]:
     return await refunds.refund_order(ctx, order_id=order_id, actor_id=admin["_id"],
                                       reason=reason.strip() or "Refund by an administrator")
 
 
-async def replay_webhook(ctx: Any, order_id: str) -> None:
+async def replay_webhook(ctx: Ctx, order_id: str) -> None:
     if not await service.replay_sandbox_webhook(ctx, order_id):
         raise AppError("This order has sent no webhook yet.", code="nothing_to_replay",
                        status=409)
 
 
-async def ledger_check(ctx: Any) -> list[dict[str, Any]]:
+async def ledger_check(ctx: Ctx) -> list[dict[str, Any]]:
     return await ledger.check_balances(ctx.db)
 
 
-async def reconcile_now(ctx: Any) -> dict[str, int]:
+async def reconcile_now(ctx: Ctx) -> dict[str, int]:
     return await reconcile.reconcile_stale(ctx, older_than_minutes=SWEEP_AFTER_MINUTES)

@@ -7,15 +7,21 @@ order whose webhook never comes is still settled. `enqueue_delivery` queues a sa
 for delivery to our own endpoint logic.
 """
 
+from __future__ import annotations
+
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.billing import orders
 from clonechats.billing.plans import Item
 from clonechats.errors import AppError
 from clonechats.providers.errors import ProviderError
 from clonechats.providers.payments.base import CheckoutRequest, SignedDelivery
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 RECONCILE = "billing.reconcile_order"
 DELIVER = "billing.deliver_webhook"
@@ -45,11 +51,11 @@ def new_order(*, order_id: str, user_id: str, item: Item, amount: Decimal, curre
     }
 
 
-def absolute(ctx: Any, path: str) -> str:
+def absolute(ctx: Ctx, path: str) -> str:
     return ctx.settings.public_url.rstrip("/") + path
 
 
-async def open_checkout(ctx: Any, order: dict[str, Any], *, customer_email: str | None,
+async def open_checkout(ctx: Ctx, order: dict[str, Any], *, customer_email: str | None,
                         fail_on_error: bool = True) -> dict[str, Any]:
     """Register `order` with its provider; the order with its checkout URL, or a 502.
 
@@ -82,7 +88,7 @@ async def open_checkout(ctx: Any, order: dict[str, Any], *, customer_email: str 
     return opened or order
 
 
-async def schedule_reconcile(ctx: Any, order_id: str, *, attempt: int) -> None:
+async def schedule_reconcile(ctx: Ctx, order_id: str, *, attempt: int) -> None:
     """Check the order with its provider later, backing off: 15 min, 30 min, 1 h, ..."""
     billing = ctx.settings.billing
     if attempt > billing.reconcile_max_attempts:
@@ -92,7 +98,7 @@ async def schedule_reconcile(ctx: Any, order_id: str, *, attempt: int) -> None:
                       ctx.clock.now() + delay, dedupe_key=f"{RECONCILE}:{order_id}:{attempt}")
 
 
-async def enqueue_delivery(ctx: Any, provider: str, delivery: SignedDelivery, *,
+async def enqueue_delivery(ctx: Ctx, provider: str, delivery: SignedDelivery, *,
                            dedupe_key: str | None = None) -> None:
     await ctx.enqueue(DELIVER, {"provider": provider, "headers": delivery.headers,
                                 "body": delivery.body.decode()}, dedupe_key=dedupe_key)

@@ -6,10 +6,16 @@ while the capability behind them works here: `voice` needs a voice installed or 
 is shown as written.
 """
 
+from __future__ import annotations
+
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING
 
 from clonechats.billing.plans import Catalog, Item
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 FEATURE_LABELS = {
     "chat": "Chat",
@@ -23,17 +29,17 @@ def label(feature: str) -> str:
     return FEATURE_LABELS.get(feature, feature)
 
 
-def offered_catalog(ctx: Any, catalog: Catalog) -> Catalog:
+def offered_catalog(ctx: Ctx, catalog: Catalog) -> Catalog:
     """The catalog with each plan listing only the features this deployment can deliver."""
     plans = tuple(replace(plan, features=offered_features(ctx, plan)) for plan in catalog.plans)
     return replace(catalog, plans=plans)
 
 
-def offered_features(ctx: Any, plan: Item) -> tuple[str, ...]:
+def offered_features(ctx: Ctx, plan: Item) -> tuple[str, ...]:
     return tuple(feature for feature in plan.features if _can_deliver(ctx, feature, plan.tier))
 
 
-def _can_deliver(ctx: Any, feature: str, tier: str) -> bool:
+def _can_deliver(ctx: Ctx, feature: str, tier: str) -> bool:
     if feature == "voice":
         return _has_voices(ctx)
     if feature == "video":
@@ -42,5 +48,5 @@ def _can_deliver(ctx: Any, feature: str, tier: str) -> bool:
     return True
 
 
-def _has_voices(ctx: Any) -> bool:
+def _has_voices(ctx: Ctx) -> bool:
     return ctx.speech is not None and bool(ctx.speech.voices())

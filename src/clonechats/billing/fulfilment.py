@@ -11,15 +11,21 @@ Provider news (a webhook or a status fetched from the provider) is checked again
 order: the amount and currency must match exactly, as `Decimal`s.
 """
 
+from __future__ import annotations
+
 import logging
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.accounts import repo as users
 from clonechats.billing import ledger, orders, subscriptions
 from clonechats.billing.plans import PACK, format_amount
 from clonechats.mail import service as mail
 from clonechats.providers.payments.base import FAILED, PAID, ProviderOrder
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +35,7 @@ def amounts_match(order: dict[str, Any], amount: Decimal | None, currency: str |
         amount == Decimal(order["amount"])
 
 
-async def settle_paid(ctx: Any, order_id: str, *, payment_id: str | None,
+async def settle_paid(ctx: Ctx, order_id: str, *, payment_id: str | None,
                       via: str) -> tuple[dict[str, Any] | None, bool]:
     """Mark the order paid (once) and fulfil it; returns (order, whether this call moved it)."""
     now = ctx.clock.now()
@@ -43,7 +49,7 @@ async def settle_paid(ctx: Any, order_id: str, *, payment_id: str | None,
     return order, moved is not None
 
 
-async def fulfil(ctx: Any, order: dict[str, Any]) -> dict[str, Any]:
+async def fulfil(ctx: Ctx, order: dict[str, Any]) -> dict[str, Any]:
     now = ctx.clock.now()
     user = await users.get(ctx.db, order["user_id"])
     if user is None:
@@ -63,7 +69,7 @@ async def fulfil(ctx: Any, order: dict[str, Any]) -> dict[str, Any]:
     return done or await orders.get(ctx.db, order["_id"]) or order
 
 
-async def send_receipt(ctx: Any, order: dict[str, Any], user: dict[str, Any]) -> None:
+async def send_receipt(ctx: Ctx, order: dict[str, Any], user: dict[str, Any]) -> None:
     await mail.send_email(ctx, to=user["email"], template="receipt", context={
         "display_name": user.get("display_name"),
         "order_id": order["_id"],
@@ -74,7 +80,7 @@ async def send_receipt(ctx: Any, order: dict[str, Any], user: dict[str, Any]) ->
     }, idempotency_key=f"receipt:{order['_id']}")
 
 
-async def settle_failed(ctx: Any, order_id: str, *, reason: str) -> dict[str, Any] | None:
+async def settle_failed(ctx: Ctx, order_id: str, *, reason: str) -> dict[str, Any] | None:
     moved = await orders.transition(ctx.db, order_id, orders.FAILED, now=ctx.clock.now(),
                                     failure_reason=reason)
     if moved is not None:
@@ -84,7 +90,7 @@ async def settle_failed(ctx: Any, order_id: str, *, reason: str) -> dict[str, An
     return await orders.get(ctx.db, order_id)
 
 
-async def apply_remote(ctx: Any, order: dict[str, Any], remote: ProviderOrder, *,
+async def apply_remote(ctx: Ctx, order: dict[str, Any], remote: ProviderOrder, *,
                        via: str) -> dict[str, Any]:
     """Settle a still-created order from the provider's own view of it."""
     if order["status"] != orders.CREATED:

@@ -12,8 +12,10 @@
   per day on which some record's retention ends.
 """
 
+from __future__ import annotations
+
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.billing import (
     checkout,
@@ -27,6 +29,10 @@ from clonechats.billing import (
 from clonechats.billing.retention import PURGE
 from clonechats.jobs.service import JobRegistry
 
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
+
 log = logging.getLogger(__name__)
 
 
@@ -36,7 +42,7 @@ class DeliveryNotAccepted(RuntimeError):
     retryable = True
 
 
-async def deliver_webhook(payload: dict[str, Any], ctx: Any) -> None:
+async def deliver_webhook(payload: dict[str, Any], ctx: Ctx) -> None:
     outcome = await webhooks.receive(ctx, payload["provider"], payload["headers"],
                                      payload["body"].encode())
     if outcome.status == 409 or outcome.status >= 500:
@@ -46,20 +52,20 @@ async def deliver_webhook(payload: dict[str, Any], ctx: Any) -> None:
                                               "result": outcome.result})
 
 
-async def reconcile_order(payload: dict[str, Any], ctx: Any) -> None:
+async def reconcile_order(payload: dict[str, Any], ctx: Ctx) -> None:
     await reconcile.reconcile_order(ctx, payload["order_id"], attempt=payload["attempt"])
 
 
-async def renew_subscription(payload: dict[str, Any], ctx: Any) -> None:
+async def renew_subscription(payload: dict[str, Any], ctx: Ctx) -> None:
     await subscriptions.renew(ctx, payload["subscription_id"], payload["period"])
 
 
-async def check_refund(payload: dict[str, Any], ctx: Any) -> None:
+async def check_refund(payload: dict[str, Any], ctx: Ctx) -> None:
     await refunds.check_refund(ctx, payload["order_id"], payload["refund_id"],
                                attempt=payload["attempt"])
 
 
-async def purge_expired(payload: dict[str, Any], ctx: Any) -> None:
+async def purge_expired(payload: dict[str, Any], ctx: Ctx) -> None:
     now = ctx.clock.now()
     removed = await webhooks.purge_expired(ctx.db, now=now)
     removed += await orders.purge_expired(ctx.db, now=now)

@@ -17,8 +17,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from clonechats.accounts.dependencies import resolve_auth
 from clonechats.billing import features, history, orders, receipts, service
 from clonechats.billing.plans import check_tier_allowed, format_amount
+from clonechats.context import Ctx
 from clonechats.errors import AppError, NotFound
 from clonechats.providers.payments.cashfree import CashfreePaymentProvider
+from clonechats.web.context import context_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -53,7 +55,7 @@ def to_login(path: str) -> RedirectResponse:
     return RedirectResponse(f"/login?next={quote(path, safe='')}", status_code=303)
 
 
-def price_rows(ctx: Any, items: Any, currency: str, user: dict[str, Any] | None) -> list[dict]:
+def price_rows(ctx: Ctx, items: Any, currency: str, user: dict[str, Any] | None) -> list[dict]:
     today = ctx.clock.now().date()
     rows = []
     for item in items:
@@ -70,7 +72,7 @@ def price_rows(ctx: Any, items: Any, currency: str, user: dict[str, Any] | None)
 
 
 async def pricing_context(request: Request, user: dict[str, Any] | None) -> dict[str, Any]:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     catalog = service.catalog(ctx)
     sub = await service.current_subscription(ctx, user["_id"]) if user else None
     return {"user": user, "currency": catalog.currency, "subscription": sub,
@@ -95,7 +97,7 @@ async def buy(request: Request) -> Response:
     form = await request.form()
     item_id = str(form.get("item_id") or "")[:32]
     try:
-        order = await service.create_order(request.app.state.ctx, user=auth.user,
+        order = await service.create_order(context_of(request), user=auth.user,
                                            item_id=item_id)
     except AppError as exc:
         return render(request, "pricing.html", status_code=exc.status, error=exc.message,
@@ -107,7 +109,7 @@ async def own_order(request: Request, order_id: str) -> tuple[dict[str, Any] | N
     auth = await resolve_auth(request)
     if auth is None:
         return None, to_login(request.url.path)
-    order = await service.get_order(request.app.state.ctx, user=auth.user, order_id=order_id)
+    order = await service.get_order(context_of(request), user=auth.user, order_id=order_id)
     return order, auth
 
 
@@ -116,7 +118,7 @@ async def sandbox_checkout(order_id: OrderId, request: Request) -> Response:
     order, auth = await own_order(request, order_id)
     if order is None:
         return auth
-    service.sandbox(request.app.state.ctx, order)
+    service.sandbox(context_of(request), order)
     if order["status"] != orders.CREATED:
         return RedirectResponse(f"/billing/orders/{order['_id']}/return", status_code=303)
     return render(request, "sandbox_checkout.html", order=order,
@@ -131,7 +133,7 @@ async def sandbox_choose(order_id: OrderId, request: Request) -> Response:
     outcome = str((await request.form()).get("outcome") or "")
     if outcome not in ("pay", "fail"):
         raise AppError("Choose pay or fail.", code="invalid_outcome", status=422)
-    await service.sandbox_outcome(request.app.state.ctx, user=auth.user, order_id=order_id,
+    await service.sandbox_outcome(context_of(request), user=auth.user, order_id=order_id,
                                   outcome=outcome)
     return RedirectResponse(f"/billing/orders/{order['_id']}/return", status_code=303)
 
@@ -141,7 +143,7 @@ async def hosted_checkout(order_id: OrderId, request: Request) -> Response:
     order, auth = await own_order(request, order_id)
     if order is None:
         return auth
-    provider = request.app.state.ctx.payments.get(order["provider"])
+    provider = context_of(request).payments.get(order["provider"])
     if not isinstance(provider, CashfreePaymentProvider):
         raise NotFound()
     if order["status"] != orders.CREATED or not order["payment_session_id"]:
@@ -158,10 +160,10 @@ async def order_return(order_id: OrderId, request: Request) -> Response:
     order, auth = await own_order(request, order_id)
     if order is None:
         return auth
-    order = await service.refresh_order(request.app.state.ctx, order)
+    order = await service.refresh_order(context_of(request), order)
     response = render(request, "order_return.html", order=order,
                       amount=format_amount(Decimal(order["amount"]), order["currency"]),
-                      balance=await service.balance(request.app.state.ctx, auth.user["_id"]))
+                      balance=await service.balance(context_of(request), auth.user["_id"]))
     if order["status"] == orders.CREATED:
         response.headers["refresh"] = str(RETURN_REFRESH_SECONDS)
     return response
@@ -172,7 +174,7 @@ async def receipt_page(order_id: OrderId, request: Request) -> Response:
     auth = await resolve_auth(request)
     if auth is None:
         return to_login(request.url.path)
-    receipt = await receipts.for_buyer(request.app.state.ctx, user=auth.user, order_id=order_id)
+    receipt = await receipts.for_buyer(context_of(request), user=auth.user, order_id=order_id)
     return render(request, "receipt.html", receipt=receipt)
 
 
@@ -181,7 +183,7 @@ async def billing_page(request: Request) -> Response:
     auth = await resolve_auth(request)
     if auth is None:
         return to_login("/billing")
-    ctx, user = request.app.state.ctx, auth.user
+    ctx, user = context_of(request), auth.user
     sub = await service.current_subscription(ctx, user["_id"])
     order_rows, _ = await service.list_orders(ctx, user=user, limit=ORDER_ROWS, cursor=None)
     entries, _ = await service.ledger_page(ctx, user=user, limit=LEDGER_ROWS, cursor=None)

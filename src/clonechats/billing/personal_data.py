@@ -13,7 +13,9 @@ logs hold no user id at all and age out on their own.
 Imported when the context opens (`context.PRIVACY_SOURCES`), which registers the holder.
 """
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from clonechats.billing import ledger, orders, subscriptions
 from clonechats.billing.retention import retain_until as retention_end
@@ -22,13 +24,17 @@ from clonechats.privacy.pseudonyms import keyed_hash
 from clonechats.privacy.registry import DataHolder, Owned, register
 from clonechats.providers.payments.sandbox import SANDBOX_ORDERS, pseudonymise_customer
 
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
+
 NAME = "billing"
 ORDER_FIELDS = ("item_id", "item_kind", "description", "amount", "currency", "credits",
                 "status", "provider", "provider_order_id", "provider_payment_id", "created_at",
                 "paid_at", "failed_at", "refunded_at")
 
 
-def pseudonym(ctx: Any, user_id: str) -> str:
+def pseudonym(ctx: Ctx, user_id: str) -> str:
     return "pseudonym:" + keyed_hash(ctx.secret, "user", user_id)
 
 
@@ -36,7 +42,7 @@ def _plain(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
-async def export(ctx: Any, user_id: str) -> dict[str, Any]:
+async def export(ctx: Ctx, user_id: str) -> dict[str, Any]:
     return {
         "orders": [{"order_id": o["_id"], **{k: _plain(o.get(k)) for k in ORDER_FIELDS}}
                    for o in await orders.for_user(ctx.db, user_id)],
@@ -52,7 +58,7 @@ async def export(ctx: Any, user_id: str) -> dict[str, Any]:
     }
 
 
-async def delete(ctx: Any, user_id: str) -> int:
+async def delete(ctx: Ctx, user_id: str) -> int:
     now = ctx.clock.now()
     retain_until = retention_end(now)
     alias = pseudonym(ctx, user_id)

@@ -7,14 +7,20 @@ A refund shows once one was asked for: in progress, or done with its date. A ref
 provider refused is not shown, as none was made. Someone else's order is a 404, as everywhere.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.billing import orders, refunds, service
 from clonechats.billing.plans import PACK, format_amount
 from clonechats.errors import NotFound
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 PROVIDER_NAMES = {"sandbox": "Sandbox (test payments, no money moved)", "cashfree": "Cashfree"}
 KIND_NAMES = {PACK: "Credit pack"}
@@ -93,7 +99,7 @@ def from_order(order: dict[str, Any], *, buyer: dict[str, Any],
         buyer_email=buyer.get("email"), refund=refund_line(order))
 
 
-async def for_buyer(ctx: Any, *, user: dict[str, Any], order_id: str) -> Receipt:
+async def for_buyer(ctx: Ctx, *, user: dict[str, Any], order_id: str) -> Receipt:
     """The receipt of one of `user`'s orders; 404 `unknown_order` or `no_receipt`."""
     order = await service.get_order(ctx, user=user, order_id=order_id)
     return from_order(order, buyer=user, operator_name=ctx.settings.operator_name)

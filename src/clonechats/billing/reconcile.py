@@ -7,13 +7,19 @@ sweeps every order still `created` after a given age, for operators. Paid orders
 fulfilment was interrupted are finished here too.
 """
 
+from __future__ import annotations
+
 import logging
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.billing import checkout, fulfilment, orders
 from clonechats.errors import AppError
 from clonechats.providers.errors import ProviderError, ProviderRejected
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +27,7 @@ NEVER_OPENED_AFTER = timedelta(hours=1)
 SWEEP_LIMIT = 500
 
 
-async def reconcile_order(ctx: Any, order_id: str, *,
+async def reconcile_order(ctx: Ctx, order_id: str, *,
                           attempt: int | None = None) -> dict[str, Any] | None:
     """Settle one order from its provider; with `attempt`, check again later if still open."""
     order = await orders.get(ctx.db, order_id)
@@ -53,7 +59,7 @@ async def reconcile_order(ctx: Any, order_id: str, *,
     return order
 
 
-async def reconcile_stale(ctx: Any, *, older_than_minutes: float) -> dict[str, int]:
+async def reconcile_stale(ctx: Ctx, *, older_than_minutes: float) -> dict[str, int]:
     """Check every order still open after `older_than_minutes`; counts by resulting status."""
     moment = ctx.clock.now() - timedelta(minutes=older_than_minutes)
     counts = {"checked": 0, orders.PAID: 0, orders.FAILED: 0, orders.CREATED: 0}

@@ -10,10 +10,12 @@
    marks the refund failed and gives the clawed-back credits back (`refund_reversed:{id}`).
 """
 
+from __future__ import annotations
+
 import logging
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.accounts import repo as users
 from clonechats.billing import ledger, orders, subscriptions
@@ -21,6 +23,10 @@ from clonechats.billing.plans import PLAN
 from clonechats.errors import AppError, Conflict, NotFound
 from clonechats.providers.errors import ProviderError
 from clonechats.providers.payments.base import REFUND_FAILED, REFUND_SUCCESS, RefundResult
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +47,7 @@ class RefundRefused(AppError):
     message = "The payment provider did not accept the refund. The credits were given back."
 
 
-async def refund_order(ctx: Any, *, order_id: str, actor_id: str,
+async def refund_order(ctx: Ctx, *, order_id: str, actor_id: str,
                        reason: str) -> dict[str, Any]:
     now = ctx.clock.now()
     order = await orders.get(ctx.db, order_id)
@@ -71,7 +77,7 @@ async def refund_order(ctx: Any, *, order_id: str, actor_id: str,
     return await apply_result(ctx, order_id, result)
 
 
-async def _claw_back(ctx: Any, order: dict[str, Any], refund_id: str) -> tuple[int, int]:
+async def _claw_back(ctx: Ctx, order: dict[str, Any], refund_id: str) -> tuple[int, int]:
     user = await users.get(ctx.db, order["user_id"])
     if user is None or not order["credits"]:
         return 0, 0
@@ -88,7 +94,7 @@ async def _claw_back(ctx: Any, order: dict[str, Any], refund_id: str) -> tuple[i
     return clawed.taken, clawed.shortfall
 
 
-async def apply_result(ctx: Any, order_id: str, result: RefundResult) -> dict[str, Any]:
+async def apply_result(ctx: Ctx, order_id: str, result: RefundResult) -> dict[str, Any]:
     if result.status == REFUND_SUCCESS:
         return await complete_refund(ctx, order_id, result.refund_id,
                                      provider_refund_id=result.provider_refund_id)
@@ -102,7 +108,7 @@ async def apply_result(ctx: Any, order_id: str, result: RefundResult) -> dict[st
     return order or await orders.get(ctx.db, order_id)
 
 
-async def complete_refund(ctx: Any, order_id: str, refund_id: str, *,
+async def complete_refund(ctx: Ctx, order_id: str, refund_id: str, *,
                           provider_refund_id: str | None) -> dict[str, Any]:
     now = ctx.clock.now()
     moved = await orders.transition(ctx.db, order_id, orders.REFUNDED, now=now,
@@ -116,7 +122,7 @@ async def complete_refund(ctx: Any, order_id: str, refund_id: str, *,
     return order
 
 
-async def fail_refund(ctx: Any, order_id: str, refund_id: str, *, detail: str) -> None:
+async def fail_refund(ctx: Ctx, order_id: str, refund_id: str, *, detail: str) -> None:
     """The provider refused or gave up: record it and give the credits back."""
     now = ctx.clock.now()
     order = await orders.set_fields(ctx.db, order_id, {
@@ -133,7 +139,7 @@ async def fail_refund(ctx: Any, order_id: str, refund_id: str, *, detail: str) -
                            details={"order_id": order_id})
 
 
-async def schedule_check(ctx: Any, order_id: str, refund_id: str, *, attempt: int) -> None:
+async def schedule_check(ctx: Ctx, order_id: str, refund_id: str, *, attempt: int) -> None:
     if attempt > MAX_CHECKS:
         return
     await ctx.enqueue(CHECK_REFUND, {"order_id": order_id, "refund_id": refund_id,
@@ -142,7 +148,7 @@ async def schedule_check(ctx: Any, order_id: str, refund_id: str, *, attempt: in
                       dedupe_key=f"{CHECK_REFUND}:{refund_id}:{attempt}")
 
 
-async def check_refund(ctx: Any, order_id: str, refund_id: str, *, attempt: int) -> None:
+async def check_refund(ctx: Ctx, order_id: str, refund_id: str, *, attempt: int) -> None:
     order = await orders.get(ctx.db, order_id)
     refund = (order or {}).get("refund") or {}
     if refund.get("refund_id") != refund_id or refund.get("status") != PENDING:

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from clonechats.accounts.dependencies import ActiveUser
 from clonechats.billing import receipts, schemas, service, webhooks
 from clonechats.billing.plans import public_item
+from clonechats.web.context import context_of
 
 router = APIRouter(prefix="/api/v1/billing", tags=["billing"])
 
@@ -23,7 +24,7 @@ PAGE_SIZE = 20
 @router.get("/catalog")
 async def catalog(request: Request, user: ActiveUser) -> dict[str, Any]:
     """The price list (also public, as the /pricing page)."""
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     items = service.catalog(ctx)
     return {"currency": items.currency, "provider": ctx.payments.default_name,
             "plans": [public_item(p) for p in items.plans],
@@ -33,7 +34,7 @@ async def catalog(request: Request, user: ActiveUser) -> dict[str, Any]:
 @router.post("/orders", status_code=201)
 async def create_order(data: schemas.OrderIn, request: Request,
                        user: ActiveUser) -> dict[str, Any]:
-    order = await service.create_order(request.app.state.ctx, user=user, item_id=data.item_id,
+    order = await service.create_order(context_of(request), user=user, item_id=data.item_id,
                                        currency=data.currency)
     return schemas.order_created(order)
 
@@ -41,7 +42,7 @@ async def create_order(data: schemas.OrderIn, request: Request,
 @router.get("/orders")
 async def list_orders(request: Request, user: ActiveUser, limit: Limit = PAGE_SIZE,
                       cursor: Cursor = None) -> dict[str, Any]:
-    items, next_cursor = await service.list_orders(request.app.state.ctx, user=user,
+    items, next_cursor = await service.list_orders(context_of(request), user=user,
                                                    limit=limit, cursor=cursor)
     return {"items": [schemas.order_public(o) for o in items], "next_cursor": next_cursor}
 
@@ -49,7 +50,7 @@ async def list_orders(request: Request, user: ActiveUser, limit: Limit = PAGE_SI
 @router.get("/orders/{order_id}")
 async def get_order(order_id: Annotated[str, Path(max_length=100)], request: Request,
                     user: ActiveUser) -> dict[str, Any]:
-    order = await service.get_order(request.app.state.ctx, user=user, order_id=order_id)
+    order = await service.get_order(context_of(request), user=user, order_id=order_id)
     return schemas.order_public(order)
 
 
@@ -57,14 +58,14 @@ async def get_order(order_id: Annotated[str, Path(max_length=100)], request: Req
 async def get_receipt(order_id: Annotated[str, Path(max_length=100)], request: Request,
                       user: ActiveUser) -> dict[str, Any]:
     """A paid order's receipt; 404 `no_receipt` for an order that was never paid."""
-    receipt = await receipts.for_buyer(request.app.state.ctx, user=user, order_id=order_id)
+    receipt = await receipts.for_buyer(context_of(request), user=user, order_id=order_id)
     return jsonable_encoder(receipt)  # the dataclass's fields, times in ISO 8601
 
 
 @router.get("/ledger")
 async def ledger(request: Request, user: ActiveUser, limit: Limit = PAGE_SIZE,
                  cursor: Cursor = None) -> dict[str, Any]:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     items, next_cursor = await service.ledger_page(ctx, user=user, limit=limit, cursor=cursor)
     return {"items": [schemas.ledger_entry(e) for e in items], "next_cursor": next_cursor,
             "balance": await service.balance(ctx, user["_id"])}
@@ -72,20 +73,20 @@ async def ledger(request: Request, user: ActiveUser, limit: Limit = PAGE_SIZE,
 
 @router.get("/subscription")
 async def subscription(request: Request, user: ActiveUser) -> dict[str, Any]:
-    sub = await service.current_subscription(request.app.state.ctx, user["_id"])
+    sub = await service.current_subscription(context_of(request), user["_id"])
     return {"plan": user.get("plan", "free"), "subscription": schemas.subscription_public(sub)}
 
 
 @router.post("/subscription/cancel")
 async def cancel(request: Request, user: ActiveUser) -> dict[str, Any]:
-    sub = await service.cancel_subscription(request.app.state.ctx, user=user, cancel=True)
+    sub = await service.cancel_subscription(context_of(request), user=user, cancel=True)
     return {"subscription": schemas.subscription_public(sub),
             "status": "Your plan stays until the end of this month, then ends."}
 
 
 @router.post("/subscription/resume")
 async def resume(request: Request, user: ActiveUser) -> dict[str, Any]:
-    sub = await service.cancel_subscription(request.app.state.ctx, user=user, cancel=False)
+    sub = await service.cancel_subscription(context_of(request), user=user, cancel=False)
     return {"subscription": schemas.subscription_public(sub),
             "status": "Your plan will renew at the end of this month."}
 
@@ -93,7 +94,7 @@ async def resume(request: Request, user: ActiveUser) -> dict[str, Any]:
 @router.post("/subscription/plan")
 async def change_plan(data: schemas.PlanChangeIn, request: Request,
                       user: ActiveUser) -> dict[str, Any]:
-    sub = await service.change_plan(request.app.state.ctx, user=user, plan_id=data.plan_id)
+    sub = await service.change_plan(context_of(request), user=user, plan_id=data.plan_id)
     public = schemas.subscription_public(sub)
     assert public is not None
     upcoming = public["next_plan"]
@@ -108,5 +109,5 @@ async def webhook(provider: Annotated[str, Path(max_length=32)],
                   request: Request) -> JSONResponse:
     """Anonymous: the raw body is read before anything parses it, then verified."""
     body = await request.body()
-    outcome = await webhooks.receive(request.app.state.ctx, provider, request.headers, body)
+    outcome = await webhooks.receive(context_of(request), provider, request.headers, body)
     return JSONResponse(outcome.body(), status_code=outcome.status)

@@ -9,9 +9,11 @@ Who may buy: an active account with an email address (not a trial, not awaiting 
 A minor may order only the tiers their guardian authorised (`plans.check_tier_allowed`).
 """
 
+from __future__ import annotations
+
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.accounts import repo as users
 from clonechats.accounts.age import GuardianConsentRequired
@@ -21,6 +23,10 @@ from clonechats.billing.plans import PLAN, Catalog, build_catalog, check_tier_al
 from clonechats.errors import AppError, Conflict, Forbidden, NotFound, TooManyRequests
 from clonechats.providers.errors import ProviderError
 from clonechats.providers.payments.sandbox import SandboxOrderClosed, SandboxPaymentProvider
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 OPEN_ORDER_WINDOW = timedelta(hours=1)
 
@@ -41,7 +47,7 @@ class OrderNotFound(NotFound):
     message = "There is no such order."
 
 
-def catalog(ctx: Any) -> Catalog:
+def catalog(ctx: Ctx) -> Catalog:
     """What is on sale here: plans list only the features this deployment can deliver."""
     return features.offered_catalog(ctx, build_catalog(ctx.settings.billing))
 
@@ -52,7 +58,7 @@ class PaymentsNotConfigured(AppError):
     message = ("Payments are not set up on this server yet. Please contact the operator.")
 
 
-def sandbox_refused(ctx: Any) -> bool:
+def sandbox_refused(ctx: Ctx) -> bool:
     """The offline sandbox only takes orders in dev mode (or when explicitly allowed): on a
     public instance it would hand out credits for nothing."""
     settings = ctx.settings
@@ -60,12 +66,12 @@ def sandbox_refused(ctx: Any) -> bool:
             and not settings.billing.sandbox_without_dev_mode)
 
 
-def require_real_payments(ctx: Any) -> None:
+def require_real_payments(ctx: Ctx) -> None:
     if sandbox_refused(ctx):
         raise PaymentsNotConfigured()
 
 
-async def create_order(ctx: Any, *, user: dict[str, Any], item_id: str,
+async def create_order(ctx: Ctx, *, user: dict[str, Any], item_id: str,
                        currency: str | None = None) -> dict[str, Any]:
     if user.get("status") == users.GUARDIAN_PENDING:
         raise GuardianConsentRequired()
@@ -94,14 +100,14 @@ async def create_order(ctx: Any, *, user: dict[str, Any], item_id: str,
     return await checkout.open_checkout(ctx, order, customer_email=user.get("email"))
 
 
-async def get_order(ctx: Any, *, user: dict[str, Any], order_id: str) -> dict[str, Any]:
+async def get_order(ctx: Ctx, *, user: dict[str, Any], order_id: str) -> dict[str, Any]:
     order = await orders.get_for_user(ctx.db, order_id[:100], user["_id"])
     if order is None:
         raise OrderNotFound()
     return order
 
 
-async def refresh_order(ctx: Any, order: dict[str, Any]) -> dict[str, Any]:
+async def refresh_order(ctx: Ctx, order: dict[str, Any]) -> dict[str, Any]:
     """The order as it truly stands: a still-created one is checked with its provider."""
     if order["status"] != orders.CREATED or not order.get("checkout_url"):
         return order
@@ -112,29 +118,29 @@ async def refresh_order(ctx: Any, order: dict[str, Any]) -> dict[str, Any]:
     return await fulfilment.apply_remote(ctx, order, remote, via="return")
 
 
-async def list_orders(ctx: Any, *, user: dict[str, Any], limit: int,
+async def list_orders(ctx: Ctx, *, user: dict[str, Any], limit: int,
                       cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
     return await orders.page_for_user(ctx.db, user["_id"], limit=limit, cursor=cursor)
 
 
-async def ledger_page(ctx: Any, *, user: dict[str, Any], limit: int,
+async def ledger_page(ctx: Ctx, *, user: dict[str, Any], limit: int,
                       cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
     return await ledger.page_for_user(ctx.db, user["_id"], limit=limit, cursor=cursor)
 
 
-async def balance(ctx: Any, user_id: str) -> int:
+async def balance(ctx: Ctx, user_id: str) -> int:
     user = await users.get(ctx.db, user_id)
     return (user or {}).get("credits", 0)
 
 
-def sandbox(ctx: Any, order: dict[str, Any]) -> SandboxPaymentProvider:
+def sandbox(ctx: Ctx, order: dict[str, Any]) -> SandboxPaymentProvider:
     provider = ctx.payments.get(order["provider"]) if order["provider"] == "sandbox" else None
     if not isinstance(provider, SandboxPaymentProvider):
         raise OrderNotFound()
     return provider
 
 
-async def sandbox_outcome(ctx: Any, *, user: dict[str, Any], order_id: str,
+async def sandbox_outcome(ctx: Ctx, *, user: dict[str, Any], order_id: str,
                           outcome: str) -> dict[str, Any]:
     """The buyer chose 'pay' or 'fail' on the sandbox checkout: the sandbox sends its signed
     webhook (delivered by a job, through the same path as Cashfree's)."""
@@ -151,7 +157,7 @@ async def sandbox_outcome(ctx: Any, *, user: dict[str, Any], order_id: str,
     return order
 
 
-async def replay_sandbox_webhook(ctx: Any, order_id: str) -> bool:
+async def replay_sandbox_webhook(ctx: Ctx, order_id: str) -> bool:
     """Send the order's last sandbox webhook again, byte for byte (an operator's test)."""
     order = await orders.get(ctx.db, order_id)
     if order is None:
@@ -163,16 +169,16 @@ async def replay_sandbox_webhook(ctx: Any, order_id: str) -> bool:
     return True
 
 
-async def current_subscription(ctx: Any, user_id: str) -> dict[str, Any] | None:
+async def current_subscription(ctx: Ctx, user_id: str) -> dict[str, Any] | None:
     return await subscriptions.live_for_user(ctx.db, user_id)
 
 
-async def cancel_subscription(ctx: Any, *, user: dict[str, Any],
+async def cancel_subscription(ctx: Ctx, *, user: dict[str, Any],
                               cancel: bool = True) -> dict[str, Any]:
     return await subscriptions.set_cancel_at_period_end(ctx, user["_id"], cancel=cancel)
 
 
-async def change_plan(ctx: Any, *, user: dict[str, Any], plan_id: str) -> dict[str, Any]:
+async def change_plan(ctx: Ctx, *, user: dict[str, Any], plan_id: str) -> dict[str, Any]:
     """Switch the live plan to another at the end of this month (the rules of buying apply:
     a minor only to an authorised tier)."""
     if user.get("status") != users.ACTIVE or not user.get("email"):
@@ -188,7 +194,7 @@ async def change_plan(ctx: Any, *, user: dict[str, Any], plan_id: str) -> dict[s
                                                          item.price(sub["currency"]))
 
 
-async def renewal_due(ctx: Any, sub: dict[str, Any] | None) -> dict[str, Any] | None:
+async def renewal_due(ctx: Ctx, sub: dict[str, Any] | None) -> dict[str, Any] | None:
     """The open order a lapsed subscription waits on, if it can still be paid."""
     if sub is None or sub["status"] != subscriptions.PAYMENT_DUE or not sub["renewal_order_id"]:
         return None

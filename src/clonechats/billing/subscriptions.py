@@ -22,11 +22,13 @@ and paying it switches the plan, its tier and its monthly credits. Until then th
 month they paid for. Cancelling drops a pending change.
 """
 
+from __future__ import annotations
+
 import calendar
 import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
@@ -37,6 +39,10 @@ from clonechats.billing.plans import PLAN, Item
 from clonechats.errors import Conflict, NotFound
 from clonechats.providers.errors import ProviderRejected
 from clonechats.storage.indexes import Index
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 log = logging.getLogger(__name__)
 
@@ -77,16 +83,16 @@ async def for_user(db: Any, user_id: str) -> list[dict[str, Any]]:
     return await db[SUBSCRIPTIONS].find({"user_id": user_id}).sort("created_at", 1).to_list()
 
 
-async def set_user_plan(ctx: Any, user_id: str, tier: str) -> None:
+async def set_user_plan(ctx: Ctx, user_id: str, tier: str) -> None:
     await users.update(ctx.db, user_id, {"plan": tier, "updated_at": ctx.clock.now()})
 
 
-async def _attention(ctx: Any, order: dict[str, Any], note: str) -> None:
+async def _attention(ctx: Ctx, order: dict[str, Any], note: str) -> None:
     log.warning("order needs attention", extra={"order_id": order["_id"], "note": note})
     await orders.set_fields(ctx.db, order["_id"], {"needs_attention": note}, now=ctx.clock.now())
 
 
-async def activate_from_order(ctx: Any, order: dict[str, Any]) -> None:
+async def activate_from_order(ctx: Ctx, order: dict[str, Any]) -> None:
     """A paid plan order: start the subscription, or advance it by the month it paid for."""
     if order.get("subscription_id"):
         sub = await _advance(ctx, order)
@@ -104,7 +110,7 @@ async def activate_from_order(ctx: Any, order: dict[str, Any]) -> None:
         await schedule_renewal(ctx, sub)
 
 
-async def _start(ctx: Any, order: dict[str, Any]) -> dict[str, Any] | None:
+async def _start(ctx: Ctx, order: dict[str, Any]) -> dict[str, Any] | None:
     now, paid_at = ctx.clock.now(), order["paid_at"]
     sub = {
         "_id": "sub_" + order["_id"].removeprefix("ord_"), "user_id": order["user_id"],
@@ -129,7 +135,7 @@ async def _start(ctx: Any, order: dict[str, Any]) -> dict[str, Any] | None:
     return sub
 
 
-async def _advance(ctx: Any, order: dict[str, Any]) -> dict[str, Any] | None:
+async def _advance(ctx: Ctx, order: dict[str, Any]) -> dict[str, Any] | None:
     month = order["period"]
     sub = await get(ctx.db, order["subscription_id"])
     if sub is not None and sub["period"] == month:
@@ -158,7 +164,7 @@ async def _advance(ctx: Any, order: dict[str, Any]) -> dict[str, Any] | None:
     return advanced or await get(ctx.db, sub["_id"])
 
 
-async def expire_month(ctx: Any, sub: dict[str, Any]) -> None:
+async def expire_month(ctx: Ctx, sub: dict[str, Any]) -> None:
     """Expire what is left of the month's plan credits (once per month, never below zero)."""
     key = f"sub:{sub['_id']}:{sub['period']}:expire"
     if await ledger.get_entry(ctx.db, key) is not None:
@@ -175,13 +181,13 @@ async def expire_month(ctx: Any, sub: dict[str, Any]) -> None:
                               details={"subscription_id": sub["_id"]})
 
 
-async def schedule_renewal(ctx: Any, sub: dict[str, Any]) -> None:
+async def schedule_renewal(ctx: Ctx, sub: dict[str, Any]) -> None:
     month = sub["period"] + 1
     await ctx.enqueue(RENEW, {"subscription_id": sub["_id"], "period": month},
                       sub["current_period_end"], dedupe_key=f"sub:{sub['_id']}:{month}")
 
 
-async def renew(ctx: Any, subscription_id: str, month: int) -> None:
+async def renew(ctx: Ctx, subscription_id: str, month: int) -> None:
     """End a cancelled subscription, or open (and, where possible, charge) the next month."""
     sub = await get(ctx.db, subscription_id)
     if sub is None or sub["status"] != ACTIVE or sub["period"] != month - 1:
@@ -213,7 +219,7 @@ async def renew(ctx: Any, subscription_id: str, month: int) -> None:
         await set_user_plan(ctx, sub["user_id"], FREE_TIER)
 
 
-async def renewal_order(ctx: Any, sub: dict[str, Any], month: int) -> dict[str, Any]:
+async def renewal_order(ctx: Ctx, sub: dict[str, Any], month: int) -> dict[str, Any]:
     order_id = f"ord_{sub['_id'].removeprefix('sub_')}_m{month}"
     existing = await orders.get(ctx.db, order_id)
     if existing is not None and existing["checkout_url"]:
@@ -239,7 +245,7 @@ async def renewal_order(ctx: Any, sub: dict[str, Any], month: int) -> dict[str, 
                                         fail_on_error=False)
 
 
-async def end(ctx: Any, sub: dict[str, Any], *, reason: str, expire: bool = True) -> None:
+async def end(ctx: Ctx, sub: dict[str, Any], *, reason: str, expire: bool = True) -> None:
     """End a live subscription now; the plan falls back to free."""
     if expire and sub["status"] == ACTIVE:
         await expire_month(ctx, sub)
@@ -252,7 +258,7 @@ async def end(ctx: Any, sub: dict[str, Any], *, reason: str, expire: bool = True
         await set_user_plan(ctx, sub["user_id"], FREE_TIER)
 
 
-async def on_renewal_failed(ctx: Any, order: dict[str, Any]) -> None:
+async def on_renewal_failed(ctx: Ctx, order: dict[str, Any]) -> None:
     """The month's order failed or expired unpaid: a lapsed subscription ends."""
     sub = await get(ctx.db, order["subscription_id"]) if order.get("subscription_id") else None
     if sub is not None and sub["status"] == PAYMENT_DUE and \
@@ -260,7 +266,7 @@ async def on_renewal_failed(ctx: Any, order: dict[str, Any]) -> None:
         await end(ctx, sub, reason="renewal not paid", expire=False)
 
 
-async def set_cancel_at_period_end(ctx: Any, user_id: str, *, cancel: bool) -> dict[str, Any]:
+async def set_cancel_at_period_end(ctx: Ctx, user_id: str, *, cancel: bool) -> dict[str, Any]:
     sub = await live_for_user(ctx.db, user_id)
     if sub is None:
         raise NotFound("You have no subscription.", code="no_subscription")
@@ -280,7 +286,7 @@ async def set_cancel_at_period_end(ctx: Any, user_id: str, *, cancel: bool) -> d
     return updated
 
 
-async def change_plan_at_period_end(ctx: Any, sub: dict[str, Any], item: Item,
+async def change_plan_at_period_end(ctx: Ctx, sub: dict[str, Any], item: Item,
                                     amount: Decimal) -> dict[str, Any]:
     """Switch live subscription `sub` to plan `item` (at `amount` a month) when this month
     ends; choosing the current plan drops a pending change."""

@@ -20,12 +20,14 @@ timestamp; 404 unknown order; 422 amount mismatch. Nothing in the request path c
 payment provider, so acknowledgements stay fast while the provider is slow or down.
 """
 
+from __future__ import annotations
+
 import hashlib
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pymongo.errors import DuplicateKeyError
 
@@ -38,6 +40,10 @@ from clonechats.providers.payments import signing
 from clonechats.providers.payments.base import PAID, header
 from clonechats.providers.payments.signing import WebhookRejected
 from clonechats.storage.indexes import Index
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 DELIVERIES = "webhook_deliveries"
 EVENTS = "webhook_events"
@@ -75,7 +81,7 @@ class Delivery:
     signed_at: datetime | None = None
 
 
-async def receive(ctx: Any, provider_name: str, headers: Mapping[str, str],
+async def receive(ctx: Ctx, provider_name: str, headers: Mapping[str, str],
                   body: bytes) -> Outcome:
     now = ctx.clock.now()
     digest = hashlib.sha256(body).hexdigest()
@@ -90,7 +96,7 @@ async def receive(ctx: Any, provider_name: str, headers: Mapping[str, str],
     return outcome
 
 
-async def _process(ctx: Any, delivery: Delivery, headers: Mapping[str, str],
+async def _process(ctx: Ctx, delivery: Delivery, headers: Mapping[str, str],
                    body: bytes) -> Outcome:
     if len(body) > MAX_BODY:
         raise WebhookRejected("payload_too_large", "The webhook body is too large.", 413)
@@ -125,7 +131,7 @@ async def _process(ctx: Any, delivery: Delivery, headers: Mapping[str, str],
     return outcome
 
 
-async def _handle(ctx: Any, delivery: Delivery, event: signing.WebhookEvent) -> Outcome:
+async def _handle(ctx: Ctx, delivery: Delivery, event: signing.WebhookEvent) -> Outcome:
     if event.type == signing.REFUND_STATUS:
         return await _refund_event(ctx, delivery, event)
     if event.type not in signing.PAYMENT_EVENTS:
@@ -155,7 +161,7 @@ async def _handle(ctx: Any, delivery: Delivery, event: signing.WebhookEvent) -> 
     return Outcome(200, "accepted" if moved else "duplicate")
 
 
-async def _confirm_later(ctx: Any, order: dict[str, Any], delivery: Delivery) -> None:
+async def _confirm_later(ctx: Ctx, order: dict[str, Any], delivery: Delivery) -> None:
     """Ask the provider about the order in a job (`billing.confirm_webhook`), right away."""
     event = delivery.event
     await ctx.enqueue(CONFIRM, {"order_id": order["_id"],
@@ -169,7 +175,7 @@ class ProviderNotAnswering(RuntimeError):
     retryable = True
 
 
-async def confirm_webhook(payload: dict[str, Any], ctx: Any) -> None:
+async def confirm_webhook(payload: dict[str, Any], ctx: Ctx) -> None:
     """The `billing.confirm_webhook` job: settle an order a webhook spoke of from the
     provider's own record; while the provider does not report it settled, reconciliation
     asks again later (15 min, 30 min, ...)."""
@@ -190,7 +196,7 @@ async def confirm_webhook(payload: dict[str, Any], ctx: Any) -> None:
         await schedule_reconcile(ctx, order["_id"], attempt=1)
 
 
-async def _attempt_failed(ctx: Any, order: dict[str, Any], delivery: Delivery) -> Outcome:
+async def _attempt_failed(ctx: Ctx, order: dict[str, Any], delivery: Delivery) -> Outcome:
     """A failed or abandoned attempt: the order fails only once the provider says it is over
     (a Cashfree order takes further attempts until it expires), which the job asks."""
     if order["status"] != orders.CREATED:
@@ -199,7 +205,7 @@ async def _attempt_failed(ctx: Any, order: dict[str, Any], delivery: Delivery) -
     return Outcome(200, "accepted")
 
 
-async def _refund_event(ctx: Any, delivery: Delivery, event: signing.WebhookEvent) -> Outcome:
+async def _refund_event(ctx: Ctx, delivery: Delivery, event: signing.WebhookEvent) -> Outcome:
     order = await orders.get(ctx.db, event.order_id)
     if order is None or order["provider"] != delivery.provider:
         return Outcome(404, "unknown_order", "No order with this id was made here.")
@@ -216,7 +222,7 @@ async def _refund_event(ctx: Any, delivery: Delivery, event: signing.WebhookEven
     return Outcome(200, "accepted")
 
 
-async def _log(ctx: Any, delivery: Delivery, headers: Mapping[str, str], size: int,
+async def _log(ctx: Ctx, delivery: Delivery, headers: Mapping[str, str], size: int,
                outcome: Outcome) -> None:
     event = delivery.event
     attempt = header(headers, signing.ATTEMPT) or ""

@@ -11,12 +11,18 @@ Asked about a message the user sent, both answer for its versions instead (`chat
 the original and its edits, each with the branch of the chat that followed it.
 """
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from clonechats.chat import branches, repo
 from clonechats.chat.replies import take_generation
 from clonechats.chat.service import get_message
 from clonechats.errors import Conflict
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 
 class NotChoosable(Conflict):
@@ -24,7 +30,7 @@ class NotChoosable(Conflict):
     message = "Only a finished reply to your latest message can be chosen."
 
 
-async def of(ctx: Any, *, user_id: str, conversation_id: str,
+async def of(ctx: Ctx, *, user_id: str, conversation_id: str,
              message_id: str) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """The replies to the same user message as reply `message_id`, oldest first, and the one
     shown (None while none is)."""
@@ -39,7 +45,7 @@ async def of(ctx: Any, *, user_id: str, conversation_id: str,
     return replies, shown
 
 
-async def choose(ctx: Any, *, user_id: str, conversation_id: str,
+async def choose(ctx: Ctx, *, user_id: str, conversation_id: str,
                  message_id: str) -> dict[str, Any]:
     """Show reply `message_id` in place of the other replies to its user message (or, for a
     user message, its version's branch in place of the shown one)."""

@@ -10,12 +10,18 @@ being written. It hides the shown branch before it shows the chosen one: a crash
 leaves neither shown, never both, and switching again (the same call) repairs it.
 """
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from clonechats.chat import repo
 from clonechats.chat.replies import take_generation
 from clonechats.chat.service import get_message
 from clonechats.errors import Conflict
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 
 class NotSwitchable(Conflict):
@@ -58,7 +64,7 @@ def reachable(versions: list[dict[str, Any]]) -> bool:
                for v in versions)
 
 
-async def of(ctx: Any, message: dict[str, Any],
+async def of(ctx: Ctx, message: dict[str, Any],
              ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """The versions of user message `message`, oldest first, and the one shown."""
     groups = await version_groups(ctx.db, message["conversation_id"])
@@ -66,7 +72,7 @@ async def of(ctx: Any, message: dict[str, Any],
     return versions, next((v for v in versions if v.get("superseded_by") is None), None)
 
 
-async def switch(ctx: Any, *, user_id: str, conversation_id: str,
+async def switch(ctx: Ctx, *, user_id: str, conversation_id: str,
                  message_id: str) -> dict[str, Any]:
     """Show the branch of version `message_id` in place of the branch shown now."""
     lease = f"branch:{repo.new_id()}"

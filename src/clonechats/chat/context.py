@@ -18,13 +18,15 @@ made without another model call so it costs nothing and works offline; it keeps 
 messages are never sent to the model.
 """
 
+from __future__ import annotations
+
 import asyncio
 import logging
 import re
 from dataclasses import dataclass
 from importlib import import_module
 from importlib.util import find_spec
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.chat import conversation_settings, repo
 from clonechats.chat.translation.texts import language_instruction, model_text
@@ -43,6 +45,10 @@ from clonechats.personas.instructions import (
 )
 from clonechats.providers.llm.base import ChatMessage, LLMProvider, ModelInfo
 from clonechats.safety import minors
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +80,7 @@ class BuiltContext:
     temperature: float  # the chat's own, else the operator's
 
 
-def reply_tokens_for(ctx: Any, model_info: ModelInfo) -> int:
+def reply_tokens_for(ctx: Ctx, model_info: ModelInfo) -> int:
     return max(1, min(ctx.settings.chat.max_reply_tokens, model_info.context_window // 4))
 
 
@@ -113,7 +119,7 @@ def _is_turn(message: dict[str, Any]) -> bool:
     return message["status"] in (repo.COMPLETE, repo.STOPPED) and bool(message["text"].strip())
 
 
-async def recall_memories(ctx: Any, *, persona_id: str, query: str,
+async def recall_memories(ctx: Ctx, *, persona_id: str, query: str,
                           user_id: str | None = None) -> list[str]:
     """Memory texts for `query` (only `user_id`'s own when given), or none while the memory
     domain is not installed."""
@@ -134,7 +140,7 @@ async def _turn_costs(provider: LLMProvider, model: str,
     return [count - counts[0] for count in counts[1:]]
 
 
-async def assemble(ctx: Any, *, conversation: dict[str, Any], persona: dict[str, Any],
+async def assemble(ctx: Ctx, *, conversation: dict[str, Any], persona: dict[str, Any],
                    user_text: str, model_info: ModelInfo, provider: LLMProvider,
                    history_before_seq: int | None = None,
                    after: tuple[ChatMessage, ...] = ()) -> BuiltContext:
@@ -228,7 +234,7 @@ def _index_of(history: list[dict[str, Any]], message: dict[str, Any]) -> int:
     return next(i for i, m in enumerate(history) if m["_id"] == message["_id"])
 
 
-async def build_context(ctx: Any, *, conversation: dict[str, Any], persona: dict[str, Any],
+async def build_context(ctx: Ctx, *, conversation: dict[str, Any], persona: dict[str, Any],
                         user_text: str, model_info: ModelInfo,
                         provider: LLMProvider) -> list[ChatMessage]:
     """The messages for a reply to `user_text` after the conversation's shown history."""

@@ -17,8 +17,10 @@ A continuation ends like any reply: "complete" (cut again when it too reached th
 "stopped" or "failed", with what arrived kept. This module never imports the web framework.
 """
 
+from __future__ import annotations
+
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.chat import context as chat_context
 from clonechats.chat import metering, repo
@@ -37,6 +39,10 @@ from clonechats.errors import Conflict
 from clonechats.personas import service as personas
 from clonechats.providers.llm.base import ChatMessage
 
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
+
 CONTINUE_INSTRUCTION = ("Your last reply was cut off at the length limit. Continue it exactly "
                         "where it stopped, without repeating any of it or starting over.")
 
@@ -50,7 +56,7 @@ def ledger_id_for(message_id: str, continuation: int) -> str:
     return f"{message_id}-more{continuation}"
 
 
-async def continue_reply(ctx: Any, *, user_id: str, conversation_id: str,
+async def continue_reply(ctx: Ctx, *, user_id: str, conversation_id: str,
                          message_id: str) -> Generation:
     target = await get_message(ctx, user_id=user_id, conversation_id=conversation_id,
                                message_id=message_id)
@@ -71,7 +77,7 @@ async def continue_reply(ctx: Any, *, user_id: str, conversation_id: str,
     return await guarded_generation(ctx, conversation, message_id, work())
 
 
-async def _start(ctx: Any, conversation: dict[str, Any], *, user_message: dict[str, Any],
+async def _start(ctx: Ctx, conversation: dict[str, Any], *, user_message: dict[str, Any],
                  reply: dict[str, Any]) -> Generation:
     """Steps 3 and 4 of the module docstring, for a conversation already taken."""
     persona = await personas.get_usable(ctx, user_id=conversation["owner_id"],

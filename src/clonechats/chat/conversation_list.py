@@ -7,8 +7,10 @@ its messages carries the latest matching message as `match`. Pins are capped at 
 owner, a soft cap: two pins at the same moment may both pass it.
 """
 
+from __future__ import annotations
+
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.chat import conversation_settings, repo
 from clonechats.chat.service import (
@@ -19,6 +21,10 @@ from clonechats.chat.service import (
     page_limit,
 )
 from clonechats.errors import AppError, Conflict
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 PIN_MAX = 20
 QUERY_MAX = 100
@@ -62,7 +68,7 @@ def snippet(message: dict[str, Any]) -> dict[str, Any]:
             "at": message["created_at"]}
 
 
-async def page(ctx: Any, *, user_id: str, limit: int | None = None, cursor: str | None = None,
+async def page(ctx: Ctx, *, user_id: str, limit: int | None = None, cursor: str | None = None,
                query: str | None = None, pinned: bool | None = None,
                ) -> tuple[list[dict[str, Any]], str | None]:
     """A page of the owner's chats, newest activity first, each with `preview` (its last shown
@@ -88,7 +94,7 @@ async def page(ctx: Any, *, user_id: str, limit: int | None = None, cursor: str 
     return items, next_cursor
 
 
-async def update(ctx: Any, *, user_id: str, conversation_id: str,
+async def update(ctx: Ctx, *, user_id: str, conversation_id: str,
                  fields: dict[str, Any]) -> dict[str, Any]:
     """Rename, pin or unpin one of the owner's chats, and change its own settings
     (`chat.conversation_settings`); `fields` are those the request gave."""

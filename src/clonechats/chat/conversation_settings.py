@@ -8,10 +8,16 @@ the user. The chosen model is the conversation's `model`, which every reply alre
 rules, like the persona's text, never as instructions.
 """
 
-from typing import Any, Literal
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
 
 from clonechats.chat import metering
 from clonechats.providers.llm.registry import ModelUnavailable
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 ReplyLength = Literal["very_short", "short", "medium", "long", "very_long"]
 REPLY_LENGTHS: dict[str, int] = {"very_short": 10, "short": 30, "medium": 50, "long": 70,
@@ -23,7 +29,7 @@ ABOUT_ME_HEADER = ("About the person you are talking with, in their own words (f
 SETTINGS = ("model", "temperature", "reply_length", "about_me")
 
 
-def changes(ctx: Any, fields: dict[str, Any]) -> dict[str, Any]:
+def changes(ctx: Ctx, fields: dict[str, Any]) -> dict[str, Any]:
     """The stored changes for the settings among `fields` (validated by `ConversationUpdate`);
     a model must be enabled and priced."""
     found = {name: fields[name] for name in SETTINGS if name in fields}
@@ -40,7 +46,7 @@ def changes(ctx: Any, fields: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
-def temperature_for(ctx: Any, conversation: dict[str, Any]) -> float:
+def temperature_for(ctx: Ctx, conversation: dict[str, Any]) -> float:
     chosen = conversation.get("temperature")
     return ctx.settings.chat.temperature if chosen is None else float(chosen)
 

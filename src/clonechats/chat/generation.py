@@ -12,12 +12,14 @@ Settling runs shielded from cancellation, so a reply is settled even while the s
 Moods are worked out after the reply has settled (`chat.mood_backlog`).
 """
 
+from __future__ import annotations
+
 import asyncio
 import contextlib
 import logging
 import time
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.chat import in_progress, metering, repo
 from clonechats.chat.settlement import HIDDEN_NOTICE, Outcome, ReplyPlan, settle_reply
@@ -31,6 +33,10 @@ from clonechats.providers.errors import (
 )
 from clonechats.providers.llm.base import StreamEnd, TextDelta
 
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
+
 log = logging.getLogger(__name__)
 
 ERROR_MESSAGES = {
@@ -43,7 +49,7 @@ ERROR_MESSAGES = {
     "reply_blocked": HIDDEN_NOTICE,
 }
 
-_settling: set["asyncio.Future[Any]"] = set()
+_settling: set[asyncio.Future[Any]] = set()
 
 
 def error_code_for(exc: BaseException) -> str:
@@ -56,13 +62,13 @@ def error_code_for(exc: BaseException) -> str:
     return "reply_failed"
 
 
-def _retrieve(task: "asyncio.Task[Any]") -> None:
+def _retrieve(task: asyncio.Task[Any]) -> None:
     """Mark a reply task's failure as seen (it was logged, and its consumer told)."""
     if not task.cancelled():
         task.exception()
 
 
-def running(message_id: str) -> "Generation | None":
+def running(message_id: str) -> Generation | None:
     return in_progress.get(message_id)
 
 
@@ -75,7 +81,7 @@ class ServerBusy(AppError):
 BUSY_RETRY_SECONDS = 5
 
 
-def admit(ctx: Any) -> None:
+def admit(ctx: Ctx) -> None:
     """Refuse a new reply (503 with Retry-After) while this process writes its most at once:
     past that every reply would slow down together. Nothing is stored or charged."""
     if in_progress.count() >= ctx.settings.chat.max_concurrent_replies:
@@ -83,7 +89,7 @@ def admit(ctx: Any) -> None:
 
 
 class Generation:
-    def __init__(self, ctx: Any, plan: ReplyPlan) -> None:
+    def __init__(self, ctx: Ctx, plan: ReplyPlan) -> None:
         self.ctx = ctx
         self.plan = plan
         self.message_id = plan.message_id
@@ -97,7 +103,7 @@ class Generation:
         self._pump: asyncio.Task[None] | None = None
         self.finished = False
 
-    def start(self) -> "Generation":
+    def start(self) -> Generation:
         in_progress.add(self.message_id, self)
         self._task = asyncio.create_task(self._run(), name=f"chat-reply-{self.message_id}")
         self._task.add_done_callback(_retrieve)
@@ -259,5 +265,5 @@ class Generation:
         return message
 
 
-def lease_until(ctx: Any, now: datetime) -> datetime:
+def lease_until(ctx: Ctx, now: datetime) -> datetime:
     return now + timedelta(seconds=ctx.settings.chat.generation_lease_seconds)

@@ -14,9 +14,11 @@ text_digest, reply_id (None while the first send is being taken), created_at, ex
   go with the account (privacy registry). Never imports the web framework.
 """
 
+from __future__ import annotations
+
 import hashlib
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pymongo.errors import DuplicateKeyError
 
@@ -24,6 +26,10 @@ from clonechats.chat import repo
 from clonechats.errors import AppError, Conflict
 from clonechats.privacy.registry import DataHolder, Owned, register
 from clonechats.storage.indexes import Index
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 SEND_KEYS = "send_keys"
 KEEP = timedelta(hours=24)
@@ -53,7 +59,7 @@ def _digest(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
-async def send_once(ctx: Any, *, key: str, user_id: str, conversation_id: str, text: str,
+async def send_once(ctx: Ctx, *, key: str, user_id: str, conversation_id: str, text: str,
                     send: Any) -> tuple[Any, dict[str, Any] | None]:
     """(generation, None) for a first send through `send()`, or (None, reply) for a retry."""
     if not key or len(key) > MAX_KEY or not key.isprintable():
@@ -78,7 +84,7 @@ async def send_once(ctx: Any, *, key: str, user_id: str, conversation_id: str, t
     return generation, None
 
 
-async def _replay(ctx: Any, claim_id: str, conversation_id: str, text_digest: str,
+async def _replay(ctx: Ctx, claim_id: str, conversation_id: str, text_digest: str,
                   user_id: str) -> dict[str, Any]:
     claim = await ctx.db[SEND_KEYS].find_one({"_id": claim_id})
     if claim is None:
@@ -94,11 +100,11 @@ async def _replay(ctx: Any, claim_id: str, conversation_id: str, text_digest: st
     return reply
 
 
-async def _export(ctx: Any, user_id: str) -> dict[str, Any]:
+async def _export(ctx: Ctx, user_id: str) -> dict[str, Any]:
     return {"send_keys": len(await ctx.db[SEND_KEYS].find({"owner_id": user_id}).to_list())}
 
 
-async def _delete(ctx: Any, user_id: str) -> int:
+async def _delete(ctx: Ctx, user_id: str) -> int:
     return (await ctx.db[SEND_KEYS].delete_many({"owner_id": user_id})).deleted_count
 
 

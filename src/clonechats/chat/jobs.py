@@ -9,8 +9,10 @@
   only the continuation's part is charged (under its own ledger id).
 """
 
+from __future__ import annotations
+
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.chat import generation, metering, repo
 from clonechats.chat.replies import SETTLE_GRACE_SECONDS, SETTLE_JOB
@@ -20,15 +22,19 @@ from clonechats.jobs.service import JobRegistry
 from clonechats.providers.llm.base import ModelInfo
 from clonechats.settings import ModelPrice
 
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
 
-def _price(ctx: Any, model_id: str) -> ModelPrice:
+
+
+def _price(ctx: Ctx, model_id: str) -> ModelPrice:
     try:
         return metering.price_for(ctx.settings.chat, model_id)
     except AppError:  # no price any more: the interrupted reply is not charged
         return ModelPrice(prompt_per_1k=0, completion_per_1k=0, minimum=0)
 
 
-async def settle_abandoned(payload: dict[str, Any], ctx: Any) -> None:
+async def settle_abandoned(payload: dict[str, Any], ctx: Ctx) -> None:
     message = await repo.get_message(ctx.db, payload["message_id"])
     if message is None or message["status"] != repo.STREAMING:
         return

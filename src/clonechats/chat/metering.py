@@ -13,9 +13,11 @@ is never more than its reservation. Both entries carry idempotency keys: settlin
 retried job after a crash) changes nothing the second time.
 """
 
+from __future__ import annotations
+
 import math
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING
 
 from clonechats.accounts import repo as users
 from clonechats.billing import ledger
@@ -23,6 +25,10 @@ from clonechats.errors import AppError
 from clonechats.providers.llm.base import Usage
 from clonechats.settings import ChatSettings, ModelPrice
 from clonechats.telemetry import events
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 RESERVE, RELEASE = ledger.RESERVE, ledger.RELEASE
 PAYWALL_FEATURE = "chat"
@@ -58,7 +64,7 @@ def estimate_max_cost(price: ModelPrice, *, prompt_tokens: int, max_tokens: int)
                                  completion_tokens=max(1, max_tokens)))
 
 
-async def reserve(ctx: Any, *, user_id: str, message_id: str, amount: int,
+async def reserve(ctx: Ctx, *, user_id: str, message_id: str, amount: int,
                   persona_name: str) -> None:
     """Take `amount` credits ahead of a reply; InsufficientCredits (402) if the balance is
     short, after recording the paywall hit."""
@@ -74,7 +80,7 @@ async def reserve(ctx: Any, *, user_id: str, message_id: str, amount: int,
         raise
 
 
-async def settle(ctx: Any, *, user_id: str, message_id: str, reserved: int,
+async def settle(ctx: Ctx, *, user_id: str, message_id: str, reserved: int,
                  charged: int) -> int:
     """Return what the reply did not use of its reservation; returns the credits the reply
     cost. Idempotent per message: a second settle finds the first one's entry and reports it."""
@@ -95,12 +101,12 @@ async def settle(ctx: Any, *, user_id: str, message_id: str, reserved: int,
     return reserved - earlier["delta"] if earlier is not None else charged
 
 
-async def balance(ctx: Any, user_id: str) -> int:
+async def balance(ctx: Ctx, user_id: str) -> int:
     user = await users.get(ctx.db, user_id)
     return int((user or {}).get("credits", 0))
 
 
-async def reserve_once(ctx: Any, *, user_id: str, message_id: str, amount: int,
+async def reserve_once(ctx: Ctx, *, user_id: str, message_id: str, amount: int,
                        persona_name: str) -> int:
     """Reserve for reply `message_id` unless that was done already (by a process that died
     since); returns the credits reserved, which a resumed reply settles against however its

@@ -21,11 +21,17 @@ A failure of the embedding model raises `providers.errors.ProviderError`; caller
 mood for that message rather than a made-up one.
 """
 
+from __future__ import annotations
+
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.providers.errors import ProviderUnavailable
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 LABELS: dict[str, float] = {  # label -> its valence
     "joyful": 0.8, "grateful": 0.7, "calm": 0.4, "curious": 0.2, "neutral": 0.0,
@@ -101,7 +107,7 @@ class Mood:
         return {"label": self.label, "valence": self.valence}
 
     @classmethod
-    def from_document(cls, document: dict[str, Any] | None) -> "Mood | None":
+    def from_document(cls, document: dict[str, Any] | None) -> Mood | None:
         if not document or document.get("label") not in LABELS:
             return None
         return cls(label=document["label"], valence=float(document.get("valence", 0.0)))
@@ -163,7 +169,7 @@ def opening(text: str) -> str:
     return cut[:end + 1].rstrip() if end + 1 >= MIN_OPENING else cut
 
 
-async def classify_moods(ctx: Any, texts: list[str]) -> list[Mood]:
+async def classify_moods(ctx: Ctx, texts: list[str]) -> list[Mood]:
     """The mood of each message (a user's or a persona's), offline, in one embedding call."""
     cut = [opening(text) for text in texts]
     wanted = [text for text in cut if text]
@@ -183,7 +189,7 @@ async def classify_moods(ctx: Any, texts: list[str]) -> list[Mood]:
     return found
 
 
-async def classify_mood(ctx: Any, text: str) -> Mood:
+async def classify_mood(ctx: Ctx, text: str) -> Mood:
     """The mood of one message."""
     [found] = await classify_moods(ctx, [text])
     return found

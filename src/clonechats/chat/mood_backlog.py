@@ -14,13 +14,19 @@ when it first starts, which picks up the moods a stopped process left undone. A 
 cannot work out is stored as none; nothing is retried forever.
 """
 
+from __future__ import annotations
+
 import asyncio
 import contextlib
 import logging
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.chat import in_progress, mood, repo
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +36,7 @@ BUSY_WAIT_SECONDS = 0.5
 
 
 class MoodBacklog:
-    def __init__(self, ctx: Any, *, limit: int) -> None:
+    def __init__(self, ctx: Ctx, *, limit: int) -> None:
         self._ctx = ctx
         self._limit = limit
         self._waiting: deque[tuple[str, str]] = deque()

@@ -25,8 +25,10 @@ from clonechats.chat import (
     service,
 )
 from clonechats.chat.translation import pages as translation_pages
+from clonechats.context import Ctx
 from clonechats.errors import AppError
 from clonechats.personas import service as personas
+from clonechats.web.context import context_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -51,7 +53,7 @@ def check_active(user: dict[str, Any]) -> None:
 
 
 def model_label(request: Request, model_id: str) -> str:
-    for info in request.app.state.ctx.llm.enabled_models():
+    for info in context_of(request).llm.enabled_models():
         if info.id == model_id:
             return info.label
     return model_id
@@ -76,7 +78,7 @@ def actions_for(messages: list[dict[str, Any]]) -> dict[str, set[str]]:
     return actions
 
 
-async def choices_for(ctx: Any, messages: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+async def choices_for(ctx: Ctx, messages: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """The ‹ n / m › controls: on the last reply when there are other replies to its message,
     and on each message the user sent that has other versions (each with its branch)."""
     if not messages:
@@ -97,7 +99,7 @@ async def choices_for(ctx: Any, messages: list[dict[str, Any]]) -> dict[str, dic
     return choices
 
 
-async def usable_persona(ctx: Any, user: dict[str, Any],
+async def usable_persona(ctx: Ctx, user: dict[str, Any],
                          conversation: dict[str, Any]) -> dict[str, Any] | None:
     """The conversation's persona while the user may still use it, else None."""
     try:
@@ -107,7 +109,7 @@ async def usable_persona(ctx: Any, user: dict[str, Any],
         return None
 
 
-async def avatars_of(ctx: Any, user: dict[str, Any],
+async def avatars_of(ctx: Ctx, user: dict[str, Any],
                      *lists: list[dict[str, Any]]) -> dict[str, Any]:
     """The avatar of each listed chat's persona, while the user may still use it."""
     usable = await personas.get_many_usable(
@@ -123,7 +125,7 @@ async def conversations(request: Request, user: OptionalUser,
     if user is None:
         return to_login(request)
     check_active(user)
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     query = " ".join((q or "").split()) or None
     pinned: list[dict[str, Any]] = []
     if cursor is None:
@@ -139,7 +141,7 @@ async def conversations(request: Request, user: OptionalUser,
 @router.get("/chat/new", response_class=HTMLResponse)
 async def new_chat(request: Request, user: OptionalUser,
                    persona: Annotated[str, Query(max_length=100)] = "") -> Response:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     if user is None:  # anyone may see whom they would chat with, if the persona is public
         try:
             found = await personas.get_usable(ctx, user_id="", persona_id=persona)
@@ -163,7 +165,7 @@ async def start_chat(request: Request, user: OptionalUser) -> Response:
     persona_id = form.get("persona_id")
     if not isinstance(persona_id, str) or not persona_id or len(persona_id) > 100:
         raise AppError("Choose a persona to chat with.", code="invalid_persona", status=422)
-    conversation = await service.create(request.app.state.ctx, user_id=user["_id"],
+    conversation = await service.create(context_of(request), user_id=user["_id"],
                                         persona_id=persona_id,
                                         translation=translation_pages.mode_from_form(
                                             request, form))
@@ -176,7 +178,7 @@ async def conversation_page(conversation_id: str, request: Request,
     if user is None:
         return to_login(request)
     check_active(user)
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     conversation = await service.get(ctx, user_id=user["_id"], conversation_id=conversation_id)
     messages, older = await service.list_messages(ctx, user_id=user["_id"],
                                                   conversation_id=conversation_id)
@@ -209,7 +211,7 @@ async def conversation_tail(conversation_id: str, request: Request, user: Option
     if user is None:
         return to_login(request)
     check_active(user)
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     conversation = await service.get(ctx, user_id=user["_id"], conversation_id=conversation_id)
     messages, _ = await service.list_messages(ctx, user_id=user["_id"],
                                               conversation_id=conversation_id, limit=TAIL_MAX)

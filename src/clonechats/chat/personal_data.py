@@ -14,11 +14,17 @@ this person's public personas are theirs and stay.
 Imported when the context opens (`context.PRIVACY_SOURCES`), which registers the holder.
 """
 
+from __future__ import annotations
+
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.chat import generation, repo
 from clonechats.privacy.registry import DataHolder, Owned, register
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 NAME = "conversations"
 MESSAGE_FIELDS = ("role", "text", "status", "model", "usage", "credits_charged", "mood",
@@ -32,7 +38,7 @@ def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-async def export(ctx: Any, user_id: str) -> dict[str, Any]:
+async def export(ctx: Ctx, user_id: str) -> dict[str, Any]:
     by_conversation: dict[str, list[dict[str, Any]]] = {}
     for message in await repo.messages_for_owner(ctx.db, user_id):
         by_conversation.setdefault(message["conversation_id"], []).append(
@@ -48,7 +54,7 @@ async def export(ctx: Any, user_id: str) -> dict[str, Any]:
         for c in await repo.conversations_for_owner(ctx.db, user_id)]}
 
 
-async def delete(ctx: Any, user_id: str) -> int:
+async def delete(ctx: Ctx, user_id: str) -> int:
     for conversation in await repo.conversations_for_owner(ctx.db, user_id):
         holder = conversation.get("generating") or {}
         found = generation.running(holder.get("message_id") or "")

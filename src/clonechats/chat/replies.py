@@ -18,9 +18,11 @@ after it too, as a branch: `chat.branches`). Retrying a failed reply is a regene
 This module never imports the web framework.
 """
 
+from __future__ import annotations
+
 import unicodedata
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.chat import context as chat_context
 from clonechats.chat import generation, metering, repo, screening
@@ -32,6 +34,10 @@ from clonechats.chat.translation.texts import model_text
 from clonechats.errors import AppError, Conflict
 from clonechats.personas import service as personas
 from clonechats.personas.memory import learning
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 SETTLE_JOB = "chat.settle_abandoned"
 SETTLE_GRACE_SECONDS = 30
@@ -59,7 +65,7 @@ class InvalidMessage(AppError):
     message = "A message is some text."
 
 
-def clean_text(ctx: Any, text: str) -> str:
+def clean_text(ctx: Ctx, text: str) -> str:
     text = (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
     if not text:
         raise InvalidMessage("A message cannot be empty.")
@@ -77,7 +83,7 @@ def _title_from(text: str) -> str:
     return title if len(title) <= 60 else title[:59].rstrip() + "…"
 
 
-async def take_generation(ctx: Any, *, user_id: str, conversation_id: str, message_id: str,
+async def take_generation(ctx: Ctx, *, user_id: str, conversation_id: str, message_id: str,
                           seq_step: int) -> dict[str, Any]:
     now = ctx.clock.now()
     taken = await repo.acquire_generation(ctx.db, conversation_id, user_id, message_id=message_id,
@@ -100,7 +106,7 @@ def _message(conversation: dict[str, Any], *, seq: int, role: str, text: str, no
             "stop_requested": False, **fields}
 
 
-async def _screen(ctx: Any, conversation: dict[str, Any], *, text: str, seq: int,
+async def _screen(ctx: Ctx, conversation: dict[str, Any], *, text: str, seq: int,
                   reply_id: str, replaces: list[str]) -> None:
     """Moderate the user's text; a flagged one is stored as blocked and refused (422)."""
     result = await screening.check_input(ctx, text, user_id=conversation["owner_id"])
@@ -125,13 +131,13 @@ async def _screen(ctx: Any, conversation: dict[str, Any], *, text: str, seq: int
                                                      "reason": result.reason})
 
 
-async def _persona(ctx: Any, conversation: dict[str, Any]) -> dict[str, Any]:
+async def _persona(ctx: Ctx, conversation: dict[str, Any]) -> dict[str, Any]:
     """The conversation's persona, while its owner may still chat with it (else 404)."""
     return await personas.get_usable(ctx, user_id=conversation["owner_id"],
                                      persona_id=conversation["persona_id"])
 
 
-async def _start(ctx: Any, conversation: dict[str, Any], *, persona: dict[str, Any],
+async def _start(ctx: Ctx, conversation: dict[str, Any], *, persona: dict[str, Any],
                  user_message: dict[str, Any], store_user: bool, reply_id: str, reply_seq: int,
                  history_before_seq: int | None, replaces: list[str],
                  replaces_reply: str | None) -> Generation:
@@ -165,7 +171,7 @@ async def _start(ctx: Any, conversation: dict[str, Any], *, persona: dict[str, A
         translation=conversation.get("translation"), temperature=built.temperature)).start()
 
 
-async def _store(ctx: Any, conversation: dict[str, Any], *, user_message: dict[str, Any],
+async def _store(ctx: Ctx, conversation: dict[str, Any], *, user_message: dict[str, Any],
                  store_user: bool, reply_id: str, reply_seq: int, replaces: list[str],
                  replaces_reply: str | None, reserve: int, model_id: str,
                  prompt_tokens: int) -> dict[str, Any]:
@@ -197,7 +203,7 @@ async def _store(ctx: Any, conversation: dict[str, Any], *, user_message: dict[s
             "user_message": user_message, "message_id": reply_id}
 
 
-async def guarded_generation(ctx: Any, conversation: dict[str, Any], reply_id: str,
+async def guarded_generation(ctx: Ctx, conversation: dict[str, Any], reply_id: str,
                              work: Any) -> Any:
     """Run `work` for a taken conversation; free the conversation if it refuses or fails."""
     try:
@@ -207,7 +213,7 @@ async def guarded_generation(ctx: Any, conversation: dict[str, Any], reply_id: s
         raise
 
 
-async def send_message(ctx: Any, *, user_id: str, conversation_id: str,
+async def send_message(ctx: Ctx, *, user_id: str, conversation_id: str,
                        text: str) -> Generation:
     text = clean_text(ctx, text)
     generation.admit(ctx)
@@ -231,11 +237,11 @@ async def send_message(ctx: Any, *, user_id: str, conversation_id: str,
     return await guarded_generation(ctx, conversation, reply_id, work())
 
 
-async def _latest(ctx: Any, conversation_id: str) -> list[dict[str, Any]]:
+async def _latest(ctx: Ctx, conversation_id: str) -> list[dict[str, Any]]:
     return await repo.last_visible(ctx.db, conversation_id, count=2)
 
 
-async def regenerate(ctx: Any, *, user_id: str, conversation_id: str,
+async def regenerate(ctx: Ctx, *, user_id: str, conversation_id: str,
                      message_id: str) -> Generation:
     """A new reply to the last user message, replacing reply `message_id` (also how a failed
     reply is retried)."""
@@ -261,7 +267,7 @@ async def regenerate(ctx: Any, *, user_id: str, conversation_id: str,
     return await guarded_generation(ctx, conversation, reply_id, work())
 
 
-async def edit_message(ctx: Any, *, user_id: str, conversation_id: str, message_id: str,
+async def edit_message(ctx: Ctx, *, user_id: str, conversation_id: str, message_id: str,
                        text: str) -> Generation:
     """Replace user message `message_id` with `text`, and reply. The message and every later
     one are put away as a branch (`chat.branches`), so editing an earlier message forks the

@@ -15,13 +15,19 @@ and the message is marked edited (`edited_at`). In order:
 This module never imports the web framework.
 """
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from clonechats.chat import markdown, repo, screening
 from clonechats.chat.replies import MessageBlocked, clean_text
 from clonechats.chat.service import MessageNotFound, ReplyInProgress, get, get_message
 from clonechats.chat.translation import service as chat_translation
 from clonechats.errors import Conflict
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 
 class ReplyNotEditable(Conflict):
@@ -39,7 +45,7 @@ def _refusal(message: dict[str, Any]) -> Exception:
     return ReplyNotEditable()
 
 
-async def edit_reply(ctx: Any, *, user_id: str, conversation_id: str, message_id: str,
+async def edit_reply(ctx: Ctx, *, user_id: str, conversation_id: str, message_id: str,
                      text: str) -> dict[str, Any]:
     """Rewrite persona reply `message_id` to `text`; the updated message."""
     text = clean_text(ctx, text)

@@ -46,6 +46,7 @@ from clonechats.chat.schemas import (
 )
 from clonechats.chat.translation import service as translation_service
 from clonechats.errors import AppError
+from clonechats.web.context import context_of
 
 router = APIRouter(tags=["chat"])
 
@@ -95,7 +96,7 @@ async def reply_response(request: Request, generation: Generation, stream: bool)
         code = message.get("error_code") or "reply_failed"
         raise AppError(ERROR_MESSAGES.get(code, ERROR_MESSAGES["reply_failed"]), code=code,
                        status=503 if code == "provider_unavailable" else 502, details=details)
-    balance = await metering.balance(request.app.state.ctx, generation.plan.owner_id)
+    balance = await metering.balance(context_of(request), generation.plan.owner_id)
     return JSONResponse({"message": MessageOut.of(message).model_dump(mode="json"),
                          "balance": balance}, status_code=201)
 
@@ -107,7 +108,7 @@ def conversation_body(conversation: dict[str, Any]) -> dict[str, Any]:
 @router.post(BASE, status_code=201)
 async def create_conversation(data: ConversationCreate, request: Request,
                               user: ActiveUser) -> dict[str, Any]:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     translation = None if data.translation is None else translation_service.mode_for(
         ctx, user_language=data.translation.user_language,
         persona_language=data.translation.persona_language)
@@ -124,7 +125,7 @@ async def list_conversations(
         pinned: Annotated[bool | None, Query(description="only pinned, or only unpinned, "
                                              "chats")] = None) -> dict[str, Any]:
     items, next_cursor = await conversation_list.page(
-        request.app.state.ctx, user_id=user["_id"], limit=limit, cursor=cursor, query=q,
+        context_of(request), user_id=user["_id"], limit=limit, cursor=cursor, query=q,
         pinned=pinned)
     return {"items": [ConversationListItemOut.of(c).model_dump(mode="json") for c in items],
             "next_cursor": next_cursor}
@@ -133,7 +134,7 @@ async def list_conversations(
 @router.get(BASE + "/{conversation_id}")
 async def get_conversation(conversation_id: str, request: Request,
                            user: ActiveUser) -> dict[str, Any]:
-    conversation = await service.get(request.app.state.ctx, user_id=user["_id"],
+    conversation = await service.get(context_of(request), user_id=user["_id"],
                                      conversation_id=conversation_id)
     return conversation_body(conversation)
 
@@ -142,7 +143,7 @@ async def get_conversation(conversation_id: str, request: Request,
 async def update_conversation(conversation_id: str, data: ConversationUpdate, request: Request,
                               user: ActiveUser) -> dict[str, Any]:
     conversation = await conversation_list.update(
-        request.app.state.ctx, user_id=user["_id"], conversation_id=conversation_id,
+        context_of(request), user_id=user["_id"], conversation_id=conversation_id,
         fields=data.model_dump(exclude_unset=True))
     return conversation_body(conversation)
 
@@ -150,7 +151,7 @@ async def update_conversation(conversation_id: str, data: ConversationUpdate, re
 @router.get(BASE + "/{conversation_id}/export")
 async def export_conversation(conversation_id: str, request: Request, user: ActiveUser,
                               format: transcript.Format = "markdown") -> Response:
-    found = await transcript.export(request.app.state.ctx, user_id=user["_id"],
+    found = await transcript.export(context_of(request), user_id=user["_id"],
                                     conversation_id=conversation_id, fmt=format)
     return Response(found.body, media_type=found.media_type, headers={
         "Content-Disposition": f'attachment; filename="{found.filename}"',
@@ -160,7 +161,7 @@ async def export_conversation(conversation_id: str, request: Request, user: Acti
 @router.delete(BASE + "/{conversation_id}", status_code=204)
 async def delete_conversation(conversation_id: str, request: Request,
                               user: ActiveUser) -> Response:
-    await service.delete(request.app.state.ctx, user_id=user["_id"],
+    await service.delete(context_of(request), user_id=user["_id"],
                          conversation_id=conversation_id)
     return Response(status_code=204)
 
@@ -169,7 +170,7 @@ async def delete_conversation(conversation_id: str, request: Request,
 async def list_messages(conversation_id: str, request: Request, user: ActiveUser,
                         limit: Limit = None, cursor: Cursor = None) -> dict[str, Any]:
     items, next_cursor = await service.list_messages(
-        request.app.state.ctx, user_id=user["_id"], conversation_id=conversation_id,
+        context_of(request), user_id=user["_id"], conversation_id=conversation_id,
         limit=limit, cursor=cursor)
     return {"items": [MessageOut.of(m).model_dump(mode="json") for m in items],
             "next_cursor": next_cursor}
@@ -179,7 +180,7 @@ async def list_messages(conversation_id: str, request: Request, user: ActiveUser
 async def send_message(conversation_id: str, data: MessageIn, request: Request,
                        user: ActiveUser, stream: Stream = True,
                        idempotency_key: IdempotencyKey = None) -> Response:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
 
     async def send() -> Generation:
         return await replies.send_message(ctx, user_id=user["_id"],
@@ -205,7 +206,7 @@ async def send_message(conversation_id: str, data: MessageIn, request: Request,
 @router.get(BASE + "/{conversation_id}/messages/{message_id}")
 async def get_message(conversation_id: str, message_id: str, request: Request,
                       user: ActiveUser) -> dict[str, Any]:
-    message = await service.get_message(request.app.state.ctx, user_id=user["_id"],
+    message = await service.get_message(context_of(request), user_id=user["_id"],
                                         conversation_id=conversation_id, message_id=message_id)
     return {"message": MessageOut.of(message).model_dump(mode="json")}
 
@@ -213,7 +214,7 @@ async def get_message(conversation_id: str, message_id: str, request: Request,
 @router.get(BASE + "/{conversation_id}/messages/{message_id}/alternatives")
 async def list_alternatives(conversation_id: str, message_id: str, request: Request,
                             user: ActiveUser) -> dict[str, Any]:
-    replies, shown = await alternatives.of(request.app.state.ctx, user_id=user["_id"],
+    replies, shown = await alternatives.of(context_of(request), user_id=user["_id"],
                                            conversation_id=conversation_id, message_id=message_id)
     return {"items": [MessageOut.of(m).model_dump(mode="json") for m in replies],
             "shown_id": shown["_id"] if shown else None}
@@ -222,7 +223,7 @@ async def list_alternatives(conversation_id: str, message_id: str, request: Requ
 @router.post(BASE + "/{conversation_id}/messages/{message_id}/choose")
 async def choose_alternative(conversation_id: str, message_id: str, request: Request,
                              user: ActiveUser) -> dict[str, Any]:
-    chosen = await alternatives.choose(request.app.state.ctx, user_id=user["_id"],
+    chosen = await alternatives.choose(context_of(request), user_id=user["_id"],
                                        conversation_id=conversation_id, message_id=message_id)
     return {"message": MessageOut.of(chosen).model_dump(mode="json")}
 
@@ -230,7 +231,7 @@ async def choose_alternative(conversation_id: str, message_id: str, request: Req
 @router.patch(BASE + "/{conversation_id}/messages/{message_id}")
 async def edit_reply(conversation_id: str, message_id: str, data: ReplyTextIn, request: Request,
                      user: ActiveUser) -> dict[str, Any]:
-    message = await reply_edits.edit_reply(request.app.state.ctx, user_id=user["_id"],
+    message = await reply_edits.edit_reply(context_of(request), user_id=user["_id"],
                                            conversation_id=conversation_id,
                                            message_id=message_id, text=data.text)
     return {"message": MessageOut.of(message).model_dump(mode="json")}
@@ -239,7 +240,7 @@ async def edit_reply(conversation_id: str, message_id: str, data: ReplyTextIn, r
 @router.delete(BASE + "/{conversation_id}/messages/{message_id}", status_code=204)
 async def delete_message(conversation_id: str, message_id: str, request: Request,
                          user: ActiveUser) -> Response:
-    await service.delete_message(request.app.state.ctx, user_id=user["_id"],
+    await service.delete_message(context_of(request), user_id=user["_id"],
                                  conversation_id=conversation_id, message_id=message_id)
     return Response(status_code=204)
 
@@ -247,7 +248,7 @@ async def delete_message(conversation_id: str, message_id: str, request: Request
 @router.post(BASE + "/{conversation_id}/messages/{message_id}/stop")
 async def stop_reply(conversation_id: str, message_id: str, request: Request,
                      user: ActiveUser) -> dict[str, Any]:
-    message = await service.stop(request.app.state.ctx, user_id=user["_id"],
+    message = await service.stop(context_of(request), user_id=user["_id"],
                                  conversation_id=conversation_id, message_id=message_id)
     return {"message": MessageOut.of(message).model_dump(mode="json")}
 
@@ -255,7 +256,7 @@ async def stop_reply(conversation_id: str, message_id: str, request: Request,
 @router.post(BASE + "/{conversation_id}/messages/{message_id}/regenerate", response_model=None)
 async def regenerate_reply(conversation_id: str, message_id: str, request: Request,
                            user: ActiveUser, stream: Stream = True) -> Response:
-    generation = await replies.regenerate(request.app.state.ctx, user_id=user["_id"],
+    generation = await replies.regenerate(context_of(request), user_id=user["_id"],
                                           conversation_id=conversation_id,
                                           message_id=message_id)
     return await reply_response(request, generation, stream)
@@ -264,7 +265,7 @@ async def regenerate_reply(conversation_id: str, message_id: str, request: Reque
 @router.post(BASE + "/{conversation_id}/messages/{message_id}/continue", response_model=None)
 async def continue_reply(conversation_id: str, message_id: str, request: Request,
                          user: ActiveUser, stream: Stream = True) -> Response:
-    generation = await continuation.continue_reply(request.app.state.ctx, user_id=user["_id"],
+    generation = await continuation.continue_reply(context_of(request), user_id=user["_id"],
                                                    conversation_id=conversation_id,
                                                    message_id=message_id)
     return await reply_response(request, generation, stream)
@@ -273,11 +274,11 @@ async def continue_reply(conversation_id: str, message_id: str, request: Request
 @router.post(BASE + "/{conversation_id}/messages/{message_id}/edit", response_model=None)
 async def edit_message(conversation_id: str, message_id: str, data: MessageIn, request: Request,
                        user: ActiveUser, stream: Stream = True) -> Response:
-    generation = await replies.edit_message(request.app.state.ctx, user_id=user["_id"],
+    generation = await replies.edit_message(context_of(request), user_id=user["_id"],
                                             conversation_id=conversation_id,
                                             message_id=message_id, text=data.text)
     if data.speak and stream:
         from clonechats.voice.spoken_reply import spoken_batches
 
-        return ReplyStream(generation, spoken_batches(request.app.state.ctx, generation))
+        return ReplyStream(generation, spoken_batches(context_of(request), generation))
     return await reply_response(request, generation, stream)

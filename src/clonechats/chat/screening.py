@@ -7,13 +7,19 @@
 - For a user aged 13-17 both checks are stricter (`safety.minors`).
 """
 
+from __future__ import annotations
+
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 from clonechats.errors import AppError
 from clonechats.providers.errors import ProviderError
 from clonechats.providers.moderation.base import ModerationResult
 from clonechats.safety import flags, minors
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 log = logging.getLogger(__name__)
 
@@ -25,13 +31,13 @@ class ModerationUnavailable(AppError):
               "in a moment."
 
 
-async def _check(ctx: Any, text: str, user_id: str | None) -> ModerationResult:
+async def _check(ctx: Ctx, text: str, user_id: str | None) -> ModerationResult:
     if user_id is not None and await minors.is_minor(ctx, user_id):
         return await minors.check_for_minor(ctx, text)  # stricter for 13-17-year-olds
     return await ctx.moderation.check(text)
 
 
-async def check_input(ctx: Any, text: str, *, user_id: str | None = None) -> ModerationResult:
+async def check_input(ctx: Ctx, text: str, *, user_id: str | None = None) -> ModerationResult:
     try:
         return await _check(ctx, text, user_id)
     except ProviderError as exc:
@@ -39,7 +45,7 @@ async def check_input(ctx: Any, text: str, *, user_id: str | None = None) -> Mod
         raise ModerationUnavailable() from None
 
 
-async def check_output(ctx: Any, text: str, *,
+async def check_output(ctx: Ctx, text: str, *,
                        user_id: str | None = None) -> ModerationResult | None:
     try:
         return await _check(ctx, text, user_id)
@@ -48,6 +54,6 @@ async def check_output(ctx: Any, text: str, *,
         return None
 
 
-async def flag(ctx: Any, *, user_id: str, subject: str, ref_id: str,
+async def flag(ctx: Ctx, *, user_id: str, subject: str, ref_id: str,
                result: ModerationResult) -> None:
     await flags.record_flag(ctx, user_id=user_id, subject=subject, ref_id=ref_id, result=result)

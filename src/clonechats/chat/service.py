@@ -6,12 +6,18 @@ Another user's conversation is always "not found", whatever the operation. Start
 (send, regenerate, edit) is `chat.replies`. This module never imports the web framework.
 """
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from clonechats.chat import generation, repo
 from clonechats.chat.scheduled import repo as scheduled_repo
 from clonechats.errors import AppError, Conflict, NotFound
 from clonechats.personas import service as personas
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 PAGE_SIZE, PAGE_MAX = 20, 100
 MESSAGE_PAGE, MESSAGE_PAGE_MAX = 50, 200
@@ -48,7 +54,7 @@ def clean_title(title: str) -> str:
 
 # Conversations.
 
-async def create(ctx: Any, *, user_id: str, persona_id: str,
+async def create(ctx: Ctx, *, user_id: str, persona_id: str,
                  translation: dict[str, str] | None = None) -> dict[str, Any]:
     """A new conversation; `translation` (from `chat.translation.service.mode_for`) makes it
     a translation chat."""
@@ -67,7 +73,7 @@ async def create(ctx: Any, *, user_id: str, persona_id: str,
     return conversation
 
 
-async def get(ctx: Any, *, user_id: str, conversation_id: str) -> dict[str, Any]:
+async def get(ctx: Ctx, *, user_id: str, conversation_id: str) -> dict[str, Any]:
     conversation = await repo.get_owned(ctx.db, conversation_id, user_id)
     if conversation is None:
         raise ConversationNotFound()
@@ -82,7 +88,7 @@ def page_limit(limit: int | None, default: int, most: int) -> int:
     return limit
 
 
-async def delete(ctx: Any, *, user_id: str, conversation_id: str) -> None:
+async def delete(ctx: Ctx, *, user_id: str, conversation_id: str) -> None:
     conversation = await get(ctx, user_id=user_id, conversation_id=conversation_id)
     generating = conversation.get("generating")
     if generating and (found := generation.running(generating["message_id"])) is not None:
@@ -98,7 +104,7 @@ async def delete(ctx: Any, *, user_id: str, conversation_id: str) -> None:
     await video.delete_for_conversation(ctx, user_id=user_id, conversation_id=conversation_id)
 
 
-async def delete_message(ctx: Any, *, user_id: str, conversation_id: str,
+async def delete_message(ctx: Ctx, *, user_id: str, conversation_id: str,
                          message_id: str) -> int:
     """Delete one shown message with its earlier versions (edits, regenerations). If the
     running summary may quote it, the summary is dropped and rebuilt from what remains on the
@@ -117,7 +123,7 @@ async def delete_message(ctx: Any, *, user_id: str, conversation_id: str,
     return removed
 
 
-async def list_messages(ctx: Any, *, user_id: str, conversation_id: str,
+async def list_messages(ctx: Ctx, *, user_id: str, conversation_id: str,
                         limit: int | None = None,
                         cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
     """The shown messages, a page at a time going back in time; each page oldest first."""
@@ -128,7 +134,7 @@ async def list_messages(ctx: Any, *, user_id: str, conversation_id: str,
     return list(reversed(items)), next_cursor
 
 
-async def get_message(ctx: Any, *, user_id: str, conversation_id: str,
+async def get_message(ctx: Ctx, *, user_id: str, conversation_id: str,
                       message_id: str) -> dict[str, Any]:
     message = await repo.get_owned_message(ctx.db, conversation_id=conversation_id,
                                            message_id=message_id, owner_id=user_id)
@@ -137,7 +143,7 @@ async def get_message(ctx: Any, *, user_id: str, conversation_id: str,
     return message
 
 
-async def stop(ctx: Any, *, user_id: str, conversation_id: str,
+async def stop(ctx: Ctx, *, user_id: str, conversation_id: str,
                message_id: str) -> dict[str, Any]:
     """Ask a reply in progress to stop (in this process or any other); a finished reply is
     left as it is."""

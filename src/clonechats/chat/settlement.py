@@ -15,9 +15,11 @@ A continuation of a cut reply (`chat.continuation`) settles the same way, with t
 its own ledger id, and the stored usage and credits are the totals of both parts.
 """
 
+from __future__ import annotations
+
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.chat import markdown, metering, repo, screening
 from clonechats.chat.translation import service as chat_translation
@@ -26,6 +28,10 @@ from clonechats.providers.llm.base import ChatMessage, LLMProvider, ModelInfo, U
 from clonechats.providers.llm.estimate import estimate_text_tokens
 from clonechats.settings import ModelPrice
 from clonechats.telemetry import events
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +112,7 @@ async def delivered_tokens(provider: LLMProvider | None, model: str, text: str) 
     return max(1, estimate_text_tokens(text))
 
 
-async def settle_reply(ctx: Any, *, plan: ReplyPlan, outcome: Outcome) -> dict[str, Any]:
+async def settle_reply(ctx: Ctx, *, plan: ReplyPlan, outcome: Outcome) -> dict[str, Any]:
     """Charge, moderate and store a finished (or abandoned) reply; free the conversation;
     record the cost; hand the moods of both messages to the backlog. Safe to repeat: the
     ledger keys make it charge once."""

@@ -6,14 +6,20 @@ shapes (`ConversationOut`, `MessageOut`) under `conversation` and `messages`; th
 full data export is `privacy.export`.
 """
 
+from __future__ import annotations
+
 import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from clonechats.chat import repo, service
 from clonechats.chat.schemas import ConversationOut, MessageOut
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 Format = Literal["markdown", "json"]
 MEDIA_TYPES = {"markdown": "text/markdown; charset=utf-8", "json": "application/json"}
@@ -60,7 +66,7 @@ def as_json(conversation: dict[str, Any], messages: list[dict[str, Any]],
     return json.dumps(document, ensure_ascii=False, indent=2)
 
 
-async def export(ctx: Any, *, user_id: str, conversation_id: str, fmt: Format) -> Transcript:
+async def export(ctx: Ctx, *, user_id: str, conversation_id: str, fmt: Format) -> Transcript:
     conversation = await service.get(ctx, user_id=user_id, conversation_id=conversation_id)
     messages = await repo.visible_after(ctx.db, conversation_id, after_seq=0)
     now = ctx.clock.now()

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from clonechats.accounts.dependencies import AdminUser, admin_user
 from clonechats.admin import inbox
 from clonechats.contact import service as contact
+from clonechats.web.context import context_of
 
 api = APIRouter(prefix="/inbox", dependencies=[Depends(admin_user)])
 pages = APIRouter(prefix="/inbox", dependencies=[Depends(admin_user)])
@@ -36,7 +37,7 @@ class StatusIn(BaseModel):
 @api.get("")
 async def inbox_items(request: Request, closed: bool = False, limit: Limit = 50,
                       cursor: Cursor = None) -> dict[str, Any]:
-    items = await inbox.list_items(request.app.state.ctx, closed=closed)
+    items = await inbox.list_items(context_of(request), closed=closed)
     chunk, next_cursor = inbox.page(items, limit=limit, cursor=cursor)
     return {"items": chunk, "next_cursor": next_cursor}
 
@@ -44,14 +45,14 @@ async def inbox_items(request: Request, closed: bool = False, limit: Limit = 50,
 @api.post("/{kind}/{item_id}/reply")
 async def reply(kind: Kind, item_id: ItemId, data: ReplyIn, request: Request,
                 admin: AdminUser) -> dict[str, Any]:
-    item = await inbox.reply(request.app.state.ctx, kind=kind, item_id=item_id,
+    item = await inbox.reply(context_of(request), kind=kind, item_id=item_id,
                              text=data.text, admin=admin, close=data.close)
     return {"item": item, "status": "Your answer is on its way."}
 
 
 @api.patch("/contact/{item_id}")
 async def set_status(item_id: ItemId, data: StatusIn, request: Request) -> dict[str, Any]:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     updated = await contact.set_status(ctx, message_id=item_id, status=data.status)
     return {"item": inbox.contact_item(updated, ctx.clock.now())}
 
@@ -59,7 +60,7 @@ async def set_status(item_id: ItemId, data: StatusIn, request: Request) -> dict[
 @pages.get("", response_class=HTMLResponse)
 async def inbox_page(request: Request, closed: bool = False,
                      cursor: Cursor = None) -> HTMLResponse:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     items = await inbox.list_items(ctx, closed=closed)
     chunk, next_cursor = inbox.page(items, limit=50, cursor=cursor)
     return request.app.state.templates.TemplateResponse(

@@ -6,19 +6,25 @@ before `accounts` (it needs the user's email). Closed messages are deleted 24 mo
 they were closed (the `contact_messages` retention rule).
 """
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from clonechats.accounts import repo as users
 from clonechats.contact import repo
 from clonechats.privacy.registry import DataHolder, Owned, register
 
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
 
-async def _email(ctx: Any, user_id: str) -> str | None:
+
+
+async def _email(ctx: Ctx, user_id: str) -> str | None:
     user = await users.get(ctx.db, user_id)
     return user.get("email") if user else None
 
 
-async def export(ctx: Any, user_id: str) -> dict[str, Any]:
+async def export(ctx: Ctx, user_id: str) -> dict[str, Any]:
     rows = await repo.of_person(ctx.db, user_id, await _email(ctx, user_id))
     return {"messages": [{
         "email": m["email"], "subject": m["subject"], "message": m["message"],
@@ -27,7 +33,7 @@ async def export(ctx: Any, user_id: str) -> dict[str, Any]:
                     for r in m.get("replies") or []]} for m in rows]}
 
 
-async def delete(ctx: Any, user_id: str) -> int:
+async def delete(ctx: Ctx, user_id: str) -> int:
     return await repo.delete_of_person(ctx.db, user_id, await _email(ctx, user_id))
 
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from clonechats.accounts.dependencies import OptionalUser
 from clonechats.contact import service
 from clonechats.web.client import ClientInfo, client_info
+from clonechats.web.context import context_of
 
 router = APIRouter(tags=["contact"])
 Client = Annotated[ClientInfo, Depends(client_info)]
@@ -26,7 +27,7 @@ class ContactIn(BaseModel):
 @router.post("/api/v1/contact", status_code=202)
 async def send_message(data: ContactIn, request: Request, client: Client,
                        user: OptionalUser) -> dict[str, Any]:
-    stored = await service.send(request.app.state.ctx, email=data.email, subject=data.subject,
+    stored = await service.send(context_of(request), email=data.email, subject=data.subject,
                                 message=data.message, client=client, user=user)
     return {"status": "Thank you. We sent you an acknowledgement and will answer by "
             f"{stored['due_at']:%d %B %Y}.", "due_at": stored["due_at"].isoformat()}

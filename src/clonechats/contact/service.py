@@ -7,9 +7,11 @@ through the mail outbox and its jobs. Deadlines follow the privacy policy: ackno
 emails the operator's answer to the sender and records it. Never touches HTTP.
 """
 
+from __future__ import annotations
+
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.accounts import repo as users
 from clonechats.accounts.emails import InvalidEmail, normalise_email
@@ -18,6 +20,10 @@ from clonechats.errors import AppError, NotFound
 from clonechats.mail import service as mail
 from clonechats.safety import rate_limits
 from clonechats.web.client import ClientInfo
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 OPEN, ANSWERED, CLOSED = "open", "answered", "closed"
 STATUSES = (OPEN, ANSWERED, CLOSED)
@@ -48,11 +54,11 @@ def add_business_days(moment: datetime, days: int) -> datetime:
     return result
 
 
-def operator_address(ctx: Any) -> str:
+def operator_address(ctx: Ctx) -> str:
     return ctx.settings.admin.operator_email or ctx.settings.contact_email
 
 
-async def send(ctx: Any, *, email: str, subject: str, message: str, client: ClientInfo,
+async def send(ctx: Ctx, *, email: str, subject: str, message: str, client: ClientInfo,
                user: dict[str, Any] | None) -> dict[str, Any]:
     try:
         address = normalise_email(email)
@@ -88,18 +94,18 @@ async def send(ctx: Any, *, email: str, subject: str, message: str, client: Clie
     return stored
 
 
-def _url(ctx: Any, path: str) -> str:
+def _url(ctx: Ctx, path: str) -> str:
     return f"{ctx.settings.public_url.rstrip('/')}{path}"
 
 
-async def get(ctx: Any, message_id: str) -> dict[str, Any]:
+async def get(ctx: Ctx, message_id: str) -> dict[str, Any]:
     found = await repo.get(ctx.db, message_id)
     if found is None:
         raise MessageNotFound()
     return found
 
 
-async def active(ctx: Any, *, closed: bool = False, limit: int = 500) -> list[dict[str, Any]]:
+async def active(ctx: Ctx, *, closed: bool = False, limit: int = 500) -> list[dict[str, Any]]:
     return await repo.with_status(ctx.db, [CLOSED] if closed else ACTIVE, limit=limit)
 
 
@@ -110,7 +116,7 @@ def check_reply(text: str) -> str:
     return body
 
 
-async def reply(ctx: Any, *, message_id: str, text: str, admin: dict[str, Any],
+async def reply(ctx: Ctx, *, message_id: str, text: str, admin: dict[str, Any],
                 close: bool) -> dict[str, Any]:
     """Email the answer to the sender and record it (closing the message if asked)."""
     body = check_reply(text)
@@ -130,7 +136,7 @@ async def reply(ctx: Any, *, message_id: str, text: str, admin: dict[str, Any],
     return updated
 
 
-async def set_status(ctx: Any, *, message_id: str, status: str) -> dict[str, Any]:
+async def set_status(ctx: Ctx, *, message_id: str, status: str) -> dict[str, Any]:
     if status not in STATUSES:
         raise InvalidContact("Status must be open, answered or closed.")
     await get(ctx, message_id)

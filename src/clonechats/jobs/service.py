@@ -1,13 +1,19 @@
 """Enqueueing jobs and the handler registry. Runs nothing itself; see `runner.py`."""
 
+from __future__ import annotations
+
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pymongo.errors import DuplicateKeyError
 
 from clonechats.clock import Clock
 from clonechats.jobs import repo
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 Handler = Callable[[dict[str, Any], Any], Awaitable[None]]
 """`async def handler(payload, ctx)`: ctx is the application context (db, settings, providers)."""
@@ -71,7 +77,7 @@ def next_daily_run(now: datetime, at: time) -> datetime:
     return today if today > now else today + timedelta(days=1)
 
 
-async def enqueue_daily(ctx: Any, kind: str, at: time) -> dict[str, Any]:
+async def enqueue_daily(ctx: Ctx, kind: str, at: time) -> dict[str, Any]:
     """Queue the next daily run of `kind` (idempotent: one job per date)."""
     run_at = next_daily_run(ctx.clock.now(), at)
     return await ctx.enqueue(kind, {}, run_at, dedupe_key=f"{kind}:{run_at.date().isoformat()}")

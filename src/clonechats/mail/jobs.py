@@ -5,16 +5,22 @@ A `ProviderError` propagates to the job runner, which retries the retryable ones
 goes out, and dead-letters the others (rejected, auth, quota) without retrying.
 """
 
+from __future__ import annotations
+
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.jobs.service import JobRegistry
 from clonechats.mail.service import EMAIL_SEND, message_from_payload
 
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
+
 log = logging.getLogger(__name__)
 
 
-async def deliver_email(payload: dict[str, Any], ctx: Any) -> None:
+async def deliver_email(payload: dict[str, Any], ctx: Ctx) -> None:
     message = message_from_payload(payload)
     sent = await ctx.email.send(message)
     log.info("email sent", extra={"provider": ctx.email.name,

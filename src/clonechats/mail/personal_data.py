@@ -3,7 +3,9 @@ outbox provider) and the queued `email.send` jobs carrying it. Registered with t
 registry; runs before `accounts` because it finds the data by the user's email address.
 """
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from clonechats.accounts import repo as users
 from clonechats.jobs import repo as jobs
@@ -11,10 +13,14 @@ from clonechats.mail.service import EMAIL_SEND
 from clonechats.privacy.registry import DataHolder, register
 from clonechats.providers.email import outbox
 
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
+
 NAME = "mail"
 
 
-async def _addresses(ctx: Any, user_id: str) -> list[str]:
+async def _addresses(ctx: Ctx, user_id: str) -> list[str]:
     user = await users.get(ctx.db, user_id)
     if user is None:
         return []
@@ -22,7 +28,7 @@ async def _addresses(ctx: Any, user_id: str) -> list[str]:
     return [address for address in addresses if address]
 
 
-async def export(ctx: Any, user_id: str) -> dict[str, Any]:
+async def export(ctx: Ctx, user_id: str) -> dict[str, Any]:
     emails = []
     for address in await _addresses(ctx, user_id):
         emails.extend({"to": m["to"], "subject": m["subject"],
@@ -31,7 +37,7 @@ async def export(ctx: Any, user_id: str) -> dict[str, Any]:
     return {"emails": emails}
 
 
-async def delete(ctx: Any, user_id: str) -> int:
+async def delete(ctx: Ctx, user_id: str) -> int:
     count = 0
     for address in await _addresses(ctx, user_id):
         count += await outbox.delete_to(ctx.db, address)

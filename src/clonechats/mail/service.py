@@ -14,20 +14,26 @@ Not here: when an email is due (the accounts, privacy and billing services decid
 HTTP (in `providers/email`).
 """
 
+from __future__ import annotations
+
 from collections.abc import Mapping
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.errors import NotFound
 from clonechats.mail.render import render_email
 from clonechats.providers.email import outbox
 from clonechats.providers.email.base import EmailMessage
 
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
+
 EMAIL_SEND = "email.send"
 OUTBOX_PAGE_SIZE = 25
 
 
-async def send_email(ctx: Any, *, to: str, template: str, context: Mapping[str, Any],
+async def send_email(ctx: Ctx, *, to: str, template: str, context: Mapping[str, Any],
                      idempotency_key: str) -> None:
     rendered = render_email(template, context, settings=ctx.settings)
     message = EmailMessage(to=to, subject=rendered.subject, text=rendered.text,
@@ -49,7 +55,7 @@ def message_from_payload(payload: Mapping[str, Any]) -> EmailMessage:
                         tags=dict(payload.get("tags") or {}))
 
 
-async def outbox_page_data(ctx: Any, *, cursor: str | None) -> dict[str, Any]:
+async def outbox_page_data(ctx: Ctx, *, cursor: str | None) -> dict[str, Any]:
     """What the admin outbox page shows: one page of stored emails, newest first.
 
     Only in dev mode (elsewhere it is a 404), since stored emails hold live one-time links.

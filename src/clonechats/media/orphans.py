@@ -10,13 +10,19 @@ document names the file or the file is gone. Runs daily as `media.sweep_orphans`
 only, never keys (they name users).
 """
 
+from __future__ import annotations
+
 import logging
 from dataclasses import dataclass
 from datetime import UTC, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.jobs.service import enqueue_daily
 from clonechats.media import repo
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +39,7 @@ class SweepResult:
     waiting: int = 0
 
 
-async def sweep(ctx: Any) -> SweepResult:
+async def sweep(ctx: Ctx) -> SweepResult:
     """Delete files unrecorded for longer than the grace period; note newly unrecorded ones."""
     now = ctx.clock.now()
     grace = timedelta(hours=ctx.settings.media.orphan_grace_hours)
@@ -76,12 +82,12 @@ async def sweep(ctx: Any) -> SweepResult:
     return SweepResult(checked=checked, deleted=deleted, waiting=waiting)
 
 
-async def seed(ctx: Any) -> dict[str, Any]:
+async def seed(ctx: Ctx) -> dict[str, Any]:
     """Queue the next daily sweep (idempotent: one job per date)."""
     return await enqueue_daily(ctx, SWEEP_JOB, RUN_AT)
 
 
-async def sweep_job(payload: dict[str, Any], ctx: Any) -> None:
+async def sweep_job(payload: dict[str, Any], ctx: Ctx) -> None:
     await seed(ctx)  # the next run is queued first, so a failure here never ends the chain
     result = await sweep(ctx)
     log.info("orphan media swept", extra={"checked": result.checked,

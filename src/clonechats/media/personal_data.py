@@ -9,11 +9,17 @@ and every media document.
 Imported when the context opens (`context.PRIVACY_SOURCES`), which registers the holder.
 """
 
+from __future__ import annotations
+
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.media import repo, service
 from clonechats.privacy.registry import DataHolder, Owned, register
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 NAME = "media"
 
@@ -22,7 +28,7 @@ def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-async def export(ctx: Any, user_id: str) -> dict[str, Any]:
+async def export(ctx: Ctx, user_id: str) -> dict[str, Any]:
     items = []
     for media in await service.export_for_owner(ctx, owner_id=user_id):
         items.append({("id" if key == "_id" else key): _plain(value)
@@ -30,7 +36,7 @@ async def export(ctx: Any, user_id: str) -> dict[str, Any]:
     return {"files": items}
 
 
-async def delete(ctx: Any, user_id: str) -> int:
+async def delete(ctx: Ctx, user_id: str) -> int:
     return await service.delete_for_owner(ctx, owner_id=user_id)
 
 

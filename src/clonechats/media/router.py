@@ -15,6 +15,7 @@ from clonechats.accounts.dependencies import ActiveUser, OptionalUser
 from clonechats.media import service
 from clonechats.media.errors import MediaTooLarge
 from clonechats.media.repo import AVATAR, REFERENCE_IMAGE, REFERENCE_VOICE
+from clonechats.web.context import context_of
 
 router = APIRouter(tags=["media"])
 
@@ -38,7 +39,7 @@ def media_body(media: dict[str, Any]) -> dict[str, Any]:
 @router.post("/api/v1/personas/{persona_id}/avatar", status_code=201)
 async def upload_avatar(persona_id: str, file: Upload, request: Request,
                         user: ActiveUser) -> dict[str, Any]:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     data = await read_upload(file, service.upload_limit(ctx, AVATAR))
     media = await service.upload_persona_image(ctx, user=user, persona_id=persona_id,
                                                kind=AVATAR, data=data)
@@ -48,7 +49,7 @@ async def upload_avatar(persona_id: str, file: Upload, request: Request,
 @router.post("/api/v1/personas/{persona_id}/images", status_code=201)
 async def upload_reference_image(persona_id: str, file: Upload, request: Request,
                                  user: ActiveUser) -> dict[str, Any]:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     data = await read_upload(file, service.upload_limit(ctx, REFERENCE_IMAGE))
     media = await service.upload_persona_image(ctx, user=user, persona_id=persona_id,
                                                kind=REFERENCE_IMAGE, data=data)
@@ -58,7 +59,7 @@ async def upload_reference_image(persona_id: str, file: Upload, request: Request
 @router.post("/api/v1/personas/{persona_id}/voice", status_code=201)
 async def upload_reference_voice(persona_id: str, file: Upload, request: Request,
                                  user: ActiveUser) -> dict[str, Any]:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     data = await read_upload(file, service.upload_limit(ctx, REFERENCE_VOICE))
     media = await service.upload_reference_voice(ctx, user=user, persona_id=persona_id,
                                                  data=data)
@@ -68,20 +69,20 @@ async def upload_reference_voice(persona_id: str, file: Upload, request: Request
 @router.get("/api/v1/personas/{persona_id}/media")
 async def list_persona_media(persona_id: str, request: Request,
                              user: ActiveUser) -> dict[str, Any]:
-    items = await service.list_for_persona(request.app.state.ctx, user_id=user["_id"],
+    items = await service.list_for_persona(context_of(request), user_id=user["_id"],
                                            persona_id=persona_id)
     return {"items": [service.public_fields(m) for m in items], "next_cursor": None}
 
 
 @router.delete("/api/v1/media/{media_id}", status_code=204)
 async def delete_media(media_id: str, request: Request, user: ActiveUser) -> Response:
-    await service.delete_media(request.app.state.ctx, user_id=user["_id"], media_id=media_id)
+    await service.delete_media(context_of(request), user_id=user["_id"], media_id=media_id)
     return Response(status_code=204)
 
 
 @router.get("/media/{media_id}", include_in_schema=False)
 async def serve_media(media_id: str, request: Request, user: OptionalUser) -> Response:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     media = await service.open_for_viewer(ctx, media_id=media_id,
                                           viewer_id=user["_id"] if user else None)
     size = await ctx.media.size(media["key"])  # a missing file is a 404 before any header

@@ -21,7 +21,7 @@ This module never imports the web framework.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.errors import Conflict
 from clonechats.media import audio, images, repo
@@ -32,6 +32,10 @@ from clonechats.media.repo import AVATAR, REFERENCE_IMAGE, REFERENCE_VOICE
 from clonechats.media.store import StoredMedia
 from clonechats.personas import repo as personas_repo
 from clonechats.personas import service as personas
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +52,12 @@ class TooManyReferenceImages(Conflict):
                "delete one first.")
 
 
-def upload_limit(ctx: Any, kind: str) -> int:
+def upload_limit(ctx: Ctx, kind: str) -> int:
     limit = ctx.settings.media.max_upload_bytes
     return min(limit, audio.VOICE_MAX_BYTES) if kind == REFERENCE_VOICE else limit
 
 
-async def upload_persona_image(ctx: Any, *, user: dict[str, Any], persona_id: str, kind: str,
+async def upload_persona_image(ctx: Ctx, *, user: dict[str, Any], persona_id: str, kind: str,
                                data: bytes) -> dict[str, Any]:
     """Stores an avatar (replacing the previous one) or adds a reference image."""
     if kind not in IMAGE_KINDS:
@@ -73,7 +77,7 @@ def max_side(kind: str) -> int:
     return images.AVATAR_MAX_SIDE if kind == AVATAR else images.IMAGE_MAX_SIDE
 
 
-async def add_clean_image(ctx: Any, *, owner_id: str, persona_id: str, kind: str,
+async def add_clean_image(ctx: Ctx, *, owner_id: str, persona_id: str, kind: str,
                           image: images.CleanImage) -> dict[str, Any]:
     """Stores an image already re-encoded by ``images.prepare_image`` and attaches it."""
     stored = await ctx.media.put(image.data, owner_id=owner_id, kind=kind,
@@ -85,7 +89,7 @@ async def add_clean_image(ctx: Any, *, owner_id: str, persona_id: str, kind: str
     return await _attach(ctx, media)
 
 
-async def upload_reference_voice(ctx: Any, *, user: dict[str, Any], persona_id: str,
+async def upload_reference_voice(ctx: Ctx, *, user: dict[str, Any], persona_id: str,
                                  data: bytes) -> dict[str, Any]:
     """Stores the persona's reference voice (3 to 120 seconds), replacing the previous one."""
     owner_id = user["_id"]
@@ -101,13 +105,13 @@ async def upload_reference_voice(ctx: Any, *, user: dict[str, Any], persona_id: 
     return await _attach(ctx, media)
 
 
-async def list_for_persona(ctx: Any, *, user_id: str, persona_id: str) -> list[dict[str, Any]]:
+async def list_for_persona(ctx: Ctx, *, user_id: str, persona_id: str) -> list[dict[str, Any]]:
     """The owner's media of one persona, oldest first."""
     await personas.get_owned(ctx, user_id=user_id, persona_id=persona_id)
     return await repo.list_for_persona(ctx.db, owner_id=user_id, persona_id=persona_id)
 
 
-async def delete_media(ctx: Any, *, user_id: str, media_id: str) -> None:
+async def delete_media(ctx: Ctx, *, user_id: str, media_id: str) -> None:
     """Deletes one of the user's files and its document; another user's is "not found"."""
     media = await repo.get(ctx.db, media_id)
     if media is None or media["owner_id"] != user_id:
@@ -117,7 +121,7 @@ async def delete_media(ctx: Any, *, user_id: str, media_id: str) -> None:
         await _sync_persona(ctx, owner_id=user_id, persona_id=media["persona_id"])
 
 
-async def delete_for_persona(ctx: Any, *, owner_id: str, persona_id: str) -> int:
+async def delete_for_persona(ctx: Ctx, *, owner_id: str, persona_id: str) -> int:
     """Deletes every file and document of one persona; returns how many went."""
     count = 0
     for media in await repo.list_for_persona(ctx.db, owner_id=owner_id, persona_id=persona_id):
@@ -126,7 +130,7 @@ async def delete_for_persona(ctx: Any, *, owner_id: str, persona_id: str) -> int
     return count
 
 
-async def delete_for_owner(ctx: Any, *, owner_id: str) -> int:
+async def delete_for_owner(ctx: Ctx, *, owner_id: str) -> int:
     """Deletes every media document and file of a user, stray files without a document too."""
     count = 0
     for media in await repo.list_for_owner(ctx.db, owner_id):
@@ -138,7 +142,7 @@ async def delete_for_owner(ctx: Any, *, owner_id: str) -> int:
     return count + len(stray)
 
 
-async def open_for_viewer(ctx: Any, *, media_id: str, viewer_id: str | None) -> dict[str, Any]:
+async def open_for_viewer(ctx: Ctx, *, media_id: str, viewer_id: str | None) -> dict[str, Any]:
     """The media document if `viewer_id` (None: anonymous) may read the file; else not found."""
     media = await repo.get(ctx.db, media_id)
     if media is None:
@@ -154,7 +158,7 @@ async def open_for_viewer(ctx: Any, *, media_id: str, viewer_id: str | None) -> 
     raise MediaNotFound()
 
 
-async def export_for_owner(ctx: Any, *, owner_id: str) -> list[dict[str, Any]]:
+async def export_for_owner(ctx: Ctx, *, owner_id: str) -> list[dict[str, Any]]:
     """Every media document of a user, for a data export (file keys included)."""
     return await repo.list_for_owner(ctx.db, owner_id)
 
@@ -164,7 +168,7 @@ def _check_size(data: bytes, limit: int) -> None:
         raise MediaTooLarge(limit)
 
 
-async def _record(ctx: Any, stored: StoredMedia, *, owner_id: str, persona_id: str, kind: str,
+async def _record(ctx: Ctx, stored: StoredMedia, *, owner_id: str, persona_id: str, kind: str,
                   content_type: str, **details: Any) -> dict[str, Any]:
     """Inserts the document of a stored file; the file is deleted if that fails."""
     media = repo.new_media(owner_id=owner_id, persona_id=persona_id, kind=kind, key=stored.key,
@@ -179,7 +183,7 @@ async def _record(ctx: Any, stored: StoredMedia, *, owner_id: str, persona_id: s
     return media
 
 
-async def _check_quota(ctx: Any, media: dict[str, Any]) -> None:
+async def _check_quota(ctx: Ctx, media: dict[str, Any]) -> None:
     """The account's files, the new one included, must fit `media.account_quota_bytes`; a file
     this one replaces (the persona's avatar or voice) does not count. Checked after the
     insert, so concurrent uploads cannot both slip under the quota."""
@@ -194,7 +198,7 @@ async def _check_quota(ctx: Any, media: dict[str, Any]) -> None:
         raise StorageQuotaExceeded(quota)
 
 
-async def _attach(ctx: Any, media: dict[str, Any]) -> dict[str, Any]:
+async def _attach(ctx: Ctx, media: dict[str, Any]) -> dict[str, Any]:
     """Points the persona at new media, replacing what it held; undone entirely on failure."""
     kind, owner_id, persona_id = media["kind"], media["owner_id"], media["persona_id"]
     try:
@@ -220,7 +224,7 @@ async def _attach(ctx: Any, media: dict[str, Any]) -> dict[str, Any]:
     return media
 
 
-async def _sync_persona(ctx: Any, *, owner_id: str, persona_id: str) -> dict[str, Any] | None:
+async def _sync_persona(ctx: Ctx, *, owner_id: str, persona_id: str) -> dict[str, Any] | None:
     """Rewrites the persona's media references from the `media` collection."""
     persona = await personas_repo.get(ctx.db, persona_id)
     if persona is None or persona["owner_id"] != owner_id:
@@ -238,7 +242,7 @@ async def _sync_persona(ctx: Any, *, owner_id: str, persona_id: str) -> dict[str
                                       now=ctx.clock.now())
 
 
-async def _discard(ctx: Any, media: dict[str, Any]) -> None:
+async def _discard(ctx: Ctx, media: dict[str, Any]) -> None:
     """Deletes the file, then its document (a failure in between can be retried), then any
     clip it was the file of (`media.clips`)."""
     await ctx.media.delete(media["key"])

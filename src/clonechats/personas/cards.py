@@ -42,7 +42,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -63,6 +63,10 @@ from clonechats.personas.card_png import (
 )
 from clonechats.personas.instructions import build_instructions
 from clonechats.personas.schemas import TAGLINE_MAX, PersonaCreate, full_sliders
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 SPEC = "chara_card_v2"
 SPEC_VERSION = "2.0"
@@ -351,7 +355,7 @@ def _digest(text: str) -> str:
 
 # -- export and import for a user ---------------------------------------------------------------
 
-async def card_for_viewer(ctx: Any, *, persona_id: str,
+async def card_for_viewer(ctx: Ctx, *, persona_id: str,
                           viewer_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """(persona, card) for its owner, or for anyone when the persona is public (then without
     private fields); another user's private persona is "not found"."""
@@ -359,7 +363,7 @@ async def card_for_viewer(ctx: Any, *, persona_id: str,
     return persona, export_card(persona, include_private=persona["owner_id"] == viewer_id)
 
 
-async def card_png_for_viewer(ctx: Any, *, persona_id: str,
+async def card_png_for_viewer(ctx: Ctx, *, persona_id: str,
                               viewer_id: str) -> tuple[dict[str, Any], bytes]:
     """(persona, PNG): the avatar, or a plain generated picture, with the card embedded."""
     persona, card = await card_for_viewer(ctx, persona_id=persona_id, viewer_id=viewer_id)
@@ -376,7 +380,7 @@ async def card_png_for_viewer(ctx: Any, *, persona_id: str,
     return persona, png
 
 
-async def import_card(ctx: Any, *, user: dict[str, Any],
+async def import_card(ctx: Ctx, *, user: dict[str, Any],
                       data: bytes) -> tuple[dict[str, Any], list[str]]:
     """A new private persona from a card (JSON, or PNG with a `chara` chunk; told apart by
     content). Returns (persona, card fields not imported). Nothing is created on any error."""

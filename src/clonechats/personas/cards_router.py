@@ -15,6 +15,7 @@ from clonechats.errors import AppError
 from clonechats.personas import cards
 from clonechats.personas.card_png import MAX_JSON_BYTES, MAX_PNG_BYTES, CardTooLarge
 from clonechats.personas.schemas import PersonaOut
+from clonechats.web.context import context_of
 
 router = APIRouter(tags=["personas"])
 
@@ -33,7 +34,7 @@ def download_name(name: str, extension: str) -> str:
 @router.get("/api/v1/personas/{persona_id}/card")
 async def export_card_json(persona_id: str, request: Request, user: ActiveUser,
                            download: bool = False) -> JSONResponse:
-    persona, card = await cards.card_for_viewer(request.app.state.ctx, persona_id=persona_id,
+    persona, card = await cards.card_for_viewer(context_of(request), persona_id=persona_id,
                                                 viewer_id=user["_id"])
     headers = {"Cache-Control": "private, no-store"}
     if download:
@@ -44,7 +45,7 @@ async def export_card_json(persona_id: str, request: Request, user: ActiveUser,
 
 @router.get("/api/v1/personas/{persona_id}/card.png")
 async def export_card_png(persona_id: str, request: Request, user: ActiveUser) -> Response:
-    persona, png = await cards.card_png_for_viewer(request.app.state.ctx,
+    persona, png = await cards.card_png_for_viewer(context_of(request),
                                                    persona_id=persona_id, viewer_id=user["_id"])
     return Response(png, media_type="image/png", headers={
         "Cache-Control": "private, no-store",
@@ -55,7 +56,7 @@ async def export_card_png(persona_id: str, request: Request, user: ActiveUser) -
 @router.post("/api/v1/personas/import", status_code=201)
 async def import_card(request: Request, user: ActiveUser) -> dict[str, Any]:
     data = await read_card_upload(request)
-    persona, ignored = await cards.import_card(request.app.state.ctx, user=user, data=data)
+    persona, ignored = await cards.import_card(context_of(request), user=user, data=data)
     return {"persona": PersonaOut.of(persona).model_dump(mode="json"), "ignored": ignored}
 
 

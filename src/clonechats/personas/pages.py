@@ -33,6 +33,7 @@ from clonechats.personas.schemas import (
     full_sliders,
 )
 from clonechats.web.client import client_info
+from clonechats.web.context import context_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -86,7 +87,7 @@ async def my_personas(request: Request, user: OptionalUser, cursor: str | None =
     if user is None:
         return to_login(request)
     check_active(user)
-    items, next_cursor = await service.list_for_owner(request.app.state.ctx,
+    items, next_cursor = await service.list_for_owner(context_of(request),
                                                       owner_id=user["_id"], cursor=cursor)
     return render(request, "list.html", personas=items, next_cursor=next_cursor,
                   first_page=cursor is None)
@@ -98,8 +99,8 @@ async def new_persona(request: Request, user: OptionalUser) -> Response:
         return to_login(request)
     check_active(user)
     return render(request, "edit.html", persona=None, fields=NEW_PERSONA,
-                  models=request.app.state.ctx.llm.enabled_models(),
-                  default_model=request.app.state.ctx.llm.default_model(),
+                  models=context_of(request).llm.enabled_models(),
+                  default_model=context_of(request).llm.default_model(),
                   sliders=slider_rows(NEW_PERSONA), limits=LIMITS,
                   instructions=build_instructions(NEW_PERSONA))
 
@@ -110,7 +111,7 @@ async def my_favourites(request: Request, user: OptionalUser,
     if user is None:
         return to_login(request)
     check_active(user)
-    items, next_cursor = await service.list_favourites(request.app.state.ctx,
+    items, next_cursor = await service.list_favourites(context_of(request),
                                                        user_id=user["_id"], cursor=cursor)
     return render(request, "favourites.html", personas=items, next_cursor=next_cursor,
                   user_id=user["_id"])
@@ -121,7 +122,7 @@ async def view_persona(persona_id: str, request: Request, user: OptionalUser) ->
     if user is None:
         return to_login(request)
     check_active(user)
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     persona = await service.get_usable(ctx, user_id=user["_id"], persona_id=persona_id)
     if persona["owner_id"] != user["_id"]:
         if not persona.get("share_id"):
@@ -142,12 +143,12 @@ async def edit_persona(persona_id: str, request: Request, user: OptionalUser) ->
     if user is None:
         return to_login(request)
     check_active(user)
-    persona = await service.get_owned(request.app.state.ctx, user_id=user["_id"],
+    persona = await service.get_owned(context_of(request), user_id=user["_id"],
                                       persona_id=persona_id)
     fields = {**NEW_PERSONA, **{key: persona.get(key, NEW_PERSONA[key]) for key in NEW_PERSONA}}
     return render(request, "edit.html", persona=persona, fields=fields,
-                  models=request.app.state.ctx.llm.enabled_models(),
-                  default_model=request.app.state.ctx.llm.default_model(),
+                  models=context_of(request).llm.enabled_models(),
+                  default_model=context_of(request).llm.default_model(),
                   sliders=slider_rows(persona), limits=LIMITS,
                   instructions=build_instructions(persona))
 
@@ -163,7 +164,7 @@ async def explore(request: Request, user: OptionalUser, q: str | None = None,
     sort = sort if sort in service.SORTS else "newest"
     query = " ".join((q or "").split())[:100]
     tag = " ".join((tag or "").split())[:TRAIT_MAX]
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     items, next_cursor = await service.browse(ctx, q=query, tag=tag, sort=sort, cursor=cursor)
     creators = await profile.public_names(ctx, user_ids=[p["owner_id"] for p in items])
     next_href = explore_href(q=query, tag=tag, sort=sort, cursor=next_cursor) if next_cursor \
@@ -175,7 +176,7 @@ async def explore(request: Request, user: OptionalUser, q: str | None = None,
 
 @router.get("/p/{share_id}", response_class=HTMLResponse)
 async def public_page(share_id: str, request: Request, user: OptionalUser) -> Response:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     persona = await share_lookups.get_public(ctx, share_id=share_id,
                                              client=client_info(request))
     favourited = False

@@ -8,12 +8,18 @@ favourites, taking each favourited persona's count down.
 Imported when the context opens (`context.PRIVACY_SOURCES`), which registers the holder.
 """
 
+from __future__ import annotations
+
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.personas import favourites, repo, service
 from clonechats.personas.schemas import PersonaOut
 from clonechats.privacy.registry import DataHolder, Owned, register
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 NAME = "personas"
 
@@ -24,7 +30,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-async def export(ctx: Any, user_id: str) -> dict[str, Any]:
+async def export(ctx: Ctx, user_id: str) -> dict[str, Any]:
     owned = await repo.for_owner(ctx.db, user_id)
     marks = await favourites.for_user(ctx.db, user_id)
     return {
@@ -34,7 +40,7 @@ async def export(ctx: Any, user_id: str) -> dict[str, Any]:
     }
 
 
-async def delete(ctx: Any, user_id: str) -> int:
+async def delete(ctx: Ctx, user_id: str) -> int:
     count = 0
     for persona in await repo.for_owner(ctx.db, user_id):
         counts = await service.remove_persona(ctx, persona)

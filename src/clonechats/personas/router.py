@@ -21,6 +21,7 @@ from clonechats.personas.schemas import (
     PersonaUpdate,
 )
 from clonechats.web.client import client_info
+from clonechats.web.context import context_of
 
 router = APIRouter(tags=["personas"])
 
@@ -52,7 +53,7 @@ async def create_persona(data: PersonaCreate, request: Request,
                          user: ActiveUser) -> dict[str, Any]:
     if data.visibility == "public":
         require_verified_email(user)
-    persona = await service.create(request.app.state.ctx, owner_id=user["_id"], data=data)
+    persona = await service.create(context_of(request), owner_id=user["_id"], data=data)
     return owner_body(persona)
 
 
@@ -60,7 +61,7 @@ async def create_persona(data: PersonaCreate, request: Request,
 async def list_personas(request: Request, user: ActiveUser, limit: Limit = None,
                         cursor: Cursor = None) -> dict[str, Any]:
     items, next_cursor = await service.list_for_owner(
-        request.app.state.ctx, owner_id=user["_id"], limit=limit, cursor=cursor)
+        context_of(request), owner_id=user["_id"], limit=limit, cursor=cursor)
     return page(items, next_cursor, owner=True)
 
 
@@ -68,7 +69,7 @@ async def list_personas(request: Request, user: ActiveUser, limit: Limit = None,
 async def list_favourites(request: Request, user: ActiveUser, limit: Limit = None,
                           cursor: Cursor = None) -> dict[str, Any]:
     items, next_cursor = await service.list_favourites(
-        request.app.state.ctx, user_id=user["_id"], limit=limit, cursor=cursor)
+        context_of(request), user_id=user["_id"], limit=limit, cursor=cursor)
     return page(items, next_cursor)
 
 
@@ -80,7 +81,7 @@ async def preview_instructions(data: InstructionsPreviewIn, user: ActiveUser) ->
 
 @router.get("/api/v1/personas/{persona_id}")
 async def get_persona(persona_id: str, request: Request, user: ActiveUser) -> dict[str, Any]:
-    persona = await service.get_usable(request.app.state.ctx, user_id=user["_id"],
+    persona = await service.get_usable(context_of(request), user_id=user["_id"],
                                        persona_id=persona_id)
     return owner_body(persona) if persona["owner_id"] == user["_id"] else public_body(persona)
 
@@ -90,21 +91,21 @@ async def update_persona(persona_id: str, data: PersonaUpdate, request: Request,
                          user: ActiveUser) -> dict[str, Any]:
     if data.changes().get("visibility") == "public":
         require_verified_email(user)
-    persona = await service.update(request.app.state.ctx, user_id=user["_id"],
+    persona = await service.update(context_of(request), user_id=user["_id"],
                                    persona_id=persona_id, data=data)
     return owner_body(persona)
 
 
 @router.delete("/api/v1/personas/{persona_id}", status_code=204)
 async def delete_persona(persona_id: str, request: Request, user: ActiveUser) -> Response:
-    await service.delete(request.app.state.ctx, user_id=user["_id"], persona_id=persona_id)
+    await service.delete(context_of(request), user_id=user["_id"], persona_id=persona_id)
     return Response(status_code=204)
 
 
 @router.post("/api/v1/personas/{persona_id}/duplicate", status_code=201)
 async def duplicate_persona(persona_id: str, request: Request,
                             user: ActiveUser) -> dict[str, Any]:
-    persona = await service.duplicate(request.app.state.ctx, user_id=user["_id"],
+    persona = await service.duplicate(context_of(request), user_id=user["_id"],
                                       persona_id=persona_id)
     return owner_body(persona)
 
@@ -112,28 +113,28 @@ async def duplicate_persona(persona_id: str, request: Request,
 @router.post("/api/v1/personas/{persona_id}/share")
 async def share_persona(persona_id: str, request: Request,
                         user: VerifiedUser) -> dict[str, str]:
-    persona = await service.share(request.app.state.ctx, user_id=user["_id"],
+    persona = await service.share(context_of(request), user_id=user["_id"],
                                   persona_id=persona_id)
     return {"share_id": persona["share_id"], "url": share_url(request, persona["share_id"])}
 
 
 @router.delete("/api/v1/personas/{persona_id}/share", status_code=204)
 async def unshare_persona(persona_id: str, request: Request, user: ActiveUser) -> Response:
-    await service.unshare(request.app.state.ctx, user_id=user["_id"], persona_id=persona_id)
+    await service.unshare(context_of(request), user_id=user["_id"], persona_id=persona_id)
     return Response(status_code=204)
 
 
 @router.put("/api/v1/personas/{persona_id}/favourite")
 async def favourite_persona(persona_id: str, request: Request,
                             user: ActiveUser) -> dict[str, Any]:
-    persona = await service.add_favourite(request.app.state.ctx, user_id=user["_id"],
+    persona = await service.add_favourite(context_of(request), user_id=user["_id"],
                                           persona_id=persona_id)
     return {"favourited": True, "favourite_count": persona.get("favourite_count", 0)}
 
 
 @router.delete("/api/v1/personas/{persona_id}/favourite", status_code=204)
 async def unfavourite_persona(persona_id: str, request: Request, user: ActiveUser) -> Response:
-    await service.remove_favourite(request.app.state.ctx, user_id=user["_id"],
+    await service.remove_favourite(context_of(request), user_id=user["_id"],
                                    persona_id=persona_id)
     return Response(status_code=204)
 
@@ -145,12 +146,12 @@ async def browse_personas(request: Request, q: Annotated[str | None, Query(max_l
                           cursor: Cursor = None) -> dict[str, Any]:
     """Public personas with a live share link; `q` matches the name, tagline, a trait or a
     public description literally; `tag` keeps those with that trait."""
-    items, next_cursor = await service.browse(request.app.state.ctx, q=q, tag=tag, sort=sort,
+    items, next_cursor = await service.browse(context_of(request), q=q, tag=tag, sort=sort,
                                               limit=limit, cursor=cursor)
     return page(items, next_cursor)
 
 
 @router.get("/api/v1/public/personas/{share_id}")
 async def public_persona(share_id: str, request: Request) -> dict[str, Any]:
-    return public_body(await share_lookups.get_public(request.app.state.ctx, share_id=share_id,
+    return public_body(await share_lookups.get_public(context_of(request), share_id=share_id,
                                                       client=client_info(request)))

@@ -8,11 +8,13 @@ user may favourite their own personas and public ones. This module never imports
 framework; it raises `AppError`s that the web layer renders.
 """
 
+from __future__ import annotations
+
 import re
 import secrets
 from importlib import import_module
 from importlib.util import find_spec
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.errors import AppError, Conflict, NotFound
 from clonechats.personas import favourites, repo
@@ -23,6 +25,10 @@ from clonechats.personas.schemas import (
     PersonaUpdate,
     full_sliders,
 )
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 PAGE_SIZE = 20
 PAGE_MAX = 100
@@ -48,7 +54,7 @@ class InvalidSort(AppError):
     message = "Sort must be \"newest\" or \"popular\"."
 
 
-async def get_owned(ctx: Any, *, user_id: str, persona_id: str) -> dict[str, Any]:
+async def get_owned(ctx: Ctx, *, user_id: str, persona_id: str) -> dict[str, Any]:
     """The persona if `user_id` owns it; otherwise PersonaNotFound (never 403: no leak)."""
     persona = await repo.get(ctx.db, persona_id)
     if persona is None or persona["owner_id"] != user_id:
@@ -56,7 +62,7 @@ async def get_owned(ctx: Any, *, user_id: str, persona_id: str) -> dict[str, Any
     return persona
 
 
-async def get_usable(ctx: Any, *, user_id: str, persona_id: str) -> dict[str, Any]:
+async def get_usable(ctx: Ctx, *, user_id: str, persona_id: str) -> dict[str, Any]:
     """A persona `user_id` may chat with: their own, or any public one."""
     persona = await repo.get(ctx.db, persona_id)
     if persona is None or (persona["owner_id"] != user_id and persona["visibility"] != "public"):
@@ -78,7 +84,7 @@ def _new_share_id() -> str:
     return secrets.token_urlsafe(16)  # 128 bits: a link cannot be guessed
 
 
-def chosen_model(ctx: Any, model: str) -> str | None:
+def chosen_model(ctx: Ctx, model: str) -> str | None:
     """The persona's model: an enabled one, or None ("") for the operator's default."""
     if not model:
         return None
@@ -88,7 +94,7 @@ def chosen_model(ctx: Any, model: str) -> str | None:
     return model
 
 
-async def create(ctx: Any, *, owner_id: str, data: PersonaCreate) -> dict[str, Any]:
+async def create(ctx: Ctx, *, owner_id: str, data: PersonaCreate) -> dict[str, Any]:
     now = ctx.clock.now()
     fields = data.model_dump()
     persona = {
@@ -103,7 +109,7 @@ async def create(ctx: Any, *, owner_id: str, data: PersonaCreate) -> dict[str, A
     return await repo.insert(ctx.db, persona)
 
 
-async def update(ctx: Any, *, user_id: str, persona_id: str,
+async def update(ctx: Ctx, *, user_id: str, persona_id: str,
                  data: PersonaUpdate) -> dict[str, Any]:
     persona = await get_owned(ctx, user_id=user_id, persona_id=persona_id)
     changes = data.changes()
@@ -129,7 +135,7 @@ async def update(ctx: Any, *, user_id: str, persona_id: str,
     return updated
 
 
-def _chosen_voice(ctx: Any, voice: dict[str, Any] | None,
+def _chosen_voice(ctx: Ctx, voice: dict[str, Any] | None,
                   persona: dict[str, Any] | None) -> dict[str, Any] | None:
     """The persona's voice as the voice domain checks it (422 `unknown_voice`)."""
     choose = _hook("clonechats.voice.service", "chosen_voice")
@@ -154,7 +160,7 @@ def _hook(module_name: str, function: str) -> Any:
     return getattr(import_module(module_name), function, None)
 
 
-async def duplicate(ctx: Any, *, user_id: str, persona_id: str) -> dict[str, Any]:
+async def duplicate(ctx: Ctx, *, user_id: str, persona_id: str) -> dict[str, Any]:
     """A private copy named "Copy of …", with no share link or favourites, and with the
     original's memories when the memory domain can copy them. Uploaded media stay with the
     original (deleting one persona must never delete the other's files)."""
@@ -173,14 +179,14 @@ async def duplicate(ctx: Any, *, user_id: str, persona_id: str) -> dict[str, Any
     return persona
 
 
-async def delete(ctx: Any, *, user_id: str, persona_id: str) -> dict[str, int]:
+async def delete(ctx: Ctx, *, user_id: str, persona_id: str) -> dict[str, int]:
     """Delete the persona with its memories, media files, favourites and share link. The
     persona document goes last, so an interrupted delete can simply be repeated."""
     persona = await get_owned(ctx, user_id=user_id, persona_id=persona_id)
     return await remove_persona(ctx, persona)
 
 
-async def remove_persona(ctx: Any, persona: dict[str, Any]) -> dict[str, int]:
+async def remove_persona(ctx: Ctx, persona: dict[str, Any]) -> dict[str, int]:
     counts = {"memories": 0, "media": 0}
     delete_memories = _hook(MEMORY_SERVICE, "delete_for_persona")
     if delete_memories is not None:
@@ -198,7 +204,7 @@ async def remove_persona(ctx: Any, persona: dict[str, Any]) -> dict[str, int]:
     return counts
 
 
-async def get_many_usable(ctx: Any, *, user_id: str,
+async def get_many_usable(ctx: Ctx, *, user_id: str,
                           persona_ids: list[str]) -> dict[str, dict[str, Any]]:
     """Those of `persona_ids` that `user_id` may use (their own, or public), by id."""
     found = await repo.get_many(ctx.db, list(set(persona_ids)))
@@ -206,20 +212,20 @@ async def get_many_usable(ctx: Any, *, user_id: str,
             if persona["owner_id"] == user_id or persona["visibility"] == "public"}
 
 
-async def record_chat_started(ctx: Any, *, persona_id: str) -> None:
+async def record_chat_started(ctx: Ctx, *, persona_id: str) -> None:
     """Count a new conversation with the persona (Explore shows the count; deleting the
     conversation later does not undo it)."""
     await repo.count_chat_started(ctx.db, persona_id)
 
 
-async def list_for_owner(ctx: Any, *, owner_id: str, limit: int | None = None,
+async def list_for_owner(ctx: Ctx, *, owner_id: str, limit: int | None = None,
                          cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
     return await repo.page_for_owner(ctx.db, owner_id, limit=page_limit(limit), cursor=cursor)
 
 
 # Sharing.
 
-async def share(ctx: Any, *, user_id: str, persona_id: str) -> dict[str, Any]:
+async def share(ctx: Ctx, *, user_id: str, persona_id: str) -> dict[str, Any]:
     """Issue a new share link, replacing any earlier one (which stops working at once)."""
     persona = await get_owned(ctx, user_id=user_id, persona_id=persona_id)
     if persona["visibility"] != "public":
@@ -228,12 +234,12 @@ async def share(ctx: Any, *, user_id: str, persona_id: str) -> dict[str, Any]:
     return await _set_share_id(ctx, persona, _new_share_id())
 
 
-async def unshare(ctx: Any, *, user_id: str, persona_id: str) -> dict[str, Any]:
+async def unshare(ctx: Ctx, *, user_id: str, persona_id: str) -> dict[str, Any]:
     persona = await get_owned(ctx, user_id=user_id, persona_id=persona_id)
     return await _set_share_id(ctx, persona, None)
 
 
-async def _set_share_id(ctx: Any, persona: dict[str, Any], share_id: str | None) -> dict[str, Any]:
+async def _set_share_id(ctx: Ctx, persona: dict[str, Any], share_id: str | None) -> dict[str, Any]:
     updated = await repo.update(ctx.db, persona["_id"], {"share_id": share_id},
                                 owner_id=persona["owner_id"], now=ctx.clock.now())
     if updated is None:
@@ -241,7 +247,7 @@ async def _set_share_id(ctx: Any, persona: dict[str, Any], share_id: str | None)
     return updated
 
 
-async def get_public(ctx: Any, *, share_id: str) -> dict[str, Any]:
+async def get_public(ctx: Ctx, *, share_id: str) -> dict[str, Any]:
     """The persona behind a live share link; PersonaNotFound for a revoked or unknown link."""
     persona = await repo.get_by_share_id(ctx.db, share_id) if share_id else None
     if persona is None or persona["visibility"] != "public" or persona.get("hidden_at"):
@@ -251,13 +257,13 @@ async def get_public(ctx: Any, *, share_id: str) -> dict[str, Any]:
 
 # Favourites.
 
-async def add_favourite(ctx: Any, *, user_id: str, persona_id: str) -> dict[str, Any]:
+async def add_favourite(ctx: Ctx, *, user_id: str, persona_id: str) -> dict[str, Any]:
     await get_usable(ctx, user_id=user_id, persona_id=persona_id)
     await favourites.add(ctx.db, user_id=user_id, persona_id=persona_id, now=ctx.clock.now())
     return await get_usable(ctx, user_id=user_id, persona_id=persona_id)
 
 
-async def remove_favourite(ctx: Any, *, user_id: str, persona_id: str) -> None:
+async def remove_favourite(ctx: Ctx, *, user_id: str, persona_id: str) -> None:
     """Unfavourite. Allowed while the user still has the favourite even if the persona has
     since gone private, so nobody is stuck with a favourite they cannot remove; otherwise the
     usual rule applies (unknown or another user's private persona: not found)."""
@@ -265,11 +271,11 @@ async def remove_favourite(ctx: Any, *, user_id: str, persona_id: str) -> None:
         await get_usable(ctx, user_id=user_id, persona_id=persona_id)
 
 
-async def is_favourite(ctx: Any, *, user_id: str, persona_id: str) -> bool:
+async def is_favourite(ctx: Ctx, *, user_id: str, persona_id: str) -> bool:
     return await favourites.exists(ctx.db, user_id=user_id, persona_id=persona_id)
 
 
-async def list_favourites(ctx: Any, *, user_id: str, limit: int | None = None,
+async def list_favourites(ctx: Ctx, *, user_id: str, limit: int | None = None,
                           cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
     """The user's favourites that they may still use (their own, or still public)."""
     marks, next_cursor = await favourites.page_for_user(ctx.db, user_id, limit=page_limit(limit),
@@ -288,7 +294,7 @@ def search_pattern(q: str | None, limit: int = 100) -> str | None:
     return re.escape(text) if text else None
 
 
-async def browse(ctx: Any, *, q: str | None = None, tag: str | None = None,
+async def browse(ctx: Ctx, *, q: str | None = None, tag: str | None = None,
                  sort: str = "newest", limit: int | None = None,
                  cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
     """Explore: `q` searches name, tagline, traits and public descriptions; `tag` keeps
@@ -313,7 +319,7 @@ def refuse_if_hidden(persona: dict[str, Any]) -> None:
         raise PersonaHidden()
 
 
-async def hide_for_moderation(ctx: Any, *, persona_id: str) -> dict[str, Any]:
+async def hide_for_moderation(ctx: Ctx, *, persona_id: str) -> dict[str, Any]:
     """Revoke the share link, make the persona private and keep it so (`hidden_at`): its
     public link 404s at once and the owner cannot share it again."""
     persona = await repo.get(ctx.db, persona_id)
@@ -327,6 +333,6 @@ async def hide_for_moderation(ctx: Any, *, persona_id: str) -> dict[str, Any]:
     return updated
 
 
-async def get_for_review(ctx: Any, persona_id: str) -> dict[str, Any] | None:
+async def get_for_review(ctx: Ctx, persona_id: str) -> dict[str, Any] | None:
     """Any persona by id, for a moderator (the trust boundary is the admin router)."""
     return await repo.get(ctx.db, persona_id)

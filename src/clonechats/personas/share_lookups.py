@@ -6,12 +6,18 @@ with `Retry-After`) for a back-off that doubles as it keeps missing, as sign-in 
 (`accounts.throttle`, key `share:<hashed address>`). Valid links never count.
 """
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from clonechats.accounts import throttle
 from clonechats.errors import TooManyRequests
 from clonechats.personas import service
 from clonechats.web.client import ClientInfo
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 MISSES = 30
 
@@ -21,7 +27,7 @@ class TooManyLookups(TooManyRequests):
     message = "Too many unknown share links from this network. Please wait and try again."
 
 
-async def get_public(ctx: Any, *, share_id: str, client: ClientInfo) -> dict[str, Any]:
+async def get_public(ctx: Ctx, *, share_id: str, client: ClientInfo) -> dict[str, Any]:
     keys = [throttle.ThrottleKey(f"share:{client.ip_hash}", MISSES)] if client.ip_hash else []
     now = ctx.clock.now()
     try:

@@ -18,6 +18,7 @@ from clonechats.privacy.schemas import (
     DataRequestForEmailIn,
     DataRequestUpdate,
 )
+from clonechats.web.context import context_of
 
 api = APIRouter(prefix="/privacy", dependencies=[Depends(admin_user)])
 pages = APIRouter(prefix="/privacy", dependencies=[Depends(admin_user)])
@@ -35,7 +36,7 @@ def _out(request: dict[str, Any], now: Any) -> dict[str, Any]:
 @api.get("/requests")
 async def request_queue(request: Request, closed: bool = False, limit: Limit = 100,
                         cursor: Cursor = None) -> dict[str, Any]:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     items, next_cursor = await requests.queue(ctx, closed=closed, limit=limit, cursor=cursor)
     now = ctx.clock.now()
     return {"items": [_out(r, now) for r in items], "next_cursor": next_cursor}
@@ -43,7 +44,7 @@ async def request_queue(request: Request, closed: bool = False, limit: Limit = 1
 
 @api.post("/requests", status_code=201)
 async def file_for_email(data: DataRequestForEmailIn, request: Request) -> dict[str, Any]:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     filed = await requests.file_for_email(ctx, email=data.email, kind=data.kind,
                                           message=data.message)
     return {"request": _out(filed, ctx.clock.now()),
@@ -53,7 +54,7 @@ async def file_for_email(data: DataRequestForEmailIn, request: Request) -> dict[
 @api.patch("/requests/{request_id}")
 async def update_request(request_id: RequestId, data: DataRequestUpdate,
                          request: Request) -> dict[str, Any]:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     updated = await requests.update(ctx, request_id=request_id, status=data.status,
                                     note=data.note)
     return {"request": _out(updated, ctx.clock.now())}
@@ -61,7 +62,7 @@ async def update_request(request_id: RequestId, data: DataRequestUpdate,
 
 @api.get("/analytics")
 async def analytics_counts(request: Request) -> dict[str, Any]:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     since = (ctx.clock.now() - timedelta(days=ANALYTICS_DAYS)).date().isoformat()
     return {"items": await analytics.summary(ctx, since_day=since), "next_cursor": None}
 
@@ -69,7 +70,7 @@ async def analytics_counts(request: Request) -> dict[str, Any]:
 @pages.get("/requests", response_class=HTMLResponse)
 async def queue_page(request: Request, closed: bool = False,
                      cursor: Cursor = None) -> HTMLResponse:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     items, next_cursor = await requests.queue(ctx, closed=closed, cursor=cursor)
     now = ctx.clock.now()
     rows = [{**_out(r, now), "days_left": (r["due_at"] - now).days} for r in items]

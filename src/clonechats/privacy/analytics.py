@@ -7,9 +7,15 @@ signed in or for a user who has not turned analytics on in Privacy Settings: suc
 dropped before anything is written. No cookie is involved; consent is stored on the server.
 """
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from clonechats.privacy import consent, repo
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 PAGE, FEATURE = "page", "feature"
 FEATURES = frozenset({
@@ -19,7 +25,7 @@ FEATURES = frozenset({
 """Features a page may report (`data-analytics-feature` on a button or link)."""
 
 
-async def record(ctx: Any, *, user_id: str | None, kind: str, name: str) -> bool:
+async def record(ctx: Ctx, *, user_id: str | None, kind: str, name: str) -> bool:
     """Count one page view or feature use if the user consented; True if it was counted.
 
     `name` must already be a route template (pages) or one of FEATURES (features)."""
@@ -34,7 +40,7 @@ async def record(ctx: Any, *, user_id: str | None, kind: str, name: str) -> bool
     return True
 
 
-async def summary(ctx: Any, *, since_day: str) -> list[dict[str, Any]]:
+async def summary(ctx: Ctx, *, since_day: str) -> list[dict[str, Any]]:
     """Counts from `since_day` on, newest day first (for the admin view)."""
     return [{"day": row["day"], "kind": row["kind"], "name": row["name"],
              "count": row["count"]} for row in await repo.analytics_since(ctx.db, since_day)]

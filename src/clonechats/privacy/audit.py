@@ -18,19 +18,25 @@ It only reads. `run` returns the results; the command prints them and exits 1 if
 is broken.
 """
 
+from __future__ import annotations
+
 import asyncio
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.accounts.age import MINIMUM_AGE, age_on
 from clonechats.media import repo as media_repo
 from clonechats.media.keys import parse_media_key
 from clonechats.privacy import audit_scan, export, registry, retention
 from clonechats.privacy import repo as privacy_repo
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 CHUNK = 1024 * 1024
 OVERLAP = 128
@@ -63,7 +69,7 @@ def _place(collection: str, path: str) -> str:
     return f"{collection}.{head}" if head else collection
 
 
-async def _scan_documents(ctx: Any, ips: Result, cards: Result, ignored: frozenset[str]) -> None:
+async def _scan_documents(ctx: Ctx, ips: Result, cards: Result, ignored: frozenset[str]) -> None:
     for name in sorted(await ctx.db.list_collection_names()):
         for document in await ctx.db[name].find({}).to_list():
             for path, text in audit_scan.strings(document):
@@ -115,13 +121,13 @@ def _scan_files(data_dir: Path, ips: Result, cards: Result, ignored: frozenset[s
             cards.found[where] += card_hits
 
 
-async def _ids(ctx: Any, collection: str, cache: dict[str, set[Any]]) -> set[Any]:
+async def _ids(ctx: Ctx, collection: str, cache: dict[str, set[Any]]) -> set[Any]:
     if collection not in cache:
         cache[collection] = set(await ctx.db[collection].distinct("_id"))
     return cache[collection]
 
 
-async def _check_media(ctx: Any, result: Result, cache: dict[str, set[Any]]) -> None:
+async def _check_media(ctx: Ctx, result: Result, cache: dict[str, set[Any]]) -> None:
     users = await _ids(ctx, registry.USERS, cache)
     documents = await ctx.db[media_repo.MEDIA].find({}).to_list()
     recorded = {d["key"] for d in documents}
@@ -143,7 +149,7 @@ async def _check_media(ctx: Any, result: Result, cache: dict[str, set[Any]]) -> 
             result.found["export archives without a record"] += 1
 
 
-async def _check_owned(ctx: Any, orphans: Result, kept: Result,
+async def _check_owned(ctx: Ctx, orphans: Result, kept: Result,
                        cache: dict[str, set[Any]]) -> None:
     users = await _ids(ctx, registry.USERS, cache)
     for owned in registry.owned_collections():
@@ -161,7 +167,7 @@ async def _check_owned(ctx: Any, orphans: Result, kept: Result,
                     orphans.found[f"{owned.collection} of deleted {parent}"] += 1
 
 
-async def _check_ages(ctx: Any, result: Result, today: date) -> None:
+async def _check_ages(ctx: Ctx, result: Result, today: date) -> None:
     for user in await ctx.db[registry.USERS].find({"birth_date": {"$ne": None}}).to_list():
         try:
             born = date.fromisoformat(str(user["birth_date"]))
@@ -171,7 +177,7 @@ async def _check_ages(ctx: Any, result: Result, today: date) -> None:
             result.found["users"] += 1
 
 
-async def run(ctx: Any, *, data_dir: Path | None = None) -> list[Result]:
+async def run(ctx: Ctx, *, data_dir: Path | None = None) -> list[Result]:
     """Check every promise; `data_dir` (default: the configured one) is scanned for files."""
     ignored = audit_scan.server_addresses(ctx.settings.public_url)
     ips = Result("no_raw_ip", "No raw IP address is stored")

@@ -7,22 +7,28 @@ user's export and go with the account. People under 18 cannot turn analytics on 
 `analytics_not_for_minors`) and are never counted. Never touches HTTP.
 """
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from clonechats.accounts import repo as users
 from clonechats.errors import AppError
 from clonechats.privacy import repo
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 ANALYTICS = "analytics"
 POLICY = "policy_acknowledged"
 DEFAULTS: dict[str, Any] = {"analytics_opt_in": False, "updated_at": None}
 
 
-def _version(ctx: Any) -> str:
+def _version(ctx: Ctx) -> str:
     return ctx.settings.privacy.policy_version
 
 
-async def get_settings(ctx: Any, user_id: str) -> dict[str, Any]:
+async def get_settings(ctx: Ctx, user_id: str) -> dict[str, Any]:
     stored = await repo.get_settings(ctx.db, user_id) or {}
     return {name: stored.get(name, default) for name, default in DEFAULTS.items()}
 
@@ -34,13 +40,13 @@ class MinorsNoAnalytics(AppError):
                "track or measure the use of young people.")
 
 
-async def _is_minor(ctx: Any, user_id: str) -> bool:
+async def _is_minor(ctx: Ctx, user_id: str) -> bool:
     from clonechats.safety.minors import is_minor
 
     return await is_minor(ctx, user_id)
 
 
-async def analytics_allowed(ctx: Any, user_id: str | None) -> bool:
+async def analytics_allowed(ctx: Ctx, user_id: str | None) -> bool:
     """Only a signed-in adult who opted in is ever counted; anonymous visitors and people
     under 18 never are (whatever an older setting says)."""
     if user_id is None:
@@ -50,7 +56,7 @@ async def analytics_allowed(ctx: Any, user_id: str | None) -> bool:
     return not await _is_minor(ctx, user_id)
 
 
-async def update_settings(ctx: Any, user_id: str, *,
+async def update_settings(ctx: Ctx, user_id: str, *,
                           analytics_opt_in: bool | None) -> dict[str, Any]:
     """Change the settings; each change of a consent is added to the history."""
     current = await get_settings(ctx, user_id)
@@ -66,13 +72,13 @@ async def update_settings(ctx: Any, user_id: str, *,
     return await get_settings(ctx, user_id)
 
 
-async def history(ctx: Any, user_id: str) -> list[dict[str, Any]]:
+async def history(ctx: Ctx, user_id: str) -> list[dict[str, Any]]:
     return [{"what": entry["what"], "value": entry["value"], "at": entry["at"],
              "policy_version": entry["policy_version"]}
             for entry in await repo.consents_of(ctx.db, user_id)]
 
 
-async def acknowledge_policy(ctx: Any, user: dict[str, Any]) -> dict[str, Any]:
+async def acknowledge_policy(ctx: Ctx, user: dict[str, Any]) -> dict[str, Any]:
     """Record that the user has read the current policy version (idempotent)."""
     version = _version(ctx)
     if user.get("policy_acknowledged_version") == version:

@@ -20,9 +20,11 @@ Payment records stay, pseudonymised, for their retention; the security log keeps
 under a pseudonym with hashed addresses only. Never touches HTTP.
 """
 
+from __future__ import annotations
+
 import secrets
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.accounts import api_keys, audit, passwords, sessions, throttle
 from clonechats.accounts import repo as users
@@ -34,6 +36,10 @@ from clonechats.personas import repo as persona_repo
 from clonechats.privacy import registry, repo
 from clonechats.privacy.pseudonyms import hash_email
 from clonechats.web.client import ClientInfo
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 DELETE_JOB = "privacy.delete_account"
 PENDING, DONE = "pending", "done"
@@ -57,7 +63,7 @@ class ReauthenticationRequired(Forbidden):
               "few minutes."
 
 
-async def _check_password(ctx: Any, user: dict[str, Any], password: str | None,
+async def _check_password(ctx: Ctx, user: dict[str, Any], password: str | None,
                           client: ClientInfo) -> None:
     if not password:
         raise PasswordRequired()
@@ -71,7 +77,7 @@ async def _check_password(ctx: Any, user: dict[str, Any], password: str | None,
         raise InvalidCredentials("The password is not right.")
 
 
-async def reauthenticate(ctx: Any, user: dict[str, Any], *, session: dict[str, Any] | None,
+async def reauthenticate(ctx: Ctx, user: dict[str, Any], *, session: dict[str, Any] | None,
                          password: str | None, client: ClientInfo) -> str:
     """Prove the owner is asking; returns how ("password", "recent_sign_in" or "session").
 
@@ -89,7 +95,7 @@ async def reauthenticate(ctx: Any, user: dict[str, Any], *, session: dict[str, A
     return "recent_sign_in"
 
 
-async def request_deletion(ctx: Any, user: dict[str, Any], *, session: dict[str, Any] | None,
+async def request_deletion(ctx: Ctx, user: dict[str, Any], *, session: dict[str, Any] | None,
                            password: str | None, client: ClientInfo) -> dict[str, Any]:
     """Check it is the owner, lock the account at once and queue the purge."""
     method = await reauthenticate(ctx, user, session=session, password=password,
@@ -113,7 +119,7 @@ async def request_deletion(ctx: Any, user: dict[str, Any], *, session: dict[str,
     return deletion
 
 
-async def delete_account(payload: dict[str, Any], ctx: Any) -> None:
+async def delete_account(payload: dict[str, Any], ctx: Ctx) -> None:
     """The `privacy.delete_account` job (safe to run again after a failure)."""
     deletion = await repo.get_deletion(ctx.db, payload["deletion_id"])
     if deletion is None or deletion["status"] == DONE:

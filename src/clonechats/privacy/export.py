@@ -11,15 +11,21 @@ is not enough alone), until `expires_at` (`privacy.export_hours` after it is rea
 the download is refused and the retention job deletes the archive. Never touches HTTP.
 """
 
+from __future__ import annotations
+
 import logging
 import secrets
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.errors import AppError, NotFound, TooManyRequests
 from clonechats.privacy import analytics, export_archive, repo
 from clonechats.privacy.registry import holders
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +56,7 @@ class TooManyExports(TooManyRequests):
     message = f"You can ask for {EXPORTS_PER_DAY} exports a day. Please try again tomorrow."
 
 
-def exports_dir(ctx: Any) -> Path:
+def exports_dir(ctx: Ctx) -> Path:
     return ctx.settings.data_dir / DIRECTORY
 
 
@@ -58,7 +64,7 @@ def download_url(export_id: str) -> str:
     return f"/api/v1/privacy/export/{export_id}/download"
 
 
-async def request_export(ctx: Any, *, user_id: str) -> dict[str, Any]:
+async def request_export(ctx: Ctx, *, user_id: str) -> dict[str, Any]:
     """Queue an export of everything held about `user_id` (or return the one in progress)."""
     unfinished = await repo.unfinished_export(ctx.db, user_id)
     if unfinished is not None:
@@ -80,14 +86,14 @@ async def request_export(ctx: Any, *, user_id: str) -> dict[str, Any]:
     return export
 
 
-async def get_owned(ctx: Any, *, user_id: str, export_id: str) -> dict[str, Any]:
+async def get_owned(ctx: Ctx, *, user_id: str, export_id: str) -> dict[str, Any]:
     export = await repo.get_export(ctx.db, export_id)
     if export is None or export["user_id"] != user_id:
         raise ExportNotFound()
     return export
 
 
-def describe(ctx: Any, export: dict[str, Any]) -> dict[str, Any]:
+def describe(ctx: Ctx, export: dict[str, Any]) -> dict[str, Any]:
     """What the owner is shown: status, progress and, while it may be fetched, the link."""
     expired = export["expires_at"] is not None and export["expires_at"] <= ctx.clock.now()
     body: dict[str, Any] = {
@@ -103,7 +109,7 @@ def describe(ctx: Any, export: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-async def open_download(ctx: Any, *, user_id: str, export_id: str) -> tuple[Path, str]:
+async def open_download(ctx: Ctx, *, user_id: str, export_id: str) -> tuple[Path, str]:
     """The archive's path and a file name for it, for its owner while it has not expired."""
     export = await get_owned(ctx, user_id=user_id, export_id=export_id)
     if export["expires_at"] is not None and export["expires_at"] <= ctx.clock.now():
@@ -116,7 +122,7 @@ async def open_download(ctx: Any, *, user_id: str, export_id: str) -> tuple[Path
     return path, f"clonechats-export-{export['ready_at']:%Y-%m-%d}.zip"
 
 
-async def build(payload: dict[str, Any], ctx: Any) -> None:
+async def build(payload: dict[str, Any], ctx: Ctx) -> None:
     """The `privacy.export` job."""
     export = await repo.get_export(ctx.db, payload["export_id"])
     if export is None or export["status"] == READY:
@@ -134,7 +140,7 @@ async def build(payload: dict[str, Any], ctx: Any) -> None:
         raise
 
 
-async def _build(ctx: Any, export: dict[str, Any]) -> None:
+async def _build(ctx: Ctx, export: dict[str, Any]) -> None:
     user_id, export_id = export["user_id"], export["_id"]
     registered = holders()
     data: dict[str, Any] = {}
@@ -158,14 +164,14 @@ async def _build(ctx: Any, export: dict[str, Any]) -> None:
     log.info("export ready", extra={"export_id": export_id, "bytes": size})
 
 
-async def remove(ctx: Any, export: dict[str, Any]) -> None:
+async def remove(ctx: Ctx, export: dict[str, Any]) -> None:
     """Delete an export's archive, then its record."""
     if export.get("file"):
         delete_file(ctx, export["file"])
     await repo.delete_export(ctx.db, export["_id"])
 
 
-def delete_file(ctx: Any, name: str) -> None:
+def delete_file(ctx: Ctx, name: str) -> None:
     if "/" in name or "\\" in name or name.startswith("."):
         return
     (exports_dir(ctx) / name).unlink(missing_ok=True)

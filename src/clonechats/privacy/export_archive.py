@@ -9,6 +9,8 @@ are user input), and links each section's raw file. The archive
 is written to a private temp file beside its final name and renamed into place.
 """
 
+from __future__ import annotations
+
 import asyncio
 import json
 import os
@@ -16,13 +18,17 @@ import tempfile
 import zipfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from clonechats.media.errors import MediaNotFound
 from clonechats.privacy import export_index, policies
 from clonechats.web.timestamps import moment
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "web" / "templates"
 FORMAT = "clonechats-export"
@@ -41,7 +47,7 @@ def _media_entries(data: dict[str, Any]) -> list[dict[str, Any]]:
     return media.get("files", []) if isinstance(media, dict) else []
 
 
-def document(ctx: Any, *, user_id: str, data: dict[str, Any],
+def document(ctx: Ctx, *, user_id: str, data: dict[str, Any],
              descriptions: dict[str, str]) -> dict[str, Any]:
     settings = ctx.settings
     return {
@@ -61,7 +67,7 @@ def render_index(doc: dict[str, Any]) -> str:
         made={"text": made["text"], "time": made["iso"]} if made else {"text": "—"})
 
 
-async def write(ctx: Any, path: Path, *, user_id: str, data: dict[str, Any],
+async def write(ctx: Ctx, path: Path, *, user_id: str, data: dict[str, Any],
                 descriptions: dict[str, str],
                 on_progress: Callable[[int], Awaitable[None]]) -> int:
     """Write the archive to `path`; returns its size in bytes."""

@@ -7,7 +7,6 @@ signed-in user who has not acknowledged it yet.
 """
 
 from datetime import datetime
-from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI, Request
@@ -15,16 +14,18 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse,
 
 from clonechats.accounts import repo as users
 from clonechats.accounts.dependencies import resolve_auth
+from clonechats.context import Ctx
 from clonechats.privacy import consent, documents, export, policies, requests, startup
 from clonechats.privacy import repo as privacy_repo
 from clonechats.safety.minors import is_minor_user
 from clonechats.web import cookies
+from clonechats.web.context import context_of
 
 router = APIRouter(include_in_schema=False)
 NO_NOTICE_PREFIXES = ("/api/", "/static/", "/media/", "/.well-known/")
 
 
-async def start(app: FastAPI, ctx: Any) -> None:
+async def start(app: FastAPI, ctx: Ctx) -> None:
     app.state.policy = await startup.prepare(ctx, runs_jobs=ctx.settings.runs_jobs_in_server)
     app.state.templates.env.globals["policy_notice"] = policy_notice
 
@@ -91,7 +92,7 @@ async def terms_page(request: Request) -> HTMLResponse:
 
 @router.get("/.well-known/security.txt")
 async def security_txt(request: Request) -> PlainTextResponse:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     return PlainTextResponse(policies.security_txt(ctx.settings, ctx.clock.now()))
 
 
@@ -101,7 +102,7 @@ async def privacy_settings_page(request: Request) -> Response:
     if auth is None:
         return RedirectResponse(f"/login?next={quote(request.url.path, safe='')}",
                                 status_code=303)
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     user, now = auth.user, ctx.clock.now()
     current = await consent.get_settings(ctx, user["_id"])
     history = [{**entry, "at": when(entry["at"])}

@@ -13,13 +13,19 @@ Jobs still queued or running are left to finish.
 Imported when the context opens (`context.PRIVACY_SOURCES`), which registers the holder.
 """
 
+from __future__ import annotations
+
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.accounts import repo as users
 from clonechats.jobs import repo as jobs
 from clonechats.privacy import consent, export, repo
 from clonechats.privacy.registry import DataHolder, Owned, register
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 NAME = "privacy"
 
@@ -34,7 +40,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-async def export_data(ctx: Any, user_id: str) -> dict[str, Any]:
+async def export_data(ctx: Ctx, user_id: str) -> dict[str, Any]:
     return _plain({
         "settings": await consent.get_settings(ctx, user_id),
         "consent_history": await consent.history(ctx, user_id),
@@ -48,7 +54,7 @@ async def export_data(ctx: Any, user_id: str) -> dict[str, Any]:
     })
 
 
-async def delete(ctx: Any, user_id: str) -> int:
+async def delete(ctx: Ctx, user_id: str) -> int:
     removed = await repo.delete_for_user(ctx.db, user_id)
     for name in removed["export_files"]:
         export.delete_file(ctx, name)
@@ -80,11 +86,11 @@ def _mentions(value: Any, needles: list[str]) -> bool:
     return False
 
 
-async def export_jobs(ctx: Any, user_id: str) -> dict[str, Any]:
+async def export_jobs(ctx: Ctx, user_id: str) -> dict[str, Any]:
     return {}  # finished jobs are transport copies of data exported by their own domains
 
 
-async def delete_jobs(ctx: Any, user_id: str) -> int:
+async def delete_jobs(ctx: Ctx, user_id: str) -> int:
     user = await users.get(ctx.db, user_id) or {}
     needles = [n.casefold() for n in (user_id, user.get("email"), user.get("pending_email"))
                if n]

@@ -7,9 +7,15 @@ of deleted users stay under a pseudonym. The privacy audit reads these to find o
 of users or personas that are gone) and payment records that still name a deleted user.
 """
 
+from __future__ import annotations
+
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 Exporter = Callable[[Any, str], Awaitable[dict[str, Any]]]
 Deleter = Callable[[Any, str], Awaitable[int]]
@@ -63,10 +69,10 @@ def is_pseudonym(value: Any) -> bool:
     return isinstance(value, str) and value.startswith(PSEUDONYM_PREFIX)
 
 
-async def delete_user_data(ctx: Any, user_id: str) -> dict[str, int]:
+async def delete_user_data(ctx: Ctx, user_id: str) -> dict[str, int]:
     """Delete everything every domain holds about `user_id`; returns counts per holder."""
     return {holder.name: await holder.delete(ctx, user_id) for holder in holders()}
 
 
-async def export_user_data(ctx: Any, user_id: str) -> dict[str, Any]:
+async def export_user_data(ctx: Ctx, user_id: str) -> dict[str, Any]:
     return {holder.name: await holder.export(ctx, user_id) for holder in holders()}

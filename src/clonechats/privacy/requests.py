@@ -7,14 +7,20 @@ open requests by deadline, so overdue ones come first; an admin moves a request 
 in_progress to done or rejected, adding notes. Never touches HTTP.
 """
 
+from __future__ import annotations
+
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.accounts import repo as users
 from clonechats.accounts.emails import InvalidEmail, normalise_email
 from clonechats.errors import AppError, NotFound
 from clonechats.privacy import analytics, repo
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 KINDS = ("access", "correction", "deletion")
 OPEN, IN_PROGRESS, DONE, REJECTED = "open", "in_progress", "done", "rejected"
@@ -58,7 +64,7 @@ def _new(*, user_id: str | None, email: str | None, kind: str, message: str, sou
             "due_at": now + DEADLINE, "updated_at": now, "closed_at": None, "notes": []}
 
 
-async def file_request(ctx: Any, *, user: dict[str, Any], kind: str,
+async def file_request(ctx: Ctx, *, user: dict[str, Any], kind: str,
                        message: str) -> dict[str, Any]:
     """A request the signed-in user makes about their own data."""
     text = _check(kind, message)
@@ -73,7 +79,7 @@ async def file_request(ctx: Any, *, user: dict[str, Any], kind: str,
     return request
 
 
-async def file_for_email(ctx: Any, *, email: str, kind: str, message: str) -> dict[str, Any]:
+async def file_for_email(ctx: Ctx, *, email: str, kind: str, message: str) -> dict[str, Any]:
     """A request that arrived by email, filed by an admin; linked to the sender's account."""
     text = _check(kind, message)
     try:
@@ -86,11 +92,11 @@ async def file_for_email(ctx: Any, *, email: str, kind: str, message: str) -> di
     return await repo.insert_request(ctx.db, request)
 
 
-async def list_mine(ctx: Any, *, user_id: str) -> list[dict[str, Any]]:
+async def list_mine(ctx: Ctx, *, user_id: str) -> list[dict[str, Any]]:
     return await repo.requests_of(ctx.db, user_id)
 
 
-async def queue(ctx: Any, *, closed: bool = False, limit: int = 100,
+async def queue(ctx: Ctx, *, closed: bool = False, limit: int = 100,
                 cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
     """Open requests by deadline, overdue first (or the closed ones, same order)."""
     return await repo.request_queue(ctx.db, statuses=CLOSED if closed else ACTIVE, limit=limit,
@@ -101,7 +107,7 @@ def is_overdue(request: dict[str, Any], now: datetime) -> bool:
     return request["status"] in ACTIVE and request["due_at"] < now
 
 
-async def update(ctx: Any, *, request_id: str, status: str | None,
+async def update(ctx: Ctx, *, request_id: str, status: str | None,
                  note: str | None) -> dict[str, Any]:
     """Change a request's status and/or add a note."""
     request = await repo.get_request(ctx.db, request_id)
@@ -126,7 +132,7 @@ async def update(ctx: Any, *, request_id: str, status: str | None,
     return updated
 
 
-async def get(ctx: Any, request_id: str) -> dict[str, Any]:
+async def get(ctx: Ctx, request_id: str) -> dict[str, Any]:
     request = await repo.get_request(ctx.db, request_id)
     if request is None:
         raise RequestNotFound()

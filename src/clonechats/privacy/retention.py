@@ -13,12 +13,14 @@ on the date, so one chain exists however often it is seeded) and then applies ev
 `seed` queues the next run at start-up.
 """
 
+from __future__ import annotations
+
 import calendar
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.accounts.age import SIGNUP_BLOCKS
 from clonechats.accounts.audit import AUDIT
@@ -48,6 +50,10 @@ from clonechats.providers.payments.sandbox import SANDBOX_ORDERS
 from clonechats.safety.rate_limits import RATE_LIMITS
 from clonechats.telemetry.errors import ERROR_GROUPS
 from clonechats.telemetry.events import COST_EVENTS, PAYWALL_HITS
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 log = logging.getLogger(__name__)
 
@@ -215,11 +221,11 @@ RULES += (
 Action = Callable[[Any, Rule, datetime], Awaitable[int]]
 
 
-async def _delete(ctx: Any, rule: Rule, now: datetime) -> int:
+async def _delete(ctx: Ctx, rule: Rule, now: datetime) -> int:
     return (await ctx.db[rule.collection].delete_many(rule.query(now))).deleted_count
 
 
-async def _delete_media(ctx: Any, rule: Rule, now: datetime) -> int:
+async def _delete_media(ctx: Ctx, rule: Rule, now: datetime) -> int:
     from clonechats.media import service as media_service
     from clonechats.media.errors import MediaNotFound
 
@@ -234,7 +240,7 @@ async def _delete_media(ctx: Any, rule: Rule, now: datetime) -> int:
     return removed
 
 
-async def _delete_exports(ctx: Any, rule: Rule, now: datetime) -> int:
+async def _delete_exports(ctx: Ctx, rule: Rule, now: datetime) -> int:
     from clonechats.privacy import export
 
     removed = 0
@@ -244,11 +250,11 @@ async def _delete_exports(ctx: Any, rule: Rule, now: datetime) -> int:
     return removed
 
 
-async def _fold(ctx: Any, rule: Rule, now: datetime) -> int:
+async def _fold(ctx: Ctx, rule: Rule, now: datetime) -> int:
     return await telemetry_fold.fold(ctx, rule.collection, before=now - rule.keep.delta)
 
 
-async def _delete_accounts(ctx: Any, rule: Rule, now: datetime) -> int:
+async def _delete_accounts(ctx: Ctx, rule: Rule, now: datetime) -> int:
     from clonechats.accounts import guardian
 
     removed = 0
@@ -262,7 +268,7 @@ ACTIONS: dict[str, Action] = {DELETE: _delete, DELETE_MEDIA: _delete_media,
 ACTIONS[DELETE_ACCOUNT] = _delete_accounts
 
 
-async def apply_rules(ctx: Any, *, now: datetime | None = None,
+async def apply_rules(ctx: Ctx, *, now: datetime | None = None,
                       rules: tuple[Rule, ...] | None = None) -> dict[str, int]:
     """Apply every rule once; returns how many documents each removed or folded."""
     moment = now or ctx.clock.now()
@@ -272,19 +278,19 @@ async def apply_rules(ctx: Any, *, now: datetime | None = None,
     return counts
 
 
-async def overdue(ctx: Any, *, now: datetime | None = None) -> dict[str, int]:
+async def overdue(ctx: Ctx, *, now: datetime | None = None) -> dict[str, int]:
     """How many documents each rule should already have removed, allowing `GRACE`."""
     moment = (now or ctx.clock.now()) - GRACE
     return {rule.name: await ctx.db[rule.collection].count_documents(rule.query(moment))
             for rule in RULES}
 
 
-async def seed(ctx: Any) -> dict[str, Any]:
+async def seed(ctx: Ctx) -> dict[str, Any]:
     """Queue the next daily run (idempotent: one job per date)."""
     return await enqueue_daily(ctx, RETENTION_JOB, RUN_AT)
 
 
-async def run_retention(payload: dict[str, Any], ctx: Any) -> None:
+async def run_retention(payload: dict[str, Any], ctx: Ctx) -> None:
     await seed(ctx)  # the next run is queued first, so a failure here never ends the chain
     counts = await apply_rules(ctx)
     if any(counts.values()):

@@ -13,6 +13,7 @@ from fastapi.responses import FileResponse
 from clonechats.accounts import audit
 from clonechats.accounts.dependencies import CurrentAuth, CurrentUser
 from clonechats.accounts.session_cookies import end_session
+from clonechats.context import Ctx
 from clonechats.errors import AppError
 from clonechats.privacy import analytics, consent, deletion, export, requests
 from clonechats.privacy.schemas import (
@@ -23,6 +24,7 @@ from clonechats.privacy.schemas import (
     SettingsUpdate,
 )
 from clonechats.web.client import ClientInfo, client_info
+from clonechats.web.context import context_of
 
 router = APIRouter(tags=["privacy"])
 PREFIX = "/api/v1/privacy"
@@ -64,7 +66,7 @@ def page_template(request: Request, path: str) -> str:
     raise UnknownPage()
 
 
-async def settings_body(ctx: Any, user: dict[str, Any]) -> dict[str, Any]:
+async def settings_body(ctx: Ctx, user: dict[str, Any]) -> dict[str, Any]:
     current = await consent.get_settings(ctx, user["_id"])
     return {**current, "policy_version": ctx.settings.privacy.policy_version,
             "policy_acknowledged_version": user.get("policy_acknowledged_version"),
@@ -73,13 +75,13 @@ async def settings_body(ctx: Any, user: dict[str, Any]) -> dict[str, Any]:
 
 @router.get(PREFIX + "/settings")
 async def get_settings(request: Request, user: CurrentUser) -> dict[str, Any]:
-    return await settings_body(request.app.state.ctx, user)
+    return await settings_body(context_of(request), user)
 
 
 @router.patch(PREFIX + "/settings")
 async def update_settings(data: SettingsUpdate, request: Request,
                           user: CurrentUser) -> dict[str, Any]:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     await consent.update_settings(ctx, user["_id"], analytics_opt_in=data.analytics_opt_in)
     body = await settings_body(ctx, user)
     state = "on" if body["analytics_opt_in"] else "off"
@@ -88,14 +90,14 @@ async def update_settings(data: SettingsUpdate, request: Request,
 
 @router.post(PREFIX + "/acknowledge")
 async def acknowledge(request: Request, user: CurrentUser) -> dict[str, Any]:
-    updated = await consent.acknowledge_policy(request.app.state.ctx, user)
+    updated = await consent.acknowledge_policy(context_of(request), user)
     return {"policy_acknowledged_version": updated.get("policy_acknowledged_version")}
 
 
 @router.get(PREFIX + "/analytics")
 async def analytics_state(request: Request, user: CurrentUser) -> dict[str, bool]:
     """Whether this user's page views and feature uses are counted; pages send none until so."""
-    return {"counting": await consent.analytics_allowed(request.app.state.ctx, user["_id"])}
+    return {"counting": await consent.analytics_allowed(context_of(request), user["_id"])}
 
 
 @router.post(PREFIX + "/analytics/event")
@@ -104,14 +106,14 @@ async def analytics_event(data: AnalyticsEventIn, request: Request,
     name = page_template(request, data.name) if data.kind == analytics.PAGE else data.name
     if data.kind == analytics.FEATURE and name not in analytics.FEATURES:
         raise AppError("Unknown feature.", code="unknown_feature", status=422)
-    counted = await analytics.record(request.app.state.ctx, user_id=user["_id"],
+    counted = await analytics.record(context_of(request), user_id=user["_id"],
                                      kind=data.kind, name=name)
     return {"counted": counted}
 
 
 @router.post(PREFIX + "/export", status_code=202)
 async def request_export(request: Request, user: CurrentUser) -> dict[str, str]:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     job = await export.request_export(ctx, user_id=user["_id"])
     await audit.record(ctx.db, "export_requested", now=ctx.clock.now(), user_id=user["_id"],
                        client=client_info(request), export_id=job["_id"])
@@ -120,14 +122,14 @@ async def request_export(request: Request, user: CurrentUser) -> dict[str, str]:
 
 @router.get(PREFIX + "/export/{job_id}")
 async def export_status(job_id: JobId, request: Request, user: CurrentUser) -> dict[str, Any]:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     found = await export.get_owned(ctx, user_id=user["_id"], export_id=job_id)
     return export.describe(ctx, found)
 
 
 @router.get(PREFIX + "/export/{job_id}/download")
 async def download_export(job_id: JobId, request: Request, user: CurrentUser) -> Response:
-    path, filename = await export.open_download(request.app.state.ctx, user_id=user["_id"],
+    path, filename = await export.open_download(context_of(request), user_id=user["_id"],
                                                 export_id=job_id)
     return FileResponse(path, media_type="application/zip", filename=filename,
                         headers={"Cache-Control": "no-store",
@@ -137,7 +139,7 @@ async def download_export(job_id: JobId, request: Request, user: CurrentUser) ->
 @router.post(PREFIX + "/requests", status_code=201)
 async def file_request(data: DataRequestIn, request: Request,
                        user: CurrentUser) -> dict[str, Any]:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     filed = await requests.file_request(ctx, user=user, kind=data.kind, message=data.message)
     return {"request": DataRequestOut.of(filed, now=ctx.clock.now()).model_dump(mode="json"),
             "status": "Thank you. We will answer within 30 days."}
@@ -145,7 +147,7 @@ async def file_request(data: DataRequestIn, request: Request,
 
 @router.get(PREFIX + "/requests")
 async def list_requests(request: Request, user: CurrentUser) -> dict[str, Any]:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     now = ctx.clock.now()
     items = await requests.list_mine(ctx, user_id=user["_id"])
     return {"items": [DataRequestOut.of(r, now=now).model_dump(mode="json") for r in items],
@@ -155,7 +157,7 @@ async def list_requests(request: Request, user: CurrentUser) -> dict[str, Any]:
 @router.delete("/api/v1/account", status_code=202)
 async def delete_account(request: Request, response: Response, auth: CurrentAuth,
                          client: Client, data: AccountDeleteIn | None = None) -> dict[str, str]:
-    await deletion.request_deletion(request.app.state.ctx, auth.user, session=auth.session,
+    await deletion.request_deletion(context_of(request), auth.user, session=auth.session,
                                     password=data.password if data else None, client=client)
     await end_session(request, response)
     return {"status": "Your account is being deleted. You have been signed out everywhere, "

@@ -8,12 +8,18 @@
   embedded engine).
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.media import orphans
 from clonechats.privacy import repo, retention
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 
 @dataclass(frozen=True)
@@ -34,7 +40,7 @@ def needs_notice(state: PolicyState | None, user: dict[str, Any] | None) -> bool
     return created_at is None or created_at < state.effective_at
 
 
-async def record_policy(ctx: Any) -> PolicyState:
+async def record_policy(ctx: Ctx) -> PolicyState:
     settings = ctx.settings.privacy
     record = await repo.record_policy_version(
         ctx.db, version=settings.policy_version, now=ctx.clock.now(),
@@ -44,7 +50,7 @@ async def record_policy(ctx: Any) -> PolicyState:
                        policy_date=settings.policy_date.isoformat())
 
 
-async def prepare(ctx: Any, *, runs_jobs: bool = True) -> PolicyState:
+async def prepare(ctx: Ctx, *, runs_jobs: bool = True) -> PolicyState:
     state = await record_policy(ctx)
     if runs_jobs:
         await retention.seed(ctx)

@@ -10,16 +10,22 @@ requires the batch to be absent; the tagged events are then deleted. A run that 
 events left by an interrupted run finishes that batch without counting it twice.
 """
 
+from __future__ import annotations
+
 import contextlib
 import secrets
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pymongo.errors import DuplicateKeyError
 
 from clonechats.storage.indexes import Index
 from clonechats.telemetry.events import COST_EVENTS, PAYWALL_HITS
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 COST_DAILY = "telemetry_daily"
 PAYWALL_DAILY = "paywall_daily"
@@ -54,7 +60,7 @@ SPECS: dict[str, tuple[str, tuple[str, ...], Callable[[dict[str, Any]], dict[str
 }
 
 
-async def fold(ctx: Any, collection: str, *, before: datetime) -> int:
+async def fold(ctx: Ctx, collection: str, *, before: datetime) -> int:
     """Fold the events of `collection` dated before `before`; returns how many were folded."""
     db = ctx.db
     await db[collection].update_many(

@@ -9,8 +9,10 @@ the summary is made without a model from each speaker's first sentences, so a de
 ends with one; a verdict has no such fallback and is reported as not possible.
 """
 
+from __future__ import annotations
+
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.billing import ledger
 from clonechats.errors import AppError
@@ -18,19 +20,23 @@ from clonechats.providers.errors import ProviderError
 from clonechats.rooms import metering, prompts, repo
 from clonechats.rooms.writing import Driver, write
 
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
+
 log = logging.getLogger(__name__)
 
 VERDICT_UNAVAILABLE = "A verdict could not be written just now. Please ask again later."
 
 
-async def _settle_lost(ctx: Any, owner_id: str, key: str) -> None:
+async def _settle_lost(ctx: Ctx, owner_id: str, key: str) -> None:
     reserved = await ledger.get_entry(ctx.db, f"{ledger.RESERVE}:{key}")
     if reserved is not None and reserved["status"] == "applied":
         await metering.settle(ctx, owner_id=owner_id, key=key, reserved=-reserved["delta"],
                               charged=0)
 
 
-async def _moderator_text(ctx: Any, driver: Driver, room: dict[str, Any], *,
+async def _moderator_text(ctx: Ctx, driver: Driver, room: dict[str, Any], *,
                           what: str) -> str | None:
     """The summary or verdict written by the model, or None when it cannot be had."""
     field = f"{what}_attempt"
@@ -68,7 +74,7 @@ async def _moderator_text(ctx: Any, driver: Driver, room: dict[str, Any], *,
     return written.text.strip()
 
 
-async def write_summary(ctx: Any, driver: Driver, room: dict[str, Any]) -> None:
+async def write_summary(ctx: Ctx, driver: Driver, room: dict[str, Any]) -> None:
     if room.get("summary"):
         return
     text = None
@@ -82,7 +88,7 @@ async def write_summary(ctx: Any, driver: Driver, room: dict[str, Any]) -> None:
         await driver.emit("summary", {"text": text})
 
 
-async def write_verdict(ctx: Any, driver: Driver, room: dict[str, Any]) -> None:
+async def write_verdict(ctx: Ctx, driver: Driver, room: dict[str, Any]) -> None:
     if room.get("verdict") or not room.get("verdict_requested"):
         return
     text = await _moderator_text(ctx, driver, room, what="verdict")

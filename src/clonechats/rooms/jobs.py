@@ -14,17 +14,23 @@ turn, as its next attempt; never a second turn). A run that finds the room held 
 looks again when that lease ends.
 """
 
+from __future__ import annotations
+
 import asyncio
 import contextlib
 import logging
 import secrets
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.jobs.service import JobRegistry
 from clonechats.rooms import closing, plan, repo, turns
 from clonechats.rooms.metering import InsufficientCredits
 from clonechats.rooms.writing import Driver, LeaseLost
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +43,11 @@ OUT_OF_CREDITS = ("The debate stopped because the owner's credits ran out. Buy c
 PROVIDER_DOWN = "The debate stopped because the model is not available right now."
 
 
-async def queue_advance(ctx: Any, room_id: str) -> None:
+async def queue_advance(ctx: Ctx, room_id: str) -> None:
     await ctx.enqueue(ADVANCE_JOB, {"room_id": room_id})
 
 
-async def advance(payload: dict[str, Any], ctx: Any) -> None:
+async def advance(payload: dict[str, Any], ctx: Ctx) -> None:
     room_id = payload["room_id"]
     owner = secrets.token_hex(8)
     driver = Driver(ctx, room_id, owner)
@@ -72,7 +78,7 @@ async def advance(payload: dict[str, Any], ctx: Any) -> None:
         await queue_advance(ctx, room_id)
 
 
-async def _keep_lease(ctx: Any, room_id: str, owner: str) -> None:
+async def _keep_lease(ctx: Ctx, room_id: str, owner: str) -> None:
     """Keep the room while a step waits on something slow (a queued local model, a moderator
     loading its classifiers), so no other job takes it from a live one."""
     every = ctx.settings.rooms.lease_seconds / 3
@@ -83,7 +89,7 @@ async def _keep_lease(ctx: Any, room_id: str, owner: str) -> None:
             return
 
 
-async def step(ctx: Any, driver: Driver, room: dict[str, Any]) -> bool:
+async def step(ctx: Ctx, driver: Driver, room: dict[str, Any]) -> bool:
     """Do one step of the room; True when another step follows at once."""
     for item in list(room.get("pending") or []):
         await _pending(ctx, driver, room, item)
@@ -104,7 +110,7 @@ async def step(ctx: Any, driver: Driver, room: dict[str, Any]) -> bool:
         return True
 
 
-async def _pending(ctx: Any, driver: Driver, room: dict[str, Any], item: dict[str, Any]) -> None:
+async def _pending(ctx: Ctx, driver: Driver, room: dict[str, Any], item: dict[str, Any]) -> None:
     key = f"p-{item['id']}"
     if item["kind"] == "interjection":
         await turns.say(ctx, driver, room, step_key=key, kind="interjection",
@@ -126,7 +132,7 @@ def _round_now(room: dict[str, Any]) -> int:
     return int(room.get("round") or 0)
 
 
-async def _auto_step(ctx: Any, driver: Driver, room: dict[str, Any]) -> bool:
+async def _auto_step(ctx: Ctx, driver: Driver, room: dict[str, Any]) -> bool:
     steps = plan.auto_steps(room)
     index = room.get("step", 0)
     if index >= len(steps):
@@ -157,7 +163,7 @@ async def _auto_step(ctx: Any, driver: Driver, room: dict[str, Any]) -> bool:
                           failed=failed)
 
 
-async def _argue(ctx: Any, driver: Driver, room: dict[str, Any], *, step_key: str,
+async def _argue(ctx: Ctx, driver: Driver, room: dict[str, Any], *, step_key: str,
                  round_no: int, persona_id: str) -> bool:
     """A speaker's turn with the moderator's follow-up; True if the turn failed."""
     done = await turns.speak(ctx, driver, room, step_key=step_key, round_no=round_no,
@@ -180,7 +186,7 @@ async def _argue(ctx: Any, driver: Driver, room: dict[str, Any], *, step_key: st
     return False
 
 
-async def _move_on(ctx: Any, driver: Driver, room: dict[str, Any], changes: dict[str, Any],
+async def _move_on(ctx: Ctx, driver: Driver, room: dict[str, Any], changes: dict[str, Any],
                    expected: dict[str, Any], *, failed: bool | None) -> bool:
     failures = room.get("failures", 0)
     if failed is not None:
@@ -196,7 +202,7 @@ async def _move_on(ctx: Any, driver: Driver, room: dict[str, Any], changes: dict
     return True
 
 
-async def _user_step(ctx: Any, driver: Driver, room: dict[str, Any]) -> bool:
+async def _user_step(ctx: Ctx, driver: Driver, room: dict[str, Any]) -> bool:
     floor = room.get("floor")
     spoken = await spoken_counts(ctx, room)
     if not floor:
@@ -217,7 +223,7 @@ async def _user_step(ctx: Any, driver: Driver, room: dict[str, Any]) -> bool:
     return True
 
 
-async def spoken_counts(ctx: Any, room: dict[str, Any]) -> dict[str, int]:
+async def spoken_counts(ctx: Ctx, room: dict[str, Any]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for turn in await repo.turns_of(ctx.db, room["_id"]):
         if turn["kind"] == "argument" and turn["status"] != repo.STREAMING:
@@ -226,7 +232,7 @@ async def spoken_counts(ctx: Any, room: dict[str, Any]) -> dict[str, int]:
     return counts
 
 
-async def _end(ctx: Any, driver: Driver, room: dict[str, Any], *, status: str,
+async def _end(ctx: Ctx, driver: Driver, room: dict[str, Any], *, status: str,
                reason: str | None, message: str | None) -> None:
     now = ctx.clock.now()
     ended = await repo.update_room(ctx.db, room["_id"], {"status": repo.RUNNING},
@@ -236,7 +242,7 @@ async def _end(ctx: Any, driver: Driver, room: dict[str, Any], *, status: str,
         await driver.emit("status", {"status": status, "reason": reason, "message": message})
 
 
-async def _close(ctx: Any, driver: Driver, room: dict[str, Any]) -> None:
+async def _close(ctx: Ctx, driver: Driver, room: dict[str, Any]) -> None:
     """Everything an ended room still owes: the closing line of a stopped debate, the summary,
     a requested verdict. Then the room is closed (viewers' streams end)."""
     if room["status"] != repo.FINISHED and room.get("started_at") and not room.get("summary"):
@@ -252,7 +258,7 @@ async def _close(ctx: Any, driver: Driver, room: dict[str, Any]) -> None:
         await ctx.enqueue(COMPACT_JOB, {"room_id": room["_id"]}, run_at=later)
 
 
-async def compact_events(payload: dict[str, Any], ctx: Any) -> None:
+async def compact_events(payload: dict[str, Any], ctx: Ctx) -> None:
     """`rooms.compact_events`: a closed room's token events go; its `turn_end` events carry
     each turn's whole text, so a late viewer still replays the whole debate."""
     room = await repo.get_room(ctx.db, payload["room_id"])

@@ -9,12 +9,18 @@ viewer gets a keep-alive comment every `rooms.keepalive_seconds`. This module ne
 the web framework.
 """
 
+from __future__ import annotations
+
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.rooms import repo
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 KEEPALIVE = None  # yielded instead of an event: time for a keep-alive comment
 
@@ -27,7 +33,7 @@ def parse_last_event_id(value: str | None) -> int:
     return int(value) if value.isdigit() and len(value) <= 12 else 0
 
 
-async def follow(ctx: Any, room_id: str, *, after: int,
+async def follow(ctx: Ctx, room_id: str, *, after: int,
                  transform: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
                  ) -> AsyncIterator[dict[str, Any] | None]:
     """Events `{seq, name, data}` after seq `after`, live until the room is closed."""

@@ -9,13 +9,19 @@ it ends, the unused part comes back under `release:…` with the same key, so se
 text is thrown away and the turn is written again.
 """
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from clonechats.billing import ledger
 from clonechats.chat import metering as chat_metering
 from clonechats.providers.llm.base import Usage
 from clonechats.settings import ModelPrice
 from clonechats.telemetry import events
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 PAYWALL_FEATURE = "debate"
 InsufficientCredits = ledger.InsufficientCredits
@@ -25,7 +31,7 @@ def key_of(turn_id: str, attempt: int) -> str:
     return f"room-turn:{turn_id}:{attempt}"
 
 
-def price(ctx: Any, model_id: str) -> ModelPrice:
+def price(ctx: Ctx, model_id: str) -> ModelPrice:
     return chat_metering.price_for(ctx.settings.chat, model_id)
 
 
@@ -38,7 +44,7 @@ def cost(price_: ModelPrice, usage: Usage) -> int:
     return chat_metering.cost_for(price_, usage)
 
 
-async def reserve(ctx: Any, *, owner_id: str, key: str, amount: int, what: str) -> None:
+async def reserve(ctx: Ctx, *, owner_id: str, key: str, amount: int, what: str) -> None:
     if amount <= 0:
         return
     try:
@@ -51,7 +57,7 @@ async def reserve(ctx: Any, *, owner_id: str, key: str, amount: int, what: str) 
         raise
 
 
-async def settle(ctx: Any, *, owner_id: str, key: str, reserved: int, charged: int) -> int:
+async def settle(ctx: Ctx, *, owner_id: str, key: str, reserved: int, charged: int) -> int:
     """Return the unused part of a reservation; the credits it really cost."""
     unused = reserved - charged
     entry_key = f"{ledger.RELEASE}:{key}"
@@ -65,5 +71,5 @@ async def settle(ctx: Any, *, owner_id: str, key: str, reserved: int, charged: i
     return reserved - earlier["delta"] if earlier is not None else charged
 
 
-async def balance(ctx: Any, owner_id: str) -> int:
+async def balance(ctx: Ctx, owner_id: str) -> int:
     return await chat_metering.balance(ctx, owner_id)

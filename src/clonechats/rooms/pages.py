@@ -28,6 +28,7 @@ from clonechats.rooms.schemas import (
     WORDS_MIN,
     PublicRoomOut,
 )
+from clonechats.web.context import context_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -78,7 +79,7 @@ async def my_rooms(request: Request, user: OptionalUser,
     if user is None:
         return to_login(request)
     check_active(user)
-    items, next_cursor = await service.list_for_owner(request.app.state.ctx,
+    items, next_cursor = await service.list_for_owner(context_of(request),
                                                       user_id=user["_id"], cursor=cursor)
     return render(request, "list.html", rooms=items, next_cursor=next_cursor,
                   first_page=cursor is None)
@@ -89,7 +90,7 @@ async def new_room(request: Request, user: OptionalUser) -> Response:
     if user is None:
         return to_login(request)
     check_active(user)
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     mine, _ = await personas.list_for_owner(ctx, owner_id=user["_id"], limit=100)
     public, _ = await personas.browse(ctx, sort="popular", limit=50)
     others = [p for p in public if p["owner_id"] != user["_id"]]
@@ -102,7 +103,7 @@ async def room_page(room_id: str, request: Request, user: OptionalUser) -> Respo
     if user is None:
         return to_login(request)
     check_active(user)
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     room = await service.get(ctx, user_id=user["_id"], room_id=room_id)
     after, turns = await service.snapshot(ctx, room)
     share = None
@@ -117,7 +118,7 @@ async def room_page(room_id: str, request: Request, user: OptionalUser) -> Respo
 
 @router.get("/r/{share_id}", response_class=HTMLResponse)
 async def public_room_page(share_id: str, request: Request) -> Response:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     room = await service.get_public(ctx, share_id=share_id)
     after, turns = await service.snapshot(ctx, room)
     view = PublicRoomOut.of(room, turns)

@@ -7,11 +7,17 @@ the notice the person saw. Delete: every room they own, with its turns and its l
 Imported when the context opens (`context.PRIVACY_SOURCES`), which registers the holder.
 """
 
+from __future__ import annotations
+
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.privacy.registry import DataHolder, Owned, register
 from clonechats.rooms import repo
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 NAME = "rooms"
 ROOM_FIELDS = ("kind", "topic", "rounds", "moderator", "max_turn_words", "status", "reason",
@@ -25,7 +31,7 @@ def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-async def export(ctx: Any, user_id: str) -> dict[str, Any]:
+async def export(ctx: Ctx, user_id: str) -> dict[str, Any]:
     by_room: dict[str, list[dict[str, Any]]] = {}
     for turn in await repo.turns_for_owner(ctx.db, user_id):
         by_room.setdefault(turn["room_id"], []).append(
@@ -38,7 +44,7 @@ async def export(ctx: Any, user_id: str) -> dict[str, Any]:
         for room in await repo.rooms_for_owner(ctx.db, user_id)]}
 
 
-async def delete(ctx: Any, user_id: str) -> int:
+async def delete(ctx: Ctx, user_id: str) -> int:
     return await repo.delete_for_owner(ctx.db, user_id)
 
 

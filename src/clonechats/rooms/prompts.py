@@ -14,8 +14,10 @@ The summary and the verdict are written by the platform's moderator voice, which
 whole transcript as quoted data. Nothing here stores anything.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.chat.context import first_sentence
 from clonechats.personas.instructions import (
@@ -27,6 +29,10 @@ from clonechats.personas.instructions import (
 from clonechats.providers.llm.base import ChatMessage, LLMProvider, ModelInfo
 from clonechats.rooms import repo
 from clonechats.rooms.plan import MODERATOR, USER, participant
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 MODERATOR_NAME = "Moderator"
 EARLIER_HEADER = ("The earlier part of the debate, condensed to the first sentence of each "
@@ -69,7 +75,7 @@ def shown(turn: dict[str, Any]) -> bool:
     return turn["status"] in (repo.COMPLETE, repo.TURN_STOPPED) and bool(turn["text"].strip())
 
 
-def max_tokens_for(ctx: Any, room: dict[str, Any]) -> int:
+def max_tokens_for(ctx: Ctx, room: dict[str, Any]) -> int:
     most = ctx.settings.rooms.max_turn_tokens
     words = room.get("max_turn_words")
     return min(most, words * 2 + 16) if words else most
@@ -104,7 +110,7 @@ def _merge(messages: list[ChatMessage]) -> list[ChatMessage]:
     return merged
 
 
-async def speaker_prompt(ctx: Any, *, room: dict[str, Any], persona: dict[str, Any],
+async def speaker_prompt(ctx: Ctx, *, room: dict[str, Any], persona: dict[str, Any],
                          turns: list[dict[str, Any]], round_no: int, provider: LLMProvider,
                          model: ModelInfo) -> Prompt:
     frame = [ChatMessage(m["role"], m["content"])
@@ -150,7 +156,7 @@ def transcript_text(room: dict[str, Any], turns: list[dict[str, Any]]) -> str:
                      for t in turns if shown(t) and t["speaker"]["type"] != MODERATOR)
 
 
-async def _moderator_prompt(ctx: Any, *, task: str, room: dict[str, Any],
+async def _moderator_prompt(ctx: Ctx, *, task: str, room: dict[str, Any],
                             turns: list[dict[str, Any]], provider: LLMProvider,
                             model: ModelInfo) -> Prompt:
     max_tokens = ctx.settings.rooms.max_summary_tokens
@@ -168,7 +174,7 @@ async def _moderator_prompt(ctx: Any, *, task: str, room: dict[str, Any],
         lines = lines[max(1, len(lines) // 4):]  # the start goes first: the end matters more
 
 
-async def summary_prompt(ctx: Any, *, room: dict[str, Any], turns: list[dict[str, Any]],
+async def summary_prompt(ctx: Ctx, *, room: dict[str, Any], turns: list[dict[str, Any]],
                          provider: LLMProvider, model: ModelInfo) -> Prompt:
     task = ("Write the closing summary of this debate in a few sentences: each speaker's main "
             "points, where they agreed and where they disagreed. Stay neutral; name no winner.")
@@ -176,7 +182,7 @@ async def summary_prompt(ctx: Any, *, room: dict[str, Any], turns: list[dict[str
                                    model=model)
 
 
-async def verdict_prompt(ctx: Any, *, room: dict[str, Any], turns: list[dict[str, Any]],
+async def verdict_prompt(ctx: Ctx, *, room: dict[str, Any], turns: list[dict[str, Any]],
                          provider: LLMProvider, model: ModelInfo) -> Prompt:
     speakers = ", ".join(p["name"] for p in room["participants"])
     task = (f"The user asks for your verdict. Decide which speaker ({speakers}) argued best. "

@@ -24,6 +24,7 @@ from clonechats.rooms.schemas import (
     TextIn,
     WarnIn,
 )
+from clonechats.web.context import context_of
 
 router = APIRouter(tags=["rooms"])
 
@@ -54,7 +55,7 @@ def event_stream(request: Request, room_id: str, after: int, transform: Any = No
                  ) -> StreamingResponse:
     async def body() -> Any:
         yield f"retry: {RETRY_MS}\n\n"
-        async for event in live.follow(request.app.state.ctx, room_id, after=after,
+        async for event in live.follow(context_of(request), room_id, after=after,
                                        transform=transform):
             yield sse_frame(event)
         yield "event: end\ndata: {}\n\n"  # no id: nothing to resume; the room is closed
@@ -64,14 +65,14 @@ def event_stream(request: Request, room_id: str, after: int, transform: Any = No
 
 @router.post(BASE, status_code=201)
 async def create_room(data: RoomCreate, request: Request, user: ActiveUser) -> dict[str, Any]:
-    room = await service.create(request.app.state.ctx, user_id=user["_id"], data=data)
+    room = await service.create(context_of(request), user_id=user["_id"], data=data)
     return room_body(room)
 
 
 @router.get(BASE)
 async def list_rooms(request: Request, user: ActiveUser, limit: Limit = None,
                      cursor: Cursor = None) -> dict[str, Any]:
-    items, next_cursor = await service.list_for_owner(request.app.state.ctx,
+    items, next_cursor = await service.list_for_owner(context_of(request),
                                                       user_id=user["_id"], limit=limit,
                                                       cursor=cursor)
     return {"items": [RoomOut.of(r).model_dump(mode="json") for r in items],
@@ -80,48 +81,48 @@ async def list_rooms(request: Request, user: ActiveUser, limit: Limit = None,
 
 @router.get(BASE + "/{room_id}")
 async def get_room(room_id: str, request: Request, user: ActiveUser) -> dict[str, Any]:
-    room, turns = await service.get_with_turns(request.app.state.ctx, user_id=user["_id"],
+    room, turns = await service.get_with_turns(context_of(request), user_id=user["_id"],
                                                room_id=room_id)
     return room_body(room, turns)
 
 
 @router.delete(BASE + "/{room_id}", status_code=204)
 async def delete_room(room_id: str, request: Request, user: ActiveUser) -> Response:
-    await service.delete(request.app.state.ctx, user_id=user["_id"], room_id=room_id)
+    await service.delete(context_of(request), user_id=user["_id"], room_id=room_id)
     return Response(status_code=204)
 
 
 @router.post(BASE + "/{room_id}/start", status_code=202)
 async def start_room(room_id: str, request: Request, user: ActiveUser) -> dict[str, Any]:
-    return room_body(await service.start(request.app.state.ctx, user_id=user["_id"],
+    return room_body(await service.start(context_of(request), user_id=user["_id"],
                                          room_id=room_id))
 
 
 @router.post(BASE + "/{room_id}/interject", status_code=202)
 async def interject(room_id: str, data: TextIn, request: Request,
                     user: ActiveUser) -> dict[str, Any]:
-    item = await service.interject(request.app.state.ctx, user_id=user["_id"], room_id=room_id,
+    item = await service.interject(context_of(request), user_id=user["_id"], room_id=room_id,
                                    text=data.text)
     return {"queued": {"id": item["id"], "kind": item["kind"]}}
 
 
 @router.post(BASE + "/{room_id}/stop")
 async def stop_room(room_id: str, request: Request, user: ActiveUser) -> dict[str, Any]:
-    return room_body(await service.stop(request.app.state.ctx, user_id=user["_id"],
+    return room_body(await service.stop(context_of(request), user_id=user["_id"],
                                         room_id=room_id))
 
 
 @router.post(BASE + "/{room_id}/floor", status_code=202)
 async def give_floor(room_id: str, data: FloorIn, request: Request,
                      user: ActiveUser) -> dict[str, Any]:
-    return room_body(await service.give_floor(request.app.state.ctx, user_id=user["_id"],
+    return room_body(await service.give_floor(context_of(request), user_id=user["_id"],
                                               room_id=room_id, persona_id=data.persona_id))
 
 
 @router.post(BASE + "/{room_id}/mute", status_code=202)
 async def mute_speaker(room_id: str, data: MuteIn, request: Request,
                        user: ActiveUser) -> dict[str, Any]:
-    return room_body(await service.mute(request.app.state.ctx, user_id=user["_id"],
+    return room_body(await service.mute(context_of(request), user_id=user["_id"],
                                         room_id=room_id, persona_id=data.persona_id,
                                         muted=data.muted))
 
@@ -129,26 +130,26 @@ async def mute_speaker(room_id: str, data: MuteIn, request: Request,
 @router.post(BASE + "/{room_id}/warn", status_code=202)
 async def warn_speaker(room_id: str, data: WarnIn, request: Request,
                        user: ActiveUser) -> dict[str, Any]:
-    item = await service.warn(request.app.state.ctx, user_id=user["_id"], room_id=room_id,
+    item = await service.warn(context_of(request), user_id=user["_id"], room_id=room_id,
                               persona_id=data.persona_id, text=data.text)
     return {"queued": {"id": item["id"], "kind": item["kind"]}}
 
 
 @router.post(BASE + "/{room_id}/verdict", status_code=202)
 async def ask_verdict(room_id: str, request: Request, user: ActiveUser) -> dict[str, Any]:
-    return room_body(await service.request_verdict(request.app.state.ctx, user_id=user["_id"],
+    return room_body(await service.request_verdict(context_of(request), user_id=user["_id"],
                                                    room_id=room_id))
 
 
 @router.post(BASE + "/{room_id}/share")
 async def share_room(room_id: str, request: Request, user: ActiveUser) -> dict[str, str]:
-    room = await service.share(request.app.state.ctx, user_id=user["_id"], room_id=room_id)
+    room = await service.share(context_of(request), user_id=user["_id"], room_id=room_id)
     return {"share_id": room["share_id"], "url": share_url(request, room["share_id"])}
 
 
 @router.delete(BASE + "/{room_id}/share", status_code=204)
 async def unshare_room(room_id: str, request: Request, user: ActiveUser) -> Response:
-    await service.unshare(request.app.state.ctx, user_id=user["_id"], room_id=room_id)
+    await service.unshare(context_of(request), user_id=user["_id"], room_id=room_id)
     return Response(status_code=204)
 
 
@@ -158,7 +159,7 @@ async def room_events(room_id: str, request: Request, user: ActiveUser,
                       resume: Annotated[str | None, Query(alias="last_event_id",
                                                           max_length=20)] = None,
                       ) -> StreamingResponse:
-    await service.get(request.app.state.ctx, user_id=user["_id"], room_id=room_id)
+    await service.get(context_of(request), user_id=user["_id"], room_id=room_id)
     after = live.parse_last_event_id(last_event_id or resume)
     return event_stream(request, room_id, after)
 
@@ -182,7 +183,7 @@ def public_event(room: dict[str, Any]) -> Any:
 
 @router.get("/api/v1/public/rooms/{share_id}")
 async def public_room(share_id: str, request: Request) -> dict[str, Any]:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     room = await service.get_public(ctx, share_id=share_id)
     turns = await service.turns_of(ctx, room)
     return {"room": PublicRoomOut.of(room, turns).model_dump(mode="json")}
@@ -194,6 +195,6 @@ async def public_room_events(share_id: str, request: Request,
                              resume: Annotated[str | None, Query(alias="last_event_id",
                                                                  max_length=20)] = None,
                              ) -> StreamingResponse:
-    room = await service.get_public(request.app.state.ctx, share_id=share_id)
+    room = await service.get_public(context_of(request), share_id=share_id)
     after = live.parse_last_event_id(last_event_id or resume)
     return event_stream(request, room["_id"], after, transform=public_event(room))

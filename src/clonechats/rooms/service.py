@@ -5,8 +5,10 @@ that job, so any web process can take any request. Another user's room is "not f
 whatever the operation. This module never imports the web framework.
 """
 
+from __future__ import annotations
+
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.chat import screening
 from clonechats.chat.replies import clean_text
@@ -14,6 +16,10 @@ from clonechats.errors import AppError, Conflict, NotFound
 from clonechats.personas import service as personas
 from clonechats.rooms import jobs, metering, plan, repo
 from clonechats.rooms.schemas import RoomCreate
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 PAGE_SIZE, PAGE_MAX = 20, 100
 
@@ -38,7 +44,7 @@ class TextBlocked(AppError):
     message = "This text was not accepted because it breaks the content rules."
 
 
-async def _check_text(ctx: Any, *, user_id: str, text: str, subject: str, ref_id: str) -> None:
+async def _check_text(ctx: Ctx, *, user_id: str, text: str, subject: str, ref_id: str) -> None:
     result = await screening.check_input(ctx, text)  # fails closed: 503 when unavailable
     if result.flagged:
         await screening.flag(ctx, user_id=user_id, subject=subject, ref_id=ref_id,
@@ -48,7 +54,7 @@ async def _check_text(ctx: Any, *, user_id: str, text: str, subject: str, ref_id
                           f"rules{reason}.", details={"reason": result.reason})
 
 
-async def create(ctx: Any, *, user_id: str, data: RoomCreate) -> dict[str, Any]:
+async def create(ctx: Ctx, *, user_id: str, data: RoomCreate) -> dict[str, Any]:
     people = [await personas.get_usable(ctx, user_id=user_id, persona_id=persona_id)
               for persona_id in data.persona_ids]
     room_id = repo.new_id()
@@ -70,24 +76,24 @@ async def create(ctx: Any, *, user_id: str, data: RoomCreate) -> dict[str, Any]:
     })
 
 
-async def get(ctx: Any, *, user_id: str, room_id: str) -> dict[str, Any]:
+async def get(ctx: Ctx, *, user_id: str, room_id: str) -> dict[str, Any]:
     room = await repo.get_owned(ctx.db, room_id, user_id)
     if room is None:
         raise RoomNotFound()
     return room
 
 
-async def get_with_turns(ctx: Any, *, user_id: str,
+async def get_with_turns(ctx: Ctx, *, user_id: str,
                          room_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     room = await get(ctx, user_id=user_id, room_id=room_id)
     return room, await repo.turns_of(ctx.db, room_id)
 
 
-async def turns_of(ctx: Any, room: dict[str, Any]) -> list[dict[str, Any]]:
+async def turns_of(ctx: Ctx, room: dict[str, Any]) -> list[dict[str, Any]]:
     return await repo.turns_of(ctx.db, room["_id"])
 
 
-async def snapshot(ctx: Any, room: dict[str, Any]) -> tuple[int, list[dict[str, Any]]]:
+async def snapshot(ctx: Ctx, room: dict[str, Any]) -> tuple[int, list[dict[str, Any]]]:
     """The room's turns and the event seq a page showing them follows the room from: the
     last event read before the turns, or, while a turn is being written, the event just
     before that turn began (the page leaves it to the live stream to write out)."""
@@ -101,14 +107,14 @@ async def snapshot(ctx: Any, room: dict[str, Any]) -> tuple[int, list[dict[str, 
     return after, turns
 
 
-async def list_for_owner(ctx: Any, *, user_id: str, limit: int | None = None,
+async def list_for_owner(ctx: Ctx, *, user_id: str, limit: int | None = None,
                          cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
     if limit is not None and not 1 <= limit <= PAGE_MAX:
         raise AppError(f"limit must be between 1 and {PAGE_MAX}.", code="invalid_limit")
     return await repo.page_rooms(ctx.db, user_id, limit=limit or PAGE_SIZE, cursor=cursor)
 
 
-async def _change(ctx: Any, room: dict[str, Any], query: dict[str, Any],
+async def _change(ctx: Ctx, room: dict[str, Any], query: dict[str, Any],
                   changes: dict[str, Any], refusal: str, **ops: Any) -> dict[str, Any]:
     updated = await repo.update_room(ctx.db, room["_id"], {"owner_id": room["owner_id"],
                                                            **query},
@@ -118,7 +124,7 @@ async def _change(ctx: Any, room: dict[str, Any], query: dict[str, Any],
     return updated
 
 
-async def start(ctx: Any, *, user_id: str, room_id: str) -> dict[str, Any]:
+async def start(ctx: Ctx, *, user_id: str, room_id: str) -> dict[str, Any]:
     room = await get(ctx, user_id=user_id, room_id=room_id)
     if room["status"] != repo.READY:
         raise RoomStateConflict("This debate has already started.")
@@ -142,7 +148,7 @@ def _pending_item(kind: str, text: str, **fields: Any) -> dict[str, Any]:
     return {"id": secrets.token_hex(8), "kind": kind, "text": text, **fields}
 
 
-async def _queue(ctx: Any, room: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
+async def _queue(ctx: Ctx, room: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
     most = ctx.settings.rooms.max_pending
     room = await _change(
         ctx, room, {"status": repo.RUNNING, f"pending.{most - 1}": {"$exists": False}}, {},
@@ -152,7 +158,7 @@ async def _queue(ctx: Any, room: dict[str, Any], item: dict[str, Any]) -> dict[s
     return item
 
 
-async def interject(ctx: Any, *, user_id: str, room_id: str, text: str) -> dict[str, Any]:
+async def interject(ctx: Ctx, *, user_id: str, room_id: str, text: str) -> dict[str, Any]:
     room = await get(ctx, user_id=user_id, room_id=room_id)
     text = clean_text(ctx, text)
     if room["status"] != repo.RUNNING:
@@ -162,7 +168,7 @@ async def interject(ctx: Any, *, user_id: str, room_id: str, text: str) -> dict[
     return await _queue(ctx, room, _pending_item("interjection", text))
 
 
-async def stop(ctx: Any, *, user_id: str, room_id: str) -> dict[str, Any]:
+async def stop(ctx: Ctx, *, user_id: str, room_id: str) -> dict[str, Any]:
     """Stop now (from any process): the turn being written ends as "stopped", then the
     summary is written. A debate that had ended already is left as it is."""
     room = await get(ctx, user_id=user_id, room_id=room_id)
@@ -196,7 +202,7 @@ def _user_moderated(room: dict[str, Any]) -> None:
         raise RoomStateConflict("The debate is not running.")
 
 
-async def give_floor(ctx: Any, *, user_id: str, room_id: str,
+async def give_floor(ctx: Ctx, *, user_id: str, room_id: str,
                      persona_id: str) -> dict[str, Any]:
     room = await get(ctx, user_id=user_id, room_id=room_id)
     _user_moderated(room)
@@ -214,7 +220,7 @@ async def give_floor(ctx: Any, *, user_id: str, room_id: str,
     return room
 
 
-async def mute(ctx: Any, *, user_id: str, room_id: str, persona_id: str,
+async def mute(ctx: Ctx, *, user_id: str, room_id: str, persona_id: str,
                muted: bool) -> dict[str, Any]:
     room = await get(ctx, user_id=user_id, room_id=room_id)
     _user_moderated(room)
@@ -227,7 +233,7 @@ async def mute(ctx: Any, *, user_id: str, room_id: str, persona_id: str,
     return room
 
 
-async def warn(ctx: Any, *, user_id: str, room_id: str, persona_id: str,
+async def warn(ctx: Ctx, *, user_id: str, room_id: str, persona_id: str,
                text: str) -> dict[str, Any]:
     room = await get(ctx, user_id=user_id, room_id=room_id)
     _user_moderated(room)
@@ -240,7 +246,7 @@ async def warn(ctx: Any, *, user_id: str, room_id: str, persona_id: str,
         "warning", plan.warning_line(speaker["name"], text), persona_id=persona_id))
 
 
-async def request_verdict(ctx: Any, *, user_id: str, room_id: str) -> dict[str, Any]:
+async def request_verdict(ctx: Ctx, *, user_id: str, room_id: str) -> dict[str, Any]:
     room = await get(ctx, user_id=user_id, room_id=room_id)
     if room.get("verdict") or room.get("verdict_requested"):
         return room
@@ -253,26 +259,26 @@ async def request_verdict(ctx: Any, *, user_id: str, room_id: str) -> dict[str, 
     return room
 
 
-async def share(ctx: Any, *, user_id: str, room_id: str) -> dict[str, Any]:
+async def share(ctx: Ctx, *, user_id: str, room_id: str) -> dict[str, Any]:
     """A new read-only public link, replacing any earlier one (which stops working)."""
     room = await get(ctx, user_id=user_id, room_id=room_id)
     return await _change(ctx, room, {}, {"share_id": secrets.token_urlsafe(9)},
                          "The debate changed; try again.")
 
 
-async def unshare(ctx: Any, *, user_id: str, room_id: str) -> None:
+async def unshare(ctx: Ctx, *, user_id: str, room_id: str) -> None:
     room = await get(ctx, user_id=user_id, room_id=room_id)
     await _change(ctx, room, {}, {}, "The debate changed; try again.",
                   unset={"share_id": ""})
 
 
-async def get_public(ctx: Any, *, share_id: str) -> dict[str, Any]:
+async def get_public(ctx: Ctx, *, share_id: str) -> dict[str, Any]:
     room = await repo.get_by_share_id(ctx.db, share_id) if share_id else None
     if room is None:
         raise RoomNotFound()
     return room
 
 
-async def delete(ctx: Any, *, user_id: str, room_id: str) -> None:
+async def delete(ctx: Ctx, *, user_id: str, room_id: str) -> None:
     await get(ctx, user_id=user_id, room_id=room_id)
     await repo.delete_room(ctx.db, room_id)

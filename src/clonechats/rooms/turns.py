@@ -11,7 +11,9 @@ the room owner's credits (`rooms.metering`); a short balance raises `Insufficien
 before anything is shown, and the unshown turn is removed again.
 """
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from clonechats.chat import screening
 from clonechats.errors import AppError
@@ -22,10 +24,14 @@ from clonechats.rooms import metering, plan, prompts, repo
 from clonechats.rooms.writing import Driver, Written, write
 from clonechats.telemetry import events
 
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
+
 WITHHELD_TEXT = "This turn was withheld by moderation."
 
 
-def model_for(ctx: Any, wanted: str | None) -> tuple[LLMProvider, ModelInfo]:
+def model_for(ctx: Ctx, wanted: str | None) -> tuple[LLMProvider, ModelInfo]:
     """The persona's own model while it is enabled, else the operator's default."""
     return ctx.llm.resolve(wanted if wanted and ctx.llm.is_enabled(wanted) else None)
 
@@ -55,7 +61,7 @@ def end_event(turn: dict[str, Any]) -> dict[str, Any]:
             "trimmed": turn.get("trimmed", False)}
 
 
-async def say(ctx: Any, driver: Driver, room: dict[str, Any], *, step_key: str | None,
+async def say(ctx: Ctx, driver: Driver, room: dict[str, Any], *, step_key: str | None,
               kind: str, round_no: int, text: str,
               speaker: dict[str, Any] | None = None) -> dict[str, Any]:
     """A turn whose text is known (the moderator's lines, the user's words), once per step."""
@@ -74,7 +80,7 @@ async def say(ctx: Any, driver: Driver, room: dict[str, Any], *, step_key: str |
     return done
 
 
-async def _settle_lost_attempt(ctx: Any, turn: dict[str, Any]) -> None:
+async def _settle_lost_attempt(ctx: Ctx, turn: dict[str, Any]) -> None:
     """An attempt that died with its process: whatever it reserved comes back in full."""
     from clonechats.billing import ledger
 
@@ -85,7 +91,7 @@ async def _settle_lost_attempt(ctx: Any, turn: dict[str, Any]) -> None:
                               reserved=-reserved["delta"], charged=0)
 
 
-async def _open_turn(ctx: Any, room: dict[str, Any], *, step_key: str, round_no: int,
+async def _open_turn(ctx: Ctx, room: dict[str, Any], *, step_key: str, round_no: int,
                      persona_id: str) -> dict[str, Any] | None:
     """The turn for this step: a new one, or the one a dead job left (as its next attempt);
     None if the step's turn already ended."""
@@ -102,7 +108,7 @@ async def _open_turn(ctx: Any, room: dict[str, Any], *, step_key: str, round_no:
         "trimmed": False, "moderation": None})
 
 
-async def speak(ctx: Any, driver: Driver, room: dict[str, Any], *, step_key: str,
+async def speak(ctx: Ctx, driver: Driver, room: dict[str, Any], *, step_key: str,
                 round_no: int, persona_id: str) -> dict[str, Any] | None:
     """One persona's turn: written, moderated, metered, shown. Returns the ended turn, or None
     if the step had ended already. Raises InsufficientCredits (nothing shown)."""
@@ -136,7 +142,7 @@ async def speak(ctx: Any, driver: Driver, room: dict[str, Any], *, step_key: str
                            word_limit=room.get("max_turn_words"))
 
 
-async def _give_up(ctx: Any, driver: Driver, turn: dict[str, Any], code: str) -> dict[str, Any]:
+async def _give_up(ctx: Ctx, driver: Driver, turn: dict[str, Any], code: str) -> dict[str, Any]:
     """End a turn that could not be written at all (no charge)."""
     done = await repo.update_turn(ctx.db, turn["_id"], {
         "status": repo.TURN_FAILED, "text": "", "error_code": code,
@@ -148,7 +154,7 @@ async def _give_up(ctx: Any, driver: Driver, turn: dict[str, Any], code: str) ->
     return done
 
 
-async def _generate(ctx: Any, driver: Driver, room: dict[str, Any], turn: dict[str, Any], *,
+async def _generate(ctx: Ctx, driver: Driver, room: dict[str, Any], turn: dict[str, Any], *,
                     provider: LLMProvider, model: ModelInfo, prompt: prompts.Prompt, what: str,
                     word_limit: int | None) -> dict[str, Any]:
     price = metering.price(ctx, model.id)
@@ -177,7 +183,7 @@ async def _generate(ctx: Any, driver: Driver, room: dict[str, Any], turn: dict[s
                          key=key, model=model)
 
 
-async def _finish(ctx: Any, driver: Driver, room: dict[str, Any], turn: dict[str, Any],
+async def _finish(ctx: Ctx, driver: Driver, room: dict[str, Any], turn: dict[str, Any],
                   written: Written, *, price: Any, reserved: int, key: str,
                   model: ModelInfo) -> dict[str, Any]:
     charge = min(reserved, metering.cost(price, written.usage)) if written.text else 0

@@ -11,13 +11,15 @@ room is read again: a stop made through any process ends the turn as "stopped", 
 lost its lease stops writing at once (`LeaseLost`), leaving the turn to the job that took it.
 """
 
+from __future__ import annotations
+
 import contextlib
 import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.chat import screening
 from clonechats.chat.generation import error_code_for
@@ -27,6 +29,10 @@ from clonechats.providers.llm.base import LLMProvider, ModelInfo, StreamEnd, Tex
 from clonechats.providers.moderation.base import ModerationResult
 from clonechats.rooms import repo
 from clonechats.rooms.prompts import Prompt
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +73,7 @@ def last_sentence_end(text: str, start: int) -> int:
 class Driver:
     """The job holding a room: renews its lease and reads the room's status while writing."""
 
-    def __init__(self, ctx: Any, room_id: str, owner: str) -> None:
+    def __init__(self, ctx: Ctx, room_id: str, owner: str) -> None:
         self.ctx = ctx
         self.room_id = room_id
         self.owner = owner
@@ -95,7 +101,7 @@ class Driver:
                                        now=self.ctx.clock.now())
 
 
-async def _passes(ctx: Any, text: str, written: Written) -> bool:
+async def _passes(ctx: Ctx, text: str, written: Written) -> bool:
     result = await screening.check_output(ctx, text)
     if result is None:
         return True  # the moderator is down: output fails open, as in chat (logged there)
@@ -106,7 +112,7 @@ async def _passes(ctx: Any, text: str, written: Written) -> bool:
     return True
 
 
-async def write(ctx: Any, driver: Driver, *, provider: LLMProvider, model: ModelInfo,
+async def write(ctx: Ctx, driver: Driver, *, provider: LLMProvider, model: ModelInfo,
                 prompt: Prompt, word_limit: int | None,
                 on_text: Callable[[str], Awaitable[None]] | None,
                 stoppable: bool = True) -> Written:

@@ -14,10 +14,12 @@ Trust boundary: the list, detail and review functions are for admins; `admin.rou
 role before they are called. Never touches HTTP.
 """
 
+from __future__ import annotations
+
 import re
 import secrets
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pymongo import ReturnDocument
 
@@ -25,6 +27,10 @@ from clonechats.errors import NotFound
 from clonechats.providers.moderation.base import ModerationResult
 from clonechats.storage.indexes import Index
 from clonechats.storage.pagination import fetch_page
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 FLAGS = "moderation_flags"
 OPEN, REVIEWED = "open", "reviewed"
@@ -43,7 +49,7 @@ class UnknownFlag(NotFound):
     message = "No such moderation flag."
 
 
-async def record_flag(ctx: Any, *, user_id: str | None, subject: str, ref_id: str | None,
+async def record_flag(ctx: Ctx, *, user_id: str | None, subject: str, ref_id: str | None,
                       result: ModerationResult) -> dict[str, Any] | None:
     """Store a flag for a flagged result; a result that is not flagged records nothing."""
     if _SUBJECT.fullmatch(subject) is None:
@@ -73,7 +79,7 @@ def _status_query(status: str | None) -> dict[str, Any]:
     return {}
 
 
-async def list_flags(ctx: Any, *, status: str | None = None, limit: int = 50,
+async def list_flags(ctx: Ctx, *, status: str | None = None, limit: int = 50,
                      cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
     """One page of flags, newest first, and the cursor of the next page (or None)."""
     return await fetch_page(ctx.db[FLAGS], _status_query(status),
@@ -81,18 +87,18 @@ async def list_flags(ctx: Any, *, status: str | None = None, limit: int = 50,
                             kinds=(datetime, str))
 
 
-async def count_open(ctx: Any) -> int:
+async def count_open(ctx: Ctx) -> int:
     return await ctx.db[FLAGS].count_documents({"reviewed_at": None})
 
 
-async def get_flag(ctx: Any, flag_id: str) -> dict[str, Any]:
+async def get_flag(ctx: Ctx, flag_id: str) -> dict[str, Any]:
     flag = await ctx.db[FLAGS].find_one({"_id": flag_id})
     if flag is None:
         raise UnknownFlag()
     return flag
 
 
-async def mark_reviewed(ctx: Any, *, flag_id: str, reviewer_id: str) -> dict[str, Any]:
+async def mark_reviewed(ctx: Ctx, *, flag_id: str, reviewer_id: str) -> dict[str, Any]:
     """Mark the flag reviewed. Reviewing a reviewed flag again changes nothing (the first
     reviewer and time stay)."""
     updated = await ctx.db[FLAGS].find_one_and_update(
@@ -102,7 +108,7 @@ async def mark_reviewed(ctx: Any, *, flag_id: str, reviewer_id: str) -> dict[str
     return updated if updated is not None else await get_flag(ctx, flag_id)
 
 
-async def referenced_message(ctx: Any, flag: dict[str, Any]) -> dict[str, Any] | None:
+async def referenced_message(ctx: Ctx, flag: dict[str, Any]) -> dict[str, Any] | None:
     """The flagged chat message as an admin reviews it, or None when it is gone (deleted with
     its conversation or account) or the flag is about something else."""
     if flag["subject"] not in MESSAGE_SUBJECTS or not flag.get("ref_id"):
@@ -144,11 +150,11 @@ def public(flag: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def for_user(ctx: Any, user_id: str) -> list[dict[str, Any]]:
+async def for_user(ctx: Ctx, user_id: str) -> list[dict[str, Any]]:
     return await ctx.db[FLAGS].find({"user_id": user_id}).sort("created_at", 1).to_list()
 
 
-async def anonymise_user(ctx: Any, user_id: str) -> int:
+async def anonymise_user(ctx: Ctx, user_id: str) -> int:
     """Cut every flag loose from `user_id` and from the (deleted) message it pointed at."""
     result = await ctx.db[FLAGS].update_many(
         {"user_id": user_id}, {"$set": {"user_id": None, "ref_id": None,
@@ -156,7 +162,7 @@ async def anonymise_user(ctx: Any, user_id: str) -> int:
     return result.modified_count
 
 
-async def daily_counts(ctx: Any, *, since: datetime) -> dict[str, int]:
+async def daily_counts(ctx: Ctx, *, since: datetime) -> dict[str, int]:
     """Flags created per day (UTC) from `since`."""
     counts: dict[str, int] = {}
     for flag in await ctx.db[FLAGS].find({"created_at": {"$gte": since}},
@@ -170,7 +176,7 @@ PERSONA_REPORT = "persona_report"
 REPORTS_KEPT = 50
 
 
-async def add_persona_report(ctx: Any, *, persona: dict[str, Any],
+async def add_persona_report(ctx: Ctx, *, persona: dict[str, Any],
                              reason: str) -> dict[str, Any]:
     """File a report against a public persona: one open flag per persona gathers every
     report (count and the latest `REPORTS_KEPT` reasons) until a moderator acts on it."""
@@ -187,7 +193,7 @@ async def add_persona_report(ctx: Any, *, persona: dict[str, Any],
         upsert=True, return_document=ReturnDocument.AFTER)
 
 
-async def record_action(ctx: Any, *, flag_id: str, action: str, reviewer_id: str,
+async def record_action(ctx: Ctx, *, flag_id: str, action: str, reviewer_id: str,
                         note: str) -> dict[str, Any] | None:
     """Close an open flag with the moderator's action; None if it was already reviewed."""
     return await ctx.db[FLAGS].find_one_and_update(
@@ -197,5 +203,5 @@ async def record_action(ctx: Any, *, flag_id: str, action: str, reviewer_id: str
         return_document=ReturnDocument.AFTER)
 
 
-async def count_for_user(ctx: Any, user_id: str) -> int:
+async def count_for_user(ctx: Ctx, user_id: str) -> int:
     return await ctx.db[FLAGS].count_documents({"user_id": user_id})

@@ -16,14 +16,20 @@ applies at once and nothing new is stored. Actions: `suspend` (a user) and `revo
 suspended), audit-logged with the admin and a note. Never touches HTTP.
 """
 
+from __future__ import annotations
+
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.accounts import audit, suspension, trials
 from clonechats.accounts import repo as users
 from clonechats.billing import ledger, orders, webhooks
 from clonechats.errors import AppError
 from clonechats.web.client import ClientInfo
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 RULES = {
     "trials_per_address": "Many free trials from one network address",
@@ -51,7 +57,7 @@ def _signal(rule: str, subject: str, evidence: dict[str, Any], seen_at: datetime
             "seen_at": _iso(seen_at), "actions": actions}
 
 
-async def signals(ctx: Any) -> list[dict[str, Any]]:
+async def signals(ctx: Ctx) -> list[dict[str, Any]]:
     """Every rule's signals now, most recent first."""
     rules = ctx.settings.admin.fraud
     since = ctx.clock.now() - timedelta(hours=rules.window_hours)
@@ -96,7 +102,7 @@ async def signals(ctx: Any) -> list[dict[str, Any]]:
     return sorted(found, key=lambda signal: signal["seen_at"], reverse=True)
 
 
-async def act(ctx: Any, *, action: str, subject: str, note: str, admin: dict[str, Any],
+async def act(ctx: Ctx, *, action: str, subject: str, note: str, admin: dict[str, Any],
               client: ClientInfo | None) -> dict[str, Any]:
     """Apply `action` to a signal's subject; returns what changed."""
     kind, _, value = subject.partition(":")

@@ -10,14 +10,20 @@ Whether a user is a minor is read from their stored birth date on every message,
 stop applying on their 18th birthday without any job.
 """
 
+from __future__ import annotations
+
 from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.accounts import age
 from clonechats.accounts import repo as users
 from clonechats.providers.moderation.base import ModerationResult, verdict
 from clonechats.providers.moderation.local import LocalModerator
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 MINOR_SAFETY_POLICY = """\
 Minor safety policy. The person you are talking with is a minor (13 to 17 years old). These \
@@ -41,7 +47,7 @@ def is_minor_user(user: dict[str, Any] | None, today: date) -> bool:
     return years < age.ADULT_AGE
 
 
-async def is_minor(ctx: Any, user_id: str) -> bool:
+async def is_minor(ctx: Ctx, user_id: str) -> bool:
     return is_minor_user(await users.get(ctx.db, user_id), ctx.clock.now().date())
 
 
@@ -53,13 +59,13 @@ def _strict_moderator(threshold: float, languages: tuple[str, ...],
                           sexual_min_severity=severity)
 
 
-def strict_moderator(ctx: Any) -> LocalModerator:
+def strict_moderator(ctx: Ctx) -> LocalModerator:
     settings = ctx.settings.moderation
     return _strict_moderator(settings.minor_offensive_threshold, tuple(settings.languages),
                              tuple(settings.categories), settings.minor_sexual_min_severity)
 
 
-async def check_for_minor(ctx: Any, text: str) -> ModerationResult:
+async def check_for_minor(ctx: Ctx, text: str) -> ModerationResult:
     """The configured moderator's verdict, then the stricter one's if that passed the text."""
     first = await ctx.moderation.check(text)
     if first.flagged:

@@ -9,6 +9,7 @@ from clonechats.accounts.dependencies import CurrentUser, resolve_auth
 from clonechats.errors import AppError
 from clonechats.safety import warnings
 from clonechats.web import cookies
+from clonechats.web.context import context_if_open, context_of
 
 router = APIRouter(prefix="/api/v1/notices", tags=["safety"])
 NoticeId = Annotated[str, Path(max_length=64)]
@@ -19,7 +20,7 @@ async def load_notice(request: Request) -> None:
     any, in `request.state.safety_notice` for the base template."""
     if request.method != "GET" or request.url.path.startswith(("/api/", "/static/")):
         return
-    ctx = request.app.state.ctx
+    ctx = context_if_open(request)
     if ctx is None or cookies.cookie_name(cookies.SESSION, ctx.settings) not in request.cookies:
         return
     try:
@@ -32,5 +33,5 @@ async def load_notice(request: Request) -> None:
 
 @router.post("/{notice_id}/dismiss", status_code=204)
 async def dismiss(notice_id: NoticeId, request: Request, user: CurrentUser) -> Response:
-    await warnings.dismiss(request.app.state.ctx, user_id=user["_id"], warning_id=notice_id)
+    await warnings.dismiss(context_of(request), user_id=user["_id"], warning_id=notice_id)
     return Response(status_code=204)

@@ -10,22 +10,28 @@ categories, reason and dates, which no longer say anything about the person.
 Imported when the context opens (`context.PRIVACY_SOURCES`), which registers the holder.
 """
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from clonechats.privacy.registry import DataHolder, Owned, register
 from clonechats.safety import flags
 
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
+
 NAME = "moderation_flags"
 
 
-async def export(ctx: Any, user_id: str) -> dict[str, Any]:
+async def export(ctx: Ctx, user_id: str) -> dict[str, Any]:
     return {"flags": [{"subject": f["subject"], "categories": f.get("categories") or {},
                        "reason": f.get("reason"), "created_at": f["created_at"].isoformat(),
                        "reviewed": f.get("reviewed_at") is not None}
                       for f in await flags.for_user(ctx, user_id)]}
 
 
-async def delete(ctx: Any, user_id: str) -> int:
+async def delete(ctx: Ctx, user_id: str) -> int:
     return await flags.anonymise_user(ctx, user_id)
 
 

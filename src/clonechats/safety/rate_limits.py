@@ -6,21 +6,27 @@ One atomic upsert per hit, so N app processes share the limit. Expired counters 
 by the retention job (`rate_limits` rule).
 """
 
+from __future__ import annotations
+
 import math
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pymongo import ReturnDocument
 
 from clonechats.errors import TooManyRequests
 from clonechats.storage.indexes import Index
 
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
+
 RATE_LIMITS = "rate_limits"
 
 INDEXES = [Index(RATE_LIMITS, [("expires_at", 1)])]
 
 
-async def hit(ctx: Any, *, bucket: str, key: str | None, limit: int,
+async def hit(ctx: Ctx, *, bucket: str, key: str | None, limit: int,
               window: timedelta = timedelta(hours=1), message: str | None = None) -> None:
     """Count one action for `key` in `bucket`; raise 429 (with Retry-After) past `limit`.
 

@@ -16,7 +16,9 @@ Trust boundary: only `admin.router` calls the queue and actions; `report_persona
 (throttled per hashed address by the router's caller). Never touches HTTP.
 """
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from clonechats.accounts import audit, suspension
 from clonechats.accounts import repo as users
@@ -24,6 +26,10 @@ from clonechats.errors import AppError, Conflict
 from clonechats.personas import service as personas
 from clonechats.safety import flags, rate_limits, warnings
 from clonechats.web.client import ClientInfo
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 ACTIONS = ("dismiss", "hide", "warn", "suspend")
 PERSONA_SUBJECTS = frozenset({flags.PERSONA_REPORT, "persona_profile"})
@@ -48,7 +54,7 @@ class AlreadyReviewed(Conflict):
     message = "Another moderator already acted on this flag."
 
 
-async def report_persona(ctx: Any, *, share_id: str, reason: str,
+async def report_persona(ctx: Ctx, *, share_id: str, reason: str,
                          client: ClientInfo) -> dict[str, Any]:
     """Anyone's report against a public persona (404 for a link that does not work)."""
     text = " ".join(reason.split())
@@ -61,13 +67,13 @@ async def report_persona(ctx: Any, *, share_id: str, reason: str,
     return await flags.add_persona_report(ctx, persona=persona, reason=text)
 
 
-async def queue(ctx: Any, *, status: str | None, limit: int,
+async def queue(ctx: Ctx, *, status: str | None, limit: int,
                 cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
     items, next_cursor = await flags.list_flags(ctx, status=status, limit=limit, cursor=cursor)
     return [await with_context(ctx, flag) for flag in items], next_cursor
 
 
-async def with_context(ctx: Any, flag: dict[str, Any]) -> dict[str, Any]:
+async def with_context(ctx: Ctx, flag: dict[str, Any]) -> dict[str, Any]:
     item = flags.public(flag)
     item["message"] = await flags.referenced_message(ctx, flag)
     item["persona"] = None
@@ -89,7 +95,7 @@ async def with_context(ctx: Any, flag: dict[str, Any]) -> dict[str, Any]:
     return item
 
 
-async def _owner(ctx: Any, user_id: str | None) -> dict[str, Any] | None:
+async def _owner(ctx: Ctx, user_id: str | None) -> dict[str, Any] | None:
     if not user_id:
         return None
     user = await users.get(ctx.db, user_id)
@@ -109,7 +115,7 @@ def _warning_text(flag: dict[str, Any], persona: dict[str, Any] | None) -> str:
             "Please keep to the terms: repeated breaches can lead to suspension.")
 
 
-async def act(ctx: Any, *, flag_id: str, action: str, note: str | None,
+async def act(ctx: Ctx, *, flag_id: str, action: str, note: str | None,
               admin: dict[str, Any], client: ClientInfo | None) -> dict[str, Any]:
     """Apply a moderator's action to an open flag; returns the updated queue item."""
     if action not in ACTIONS:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from clonechats.accounts.dependencies import AdminUser, admin_user
 from clonechats.safety import flags, fraud, review
 from clonechats.web.client import ClientInfo, client_info
+from clonechats.web.context import context_of
 
 api = APIRouter(dependencies=[Depends(admin_user)])
 pages = APIRouter(dependencies=[Depends(admin_user)])
@@ -59,7 +60,7 @@ def _status(status: str | None) -> str | None:
 @public.post("/api/v1/public/personas/{share_id}/report", status_code=202)
 async def report_persona(share_id: ShareId, data: ReportIn, request: Request,
                          client: Client) -> dict[str, str]:
-    await review.report_persona(request.app.state.ctx, share_id=share_id, reason=data.reason,
+    await review.report_persona(context_of(request), share_id=share_id, reason=data.reason,
                                 client=client)
     return {"status": "Thank you. A moderator will look at this persona."}
 
@@ -67,7 +68,7 @@ async def report_persona(share_id: ShareId, data: ReportIn, request: Request,
 @api.get("/moderation")
 async def moderation_queue(request: Request, status: Status = None, limit: Limit = PAGE_SIZE,
                            cursor: Cursor = None) -> dict[str, Any]:
-    items, next_cursor = await review.queue(request.app.state.ctx, status=_status(status),
+    items, next_cursor = await review.queue(context_of(request), status=_status(status),
                                             limit=limit, cursor=cursor)
     return {"items": items, "next_cursor": next_cursor}
 
@@ -75,20 +76,20 @@ async def moderation_queue(request: Request, status: Status = None, limit: Limit
 @api.post("/moderation/{flag_id}/action")
 async def moderation_action(flag_id: FlagId, data: ActionIn, request: Request,
                             admin: AdminUser, client: Client) -> dict[str, Any]:
-    item = await review.act(request.app.state.ctx, flag_id=flag_id, action=data.action,
+    item = await review.act(context_of(request), flag_id=flag_id, action=data.action,
                             note=data.note, admin=admin, client=client)
     return {"item": item, "status": f"Done: {data.action}."}
 
 
 @api.get("/fraud")
 async def fraud_signals(request: Request) -> dict[str, Any]:
-    return {"items": await fraud.signals(request.app.state.ctx), "next_cursor": None}
+    return {"items": await fraud.signals(context_of(request)), "next_cursor": None}
 
 
 @api.post("/fraud/action")
 async def fraud_action(data: FraudActionIn, request: Request, admin: AdminUser,
                        client: Client) -> dict[str, Any]:
-    result = await fraud.act(request.app.state.ctx, action=data.action, subject=data.subject,
+    result = await fraud.act(context_of(request), action=data.action, subject=data.subject,
                              note=data.note.strip(), admin=admin, client=client)
     return {**result, "status": f"Done: {len(result['suspended'])} account(s) suspended."}
 
@@ -103,7 +104,7 @@ def render(request: Request, template: str, **context: Any) -> HTMLResponse:
 @pages.get("/moderation", response_class=HTMLResponse)
 async def queue_page(request: Request, status: Status = None,
                      cursor: Cursor = None) -> HTMLResponse:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     items, next_cursor = await review.queue(ctx, status=_status(status), limit=PAGE_SIZE,
                                             cursor=cursor)
     return render(request, "moderation.html", items=items, next_cursor=next_cursor,
@@ -113,13 +114,13 @@ async def queue_page(request: Request, status: Status = None,
 
 @pages.get("/moderation/{flag_id}", response_class=HTMLResponse)
 async def flag_page(flag_id: FlagId, request: Request) -> HTMLResponse:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     item = await review.with_context(ctx, await flags.get_flag(ctx, flag_id))
     return render(request, "moderation.html", item=item)
 
 
 @pages.get("/fraud", response_class=HTMLResponse)
 async def fraud_page(request: Request) -> HTMLResponse:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     return render(request, "fraud.html", signals=await fraud.signals(ctx),
                   rules=fraud.RULES, settings=ctx.settings.admin.fraud)

@@ -8,32 +8,38 @@ Part of the person's data: exported, and deleted with the account (registered be
 `context.PRIVACY_SOURCES`).
 """
 
+from __future__ import annotations
+
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.errors import NotFound
 from clonechats.privacy.registry import DataHolder, Owned, register
 from clonechats.storage.indexes import Index
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 WARNINGS = "user_warnings"
 
 INDEXES = [Index(WARNINGS, [("user_id", 1), ("dismissed_at", 1), ("created_at", 1)])]
 
 
-async def issue(ctx: Any, *, user_id: str, text: str, flag_id: str | None) -> dict[str, Any]:
+async def issue(ctx: Ctx, *, user_id: str, text: str, flag_id: str | None) -> dict[str, Any]:
     warning = {"_id": secrets.token_hex(12), "user_id": user_id, "text": text,
                "flag_id": flag_id, "created_at": ctx.clock.now(), "dismissed_at": None}
     await ctx.db[WARNINGS].insert_one(warning)
     return warning
 
 
-async def unread(ctx: Any, user_id: str) -> dict[str, Any] | None:
+async def unread(ctx: Ctx, user_id: str) -> dict[str, Any] | None:
     found = await ctx.db[WARNINGS].find({"user_id": user_id, "dismissed_at": None}).sort(
         "created_at", 1).limit(1).to_list()
     return found[0] if found else None
 
 
-async def dismiss(ctx: Any, *, user_id: str, warning_id: str) -> None:
+async def dismiss(ctx: Ctx, *, user_id: str, warning_id: str) -> None:
     result = await ctx.db[WARNINGS].update_one(
         {"_id": warning_id, "user_id": user_id},
         {"$set": {"dismissed_at": ctx.clock.now()}})
@@ -41,17 +47,17 @@ async def dismiss(ctx: Any, *, user_id: str, warning_id: str) -> None:
         raise NotFound("No such notice.")
 
 
-async def count_for_user(ctx: Any, user_id: str) -> int:
+async def count_for_user(ctx: Ctx, user_id: str) -> int:
     return await ctx.db[WARNINGS].count_documents({"user_id": user_id})
 
 
-async def export(ctx: Any, user_id: str) -> dict[str, Any]:
+async def export(ctx: Ctx, user_id: str) -> dict[str, Any]:
     rows = await ctx.db[WARNINGS].find({"user_id": user_id}).sort("created_at", 1).to_list()
     return {"warnings": [{"text": w["text"], "created_at": w["created_at"].isoformat(),
                           "read": w.get("dismissed_at") is not None} for w in rows]}
 
 
-async def delete(ctx: Any, user_id: str) -> int:
+async def delete(ctx: Ctx, user_id: str) -> int:
     return (await ctx.db[WARNINGS].delete_many({"user_id": user_id})).deleted_count
 
 

@@ -13,8 +13,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from clonechats.accounts.dependencies import admin_user
+from clonechats.context import Ctx
 from clonechats.telemetry import events
 from clonechats.telemetry.chart import bar_chart
+from clonechats.web.context import context_of
 
 api = APIRouter(prefix="/usage", dependencies=[Depends(admin_user)])
 pages = APIRouter(prefix="/usage", dependencies=[Depends(admin_user)])
@@ -31,7 +33,7 @@ MODEL_FIELDS = ("day", "provider", "model", "generations", "prompt_tokens",
                 "avg_ttft_ms")
 
 
-async def _usage(ctx: Any, days: int) -> tuple[date, list[dict[str, Any]]]:
+async def _usage(ctx: Ctx, days: int) -> tuple[date, list[dict[str, Any]]]:
     since = (ctx.clock.now() - timedelta(days=days - 1)).date()
     rows = await events.daily_totals(ctx, since=since)
     return since, [{k: row[k] for k in DAY_FIELDS} for row in rows]
@@ -39,7 +41,7 @@ async def _usage(ctx: Any, days: int) -> tuple[date, list[dict[str, Any]]]:
 
 @api.get("")
 async def usage(request: Request, days: Days = 30) -> dict[str, Any]:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     since, rows = await _usage(ctx, days)
     by_model = await events.daily_aggregates(ctx, since=since)
     return {"since": since.isoformat(), "days": rows,
@@ -49,7 +51,7 @@ async def usage(request: Request, days: Days = 30) -> dict[str, Any]:
 @pages.get("", response_class=HTMLResponse)
 async def usage_page(request: Request, days: Days = 30,
                      metric: Metric = "generations") -> HTMLResponse:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     since, rows = await _usage(ctx, days)
     chart = bar_chart([(row["day"], row[metric]) for row in rows])
     totals = {name: sum(row[name] for row in rows)

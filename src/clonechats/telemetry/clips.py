@@ -7,11 +7,17 @@ the day, the seconds and the provider: no user, no text, so it is not personal d
 as an aggregate.
 """
 
+from __future__ import annotations
+
 import secrets
 from datetime import UTC, date
-from typing import Any
+from typing import TYPE_CHECKING
 
 from clonechats.storage.indexes import Index
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 CLIP_EVENTS = "clip_events"
 VOICE_CLIP, VIDEO_CLIP = "voice.clip", "video.clip"
@@ -20,7 +26,7 @@ NAMES = (VOICE_CLIP, VIDEO_CLIP)
 INDEXES = [Index(CLIP_EVENTS, [("day", 1), ("name", 1)])]
 
 
-async def record_clip(ctx: Any, *, name: str, seconds: float, provider: str) -> None:
+async def record_clip(ctx: Ctx, *, name: str, seconds: float, provider: str) -> None:
     if name not in NAMES:
         raise ValueError(f"clip event must be one of {NAMES}, not {name!r}")
     if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
@@ -32,7 +38,7 @@ async def record_clip(ctx: Any, *, name: str, seconds: float, provider: str) -> 
         "provider": str(provider)[:40]})
 
 
-async def daily_minutes(ctx: Any, *, first_day: date,
+async def daily_minutes(ctx: Ctx, *, first_day: date,
                         last_day: date) -> dict[str, dict[str, float]]:
     """{day: {"voice.clip": minutes, "video.clip": minutes}} over the range."""
     cursor = await ctx.db[CLIP_EVENTS].aggregate([

@@ -15,17 +15,23 @@ for 30 days (older days were folded into anonymous totals and show no percentile
 touches HTTP.
 """
 
+from __future__ import annotations
+
 import csv
 import io
 import math
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.billing import orders
 from clonechats.safety import flags
 from clonechats.telemetry import clips, events
 from clonechats.telemetry import errors as error_traces
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 SERIES = ("generations", "tokens", "credits_spent", "cost", "ttft_p50_ms", "ttft_p95_ms",
           "failed_generations", "error_rate", "errors", "paywall_hits", "paywall_conversions",
@@ -73,7 +79,7 @@ def day_range(now: datetime, days: int) -> tuple[date, date]:
     return last - timedelta(days=days - 1), last
 
 
-async def _raw_cost_facts(ctx: Any, first: date, last: date) -> dict[str, dict[str, Any]]:
+async def _raw_cost_facts(ctx: Ctx, first: date, last: date) -> dict[str, dict[str, Any]]:
     """Per day: the times to first token and the set of users, from raw events."""
     rows = await ctx.db[events.COST_EVENTS].find(
         {"day": {"$gte": first.isoformat(), "$lte": last.isoformat()}},
@@ -88,7 +94,7 @@ async def _raw_cost_facts(ctx: Any, first: date, last: date) -> dict[str, dict[s
     return facts
 
 
-async def _conversions(ctx: Any, first: date, last: date) -> dict[str, int]:
+async def _conversions(ctx: Ctx, first: date, last: date) -> dict[str, int]:
     """Per day of the hit: users who hit the paywall that day and paid an order after it."""
     since = datetime.combine(first, time(0), tzinfo=UTC)
     hits = await ctx.db[events.PAYWALL_HITS].find(
@@ -115,7 +121,7 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-async def build(ctx: Any, *, days: int = 30, first: date | None = None,
+async def build(ctx: Ctx, *, days: int = 30, first: date | None = None,
                 last: date | None = None) -> dict[str, Any]:
     """The dashboard over the last `days` days, or over `first`..`last` when both are given."""
     if first is None or last is None:

@@ -18,6 +18,7 @@ from clonechats.errors import AppError
 from clonechats.telemetry import dashboard
 from clonechats.telemetry import errors as error_traces
 from clonechats.telemetry.chart import bar_chart, line_chart
+from clonechats.web.context import context_of
 
 api = APIRouter(dependencies=[Depends(admin_user)])
 pages = APIRouter(dependencies=[Depends(admin_user)])
@@ -55,7 +56,7 @@ def resolve_range(today: date, days: int, start: date | None,
 
 async def _build(request: Request, days: int, start: date | None,
                  end: date | None) -> dict[str, Any]:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     first, last = resolve_range(ctx.clock.now().date(), days, start, end)
     return await dashboard.build(ctx, first=first, last=last)
 
@@ -75,7 +76,7 @@ async def dashboard_data(request: Request, days: Days = 30, start: date | None =
 @api.get("/errors")
 async def error_groups(request: Request, limit: Limit = 50,
                        cursor: Cursor = None) -> dict[str, Any]:
-    groups, next_cursor = await error_traces.list_groups(request.app.state.ctx, limit=limit,
+    groups, next_cursor = await error_traces.list_groups(context_of(request), limit=limit,
                                                          cursor=cursor)
     return {"items": [error_traces.public(g) for g in groups], "next_cursor": next_cursor}
 
@@ -108,7 +109,7 @@ def charts(data: dict[str, Any]) -> list[dict[str, Any]]:
 async def overview_context(request: Request, days: int, start: date | None,
                            end: date | None) -> dict[str, Any]:
     data = await _build(request, days, start, end)
-    groups, _ = await error_traces.list_groups(request.app.state.ctx, limit=5)
+    groups, _ = await error_traces.list_groups(context_of(request), limit=5)
     return {"data": data, "charts": charts(data), "labels": dashboard.LABELS,
             "series": dashboard.SERIES, "days": days, "start": data["first_day"],
             "end": data["last_day"], "custom": start is not None,
@@ -117,7 +118,7 @@ async def overview_context(request: Request, days: int, start: date | None,
 
 @pages.get("/errors", response_class=HTMLResponse)
 async def errors_page(request: Request, cursor: Cursor = None) -> HTMLResponse:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     groups, next_cursor = await error_traces.list_groups(ctx, limit=50, cursor=cursor)
     return request.app.state.templates.TemplateResponse(
         request, "admin/errors.html",

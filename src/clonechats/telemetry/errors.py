@@ -15,16 +15,22 @@ counts. Retention follows the telemetry rule: a group unseen for 30 days is dele
 retention table), the anonymous daily counts stay.
 """
 
+from __future__ import annotations
+
 import hashlib
 import traceback
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pymongo import ReturnDocument
 
 from clonechats.storage.indexes import Index
 from clonechats.storage.pagination import fetch_page
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 ERROR_GROUPS = "error_groups"
 ERROR_DAILY = "error_daily"
@@ -62,7 +68,7 @@ def fingerprint(exception: str, frames: list[str]) -> str:
     return hashlib.sha256("\n".join([exception, *frames]).encode()).hexdigest()[:32]
 
 
-async def record(ctx: Any, exc: BaseException, *, route: str, method: str) -> str:
+async def record(ctx: Ctx, exc: BaseException, *, route: str, method: str) -> str:
     """Count one unhandled error in its group (created on first sight); returns the
     fingerprint."""
     exception = exception_name(exc)
@@ -82,14 +88,14 @@ async def record(ctx: Any, exc: BaseException, *, route: str, method: str) -> st
     return key
 
 
-async def list_groups(ctx: Any, *, limit: int = 50,
+async def list_groups(ctx: Ctx, *, limit: int = 50,
                       cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
     """Groups by when they were last seen, most recent first."""
     return await fetch_page(ctx.db[ERROR_GROUPS], {}, order=[("last_seen", -1), ("_id", -1)],
                             limit=limit, cursor=cursor, kinds=(datetime, str))
 
 
-async def daily_counts(ctx: Any, *, first_day: date, last_day: date) -> dict[str, int]:
+async def daily_counts(ctx: Ctx, *, first_day: date, last_day: date) -> dict[str, int]:
     cursor = await ctx.db[ERROR_DAILY].aggregate([
         {"$match": {"day": {"$gte": first_day.isoformat(), "$lte": last_day.isoformat()}}},
         {"$group": {"_id": "$day", "n": {"$sum": "$count"}}},

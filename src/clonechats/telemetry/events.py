@@ -14,13 +14,19 @@ part of their data export. Both parts are registered with the privacy registry b
 through `context.PRIVACY_SOURCES`).
 """
 
+from __future__ import annotations
+
 import re
 import secrets
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.privacy.registry import DataHolder, Owned, register
 from clonechats.storage.indexes import Index
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 COST_EVENTS = "cost_events"
 PAYWALL_HITS = "paywall_hits"
@@ -57,7 +63,7 @@ def _millis(name: str, value: Any, *, optional: bool = False) -> float | None:
     return float(value)
 
 
-async def record_cost(ctx: Any, *, user_id: str | None, provider: str, model: str,
+async def record_cost(ctx: Ctx, *, user_id: str | None, provider: str, model: str,
                       prompt_tokens: int, completion_tokens: int, credits: int,
                       latency_ms: float, ttft_ms: float | None, outcome: str) -> None:
     """One generation's cost-meter event; `model` is the "provider:model" id."""
@@ -82,7 +88,7 @@ async def record_cost(ctx: Any, *, user_id: str | None, provider: str, model: st
     })
 
 
-async def record_paywall_hit(ctx: Any, *, user_id: str | None, feature: str) -> None:
+async def record_paywall_hit(ctx: Ctx, *, user_id: str | None, feature: str) -> None:
     """A user was stopped for lack of credits (or plan) before using `feature`."""
     if _NAME.fullmatch(feature) is None:
         raise ValueError(f"feature must be a snake_case name, not {feature!r}")
@@ -96,7 +102,7 @@ def _day_range(since: date | datetime, until: date | datetime | None,
     return _day(since), _day(until if until is not None else now)
 
 
-async def daily_aggregates(ctx: Any, *, since: date | datetime,
+async def daily_aggregates(ctx: Ctx, *, since: date | datetime,
                            until: date | datetime | None = None) -> list[dict[str, Any]]:
     """Per day, provider and model (days in UTC, `since`..`until` inclusive, default up to
     today): generations, tokens, credits, failures, mean latency and time to first token.
@@ -137,7 +143,7 @@ async def daily_aggregates(ctx: Any, *, since: date | datetime,
     return rows
 
 
-async def daily_paywall_hits(ctx: Any, *, since: date | datetime,
+async def daily_paywall_hits(ctx: Ctx, *, since: date | datetime,
                              until: date | datetime | None = None) -> dict[str, int]:
     """Paywall hits per day, raw and already folded ones together."""
     from clonechats.privacy import telemetry_fold
@@ -153,7 +159,7 @@ async def daily_paywall_hits(ctx: Any, *, since: date | datetime,
     return hits
 
 
-async def daily_totals(ctx: Any, *, since: date | datetime,
+async def daily_totals(ctx: Ctx, *, since: date | datetime,
                        until: date | datetime | None = None) -> list[dict[str, Any]]:
     """One row per day of the range, oldest first, empty days included (for tables and
     charts): the day's sums over every provider and model, plus its paywall hits."""
@@ -185,7 +191,7 @@ def _mean(total: float, count: int) -> float | None:
 
 # Personal data: export while the account exists, anonymise when it is deleted.
 
-async def export(ctx: Any, user_id: str) -> dict[str, Any]:
+async def export(ctx: Ctx, user_id: str) -> dict[str, Any]:
     costs = await ctx.db[COST_EVENTS].find({"user_id": user_id}).sort("ts", 1).to_list()
     hits = await ctx.db[PAYWALL_HITS].find({"user_id": user_id}).sort("ts", 1).to_list()
     fields = ("provider", "model", "prompt_tokens", "completion_tokens", "credits",
@@ -197,7 +203,7 @@ async def export(ctx: Any, user_id: str) -> dict[str, Any]:
     }
 
 
-async def delete(ctx: Any, user_id: str) -> int:
+async def delete(ctx: Ctx, user_id: str) -> int:
     changed = 0
     for collection in (COST_EVENTS, PAYWALL_HITS):
         result = await ctx.db[collection].update_many({"user_id": user_id},

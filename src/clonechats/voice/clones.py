@@ -12,14 +12,20 @@ provider_voice_id, created_at. It is personal data (export and deletion below, t
 `media.clips.personal_data`); deleting it also deletes the voice at the vendor.
 """
 
+from __future__ import annotations
+
 import logging
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.media import repo as media_repo
 from clonechats.providers.errors import ProviderError
 from clonechats.providers.speech.base import TTSProvider, VoiceInfo
 from clonechats.storage.indexes import Index
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +45,7 @@ def cloned_voice(provider: str, persona: dict[str, Any], engine_voice: str = "")
                      engine_voice=engine_voice)
 
 
-async def offered(ctx: Any, personas: list[dict[str, Any]]) -> list[VoiceInfo]:
+async def offered(ctx: Ctx, personas: list[dict[str, Any]]) -> list[VoiceInfo]:
     """The cloned voices these personas can have (none without a cloning vendor)."""
     found = ctx.speech.cloner()
     if found is None:
@@ -48,12 +54,12 @@ async def offered(ctx: Any, personas: list[dict[str, Any]]) -> list[VoiceInfo]:
     return [cloned_voice(provider, p) for p in personas if p.get("reference_voice_id")]
 
 
-def is_clone_id(ctx: Any, voice_id: str | None) -> bool:
+def is_clone_id(ctx: Ctx, voice_id: str | None) -> bool:
     found = ctx.speech.cloner()
     return bool(found and voice_id and voice_id.startswith(f"{found[0].name}:{PREFIX}"))
 
 
-async def resolve(ctx: Any, persona: dict[str, Any] | None,
+async def resolve(ctx: Ctx, persona: dict[str, Any] | None,
                   voice_id: str | None) -> tuple[TTSProvider, VoiceInfo] | None:
     """The persona's cloned voice when it chose one and can have it; else None."""
     if persona is None or not is_clone_id(ctx, voice_id):
@@ -82,7 +88,7 @@ async def resolve(ctx: Any, persona: dict[str, Any] | None,
     return provider, cloned_voice(provider.name, persona, kept["provider_voice_id"])
 
 
-async def _forget(ctx: Any, clone: dict[str, Any]) -> None:
+async def _forget(ctx: Ctx, clone: dict[str, Any]) -> None:
     found = ctx.speech.cloner() if ctx.speech else None
     if found is not None and found[0].name == clone["provider"]:
         try:
@@ -93,11 +99,11 @@ async def _forget(ctx: Any, clone: dict[str, Any]) -> None:
     await ctx.db[CLONES].delete_one({"_id": clone["_id"]})
 
 
-async def list_for_owner(ctx: Any, owner_id: str) -> list[dict[str, Any]]:
+async def list_for_owner(ctx: Ctx, owner_id: str) -> list[dict[str, Any]]:
     return await ctx.db[CLONES].find({"owner_id": owner_id}).to_list()
 
 
-async def delete_for_persona(ctx: Any, *, persona_id: str) -> int:
+async def delete_for_persona(ctx: Ctx, *, persona_id: str) -> int:
     """A deleted persona's cloned voices, here and at the vendor."""
     clones = await ctx.db[CLONES].find({"persona_id": persona_id}).to_list()
     for clone in clones:
@@ -105,7 +111,7 @@ async def delete_for_persona(ctx: Any, *, persona_id: str) -> int:
     return len(clones)
 
 
-async def delete_for_owner(ctx: Any, owner_id: str) -> int:
+async def delete_for_owner(ctx: Ctx, owner_id: str) -> int:
     clones = await list_for_owner(ctx, owner_id)
     for clone in clones:
         await _forget(ctx, clone)

@@ -8,12 +8,18 @@ If storing then fails, the same amount comes back (`speech-refund:{clip_id}`). A
 not made is never charged.
 """
 
+from __future__ import annotations
+
 import math
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.billing import ledger
 from clonechats.telemetry import events
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 PAYWALL_FEATURE = "voice"
 
@@ -25,7 +31,7 @@ def cost_for(settings: Any, duration_s: float) -> int:
     return max(settings.clip_minimum_credits, math.ceil(raw))
 
 
-async def charge(ctx: Any, *, user_id: str, clip_id: str, credits: int, what: str) -> None:
+async def charge(ctx: Ctx, *, user_id: str, clip_id: str, credits: int, what: str) -> None:
     if credits <= 0:
         return
     try:
@@ -37,7 +43,7 @@ async def charge(ctx: Any, *, user_id: str, clip_id: str, credits: int, what: st
         raise
 
 
-async def refund(ctx: Any, *, user_id: str, clip_id: str, credits: int) -> None:
+async def refund(ctx: Ctx, *, user_id: str, clip_id: str, credits: int) -> None:
     if credits <= 0:
         return
     await ledger.apply(ctx.db, user_id=user_id, delta=credits, kind=ledger.REFUND,

@@ -18,6 +18,7 @@ from clonechats.media.clips import service as clips
 from clonechats.personas import service as personas
 from clonechats.voice import service
 from clonechats.voice.synthesis import resolve_voice
+from clonechats.web.context import context_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -31,7 +32,7 @@ async def call_page(conversation_id: str, request: Request, user: OptionalUser) 
     if user is None:
         return to_login(request)
     check_active(user)
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     conversation = await chat.get(ctx, user_id=user["_id"], conversation_id=conversation_id)
     try:
         persona = await personas.get_usable(ctx, user_id=user["_id"],
@@ -56,8 +57,8 @@ async def clips_page(request: Request, user: OptionalUser,
     if user is None:
         return to_login(request)
     check_active(user)
-    items, next_cursor = await clips.list_clips(request.app.state.ctx, user_id=user["_id"],
+    items, next_cursor = await clips.list_clips(context_of(request), user_id=user["_id"],
                                                 cursor=cursor)
     return render(request, "clips.html", clips=[clips.public_fields(c) for c in items],
                   next_cursor=next_cursor, first_page=cursor is None,
-                  clip_days=request.app.state.ctx.settings.speech.clip_days)
+                  clip_days=context_of(request).settings.speech.clip_days)

@@ -20,6 +20,7 @@ from clonechats.personas import service as personas
 from clonechats.providers.speech.encoding import OPUS_CONTENT_TYPE
 from clonechats.voice import service
 from clonechats.voice.synthesis import MAX_RATE, MIN_RATE, _encode, synthesize
+from clonechats.web.context import context_of
 
 router = APIRouter(tags=["voice"])
 
@@ -37,13 +38,13 @@ class PreviewIn(BaseModel):
 
 @router.get("/api/v1/voices")
 async def list_voices(request: Request, user: ActiveUser) -> dict[str, Any]:
-    voices = await service.voices_for(request.app.state.ctx, user_id=user["_id"])
+    voices = await service.voices_for(context_of(request), user_id=user["_id"])
     return {"items": [service.voice_fields(v) for v in voices]}
 
 
 @router.post("/api/v1/voices/preview", response_model=None)
 async def preview_voice(data: PreviewIn, request: Request, user: ActiveUser) -> Response:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     persona = None
     if data.persona_id:
         persona = await personas.get_owned(ctx, user_id=user["_id"], persona_id=data.persona_id)
@@ -57,7 +58,7 @@ async def preview_voice(data: PreviewIn, request: Request, user: ActiveUser) -> 
 
 @router.post("/api/v1/messages/{message_id}/speech", status_code=201)
 async def speak_message(message_id: str, request: Request, user: ActiveUser) -> dict[str, Any]:
-    spoken = await service.speak_message(request.app.state.ctx, user_id=user["_id"],
+    spoken = await service.speak_message(context_of(request), user_id=user["_id"],
                                          message_id=message_id)
     return {"clip": public_fields(spoken.clip), "reused": spoken.reused}
 
@@ -66,7 +67,7 @@ async def speak_message(message_id: str, request: Request, user: ActiveUser) -> 
 async def transcribe(request: Request, user: ActiveUser,
                      file: Annotated[UploadFile, File(description="The recording.")],
                      language: Language = None) -> dict[str, Any]:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     limit = ctx.settings.speech.max_input_bytes
     data = await file.read(limit + 1)
     await file.close()

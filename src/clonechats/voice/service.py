@@ -12,8 +12,10 @@ hands it to the configured STT; nothing is stored.
 This module never imports the web framework.
 """
 
+from __future__ import annotations
+
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.chat import repo as chat_repo
 from clonechats.errors import AppError, NotFound
@@ -25,6 +27,10 @@ from clonechats.providers.speech.registry import UnknownVoice
 from clonechats.voice import clones, speech_input
 from clonechats.voice.synthesis import SpeechUnavailable as SpeechUnavailable
 from clonechats.voice.synthesis import SpokenClip, resolve_voice, speak_text
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +54,7 @@ class TranscriptionUnavailable(AppError):
     message = "Speech cannot be transcribed right now. Please type your message instead."
 
 
-async def voices_for(ctx: Any, *, user_id: str | None) -> list[VoiceInfo]:
+async def voices_for(ctx: Ctx, *, user_id: str | None) -> list[VoiceInfo]:
     """Every enabled stock voice, and the user's cloned persona voices where cloning is set up."""
     voices = ctx.speech.voices()
     if user_id is not None and ctx.speech.cloner() is not None:
@@ -63,7 +69,7 @@ def voice_fields(voice: VoiceInfo) -> dict[str, Any]:
             "language": voice.language, "kind": voice.kind}
 
 
-def chosen_voice(ctx: Any, voice: dict[str, Any] | None,
+def chosen_voice(ctx: Ctx, voice: dict[str, Any] | None,
                  persona: dict[str, Any] | None = None) -> dict[str, Any] | None:
     """A persona's `voice` field as stored: {voice_id, rate}, or None for the default."""
     if voice is None or not voice.get("voice_id"):
@@ -76,7 +82,7 @@ def chosen_voice(ctx: Any, voice: dict[str, Any] | None,
     return {"voice_id": voice_id, "rate": round(float(voice.get("rate", 1.0)), 2)}
 
 
-async def _message_for(ctx: Any, *, user_id: str, message_id: str) -> dict[str, Any]:
+async def _message_for(ctx: Ctx, *, user_id: str, message_id: str) -> dict[str, Any]:
     message = await chat_repo.get_message(ctx.db, message_id)
     if message is None or message.get("owner_id") != user_id:
         raise MessageNotFound()
@@ -95,7 +101,7 @@ def _text_changed_since(message: dict[str, Any], clip: dict[str, Any]) -> bool:
     return bool(changes) and clip["created_at"] < max(changes)
 
 
-async def speak_message(ctx: Any, *, user_id: str, message_id: str) -> SpokenClip:
+async def speak_message(ctx: Ctx, *, user_id: str, message_id: str) -> SpokenClip:
     message = await _message_for(ctx, user_id=user_id, message_id=message_id)
     conversation = await chat_repo.get_conversation(ctx.db, message["conversation_id"])
     persona = None
@@ -112,7 +118,7 @@ async def speak_message(ctx: Any, *, user_id: str, message_id: str) -> SpokenCli
                             conversation_id=message["conversation_id"], message_id=message_id)
 
 
-async def transcribe(ctx: Any, *, data: bytes, language: str | None = None) -> Transcript:
+async def transcribe(ctx: Ctx, *, data: bytes, language: str | None = None) -> Transcript:
     settings = ctx.settings.speech
     prepared = await speech_input.prepare(data, max_seconds=settings.max_input_seconds,
                                           max_bytes=settings.max_input_bytes)

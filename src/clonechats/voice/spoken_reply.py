@@ -15,11 +15,13 @@ audio that was not made. A reply that ends blocked deletes the clips already mad
 the client goes away, the speaker task is cancelled with the stream.
 """
 
+from __future__ import annotations
+
 import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.chat import repo as chat_repo
 from clonechats.chat import screening
@@ -29,6 +31,10 @@ from clonechats.media.clips import service as clips
 from clonechats.personas import repo as personas_repo
 from clonechats.voice.sentences import SentenceSplitter
 from clonechats.voice.synthesis import speak_text
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +54,7 @@ def _audio_error(exc: BaseException) -> tuple[str, dict[str, Any]]:
 
 
 class SpokenReply:
-    def __init__(self, ctx: Any, generation: Any, *, persona: dict[str, Any] | None) -> None:
+    def __init__(self, ctx: Ctx, generation: Any, *, persona: dict[str, Any] | None) -> None:
         self.ctx = ctx
         self.generation = generation
         self.persona = persona
@@ -91,7 +97,7 @@ class SpokenReply:
                                             "duration_s": clip["duration_s"]})])
             seq += 1
 
-    async def _read(self, speaker: "asyncio.Task[None]") -> None:
+    async def _read(self, speaker: asyncio.Task[None]) -> None:
         splitter = SentenceSplitter()
         final: tuple[str, dict[str, Any]] | None = None
         async for batch in self.generation.event_batches():
@@ -142,7 +148,7 @@ class SpokenReply:
                         await task
 
 
-async def spoken_batches(ctx: Any, generation: Any) -> AsyncIterator[Batch]:
+async def spoken_batches(ctx: Ctx, generation: Any) -> AsyncIterator[Batch]:
     """The reply's events with `audio` events merged in (see the module docstring)."""
     conversation = await chat_repo.get_conversation(ctx.db, generation.plan.conversation_id)
     persona = None

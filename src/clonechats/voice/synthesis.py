@@ -10,10 +10,12 @@ clip, its timings (phonemes with their words, where the engine reports them) and
 was just made, the raw samples (`synthesis`) for callers that build on them (video).
 """
 
+from __future__ import annotations
+
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.errors import AppError
 from clonechats.media.clips import repo as clips_repo
@@ -24,6 +26,10 @@ from clonechats.providers.speech.encoding import OPUS_CONTENT_TYPE, encode_opus,
 from clonechats.providers.speech.registry import UnknownVoice
 from clonechats.voice import metering
 from clonechats.voice.sentences import speakable
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +64,7 @@ def voice_setting(persona: dict[str, Any] | None) -> tuple[str | None, float]:
     return chosen.get("voice_id") or None, min(MAX_RATE, max(MIN_RATE, rate))
 
 
-async def resolve_voice(ctx: Any, persona: dict[str, Any] | None
+async def resolve_voice(ctx: Ctx, persona: dict[str, Any] | None
                         ) -> tuple[TTSProvider, VoiceInfo, float]:
     from clonechats.voice import clones
 
@@ -78,7 +84,7 @@ def _encode(synthesis: Synthesis) -> bytes:
                        synthesis.sample_rate)
 
 
-async def synthesize(ctx: Any, *, persona: dict[str, Any] | None, text: str
+async def synthesize(ctx: Ctx, *, persona: dict[str, Any] | None, text: str
                      ) -> tuple[Synthesis, str, float]:
     """The text spoken in the persona's voice (not stored): (audio, speakable text, rate)."""
     spoken = speakable(text)
@@ -100,7 +106,7 @@ async def synthesize(ctx: Any, *, persona: dict[str, Any] | None, text: str
     return synthesis, spoken, rate
 
 
-async def speak_text(ctx: Any, *, owner_id: str, persona: dict[str, Any] | None, text: str,
+async def speak_text(ctx: Ctx, *, owner_id: str, persona: dict[str, Any] | None, text: str,
                      conversation_id: str | None, message_id: str | None,
                      seq: int | None = None) -> SpokenClip:
     """Speak `text` for the persona and store it as the owner's clip (charged by length)."""

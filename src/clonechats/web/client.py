@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from clonechats.privacy.pseudonyms import hash_ip
+from clonechats.web.context import context_of
 
 USER_AGENT_MAX = 256
 
@@ -18,7 +19,7 @@ class ClientInfo:
 
 
 def client_info(request: Request) -> ClientInfo:
-    secret = request.app.state.ctx.secret
+    secret = context_of(request).secret
     host = request.client.host if request.client else None
     user_agent = request.headers.get("user-agent", "")[:USER_AGENT_MAX]
     return ClientInfo(ip_hash=hash_ip(secret, host), user_agent=user_agent)

@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from clonechats.errors import Forbidden
 from clonechats.settings import Settings
 from clonechats.web import cookies
+from clonechats.web.context import context_of
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 HEADER = "x-csrf-token"
@@ -116,7 +117,7 @@ async def _refuse(request: Request, reason: str) -> None:
     from clonechats.accounts import audit
     from clonechats.web.client import client_info
 
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     await audit.record(ctx.db, "csrf_failed", now=ctx.clock.now(), client=client_info(request),
                        reason=reason, route=request.url.path[:200], method=request.method)
     raise CsrfFailed()
@@ -145,7 +146,7 @@ async def verify_csrf(request: Request) -> None:
         sent = form_value if isinstance(form_value, str) else None
     if not (cookie_value and sent and hmac.compare_digest(cookie_value, sent)):
         await _refuse(request, "missing_or_mismatched_token")
-    if not token_valid(request.app.state.ctx.secret, sent, session_token):
+    if not token_valid(context_of(request).secret, sent, session_token):
         await _refuse(request, "invalid_token")
 
 

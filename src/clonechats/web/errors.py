@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clonechats.errors import AppError
 from clonechats.storage.faults import MONGO_UNAVAILABLE, StorageUnavailable
+from clonechats.web.context import context_if_open
 from clonechats.web.middleware import security_headers
 
 log = logging.getLogger(__name__)
@@ -115,7 +116,7 @@ async def record_error_trace(request: Request, exc: Exception) -> None:
     """Count the error in its anonymised group (`telemetry.errors`); never fails the response."""
     from clonechats.telemetry import errors as error_traces
 
-    ctx = request.app.state.ctx
+    ctx = context_if_open(request)
     if ctx is None:
         return
     route = route_template(request)

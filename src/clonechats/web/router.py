@@ -11,6 +11,7 @@ from clonechats.errors import NotFound
 from clonechats.jobs import repo as jobs_repo
 from clonechats.storage.faults import MONGO_UNAVAILABLE, StorageUnavailable
 from clonechats.telemetry.metrics import CONTENT_TYPE_LATEST
+from clonechats.web.context import context_of
 
 router = APIRouter()
 HEALTH = "health_probe"  # never written: a read of it proves the database answers
@@ -42,7 +43,7 @@ async def metrics(request: Request) -> Response:
         if not hmac.compare_digest(given.encode(), token.get_secret_value().encode()):
             raise NotFound()
     metrics_store = request.app.state.metrics
-    counts = await jobs_repo.count_by_status(request.app.state.ctx.db)
+    counts = await jobs_repo.count_by_status(context_of(request).db)
     for status in (jobs_repo.QUEUED, jobs_repo.RUNNING, jobs_repo.DONE, jobs_repo.DEAD):
         metrics_store.jobs.labels(status).set(counts.get(status, 0))
     return Response(metrics_store.render(), media_type=CONTENT_TYPE_LATEST)

@@ -25,12 +25,14 @@ The model unavailable: the item is retried with doubling delays while within
 then marked `failed`. Every end is recorded on the item; nothing is dropped silently.
 """
 
+from __future__ import annotations
+
 import asyncio
 import contextlib
 import logging
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.billing.ledger import InsufficientCredits
 from clonechats.chat import context as chat_context
@@ -42,6 +44,10 @@ from clonechats.chat.scheduled.service import queue_delivery
 from clonechats.chat.settlement import ReplyPlan
 from clonechats.errors import AppError
 from clonechats.personas import service as personas
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +70,7 @@ class LostItem(Exception):
     """The item was taken over by another worker (this one stalled) or deleted meanwhile."""
 
 
-async def deliver_scheduled(payload: dict[str, Any], ctx: Any) -> None:
+async def deliver_scheduled(payload: dict[str, Any], ctx: Ctx) -> None:
     item_id = payload["scheduled_id"]
     now = ctx.clock.now()
     token = secrets.token_hex(8)
@@ -89,17 +95,17 @@ async def deliver_scheduled(payload: dict[str, Any], ctx: Any) -> None:
         heartbeat.cancel()
 
 
-def _lease(ctx: Any) -> timedelta:
+def _lease(ctx: Ctx) -> timedelta:
     return timedelta(seconds=ctx.settings.jobs.lease_seconds)
 
 
-async def _keep_lease(ctx: Any, item_id: str, token: str) -> None:
+async def _keep_lease(ctx: Ctx, item_id: str, token: str) -> None:
     while True:
         await asyncio.sleep(ctx.settings.jobs.lease_seconds / 3)
         await repo.renew(ctx.db, item_id, owner=token, until=ctx.clock.now() + _lease(ctx))
 
 
-async def _look_again_later(ctx: Any, item_id: str, now: datetime) -> None:
+async def _look_again_later(ctx: Ctx, item_id: str, now: datetime) -> None:
     """Not claimable now: if it is not finished, queue a job for when it can be."""
     item = await repo.get(ctx.db, item_id)
     if item is None or item["status"] not in (repo.PENDING, repo.DELIVERING):
@@ -112,7 +118,7 @@ async def _look_again_later(ctx: Any, item_id: str, now: datetime) -> None:
         await queue_delivery(ctx, item_id, when)
 
 
-async def _wait(ctx: Any, item: dict[str, Any], token: str, *, seconds: float,
+async def _wait(ctx: Ctx, item: dict[str, Any], token: str, *, seconds: float,
                 changes: dict[str, Any] | None = None) -> None:
     """Hand the item back until `seconds` from now, and queue the job that resumes it."""
     when = ctx.clock.now() + timedelta(seconds=seconds)
@@ -122,7 +128,7 @@ async def _wait(ctx: Any, item: dict[str, Any], token: str, *, seconds: float,
         await queue_delivery(ctx, item["_id"], when)
 
 
-async def _fail(ctx: Any, item: dict[str, Any], token: str, code: str,
+async def _fail(ctx: Ctx, item: dict[str, Any], token: str, code: str,
                 message: str | None = None) -> None:
     now = ctx.clock.now()
     saved = await repo.save(ctx.db, item["_id"], owner=token, changes={
@@ -135,7 +141,7 @@ async def _fail(ctx: Any, item: dict[str, Any], token: str, code: str,
         await notices.failed(ctx, saved)
 
 
-async def _deliver(ctx: Any, item: dict[str, Any], token: str) -> None:
+async def _deliver(ctx: Ctx, item: dict[str, Any], token: str) -> None:
     conversation = await chat_repo.get_conversation(ctx.db, item["conversation_id"])
     if conversation is None:  # deleted with its conversation as the delivery started
         return
@@ -159,7 +165,7 @@ async def _deliver(ctx: Any, item: dict[str, Any], token: str) -> None:
     await _conclude(ctx, item, token, message)
 
 
-async def _take_conversation(ctx: Any, item: dict[str, Any],
+async def _take_conversation(ctx: Ctx, item: dict[str, Any],
                              token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     now = ctx.clock.now()
     needs_user_seat = item["kind"] == "message" and item["user_seq"] is None
@@ -181,7 +187,7 @@ async def _take_conversation(ctx: Any, item: dict[str, Any],
     return taken, item
 
 
-async def _prepare(ctx: Any, item: dict[str, Any], token: str, *,
+async def _prepare(ctx: Ctx, item: dict[str, Any], token: str, *,
                    conversation: dict[str, Any],
                    persona: dict[str, Any]) -> Generation | dict[str, Any] | None:
     """Steps 2–4: the reply ready to generate; or the reply already settled by a worker that
@@ -232,7 +238,7 @@ def _message(item: dict[str, Any], *, _id: str, seq: int, role: str, text: str, 
             "scheduled_id": item["_id"], **fields}
 
 
-async def _store(ctx: Any, item: dict[str, Any], conversation: dict[str, Any], *,
+async def _store(ctx: Ctx, item: dict[str, Any], conversation: dict[str, Any], *,
                  existing: dict[str, Any] | None, model_id: str, reserved: int,
                  prompt_tokens: int) -> dict[str, Any] | None:
     """Insert the user's message (kind `message`) and the reply, each once."""
@@ -266,7 +272,7 @@ async def _store(ctx: Any, item: dict[str, Any], conversation: dict[str, Any], *
     return user_message
 
 
-async def _conclude(ctx: Any, item: dict[str, Any], token: str, message: dict[str, Any]) -> None:
+async def _conclude(ctx: Ctx, item: dict[str, Any], token: str, message: dict[str, Any]) -> None:
     """Record how the delivery ended: delivered, retried later, or failed."""
     now = ctx.clock.now()
     if message.get("status") in SHOWN:

@@ -5,24 +5,30 @@ The email says that something arrived and links to the chat; it never carries th
 the reply. It is deduplicated on the item, so a delivery finished twice mails once.
 """
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from clonechats.accounts import repo as users
 from clonechats.chat import repo as chat_repo
 from clonechats.chat.scheduled import timing
 from clonechats.mail import service as mail
 
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
 
-async def delivered(ctx: Any, item: dict[str, Any]) -> None:
+
+
+async def delivered(ctx: Ctx, item: dict[str, Any]) -> None:
     await _email(ctx, item, delivered=True)
 
 
-async def failed(ctx: Any, item: dict[str, Any]) -> None:
+async def failed(ctx: Ctx, item: dict[str, Any]) -> None:
     await chat_repo.mark_unread(ctx.db, item["conversation_id"])
     await _email(ctx, item, delivered=False)
 
 
-async def _email(ctx: Any, item: dict[str, Any], *, delivered: bool) -> None:
+async def _email(ctx: Ctx, item: dict[str, Any], *, delivered: bool) -> None:
     user = await users.get(ctx.db, item["owner_id"])
     if not user or not user.get("scheduled_email_notice") or not user.get("email") or (
             not user.get("email_verified")):

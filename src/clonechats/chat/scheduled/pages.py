@@ -12,6 +12,7 @@ from clonechats.accounts.dependencies import OptionalUser
 from clonechats.chat import service as chat
 from clonechats.chat.pages import check_active, to_login
 from clonechats.chat.scheduled import service, timing
+from clonechats.web.context import context_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -29,7 +30,7 @@ async def scheduled_strip(conversation_id: str, request: Request,
     if user is None:
         return to_login(request)
     check_active(user)
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     conversation = await chat.get(ctx, user_id=user["_id"], conversation_id=conversation_id)
     items = await service.for_conversation(ctx, user_id=user["_id"],
                                            conversation_id=conversation_id)

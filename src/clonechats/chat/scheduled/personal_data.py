@@ -7,12 +7,18 @@ messages it produced). Delete: all of them. Items also go with their conversatio
 Imported when the context opens (`context.PRIVACY_SOURCES`), which registers the holder.
 """
 
+from __future__ import annotations
+
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.chat import repo as chat_repo
 from clonechats.chat.scheduled import repo
 from clonechats.privacy.registry import DataHolder, Owned, register
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 NAME = "scheduled_messages"
 FIELDS = ("conversation_id", "kind", "text", "send_at", "time_zone", "status", "error",
@@ -24,13 +30,13 @@ def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-async def export(ctx: Any, user_id: str) -> dict[str, Any]:
+async def export(ctx: Ctx, user_id: str) -> dict[str, Any]:
     return {"scheduled_messages": [
         {"id": item["_id"], **{key: _plain(item.get(key)) for key in FIELDS}}
         for item in await repo.for_owner(ctx.db, user_id)]}
 
 
-async def delete(ctx: Any, user_id: str) -> int:
+async def delete(ctx: Ctx, user_id: str) -> int:
     return await repo.delete_for_owner(ctx.db, user_id)
 
 

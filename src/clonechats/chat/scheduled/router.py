@@ -17,6 +17,7 @@ from clonechats.chat.scheduled.schemas import (
     ScheduledUpdate,
     SchedulingPreferences,
 )
+from clonechats.web.context import context_of
 
 router = APIRouter(tags=["scheduled"])
 
@@ -37,7 +38,7 @@ def preferences(user: dict[str, Any]) -> dict[str, Any]:
 @router.post("/api/v1/conversations/{conversation_id}/scheduled", status_code=201)
 async def schedule(conversation_id: str, data: ScheduledCreate, request: Request,
                    user: ActiveUser) -> dict[str, Any]:
-    item = await service.create(request.app.state.ctx, user=user,
+    item = await service.create(context_of(request), user=user,
                                 conversation_id=conversation_id, text=data.text,
                                 send_at=data.send_at, kind=data.kind,
                                 time_zone=data.time_zone, fold=data.fold)
@@ -50,7 +51,7 @@ async def list_scheduled(request: Request, user: ActiveUser,
                          conversation_id: Annotated[str | None, Query(max_length=100)] = None,
                          limit: Limit = None, cursor: Cursor = None) -> dict[str, Any]:
     items, next_cursor = await service.list_for_owner(
-        request.app.state.ctx, user_id=user["_id"], status=status,
+        context_of(request), user_id=user["_id"], status=status,
         conversation_id=conversation_id, limit=limit, cursor=cursor)
     return {"items": [ScheduledOut.of(i).model_dump(mode="json") for i in items],
             "next_cursor": next_cursor}
@@ -64,7 +65,7 @@ async def get_preferences(user: ActiveUser) -> dict[str, Any]:
 @router.patch("/api/v1/account/scheduling")
 async def set_preferences(data: SchedulingPreferences, request: Request,
                           user: ActiveUser) -> dict[str, Any]:
-    updated = await service.set_preferences(request.app.state.ctx, user=user,
+    updated = await service.set_preferences(context_of(request), user=user,
                                             time_zone=data.time_zone,
                                             email_notice=data.email_notice)
     return preferences(updated)
@@ -72,13 +73,13 @@ async def set_preferences(data: SchedulingPreferences, request: Request,
 
 @router.get(BASE + "/{item_id}")
 async def get_scheduled(item_id: str, request: Request, user: ActiveUser) -> dict[str, Any]:
-    return body(await service.get(request.app.state.ctx, user_id=user["_id"], item_id=item_id))
+    return body(await service.get(context_of(request), user_id=user["_id"], item_id=item_id))
 
 
 @router.patch(BASE + "/{item_id}")
 async def edit_scheduled(item_id: str, data: ScheduledUpdate, request: Request,
                          user: ActiveUser) -> dict[str, Any]:
-    item = await service.edit(request.app.state.ctx, user=user, item_id=item_id,
+    item = await service.edit(context_of(request), user=user, item_id=item_id,
                               text=data.text, send_at=data.send_at, time_zone=data.time_zone,
                               fold=data.fold)
     return body(item)
@@ -86,11 +87,11 @@ async def edit_scheduled(item_id: str, data: ScheduledUpdate, request: Request,
 
 @router.delete(BASE + "/{item_id}")
 async def cancel_scheduled(item_id: str, request: Request, user: ActiveUser) -> dict[str, Any]:
-    return body(await service.cancel(request.app.state.ctx, user_id=user["_id"],
+    return body(await service.cancel(context_of(request), user_id=user["_id"],
                                      item_id=item_id))
 
 
 @router.post(BASE + "/{item_id}/dismiss", status_code=204)
 async def dismiss_failed(item_id: str, request: Request, user: ActiveUser) -> Response:
-    await service.dismiss(request.app.state.ctx, user_id=user["_id"], item_id=item_id)
+    await service.dismiss(context_of(request), user_id=user["_id"], item_id=item_id)
     return Response(status_code=204)

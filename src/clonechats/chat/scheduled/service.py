@@ -12,8 +12,10 @@ scheduled from a browser stores the browser's zone when none is set. This module
 imports the web framework.
 """
 
+from __future__ import annotations
+
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.accounts import profile
 from clonechats.chat import repo as chat_repo
@@ -23,6 +25,10 @@ from clonechats.chat.replies import MessageBlocked, clean_text
 from clonechats.chat.scheduled import repo, timing
 from clonechats.errors import AppError, Conflict, NotFound
 from clonechats.personas import service as personas
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 DELIVER_JOB = "chat.deliver_scheduled"
 KINDS = ("message", "reply")
@@ -55,7 +61,7 @@ def user_zone(user: dict[str, Any]) -> str:
     return user.get("time_zone") or timing.DEFAULT_TIME_ZONE
 
 
-async def _screen(ctx: Any, *, user_id: str, item_id: str, text: str) -> None:
+async def _screen(ctx: Ctx, *, user_id: str, item_id: str, text: str) -> None:
     result = await screening.check_input(ctx, text)
     if result.flagged:
         await screening.flag(ctx, user_id=user_id, subject="scheduled_message", ref_id=item_id,
@@ -65,19 +71,19 @@ async def _screen(ctx: Any, *, user_id: str, item_id: str, text: str) -> None:
                              f"rules{reason}.", details={"reason": result.reason})
 
 
-async def queue_delivery(ctx: Any, item_id: str, when: datetime) -> None:
+async def queue_delivery(ctx: Ctx, item_id: str, when: datetime) -> None:
     """Queue a delivery job for `when`. Several jobs for one item are harmless: each claims the
     item atomically and the others find nothing to do."""
     await ctx.enqueue(DELIVER_JOB, {"scheduled_id": item_id}, run_at=when,
                       dedupe_key=f"{DELIVER_JOB}:{item_id}:{when.isoformat()}")
 
 
-async def _remember_zone(ctx: Any, user: dict[str, Any], zone_name: str | None) -> None:
+async def _remember_zone(ctx: Ctx, user: dict[str, Any], zone_name: str | None) -> None:
     if zone_name and not user.get("time_zone"):
         await profile.update_preferences(ctx, user, time_zone=zone_name)
 
 
-async def create(ctx: Any, *, user: dict[str, Any], conversation_id: str, text: str,
+async def create(ctx: Ctx, *, user: dict[str, Any], conversation_id: str, text: str,
                  send_at: str, kind: str, time_zone: str | None = None,
                  fold: int = 0) -> dict[str, Any]:
     conversation = await chat.get(ctx, user_id=user["_id"], conversation_id=conversation_id)
@@ -112,7 +118,7 @@ async def create(ctx: Any, *, user: dict[str, Any], conversation_id: str, text: 
     return item
 
 
-async def _store_question(ctx: Any, conversation: dict[str, Any], item: dict[str, Any]) -> int:
+async def _store_question(ctx: Ctx, conversation: dict[str, Any], item: dict[str, Any]) -> int:
     """A `reply` item's text goes into the conversation now, as the user's message."""
     seq = await chat_repo.allocate_seq(ctx.db, conversation["_id"], conversation["owner_id"])
     if seq is None:
@@ -131,7 +137,7 @@ async def _store_question(ctx: Any, conversation: dict[str, Any], item: dict[str
     return seq
 
 
-async def get(ctx: Any, *, user_id: str, item_id: str) -> dict[str, Any]:
+async def get(ctx: Ctx, *, user_id: str, item_id: str) -> dict[str, Any]:
     item = await repo.get_owned(ctx.db, item_id, user_id)
     if item is None:
         raise ScheduledNotFound()
@@ -149,7 +155,7 @@ def _statuses(status: str | None) -> list[str] | None:
     return wanted
 
 
-async def list_for_owner(ctx: Any, *, user_id: str, status: str | None = None,
+async def list_for_owner(ctx: Ctx, *, user_id: str, status: str | None = None,
                          conversation_id: str | None = None, limit: int | None = None,
                          cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
     if conversation_id is not None:
@@ -161,13 +167,13 @@ async def list_for_owner(ctx: Any, *, user_id: str, status: str | None = None,
                                      limit=limit or PAGE_SIZE, cursor=cursor)
 
 
-async def for_conversation(ctx: Any, *, user_id: str,
+async def for_conversation(ctx: Ctx, *, user_id: str,
                            conversation_id: str) -> list[dict[str, Any]]:
     """What the conversation's strip shows: pending, delivering and failed items."""
     return await repo.open_for_conversation(ctx.db, conversation_id, user_id)
 
 
-async def edit(ctx: Any, *, user: dict[str, Any], item_id: str, text: str | None = None,
+async def edit(ctx: Ctx, *, user: dict[str, Any], item_id: str, text: str | None = None,
                send_at: str | None = None, time_zone: str | None = None,
                fold: int = 0) -> dict[str, Any]:
     item = await get(ctx, user_id=user["_id"], item_id=item_id)
@@ -196,7 +202,7 @@ async def edit(ctx: Any, *, user: dict[str, Any], item_id: str, text: str | None
     return updated
 
 
-async def cancel(ctx: Any, *, user_id: str, item_id: str) -> dict[str, Any]:
+async def cancel(ctx: Ctx, *, user_id: str, item_id: str) -> dict[str, Any]:
     """Cancel a pending item: its text is removed from the store (a `reply` item's stored
     message too). Cancelling again answers the cancelled item; a delivered one is 409."""
     cancelled = await repo.cancel(ctx.db, item_id, user_id, now=ctx.clock.now())
@@ -211,7 +217,7 @@ async def cancel(ctx: Any, *, user_id: str, item_id: str) -> dict[str, Any]:
     return cancelled
 
 
-async def dismiss(ctx: Any, *, user_id: str, item_id: str) -> None:
+async def dismiss(ctx: Ctx, *, user_id: str, item_id: str) -> None:
     """Remove a failed item from the strip (and the store)."""
     item = await get(ctx, user_id=user_id, item_id=item_id)
     if item["status"] != repo.FAILED or not await repo.dismiss_failed(ctx.db, item_id, user_id):
@@ -219,7 +225,7 @@ async def dismiss(ctx: Any, *, user_id: str, item_id: str) -> None:
                        code="scheduled_not_failed")
 
 
-async def set_preferences(ctx: Any, *, user: dict[str, Any], time_zone: str | None,
+async def set_preferences(ctx: Ctx, *, user: dict[str, Any], time_zone: str | None,
                           email_notice: bool | None) -> dict[str, Any]:
     zone_name = timing.clean_zone_name(time_zone) if time_zone is not None else None
     return await profile.update_preferences(ctx, user, time_zone=zone_name,

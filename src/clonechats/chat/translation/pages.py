@@ -14,6 +14,7 @@ from starlette.datastructures import FormData
 
 from clonechats.chat.translation import service
 from clonechats.providers.translation.languages import primary
+from clonechats.web.context import context_of
 
 PERSONA_DEFAULT = "en"
 USER_FALLBACK = "es"
@@ -36,7 +37,7 @@ def preferred_languages(header: str) -> list[str]:
 
 
 def start_options(request: Request) -> dict[str, Any]:
-    offered = [language for language in service.languages(request.app.state.ctx)["languages"]
+    offered = [language for language in service.languages(context_of(request))["languages"]
                if language["partners"]]
     codes = [language["code"] for language in offered]
     wanted = preferred_languages(request.headers.get("accept-language", ""))
@@ -52,6 +53,6 @@ def mode_from_form(request: Request, form: FormData) -> dict[str, str] | None:
     if form.get("translation_mode") != "on":
         return None
     user, persona = form.get("user_language"), form.get("persona_language")
-    return service.mode_for(request.app.state.ctx,
+    return service.mode_for(context_of(request),
                             user_language=user if isinstance(user, str) else "",
                             persona_language=persona if isinstance(persona, str) else "")

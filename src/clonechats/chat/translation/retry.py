@@ -6,7 +6,9 @@ translated again (else 409 `not_translatable`). When it still cannot be translat
 is 503 `translation_unavailable` and the message is left as it was.
 """
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from clonechats.chat import repo
 from clonechats.chat import service as chat
@@ -17,13 +19,17 @@ from clonechats.chat.translation.service import (
 )
 from clonechats.errors import AppError, Conflict
 
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
+
 
 class NotTranslatable(Conflict):
     code = "not_translatable"
     message = "Only a finished reply in a translation chat can be translated again."
 
 
-async def retranslate(ctx: Any, *, user_id: str, conversation_id: str,
+async def retranslate(ctx: Ctx, *, user_id: str, conversation_id: str,
                       message_id: str) -> dict[str, Any]:
     """Translate a finished reply again (after a translator was down); 503 and no change
     when it still cannot be done."""

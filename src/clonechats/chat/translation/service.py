@@ -18,7 +18,9 @@ A conversation in translation mode stores `translation: {"user_language",
 This module never imports the web framework.
 """
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from clonechats.chat import markdown, repo
 from clonechats.chat.translation import detection
@@ -26,6 +28,10 @@ from clonechats.errors import AppError
 from clonechats.providers.errors import ProviderError
 from clonechats.providers.translation.languages import canonical, english_name, label, primary
 from clonechats.providers.translation.registry import TranslationRegistry
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 UNTRANSLATED = "none"  # the provider of a text already in the target language
 TRANSLATED_STATUSES = (repo.COMPLETE, repo.STOPPED)
@@ -50,7 +56,7 @@ class InvalidLanguage(AppError):
     message = "A language is a BCP 47 tag such as en, es or pt-BR."
 
 
-def registry(ctx: Any) -> TranslationRegistry:
+def registry(ctx: Ctx) -> TranslationRegistry:
     return ctx.translation or TranslationRegistry([])
 
 
@@ -62,7 +68,7 @@ def _tag(value: str, field: str) -> str:
     return tag
 
 
-def mode_for(ctx: Any, *, user_language: str, persona_language: str) -> dict[str, str]:
+def mode_for(ctx: Ctx, *, user_language: str, persona_language: str) -> dict[str, str]:
     """The translation mode of a new conversation, once both directions are served."""
     user = _tag(user_language, "user_language")
     persona = _tag(persona_language, "persona_language")
@@ -87,7 +93,7 @@ def mode_for(ctx: Any, *, user_language: str, persona_language: str) -> dict[str
     return {"user_language": user, "persona_language": persona}
 
 
-async def _source_of(ctx: Any, mode: dict[str, str], text: str, *, declared: str,
+async def _source_of(ctx: Ctx, mode: dict[str, str], text: str, *, declared: str,
                      target: str) -> tuple[dict[str, Any] | None, str]:
     """The language flag of `text` (None when it is in `declared` or cannot be told) and the
     language to translate it from."""
@@ -105,14 +111,14 @@ async def _source_of(ctx: Any, mode: dict[str, str], text: str, *, declared: str
     return flag, declared
 
 
-async def _translate(ctx: Any, text: str, *, source: str, target: str) -> dict[str, Any]:
+async def _translate(ctx: Ctx, text: str, *, source: str, target: str) -> dict[str, Any]:
     if primary(source) == primary(target):
         return {"language": target, "text": text, "provider": UNTRANSLATED}
     result = await registry(ctx).translate(text, source=source, target=target)
     return {"language": target, "text": result.text, "provider": result.provider}
 
 
-async def user_message_fields(ctx: Any, conversation: dict[str, Any],
+async def user_message_fields(ctx: Ctx, conversation: dict[str, Any],
                               text: str) -> dict[str, Any]:
     """What a user message of `conversation` stores besides its text (nothing outside
     translation mode); `TranslationFailed` when it cannot be translated now."""
@@ -132,7 +138,7 @@ async def user_message_fields(ctx: Any, conversation: dict[str, Any],
             "language_flag": flag}
 
 
-async def reply_fields(ctx: Any, *, mode: dict[str, str] | None, status: str,
+async def reply_fields(ctx: Ctx, *, mode: dict[str, str] | None, status: str,
                        text: str) -> dict[str, Any]:
     """What a settled reply stores besides its text: its language and its translation for
     the user, or `translation_error` when no translator could do it (nothing outside
@@ -160,7 +166,7 @@ async def reply_fields(ctx: Any, *, mode: dict[str, str] | None, status: str,
     return fields
 
 
-def languages(ctx: Any) -> dict[str, Any]:
+def languages(ctx: Ctx) -> dict[str, Any]:
     """Every pair a translator serves, with who serves it (in the order they are tried), and
     the languages found in them."""
     table = registry(ctx).pairs()

@@ -8,12 +8,18 @@ Delete: the clip documents, and the cloned voices (also at the vendor). Runs bef
 deletes the files.
 """
 
+from __future__ import annotations
+
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.media.clips import repo
 from clonechats.privacy.registry import DataHolder, Owned, register
 from clonechats.voice import clones
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 NAME = "clips"
 
@@ -23,12 +29,12 @@ def _plain(document: dict[str, Any]) -> dict[str, Any]:
                                               else value) for key, value in document.items()}
 
 
-async def export(ctx: Any, user_id: str) -> dict[str, Any]:
+async def export(ctx: Ctx, user_id: str) -> dict[str, Any]:
     return {"clips": [_plain(c) for c in await repo.list_for_owner(ctx.db, user_id)],
             "cloned_voices": [_plain(c) for c in await clones.list_for_owner(ctx, user_id)]}
 
 
-async def delete(ctx: Any, user_id: str) -> int:
+async def delete(ctx: Ctx, user_id: str) -> int:
     removed = await clones.delete_for_owner(ctx, user_id)
     return removed + await repo.delete_for_owner(ctx.db, user_id)
 

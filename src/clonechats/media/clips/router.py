@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 from clonechats.accounts.dependencies import ActiveUser
 from clonechats.media.clips import service
+from clonechats.web.context import context_of
 
 router = APIRouter(tags=["clips"])
 
@@ -29,26 +30,26 @@ async def list_clips(request: Request, user: ActiveUser,
                      limit: Annotated[int | None, Query(ge=1, le=service.PAGE_MAX)] = None,
                      cursor: Annotated[str | None, Query(max_length=500)] = None,
                      kind: Literal["voice", "video"] | None = None) -> dict[str, Any]:
-    items, next_cursor = await service.list_clips(request.app.state.ctx, user_id=user["_id"],
+    items, next_cursor = await service.list_clips(context_of(request), user_id=user["_id"],
                                                   limit=limit, cursor=cursor, kind=kind)
     return {"items": [service.public_fields(c) for c in items], "next_cursor": next_cursor}
 
 
 @router.get(BASE + "/{clip_id}")
 async def get_clip(clip_id: str, request: Request, user: ActiveUser) -> dict[str, Any]:
-    clip = await service.get(request.app.state.ctx, user_id=user["_id"], clip_id=clip_id)
+    clip = await service.get(context_of(request), user_id=user["_id"], clip_id=clip_id)
     return {"clip": {**service.public_fields(clip), "timings": clip.get("timings", [])}}
 
 
 @router.patch(BASE + "/{clip_id}")
 async def update_clip(clip_id: str, data: ClipPatch, request: Request,
                       user: ActiveUser) -> dict[str, Any]:
-    clip = await service.set_saved(request.app.state.ctx, user_id=user["_id"], clip_id=clip_id,
+    clip = await service.set_saved(context_of(request), user_id=user["_id"], clip_id=clip_id,
                                    saved=data.saved)
     return {"clip": service.public_fields(clip)}
 
 
 @router.delete(BASE + "/{clip_id}", status_code=204)
 async def delete_clip(clip_id: str, request: Request, user: ActiveUser) -> Response:
-    await service.delete_clip(request.app.state.ctx, user_id=user["_id"], clip_id=clip_id)
+    await service.delete_clip(context_of(request), user_id=user["_id"], clip_id=clip_id)
     return Response(status_code=204)

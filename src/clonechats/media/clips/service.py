@@ -9,14 +9,20 @@ clip and on its files together, which takes them out of the retention rule `gene
 "not found". This module never imports the web framework.
 """
 
+from __future__ import annotations
+
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.errors import NotFound
 from clonechats.media import repo as media_repo
 from clonechats.media import service as media_service
 from clonechats.media.clips import repo
 from clonechats.media.errors import MediaNotFound
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 MEDIA_KINDS = repo.MEDIA_KINDS
 PAGE_DEFAULT, PAGE_MAX = 20, 100
@@ -32,11 +38,11 @@ def new_clip_id() -> str:
     return media_repo.new_media_id()
 
 
-def expiry(ctx: Any, created_at: Any) -> Any:
+def expiry(ctx: Ctx, created_at: Any) -> Any:
     return created_at + timedelta(days=ctx.settings.speech.clip_days)
 
 
-async def store_file(ctx: Any, *, owner_id: str, persona_id: str | None, kind: str, data: bytes,
+async def store_file(ctx: Ctx, *, owner_id: str, persona_id: str | None, kind: str, data: bytes,
                      content_type: str, duration_s: float | None = None,
                      width: int | None = None, height: int | None = None) -> dict[str, Any]:
     """A generated file (`kind` a media kind: "voice_clip", "video", or an image kind for a
@@ -57,7 +63,7 @@ async def store_file(ctx: Any, *, owner_id: str, persona_id: str | None, kind: s
     return media
 
 
-async def store_clip(ctx: Any, *, owner_id: str, kind: str, data: bytes, content_type: str,
+async def store_clip(ctx: Ctx, *, owner_id: str, kind: str, data: bytes, content_type: str,
                      clip_id: str | None = None, poster_media_id: str | None = None,
                      **fields: Any) -> dict[str, Any]:
     """Stores the file and records the clip; `fields` are those of `repo.new_clip`."""
@@ -76,21 +82,21 @@ async def store_clip(ctx: Any, *, owner_id: str, kind: str, data: bytes, content
     return clip
 
 
-async def get(ctx: Any, *, user_id: str, clip_id: str) -> dict[str, Any]:
+async def get(ctx: Ctx, *, user_id: str, clip_id: str) -> dict[str, Any]:
     clip = await repo.get_owned(ctx.db, clip_id, user_id)
     if clip is None:
         raise ClipNotFound()
     return clip
 
 
-async def list_clips(ctx: Any, *, user_id: str, limit: int | None = None,
+async def list_clips(ctx: Ctx, *, user_id: str, limit: int | None = None,
                      cursor: str | None = None,
                      kind: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
     size = min(max(1, limit or PAGE_DEFAULT), PAGE_MAX)
     return await repo.page_for_owner(ctx.db, user_id, limit=size, cursor=cursor, kind=kind)
 
 
-async def set_saved(ctx: Any, *, user_id: str, clip_id: str, saved: bool) -> dict[str, Any]:
+async def set_saved(ctx: Ctx, *, user_id: str, clip_id: str, saved: bool) -> dict[str, Any]:
     clip = await get(ctx, user_id=user_id, clip_id=clip_id)
     files = [m for m in (clip["media_id"], clip.get("poster_media_id")) if m]
     await media_repo.set_saved(ctx.db, files, owner_id=user_id, saved=saved)
@@ -101,12 +107,12 @@ async def set_saved(ctx: Any, *, user_id: str, clip_id: str, saved: bool) -> dic
     return updated
 
 
-async def delete_clip(ctx: Any, *, user_id: str, clip_id: str) -> None:
+async def delete_clip(ctx: Ctx, *, user_id: str, clip_id: str) -> None:
     clip = await get(ctx, user_id=user_id, clip_id=clip_id)
     await delete_files(ctx, clip)
 
 
-async def delete_files(ctx: Any, clip: dict[str, Any]) -> None:
+async def delete_files(ctx: Ctx, clip: dict[str, Any]) -> None:
     """Deletes the clip's files and so the clip (and any other clip naming them)."""
     for media_id in (clip.get("poster_media_id"), clip["media_id"]):
         if not media_id:
@@ -117,14 +123,14 @@ async def delete_files(ctx: Any, clip: dict[str, Any]) -> None:
             await repo.delete_for_media(ctx.db, media_id)
 
 
-async def delete_for_message(ctx: Any, *, owner_id: str, message_id: str) -> int:
+async def delete_for_message(ctx: Ctx, *, owner_id: str, message_id: str) -> int:
     clips = await repo.list_for_message(ctx.db, owner_id=owner_id, message_id=message_id)
     for clip in clips:
         await delete_files(ctx, clip)
     return len(clips)
 
 
-async def delete_for_conversation(ctx: Any, *, owner_id: str, conversation_id: str) -> int:
+async def delete_for_conversation(ctx: Ctx, *, owner_id: str, conversation_id: str) -> int:
     clips = await repo.list_for_conversation(ctx.db, owner_id=owner_id,
                                              conversation_id=conversation_id)
     for clip in clips:

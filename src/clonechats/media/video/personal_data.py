@@ -5,14 +5,20 @@ id, error, dates). The clips and files they made are exported by `media.clips` a
 Delete: the job documents; a render still running at the vendor is asked to stop first.
 """
 
+from __future__ import annotations
+
 import logging
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.media.video import repo
 from clonechats.privacy.registry import DataHolder, Owned, register
 from clonechats.providers.errors import ProviderError
 from clonechats.providers.video.base import VideoJobRef
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 log = logging.getLogger(__name__)
 NAME = "video_jobs"
@@ -25,11 +31,11 @@ def _plain(document: dict[str, Any]) -> dict[str, Any]:
             for key, value in document.items() if key not in _HIDDEN}
 
 
-async def export(ctx: Any, user_id: str) -> dict[str, Any]:
+async def export(ctx: Ctx, user_id: str) -> dict[str, Any]:
     return {"video_jobs": [_plain(j) for j in await repo.list_for_owner(ctx.db, user_id)]}
 
 
-async def delete(ctx: Any, user_id: str) -> int:
+async def delete(ctx: Ctx, user_id: str) -> int:
     for job in await repo.list_for_owner(ctx.db, user_id):
         ref = job.get("provider_ref")
         if job["status"] in repo.ACTIVE and ref and ctx.video is not None and (

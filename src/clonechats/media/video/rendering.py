@@ -21,9 +21,11 @@ Bad input (no face, unreadable audio, nothing to say) fails the job at once; a v
 outage is retried by the job runner, with backoff, and fails the job on the last attempt.
 """
 
+from __future__ import annotations
+
 import logging
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pymongo.errors import DuplicateKeyError
 
@@ -48,6 +50,10 @@ from clonechats.providers.video.base import (
 )
 from clonechats.telemetry import events
 
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
+
 log = logging.getLogger(__name__)
 
 VIDEO_MEDIA_KIND = clips_repo.MEDIA_KINDS[clips_repo.VIDEO]
@@ -57,7 +63,7 @@ class JobGone(Exception):
     """The job was cancelled or finished elsewhere while this run worked on it."""
 
 
-async def render_job(payload: dict[str, Any], ctx: Any) -> None:
+async def render_job(payload: dict[str, Any], ctx: Ctx) -> None:
     job = await repo.get(ctx.db, payload.get("job_id", ""))
     if job is None or job["status"] in repo.TERMINAL:
         return
@@ -92,17 +98,17 @@ async def render_job(payload: dict[str, Any], ctx: Any) -> None:
         raise
 
 
-async def _last_attempt(ctx: Any, job: dict[str, Any]) -> bool:
+async def _last_attempt(ctx: Ctx, job: dict[str, Any]) -> bool:
     return job["attempts"] >= ctx.settings.jobs.max_attempts
 
 
-async def _fail(ctx: Any, job: dict[str, Any], code: str, message: str) -> None:
+async def _fail(ctx: Ctx, job: dict[str, Any], code: str, message: str) -> None:
     await repo.fail(ctx.db, job["_id"], code=code, message=message, now=ctx.clock.now())
 
 
 # --- inputs ----------------------------------------------------------------------------------
 
-async def _inputs(ctx: Any, job: dict[str, Any]) -> tuple[VideoRequest, dict[str, Any]]:
+async def _inputs(ctx: Ctx, job: dict[str, Any]) -> tuple[VideoRequest, dict[str, Any]]:
     """The render request and what the clip records about its voice."""
     from clonechats.providers.speech.encoding import wav_bytes
     from clonechats.voice import synthesis
@@ -142,7 +148,7 @@ async def _inputs(ctx: Any, job: dict[str, Any]) -> tuple[VideoRequest, dict[str
 
 # --- rendering -------------------------------------------------------------------------------
 
-async def _render_here(ctx: Any, job: dict[str, Any]) -> None:
+async def _render_here(ctx: Ctx, job: dict[str, Any]) -> None:
     request, voice = await _inputs(ctx, job)
     refs: list[VideoJobRef] = []
 
@@ -160,7 +166,7 @@ async def _render_here(ctx: Any, job: dict[str, Any]) -> None:
     await finish(ctx, job, video, ref, voice)
 
 
-async def _render_remotely(ctx: Any, job: dict[str, Any]) -> None:
+async def _render_remotely(ctx: Ctx, job: dict[str, Any]) -> None:
     settings = ctx.settings.video
     provider = ctx.video
     voice = job.get("voice")
@@ -201,7 +207,7 @@ async def _render_remotely(ctx: Any, job: dict[str, Any]) -> None:
 
 # --- finishing -------------------------------------------------------------------------------
 
-async def finish(ctx: Any, job: dict[str, Any], video: RenderedVideo, ref: VideoJobRef,
+async def finish(ctx: Ctx, job: dict[str, Any], video: RenderedVideo, ref: VideoJobRef,
                  voice: dict[str, Any]) -> None:
     if await repo.claim_finishing(ctx.db, job["_id"], now=ctx.clock.now()) is None:
         raise JobGone()
@@ -226,7 +232,7 @@ async def finish(ctx: Any, job: dict[str, Any], video: RenderedVideo, ref: Video
     await _mark_done(ctx, job)
 
 
-async def _store_clip(ctx: Any, job: dict[str, Any], video: RenderedVideo, ref: VideoJobRef,
+async def _store_clip(ctx: Ctx, job: dict[str, Any], video: RenderedVideo, ref: VideoJobRef,
                       voice: dict[str, Any], credits: int) -> None:
     owner_id = job["owner_id"]
     if await clips_repo.get_owned(ctx.db, job["clip_id"], owner_id) is not None:
@@ -252,5 +258,5 @@ async def _store_clip(ctx: Any, job: dict[str, Any], video: RenderedVideo, ref: 
         raise
 
 
-async def _mark_done(ctx: Any, job: dict[str, Any]) -> None:
+async def _mark_done(ctx: Ctx, job: dict[str, Any]) -> None:
     await repo.finish_done(ctx.db, job["_id"], now=ctx.clock.now())

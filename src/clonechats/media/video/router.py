@@ -21,9 +21,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from clonechats.accounts.dependencies import ActiveUser
+from clonechats.context import Ctx
 from clonechats.media.video import repo, service, webhooks
 from clonechats.media.video.errors import NoFaceImage, VideoInputRefused
 from clonechats.providers.video.fal_webhooks import InvalidWebhook
+from clonechats.web.context import context_of
 
 router = APIRouter(tags=["video"])
 
@@ -40,13 +42,13 @@ def _json(value: Any) -> Any:
     return value
 
 
-async def _body(ctx: Any, job: dict[str, Any]) -> dict[str, Any]:
+async def _body(ctx: Ctx, job: dict[str, Any]) -> dict[str, Any]:
     return {"job": _json(await service.public_job(ctx, job))}
 
 
 @router.post("/api/v1/messages/{message_id}/video", status_code=202)
 async def request_video(message_id: str, request: Request, user: ActiveUser) -> dict[str, Any]:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     job = await service.request_video(ctx, user=user, message_id=message_id)
     return await _body(ctx, job)
 
@@ -54,7 +56,7 @@ async def request_video(message_id: str, request: Request, user: ActiveUser) -> 
 @router.get("/api/v1/personas/{persona_id}/face")
 async def persona_face(persona_id: str, request: Request, user: ActiveUser) -> dict[str, Any]:
     """The persona's face layout, for the live avatar of voice calls; `null` without one."""
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     try:
         face = await service.face_layout(ctx, user_id=user["_id"], persona_id=persona_id)
     except (NoFaceImage, VideoInputRefused):
@@ -66,7 +68,7 @@ async def persona_face(persona_id: str, request: Request, user: ActiveUser) -> d
 async def list_jobs(request: Request, user: ActiveUser,
                     conversation_id: Annotated[str, Query(max_length=64)]) -> dict[str, Any]:
     """The latest video job of each message of one of my conversations (for the chat page)."""
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     jobs = await service.latest_for_conversation(ctx, user_id=user["_id"],
                                                  conversation_id=conversation_id)
     items = [{**_json(await service.public_job(ctx, job)), "message_id": job["message_id"]}
@@ -76,19 +78,19 @@ async def list_jobs(request: Request, user: ActiveUser,
 
 @router.get("/api/v1/video-jobs/{job_id}")
 async def get_job(job_id: str, request: Request, user: ActiveUser) -> dict[str, Any]:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     return await _body(ctx, await service.get_job(ctx, user_id=user["_id"], job_id=job_id))
 
 
 @router.delete("/api/v1/video-jobs/{job_id}")
 async def cancel_job(job_id: str, request: Request, user: ActiveUser) -> dict[str, Any]:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     return await _body(ctx, await service.cancel_job(ctx, user_id=user["_id"], job_id=job_id))
 
 
 @router.get("/api/v1/video-jobs/{job_id}/events")
 async def job_events(job_id: str, request: Request, user: ActiveUser) -> StreamingResponse:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     job = await service.get_job(ctx, user_id=user["_id"], job_id=job_id)
 
     async def events() -> AsyncIterator[str]:
@@ -109,7 +111,7 @@ async def job_events(job_id: str, request: Request, user: ActiveUser) -> Streami
 @router.post("/api/v1/webhooks/fal", include_in_schema=True)
 async def fal_webhook(request: Request) -> JSONResponse:
     """Anonymous: the raw body is read before anything parses it, then verified."""
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     if ctx.fal_webhooks is None:
         return JSONResponse({"error": {"code": "not_configured", "message": "fal.ai is not "
                                        "this server's video service."}}, status_code=404)

@@ -23,13 +23,15 @@ finished or its clip is being stored) and, for a vendor render, asks the vendor 
 This module never imports the web framework.
 """
 
+from __future__ import annotations
+
 import asyncio
 import contextlib
 import logging
 import math
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.billing import ledger
 from clonechats.billing import service as billing
@@ -55,6 +57,10 @@ from clonechats.providers.video import faces
 from clonechats.providers.video.base import VideoInputError, VideoJobRef
 from clonechats.telemetry import events
 
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
+
 log = logging.getLogger(__name__)
 
 JOB_KIND = "video.render"
@@ -68,7 +74,7 @@ def cost_for(settings: Any, duration_s: float) -> int:
     return max(1, math.ceil(raw)) if settings.credits_per_second > 0 else 0
 
 
-async def persona_message(ctx: Any, *, user_id: str, message_id: str) -> dict[str, Any]:
+async def persona_message(ctx: Ctx, *, user_id: str, message_id: str) -> dict[str, Any]:
     message = await chat_repo.get_message(ctx.db, message_id)
     if message is None or message.get("owner_id") != user_id:
         raise MessageNotFound()
@@ -83,7 +89,7 @@ async def persona_message(ctx: Any, *, user_id: str, message_id: str) -> dict[st
     return message
 
 
-async def face_image(ctx: Any, persona: dict[str, Any]) -> dict[str, Any]:
+async def face_image(ctx: Ctx, persona: dict[str, Any]) -> dict[str, Any]:
     """The first of the persona's avatar and reference images that shows a face."""
     candidates = [persona.get("avatar_media_id"), *persona.get("reference_image_ids", [])]
     refusal: VideoInputError | None = None
@@ -103,7 +109,7 @@ async def face_image(ctx: Any, persona: dict[str, Any]) -> dict[str, Any]:
     raise NoFaceImage()
 
 
-async def face_layout(ctx: Any, *, user_id: str, persona_id: str) -> dict[str, Any]:
+async def face_layout(ctx: Ctx, *, user_id: str, persona_id: str) -> dict[str, Any]:
     """Where the face, eyes and mouth are in the persona's face image (for the live avatar of
     voice calls); the persona must be one the user may talk to."""
     from clonechats.personas import service as personas
@@ -127,7 +133,7 @@ async def face_layout(ctx: Any, *, user_id: str, persona_id: str) -> dict[str, A
             "eyes": [box(layout.left_eye), box(layout.right_eye)]}
 
 
-async def estimated_seconds(ctx: Any, *, user_id: str, message: dict[str, Any]) -> float:
+async def estimated_seconds(ctx: Ctx, *, user_id: str, message: dict[str, Any]) -> float:
     from clonechats.voice.sentences import speakable
 
     cap = ctx.settings.video.max_seconds
@@ -139,12 +145,12 @@ async def estimated_seconds(ctx: Any, *, user_id: str, message: dict[str, Any]) 
     return min(cap, max(1.0, len(speakable(message["text"])) / CHARS_PER_SECOND))
 
 
-def allowance_seconds(ctx: Any, user: dict[str, Any]) -> float:
+def allowance_seconds(ctx: Ctx, user: dict[str, Any]) -> float:
     tier = user.get("plan") or "free"
     return 60.0 * float(ctx.settings.video.monthly_minutes.get(tier, 0.0))
 
 
-async def check_quota(ctx: Any, *, user: dict[str, Any], seconds: float, month: str) -> None:
+async def check_quota(ctx: Ctx, *, user: dict[str, Any], seconds: float, month: str) -> None:
     allowed = allowance_seconds(ctx, user)
     used = await repo.seconds_this_month(ctx.db, user["_id"], month)
     if used + seconds <= allowed:
@@ -162,7 +168,7 @@ async def check_quota(ctx: Any, *, user: dict[str, Any], seconds: float, month: 
                                                "needed_s": round(seconds, 1)})
 
 
-async def request_video(ctx: Any, *, user: dict[str, Any], message_id: str) -> dict[str, Any]:
+async def request_video(ctx: Ctx, *, user: dict[str, Any], message_id: str) -> dict[str, Any]:
     message = await persona_message(ctx, user_id=user["_id"], message_id=message_id)
     conversation = await chat_repo.get_conversation(ctx.db, message["conversation_id"])
     persona = (await personas_repo.get(ctx.db, conversation["persona_id"])
@@ -191,14 +197,14 @@ async def request_video(ctx: Any, *, user: dict[str, Any], message_id: str) -> d
     return job
 
 
-async def get_job(ctx: Any, *, user_id: str, job_id: str) -> dict[str, Any]:
+async def get_job(ctx: Ctx, *, user_id: str, job_id: str) -> dict[str, Any]:
     job = await repo.get_owned(ctx.db, job_id, user_id)
     if job is None:
         raise VideoJobNotFound()
     return job
 
 
-async def latest_for_conversation(ctx: Any, *, user_id: str,
+async def latest_for_conversation(ctx: Ctx, *, user_id: str,
                                   conversation_id: str) -> list[dict[str, Any]]:
     """Each message's newest job in one of the user's conversations (newest first)."""
     latest: dict[str, dict[str, Any]] = {}
@@ -207,7 +213,7 @@ async def latest_for_conversation(ctx: Any, *, user_id: str,
     return list(latest.values())
 
 
-async def cancel_job(ctx: Any, *, user_id: str, job_id: str) -> dict[str, Any]:
+async def cancel_job(ctx: Ctx, *, user_id: str, job_id: str) -> dict[str, Any]:
     job = await get_job(ctx, user_id=user_id, job_id=job_id)
     cancelled = await repo.cancel(ctx.db, job_id, owner_id=user_id, now=ctx.clock.now())
     if cancelled is None:
@@ -223,7 +229,7 @@ async def cancel_job(ctx: Any, *, user_id: str, job_id: str) -> dict[str, Any]:
     return cancelled
 
 
-async def delete_for_conversation(ctx: Any, *, user_id: str, conversation_id: str) -> int:
+async def delete_for_conversation(ctx: Ctx, *, user_id: str, conversation_id: str) -> int:
     """A deleted chat's video requests go with it; renders still running are cancelled first
     (their clips are deleted with the chat's clips by `media.clips`)."""
     jobs = await repo.list_for_conversation(ctx.db, user_id, conversation_id)
@@ -234,7 +240,7 @@ async def delete_for_conversation(ctx: Any, *, user_id: str, conversation_id: st
     return await repo.delete_for_conversation(ctx.db, user_id, conversation_id)
 
 
-async def public_job(ctx: Any, job: dict[str, Any]) -> dict[str, Any]:
+async def public_job(ctx: Ctx, job: dict[str, Any]) -> dict[str, Any]:
     clip = None
     if job["status"] == repo.DONE:
         stored = await clips_repo.get_owned(ctx.db, job["clip_id"], job["owner_id"])

@@ -9,17 +9,23 @@ retries up to 10 times) queue at most one run (`dedupe_key`). A delivery for a j
 know (deleted, or not ours) is acknowledged so fal stops retrying, and changes nothing.
 """
 
+from __future__ import annotations
+
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 from clonechats.media.video import repo
 from clonechats.media.video.service import JOB_KIND
 from clonechats.providers.video.fal_webhooks import FalWebhookEvent
 
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
+
 log = logging.getLogger(__name__)
 
 
-async def handle_event(ctx: Any, event: FalWebhookEvent) -> bool:
+async def handle_event(ctx: Ctx, event: FalWebhookEvent) -> bool:
     """Queues the job's next step; True when the delivery was for one of our active jobs."""
     job = await repo.get_by_provider_job(ctx.db, "fal", event.request_id)
     if job is None or job["status"] not in repo.ACTIVE:

@@ -7,18 +7,24 @@
 - `memory.learn`: store the facts a user message states about its author (`learning.py`).
 """
 
+from __future__ import annotations
+
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clonechats.jobs.service import JobRegistry
 from clonechats.personas.memory import learning, service
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 log = logging.getLogger(__name__)
 
 PER_RUN = 1000
 
 
-async def reembed(payload: dict[str, Any], ctx: Any) -> None:
+async def reembed(payload: dict[str, Any], ctx: Ctx) -> None:
     persona_id = payload["persona_id"]
     stored, more = await service.reembed_persona(ctx, persona_id=persona_id, limit=PER_RUN)
     log.info("memories re-embedded", extra={"persona_id": persona_id, "count": stored,
@@ -27,7 +33,7 @@ async def reembed(payload: dict[str, Any], ctx: Any) -> None:
         await ctx.enqueue(service.REEMBED, {"persona_id": persona_id})
 
 
-async def learn(payload: dict[str, Any], ctx: Any) -> None:
+async def learn(payload: dict[str, Any], ctx: Ctx) -> None:
     await learning.learn_from_message(ctx, payload["message_id"])
 
 

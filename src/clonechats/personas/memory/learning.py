@@ -15,8 +15,10 @@ the user's memories of that persona, or the same words) is not stored twice.
 uses: the user's own memories of a persona they may chat with. Never imports the web framework.
 """
 
+from __future__ import annotations
+
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -25,18 +27,22 @@ from clonechats.personas.memory import recall as ranking
 from clonechats.personas.memory import repo, service, vectors
 from clonechats.personas.memory.extract import extract_facts
 
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
+
 log = logging.getLogger(__name__)
 
 LEARN = "memory.learn"
 DUPLICATE_COSINE = 0.93
 
 
-async def queue(ctx: Any, *, message_id: str) -> None:
+async def queue(ctx: Ctx, *, message_id: str) -> None:
     """Learn from the user message `message_id`, in the background."""
     await ctx.enqueue(LEARN, {"message_id": message_id}, dedupe_key=f"{LEARN}:{message_id}")
 
 
-async def queue_quietly(ctx: Any, *, message_id: str) -> None:
+async def queue_quietly(ctx: Ctx, *, message_id: str) -> None:
     """`queue`, where failing to queue must not fail the reply (learning is a nicety)."""
     try:
         await queue(ctx, message_id=message_id)
@@ -45,7 +51,7 @@ async def queue_quietly(ctx: Any, *, message_id: str) -> None:
                     extra={"message_id": message_id})
 
 
-async def learn_from_message(ctx: Any, message_id: str) -> list[dict[str, Any]]:
+async def learn_from_message(ctx: Ctx, message_id: str) -> list[dict[str, Any]]:
     """Store what the message says about its author; returns the memories written."""
     from clonechats.chat import repo as chat_repo
 
@@ -75,7 +81,7 @@ async def learn_from_message(ctx: Any, message_id: str) -> list[dict[str, Any]]:
     return written
 
 
-async def _duplicate(ctx: Any, *, user_id: str, persona_id: str, text: str,
+async def _duplicate(ctx: Ctx, *, user_id: str, persona_id: str, text: str,
                      embedding: dict[str, Any] | None) -> bool:
     index = await ranking.load_index(ctx.db, persona_id=persona_id, owner_id=user_id,
                                      model_id=embedding["model_id"] if embedding else None)
@@ -91,7 +97,7 @@ async def _duplicate(ctx: Any, *, user_id: str, persona_id: str, text: str,
     return float(np.max(index.matrix @ vector)) >= DUPLICATE_COSINE
 
 
-async def _remember(ctx: Any, *, user_id: str, persona_id: str, key: str, text: str,
+async def _remember(ctx: Ctx, *, user_id: str, persona_id: str, key: str, text: str,
                     message: dict[str, Any]) -> dict[str, Any] | None:
     now = ctx.clock.now()
     provenance = {"source": "chat", "source_conversation_id": message["conversation_id"],
@@ -124,7 +130,7 @@ async def _remember(ctx: Any, *, user_id: str, persona_id: str, key: str, text: 
 
 # The user's own memories of a persona they may chat with (the chat's memory panel).
 
-async def _mine(ctx: Any, *, user_id: str, persona_id: str, memory_id: str) -> dict[str, Any]:
+async def _mine(ctx: Ctx, *, user_id: str, persona_id: str, memory_id: str) -> dict[str, Any]:
     await personas.get_usable(ctx, user_id=user_id, persona_id=persona_id)
     memory = await repo.get(ctx.db, persona_id=persona_id, memory_id=memory_id)
     if memory is None or memory["owner_id"] != user_id:
@@ -132,7 +138,7 @@ async def _mine(ctx: Any, *, user_id: str, persona_id: str, memory_id: str) -> d
     return memory
 
 
-async def mine(ctx: Any, *, user_id: str, persona_id: str, limit: int = service.PAGE_DEFAULT,
+async def mine(ctx: Ctx, *, user_id: str, persona_id: str, limit: int = service.PAGE_DEFAULT,
                cursor: str | None = None,
                message_id: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
     """The user's memories of the persona (pinned first, newest next); with `message_id`,
@@ -145,7 +151,7 @@ async def mine(ctx: Any, *, user_id: str, persona_id: str, limit: int = service.
                            cursor=cursor or None, owner_id=user_id)
 
 
-async def edit_mine(ctx: Any, *, user_id: str, persona_id: str, memory_id: str,
+async def edit_mine(ctx: Ctx, *, user_id: str, persona_id: str, memory_id: str,
                     text: str | None = None, pinned: bool | None = None) -> dict[str, Any]:
     memory = await _mine(ctx, user_id=user_id, persona_id=persona_id, memory_id=memory_id)
     if text is None and pinned is None:
@@ -167,18 +173,18 @@ async def edit_mine(ctx: Any, *, user_id: str, persona_id: str, memory_id: str,
     return updated
 
 
-async def _pinned_count(ctx: Any, persona_id: str, user_id: str) -> int:
+async def _pinned_count(ctx: Ctx, persona_id: str, user_id: str) -> int:
     return await ctx.db[repo.MEMORIES].count_documents(
         {"persona_id": persona_id, "owner_id": user_id, "pinned": True})
 
 
-async def delete_mine(ctx: Any, *, user_id: str, persona_id: str, memory_id: str) -> None:
+async def delete_mine(ctx: Ctx, *, user_id: str, persona_id: str, memory_id: str) -> None:
     await _mine(ctx, user_id=user_id, persona_id=persona_id, memory_id=memory_id)
     if not await repo.delete(ctx.db, persona_id=persona_id, memory_id=memory_id):
         raise service.MemoryNotFound()
 
 
-async def forget_message(ctx: Any, *, user_id: str, persona_id: str, message_id: str) -> int:
+async def forget_message(ctx: Ctx, *, user_id: str, persona_id: str, message_id: str) -> int:
     """Delete what was learnt from one message (offered when that message is deleted)."""
     await personas.get_usable(ctx, user_id=user_id, persona_id=persona_id)
     found = await repo.learnt_from(ctx.db, persona_id=persona_id, owner_id=user_id,
@@ -189,12 +195,12 @@ async def forget_message(ctx: Any, *, user_id: str, persona_id: str, message_id:
     return deleted
 
 
-async def learning(ctx: Any, *, user_id: str, persona_id: str) -> bool:
+async def learning(ctx: Ctx, *, user_id: str, persona_id: str) -> bool:
     await personas.get_usable(ctx, user_id=user_id, persona_id=persona_id)
     return await repo.learning_enabled(ctx.db, user_id=user_id, persona_id=persona_id)
 
 
-async def set_learning(ctx: Any, *, user_id: str, persona_id: str, enabled: bool) -> bool:
+async def set_learning(ctx: Ctx, *, user_id: str, persona_id: str, enabled: bool) -> bool:
     await personas.get_usable(ctx, user_id=user_id, persona_id=persona_id)
     await repo.set_learning(ctx.db, user_id=user_id, persona_id=persona_id, enabled=enabled)
     return enabled

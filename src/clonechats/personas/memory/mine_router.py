@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from clonechats.accounts.dependencies import ActiveUser
 from clonechats.personas.memory import learning, service
 from clonechats.personas.memory.schemas import LearningUpdate, MemoryOut, MemoryUpdate
+from clonechats.web.context import context_of
 
 router = APIRouter(prefix="/api/v1/personas/{persona_id}/my-memories", tags=["memories"])
 
@@ -26,7 +27,7 @@ def _out(memory: dict[str, Any]) -> dict[str, Any]:
 async def list_mine(persona_id: str, request: Request, user: ActiveUser,
                     limit: Limit = service.PAGE_DEFAULT, cursor: Cursor = None,
                     message_id: MessageId = None) -> dict[str, Any]:
-    ctx = request.app.state.ctx
+    ctx = context_of(request)
     items, next_cursor = await learning.mine(ctx, user_id=user["_id"], persona_id=persona_id,
                                              limit=limit, cursor=cursor, message_id=message_id)
     enabled = await learning.learning(ctx, user_id=user["_id"], persona_id=persona_id)
@@ -38,7 +39,7 @@ async def list_mine(persona_id: str, request: Request, user: ActiveUser,
 async def forget_message(persona_id: str, request: Request, user: ActiveUser,
                          message_id: Annotated[str, Query(min_length=1, max_length=100)],
                          ) -> dict[str, Any]:
-    deleted = await learning.forget_message(request.app.state.ctx, user_id=user["_id"],
+    deleted = await learning.forget_message(context_of(request), user_id=user["_id"],
                                             persona_id=persona_id, message_id=message_id)
     return {"deleted": deleted}
 
@@ -46,7 +47,7 @@ async def forget_message(persona_id: str, request: Request, user: ActiveUser,
 @router.put("/learning")
 async def set_learning(persona_id: str, data: LearningUpdate, request: Request,
                        user: ActiveUser) -> dict[str, Any]:
-    enabled = await learning.set_learning(request.app.state.ctx, user_id=user["_id"],
+    enabled = await learning.set_learning(context_of(request), user_id=user["_id"],
                                           persona_id=persona_id, enabled=data.enabled)
     return {"learning": {"enabled": enabled}}
 
@@ -54,7 +55,7 @@ async def set_learning(persona_id: str, data: LearningUpdate, request: Request,
 @router.patch("/{memory_id}")
 async def edit_mine(persona_id: str, memory_id: str, data: MemoryUpdate, request: Request,
                     user: ActiveUser) -> dict[str, Any]:
-    memory = await learning.edit_mine(request.app.state.ctx, user_id=user["_id"],
+    memory = await learning.edit_mine(context_of(request), user_id=user["_id"],
                                       persona_id=persona_id, memory_id=memory_id,
                                       text=data.text, pinned=data.pinned)
     return {"memory": _out(memory)}
@@ -63,6 +64,6 @@ async def edit_mine(persona_id: str, memory_id: str, data: MemoryUpdate, request
 @router.delete("/{memory_id}", status_code=204)
 async def delete_mine(persona_id: str, memory_id: str, request: Request,
                       user: ActiveUser) -> Response:
-    await learning.delete_mine(request.app.state.ctx, user_id=user["_id"],
+    await learning.delete_mine(context_of(request), user_id=user["_id"],
                                persona_id=persona_id, memory_id=memory_id)
     return Response(status_code=204)

@@ -7,15 +7,21 @@ data and are left out), and their learning switches. Delete: all of those.
 Imported when the context opens (`context.PRIVACY_SOURCES`), which registers the holder.
 """
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from clonechats.personas.memory import recall, repo
 from clonechats.privacy.registry import DataHolder, Owned, register
 
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
+
 NAME = "memories"
 
 
-async def export(ctx: Any, user_id: str) -> dict[str, Any]:
+async def export(ctx: Ctx, user_id: str) -> dict[str, Any]:
     return {"memory_learning": [
         {"persona_id": pref["persona_id"], "learn_from_chats": pref["learn"]}
         for pref in await repo.prefs_for_user(ctx.db, user_id)
@@ -30,7 +36,7 @@ async def export(ctx: Any, user_id: str) -> dict[str, Any]:
     ]}
 
 
-async def delete(ctx: Any, user_id: str) -> int:
+async def delete(ctx: Ctx, user_id: str) -> int:
     deleted = await repo.delete_for_owner(ctx.db, user_id)
     deleted += await repo.delete_prefs_for_user(ctx.db, user_id)
     recall.CACHE.clear()

@@ -13,6 +13,7 @@ from clonechats.personas.memory.schemas import (
     MemoryUpdate,
     RecalledOut,
 )
+from clonechats.web.context import context_of
 
 router = APIRouter(prefix="/api/v1/personas/{persona_id}/memories", tags=["memories"])
 
@@ -27,7 +28,7 @@ def memory_body(memory: dict[str, Any]) -> dict[str, Any]:
 @router.post("", status_code=201)
 async def add_memory(persona_id: str, data: MemoryCreate, request: Request,
                      user: ActiveUser) -> dict[str, Any]:
-    memory = await service.add(request.app.state.ctx, user_id=user["_id"],
+    memory = await service.add(context_of(request), user_id=user["_id"],
                                persona_id=persona_id, text=data.text, pinned=data.pinned)
     return memory_body(memory)
 
@@ -36,7 +37,7 @@ async def add_memory(persona_id: str, data: MemoryCreate, request: Request,
 async def list_memories(persona_id: str, request: Request, user: ActiveUser,
                         limit: Limit = service.PAGE_DEFAULT,
                         cursor: Cursor = None) -> dict[str, Any]:
-    items, next_cursor = await service.list_page(request.app.state.ctx, user_id=user["_id"],
+    items, next_cursor = await service.list_page(context_of(request), user_id=user["_id"],
                                                  persona_id=persona_id, limit=limit,
                                                  cursor=cursor)
     return {"items": [MemoryOut(**service.public(m)).model_dump(mode="json") for m in items],
@@ -47,7 +48,7 @@ async def list_memories(persona_id: str, request: Request, user: ActiveUser,
 async def search_memories(persona_id: str, request: Request, user: ActiveUser,
                           q: Annotated[str, Query(min_length=1, max_length=service.MAX_TEXT)],
                           k: Annotated[int, Query(ge=1, le=20)] = 5) -> dict[str, Any]:
-    found = await service.search(request.app.state.ctx, user_id=user["_id"],
+    found = await service.search(context_of(request), user_id=user["_id"],
                                  persona_id=persona_id, query=q, k=k)
     items = [RecalledOut(**service.public(hit.memory), score=hit.score,
                          matched_by=hit.matched_by).model_dump(mode="json") for hit in found]
@@ -57,14 +58,14 @@ async def search_memories(persona_id: str, request: Request, user: ActiveUser,
 @router.get("/{memory_id}")
 async def get_memory(persona_id: str, memory_id: str, request: Request,
                      user: ActiveUser) -> dict[str, Any]:
-    return memory_body(await service.get(request.app.state.ctx, user_id=user["_id"],
+    return memory_body(await service.get(context_of(request), user_id=user["_id"],
                                          persona_id=persona_id, memory_id=memory_id))
 
 
 @router.patch("/{memory_id}")
 async def update_memory(persona_id: str, memory_id: str, data: MemoryUpdate, request: Request,
                         user: ActiveUser) -> dict[str, Any]:
-    memory = await service.update(request.app.state.ctx, user_id=user["_id"],
+    memory = await service.update(context_of(request), user_id=user["_id"],
                                   persona_id=persona_id, memory_id=memory_id, text=data.text,
                                   pinned=data.pinned)
     return memory_body(memory)
@@ -73,6 +74,6 @@ async def update_memory(persona_id: str, memory_id: str, data: MemoryUpdate, req
 @router.delete("/{memory_id}", status_code=204)
 async def delete_memory(persona_id: str, memory_id: str, request: Request,
                         user: ActiveUser) -> Response:
-    await service.delete(request.app.state.ctx, user_id=user["_id"], persona_id=persona_id,
+    await service.delete(context_of(request), user_id=user["_id"], persona_id=persona_id,
                          memory_id=memory_id)
     return Response(status_code=204)

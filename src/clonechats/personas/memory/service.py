@@ -7,10 +7,12 @@ text is kept anyway with no vector, a `memory.reembed` job is queued, and recall
 by its words until the vector exists. This module never imports the web framework.
 """
 
+from __future__ import annotations
+
 import logging
 import unicodedata
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from clonechats.errors import AppError, Conflict, NotFound
 from clonechats.personas import repo as persona_repo
@@ -18,6 +20,10 @@ from clonechats.personas import service as personas
 from clonechats.personas.memory import recall as ranking
 from clonechats.personas.memory import repo, vectors
 from clonechats.providers.errors import ProviderError
+
+if TYPE_CHECKING:
+    from clonechats.context import Ctx
+
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +97,7 @@ def public(memory: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def _embed(ctx: Any, text: str) -> dict[str, Any] | None:
+async def _embed(ctx: Ctx, text: str) -> dict[str, Any] | None:
     provider = ctx.embeddings
     if provider is None:
         return None
@@ -104,7 +110,7 @@ async def _embed(ctx: Any, text: str) -> dict[str, Any] | None:
         return None
 
 
-async def _queue_reembed(ctx: Any, persona_id: str) -> None:
+async def _queue_reembed(ctx: Ctx, persona_id: str) -> None:
     # At most one job per persona, model and minute, however many writes or recalls find
     # memories without a vector: one run embeds all of them. Recall queues another later if
     # some are still missing.
@@ -114,7 +120,7 @@ async def _queue_reembed(ctx: Any, persona_id: str) -> None:
                       dedupe_key=f"{REEMBED}:{persona_id}:{model_id}:{minute}")
 
 
-async def _owned(ctx: Any, *, user_id: str, persona_id: str, memory_id: str) -> dict[str, Any]:
+async def _owned(ctx: Ctx, *, user_id: str, persona_id: str, memory_id: str) -> dict[str, Any]:
     await personas.get_owned(ctx, user_id=user_id, persona_id=persona_id)
     memory = await repo.get(ctx.db, persona_id=persona_id, memory_id=memory_id)
     if memory is None or memory.get("owner_id", user_id) != user_id:
@@ -122,7 +128,7 @@ async def _owned(ctx: Any, *, user_id: str, persona_id: str, memory_id: str) -> 
     return memory
 
 
-async def add(ctx: Any, *, user_id: str, persona_id: str, text: str, pinned: bool = False,
+async def add(ctx: Ctx, *, user_id: str, persona_id: str, text: str, pinned: bool = False,
               source: Source = "user", source_conversation_id: str | None = None,
               ) -> dict[str, Any]:
     """Store a memory for the owner's persona. From a chat, pass the conversation it came from."""
@@ -153,11 +159,11 @@ async def add(ctx: Any, *, user_id: str, persona_id: str, text: str, pinned: boo
     return memory
 
 
-async def get(ctx: Any, *, user_id: str, persona_id: str, memory_id: str) -> dict[str, Any]:
+async def get(ctx: Ctx, *, user_id: str, persona_id: str, memory_id: str) -> dict[str, Any]:
     return await _owned(ctx, user_id=user_id, persona_id=persona_id, memory_id=memory_id)
 
 
-async def update(ctx: Any, *, user_id: str, persona_id: str, memory_id: str,
+async def update(ctx: Ctx, *, user_id: str, persona_id: str, memory_id: str,
                  text: str | None = None, pinned: bool | None = None) -> dict[str, Any]:
     """Change the text (re-embedded) and/or the pin of one memory."""
     memory = await _owned(ctx, user_id=user_id, persona_id=persona_id, memory_id=memory_id)
@@ -185,13 +191,13 @@ async def update(ctx: Any, *, user_id: str, persona_id: str, memory_id: str,
     return updated
 
 
-async def delete(ctx: Any, *, user_id: str, persona_id: str, memory_id: str) -> None:
+async def delete(ctx: Ctx, *, user_id: str, persona_id: str, memory_id: str) -> None:
     await _owned(ctx, user_id=user_id, persona_id=persona_id, memory_id=memory_id)
     if not await repo.delete(ctx.db, persona_id=persona_id, memory_id=memory_id):
         raise MemoryNotFound()
 
 
-async def list_page(ctx: Any, *, user_id: str, persona_id: str, limit: int = PAGE_DEFAULT,
+async def list_page(ctx: Ctx, *, user_id: str, persona_id: str, limit: int = PAGE_DEFAULT,
                     cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
     """Pinned memories first, then the newest; `cursor` comes from the previous page."""
     await personas.get_owned(ctx, user_id=user_id, persona_id=persona_id)
@@ -199,7 +205,7 @@ async def list_page(ctx: Any, *, user_id: str, persona_id: str, limit: int = PAG
                            cursor=cursor or None, owner_id=user_id)
 
 
-async def recall(ctx: Any, *, persona_id: str, query: str, k: int = 5,
+async def recall(ctx: Ctx, *, persona_id: str, query: str, k: int = 5,
                  user_id: str | None = None) -> list[ranking.Recalled]:
     """The k memories of the persona that best match `query`, plus every pinned one; with
     `user_id`, only that user's own memories (what they typed in, or what was learnt from
@@ -226,14 +232,14 @@ async def recall(ctx: Any, *, persona_id: str, query: str, k: int = 5,
     return ranking.rank(index, query=query, query_vector=query_vector, k=k)
 
 
-async def search(ctx: Any, *, user_id: str, persona_id: str, query: str,
+async def search(ctx: Ctx, *, user_id: str, persona_id: str, query: str,
                  k: int = 5) -> list[ranking.Recalled]:
     """`recall` for the persona's owner: what a message would bring back, with scores."""
     await personas.get_owned(ctx, user_id=user_id, persona_id=persona_id)
     return await recall(ctx, persona_id=persona_id, query=query, k=k, user_id=user_id)
 
 
-async def reembed_persona(ctx: Any, *, persona_id: str, limit: int = 1000) -> tuple[int, bool]:
+async def reembed_persona(ctx: Ctx, *, persona_id: str, limit: int = 1000) -> tuple[int, bool]:
     """Give up to `limit` memories lacking a current vector one.
 
     Returns (vectors stored, whether some are still missing). A memory edited meanwhile keeps
@@ -260,13 +266,13 @@ async def reembed_persona(ctx: Any, *, persona_id: str, limit: int = 1000) -> tu
     return stored, bool(remaining)
 
 
-async def delete_for_persona(ctx: Any, *, persona_id: str) -> int:
+async def delete_for_persona(ctx: Ctx, *, persona_id: str) -> int:
     """Remove every memory of a persona (called when the persona is deleted)."""
     ranking.CACHE.discard(persona_id)
     return await repo.delete_for_persona(ctx.db, persona_id)
 
 
-async def copy_for_persona(ctx: Any, *, source_persona_id: str, target_persona_id: str,
+async def copy_for_persona(ctx: Ctx, *, source_persona_id: str, target_persona_id: str,
                            owner_id: str | None = None) -> int:
     """Copy every memory (vectors included) to a duplicated persona. The copies belong to
     `owner_id`, by default the target persona's owner."""
