@@ -98,7 +98,7 @@ def part(holder: str, key: str, value: Any, files: dict[str, str]) -> dict[str, 
         return {"kind": "personas", "title": label(key),
                 "cards": [persona_card(p, files) for p in records]}
     lines_key = next((k for k in TRANSCRIPT_LINES if records and k in records[0]), None)
-    if lines_key:
+    if records and lines_key:
         return {"kind": "transcripts", "title": label(key),
                 "items": [transcript(r, lines_key) for r in records]}
     if records:

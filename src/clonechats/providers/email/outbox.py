@@ -56,8 +56,8 @@ class OutboxEmailProvider:
             )
             if existing is None:  # removed between the insert and this read
                 raise
-            return SentEmail(provider_message_id=existing["_id"])
-        return SentEmail(provider_message_id=document["_id"])
+            return SentEmail(provider_message_id=str(existing["_id"]))
+        return SentEmail(provider_message_id=str(document["_id"]))
 
 
 async def list_outbox(db: Any, *, limit: int = 25,

@@ -108,7 +108,7 @@ class GoogleOpenID:
             uri = (await self.metadata())["jwks_uri"]
             document = await self._get_json(uri, what="signing keys")
             try:
-                keys = KeySet.import_key_set(document)
+                keys = KeySet.import_key_set(document)  # type: ignore[arg-type]  # checked there
             except (JoseError, ValueError, KeyError, TypeError) as exc:
                 raise ProviderUnavailable("signing keys could not be read",
                                           provider=PROVIDER) from exc

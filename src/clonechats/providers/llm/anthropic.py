@@ -15,7 +15,7 @@ Errors are `{"type": "error", "error": {"type", "message"}}`: 402 `billing_error
 before the first token.
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import httpx
@@ -80,7 +80,7 @@ class AnthropicProvider(VendorAdapter):
         return VendorRequest(f"{self._base_url}/messages", headers, body)
 
     async def parse(self, response: httpx.Response,
-                    messages: list[ChatMessage]) -> AsyncIterator[StreamItem]:
+                    messages: list[ChatMessage]) -> AsyncGenerator[StreamItem, None]:
         prompt_tokens: int | None = None
         completion_tokens: int | None = None
         stop_reason: str | None = None

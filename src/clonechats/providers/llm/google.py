@@ -16,7 +16,7 @@ Errors are `{"error": {"code", "message", "status", "details"}}`; an invalid key
 before the first token, honouring the RetryInfo delay.
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 from urllib.parse import quote
 
@@ -81,7 +81,7 @@ class GoogleProvider(VendorAdapter):
         return VendorRequest(url, headers, body)
 
     async def parse(self, response: httpx.Response,
-                    messages: list[ChatMessage]) -> AsyncIterator[StreamItem]:
+                    messages: list[ChatMessage]) -> AsyncGenerator[StreamItem, None]:
         usage: dict[str, Any] | None = None
         finish_reason: str | None = None
         deltas = 0

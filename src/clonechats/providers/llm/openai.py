@@ -13,7 +13,7 @@ Errors are `{"error": {"message", "type", "code"}}`; 429 `insufficient_quota` is
 other 429s and 5xx are retried before the first token (see `vendor_http.py`).
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import httpx
@@ -51,7 +51,7 @@ class OpenAIProvider(VendorAdapter):
         return VendorRequest(f"{self._base_url}/chat/completions", headers, body)
 
     async def parse(self, response: httpx.Response,
-                    messages: list[ChatMessage]) -> AsyncIterator[StreamItem]:
+                    messages: list[ChatMessage]) -> AsyncGenerator[StreamItem, None]:
         usage: dict[str, Any] | None = None
         finish_reason: str | None = None
         deltas = 0
@@ -91,7 +91,8 @@ class OpenAIProvider(VendorAdapter):
     def _stream_error(self, error: dict[str, Any]) -> Exception:
         code = error.get("code") or error.get("type")
         code = code if isinstance(code, str) else None
-        message = error.get("message") if isinstance(error.get("message"), str) else ""
+        raw = error.get("message")
+        message = raw if isinstance(raw, str) else ""
         return error_for_status(self.name, ERROR_STATUS.get(code or "", 500), code,
                                 message[:300], quota_codes=self.quota_codes)
 

@@ -150,4 +150,6 @@ def build_llm_registry(settings: Settings | LLMSettings, *, http: httpx.AsyncCli
             options=options, sleep=sleep))
     breaker = CircuitBreaker(failures_to_open=llm.breaker_failures,
                              open_seconds=llm.breaker_open_seconds)
+    if llm.default_model is None:  # LLMSettings fills it in from the enabled models
+        raise ValueError("llm.default_model is not set")
     return LLMRegistry(providers, default_model=llm.default_model, breaker=breaker)

@@ -15,7 +15,7 @@ Each adapter supplies `request()` (URL, headers, JSON body), `parse()` (events -
 import asyncio
 import json
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
@@ -79,7 +79,7 @@ class SSEEvent:
 
 async def iter_sse(response: httpx.Response) -> AsyncIterator[SSEEvent]:
     """Server-Sent Events from a streaming response (`event:`/`data:` fields, blank-line framed)."""
-    event, data = "", []
+    event, data = "", list[str]()
     async for line in response.aiter_lines():
         if not line:
             if data:
@@ -192,7 +192,7 @@ class VendorAdapter(ABC):
         return max(backoff, exc.retry_after or 0.0)
 
     async def _attempt(self, request: VendorRequest,
-                       messages: list[ChatMessage]) -> AsyncIterator[StreamItem]:
+                       messages: list[ChatMessage]) -> AsyncGenerator[StreamItem, None]:
         try:
             async with self._http.stream("POST", request.url, json=request.body,
                                          headers=request.headers,
@@ -230,7 +230,7 @@ class VendorAdapter(ABC):
 
     @abstractmethod
     def parse(self, response: httpx.Response,
-              messages: list[ChatMessage]) -> AsyncIterator[StreamItem]:
+              messages: list[ChatMessage]) -> AsyncGenerator[StreamItem, None]:
         """Text deltas, then the end with usage, from the vendor's event stream."""
 
     @abstractmethod

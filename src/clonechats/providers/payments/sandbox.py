@@ -61,7 +61,7 @@ class SandboxPaymentProvider:
         return [self._secret]
 
     async def create_checkout(self, request: CheckoutRequest) -> Checkout:
-        record = {
+        record: dict[str, Any] = {
             "_id": request.order_id, "amount": str(request.amount), "currency": request.currency,
             "status": ACTIVE, "customer_id": request.customer_id, "description":
             request.description, "session": "session_sbx_" + secrets.token_urlsafe(24),
@@ -71,7 +71,10 @@ class SandboxPaymentProvider:
         try:
             await self._db[SANDBOX_ORDERS].insert_one(record)
         except DuplicateKeyError:
-            record = await self._db[SANDBOX_ORDERS].find_one({"_id": request.order_id})
+            existing = await self._db[SANDBOX_ORDERS].find_one({"_id": request.order_id})
+            if existing is None:  # removed between the insert and this read
+                raise
+            record = existing
         return Checkout(provider_order_id=f"sbx_{request.order_id}",
                         payment_session_id=record["session"],
                         checkout_url=CHECKOUT_PATH.format(order_id=request.order_id))

@@ -114,7 +114,7 @@ def parse_event(body: bytes) -> WebhookEvent:
         raise WebhookRejected("malformed_webhook", "The webhook body is not JSON.", 400) from None
     if not isinstance(document, dict) or not isinstance(document.get("type"), str):
         raise WebhookRejected("malformed_webhook", "The webhook has no event type.", 400)
-    data = document.get("data") if isinstance(document.get("data"), dict) else {}
+    data: dict[str, Any] = document["data"] if isinstance(document.get("data"), dict) else {}
     order = _object(data, "order")
     payment = _object(data, "payment")
     refund = _object(data, "refund")

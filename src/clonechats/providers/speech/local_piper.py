@@ -89,8 +89,8 @@ def synthesize_blocking(piper_voice: Any, text: str, rate: float) -> tuple[np.nd
         word_index += 1  # a new sentence starts a new word
         parts.append(audio)
         offset += len(audio)
-    samples = np.concatenate(parts) if parts else np.zeros(0, np.int16)
-    return samples.astype(np.int16), sample_rate, timings
+    joined = np.concatenate(parts) if parts else np.zeros(0, np.int16)
+    return joined.astype(np.int16), sample_rate, timings
 
 
 async def synthesize(text: str, *, voice: VoiceInfo, rate: float, max_waiting: int) -> Synthesis:

@@ -9,6 +9,7 @@ by the voice service, which owns the clones.
 """
 
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -74,7 +75,7 @@ def build_speech_registry(settings: SpeechSettings, *, http: httpx.AsyncClient,
     tts: list[TTSProvider] = [local_tts]
     stt: STTProvider = LocalSTT(model=settings.stt_model, data_dir=data_dir,
                                 threads=settings.threads, max_waiting=settings.max_waiting)
-    vendor = {"http": http, "timeout_seconds": settings.timeout_seconds,
+    vendor: dict[str, Any] = {"http": http, "timeout_seconds": settings.timeout_seconds,
               "max_retries": settings.max_retries}
     if settings.openai_api_key and settings.openai_api_key.get_secret_value().strip():
         openai = OpenAISpeech(api_key=settings.openai_api_key.get_secret_value(),

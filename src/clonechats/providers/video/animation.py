@@ -14,6 +14,7 @@ Only the regions that change are recomputed; a frame costs a few milliseconds at
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -97,7 +98,7 @@ class Portrait:
         return _MouthWarp(x0, y0, xs, ys, drop, lips.astype(np.float32) * 0.5, mx, my,
                           half_w, max_gap)
 
-    def _lid(self, eye: Box) -> dict[str, object]:
+    def _lid(self, eye: Box) -> dict[str, Any]:
         x0, y0 = int(max(0, eye.x - eye.w * 0.15)), int(max(0, eye.y - eye.h * 0.6))
         x1 = int(min(self.size, eye.x + eye.w * 1.15))
         y1 = int(min(self.size, eye.y + eye.h * 1.3))
@@ -160,10 +161,10 @@ class Portrait:
         out[w.y0:w.y0 + region.shape[0], w.x0:w.x0 + region.shape[1]] = region
 
     @staticmethod
-    def _draw_lid(out: np.ndarray, lid: dict[str, object], closure: float) -> None:
-        x0, y0, x1, y1 = lid["box"]  # type: ignore[misc]
+    def _draw_lid(out: np.ndarray, lid: dict[str, Any], closure: float) -> None:
+        x0, y0, x1, y1 = lid["box"]
         ys, inside = lid["ys"], lid["inside"]
-        edge = lid["top"] + lid["span"] * closure  # type: ignore[operator]
+        edge = lid["top"] + lid["span"] * closure
         covered = np.clip((edge - ys) / 1.5, 0, 1) * np.clip((1.15 - inside) * 4, 0, 1)
         lash = np.exp(-(((ys - edge) / 1.3) ** 2)) * np.clip((1.0 - inside) * 4, 0, 1)
         region = out[y0:y1, x0:x1].astype(np.float32)

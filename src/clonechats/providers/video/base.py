@@ -12,14 +12,14 @@ Providers never decide who may render what, never store anything and never meter
 jobs in the media domain do. Only the image and the voice clip leave this process.
 """
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from clonechats.providers.errors import ProviderRejected
 
 VideoState = Literal["queued", "rendering", "done", "failed", "cancelled"]
-ProgressCallback = Callable[[float], Awaitable[None]]
+ProgressCallback = Callable[[float], Coroutine[Any, Any, None]]
 """`await on_progress(fraction)`, called on the event loop as frames render (0..1)."""
 
 

@@ -80,7 +80,8 @@ def decode_image(data: bytes) -> np.ndarray:
 
 @cache
 def _cascade(name: str) -> cv2.CascadeClassifier:
-    classifier = cv2.CascadeClassifier(str(cv2.data.haarcascades) + name)
+    folder = cv2.data.haarcascades  # type: ignore[attr-defined]  # missing from OpenCV's stubs
+    classifier = cv2.CascadeClassifier(str(folder) + name)
     if classifier.empty():  # pragma: no cover - a broken OpenCV install
         raise RuntimeError(f"OpenCV's {name} could not be loaded")
     return classifier

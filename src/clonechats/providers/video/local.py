@@ -9,6 +9,7 @@ whose process died is rendered again from the start by whoever takes the job ove
 """
 
 import asyncio
+import concurrent.futures
 import secrets
 import threading
 from dataclasses import dataclass, field
@@ -59,7 +60,7 @@ class LocalVideoProvider:
                    on_progress: ProgressCallback | None) -> RenderedVideo:
         loop = asyncio.get_running_loop()
         reported = [0.0]
-        pending: set[asyncio.Future[None]] = set()
+        pending: set[concurrent.futures.Future[None]] = set()
 
         def on_frame(done: int, total: int) -> None:
             render.progress = done / total
@@ -67,7 +68,7 @@ class LocalVideoProvider:
                                             or done == total):
                 reported[0] = render.progress
                 future = asyncio.run_coroutine_threadsafe(on_progress(render.progress), loop)
-                pending.add(future)  # type: ignore[arg-type]
+                pending.add(future)
 
         async with self._slots:
             if render.cancel.is_set():
@@ -87,7 +88,7 @@ class LocalVideoProvider:
                 raise
             finally:
                 for future in pending:
-                    await asyncio.wrap_future(future)  # type: ignore[arg-type]
+                    await asyncio.wrap_future(future)
         render.state, render.progress = "done", 1.0
         return video
 

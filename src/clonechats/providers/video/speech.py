@@ -164,8 +164,8 @@ def mouth_curves(speech: Speech, fps: int,
     frames = len(loudness)
     times = (np.arange(frames) + 0.5) / fps
     if phonemes:
-        opening = np.zeros(frames, np.float32)
-        width = np.ones(frames, np.float32)
+        opening: np.ndarray = np.zeros(frames, np.float32)
+        width: np.ndarray = np.ones(frames, np.float32)
         for item in phonemes:
             shape = viseme(item.phoneme)
             if shape is None:
