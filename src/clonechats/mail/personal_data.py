@@ -29,7 +29,7 @@ async def _addresses(ctx: Ctx, user_id: str) -> list[str]:
 
 
 async def export(ctx: Ctx, user_id: str) -> dict[str, Any]:
-    emails = []
+    emails: list[dict[str, Any]] = []
     for address in await _addresses(ctx, user_id):
         emails.extend({"to": m["to"], "subject": m["subject"],
                        "created_at": m["created_at"].isoformat()}

@@ -89,6 +89,6 @@ def render_email(template: str, context: Mapping[str, Any], *,
         **context,
     }
     text_module = _ENV.get_template(f"{template}.txt").make_module(values)
-    subject = " ".join(str(text_module.subject).split())
+    subject = " ".join(str(text_module.subject).split())  # type: ignore[attr-defined]
     html = _ENV.get_template(f"{template}.html").render({**values, "subject": subject})
     return RenderedEmail(subject=subject, text=str(text_module).strip() + "\n", html=html)

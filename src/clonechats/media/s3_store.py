@@ -14,8 +14,9 @@ use for small files. Who may read a file stays the calling service's concern.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable
 from datetime import timedelta
+from typing import Any
 
 import obstore
 from obstore.exceptions import BaseError, NotFoundError
@@ -145,7 +146,7 @@ class S3MediaStore:
                 yield bytes(data[start:start + chunk_size])
 
     @staticmethod
-    async def _call(awaitable):  # type: ignore[no-untyped-def]
+    async def _call(awaitable: Awaitable[Any]) -> Any:
         try:
             return await awaitable
         except (FileNotFoundError, NotFoundError):

@@ -28,7 +28,7 @@ _FIRST_MATCHERS = (M4a(),)
 _CANONICAL_TYPES = {"audio/x-wav": "audio/wav"}
 
 
-def sniff_content_type(head: bytes) -> str | None:
+def sniff_content_type(head: bytes | bytearray) -> str | None:
     """The content type recognised from a file's first bytes, or None."""
     head = bytes(head[:SNIFF_BYTES])
     if not head:

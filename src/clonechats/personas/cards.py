@@ -246,7 +246,8 @@ def _from_our_card(texts: dict[str, str], tags: list[str], greetings: list[str],
     sliders = ours.get("sliders") or {}
     if not isinstance(sliders, dict):
         raise InvalidCard(f"{where}.sliders must be an object.")
-    digests = ours.get("derived_sha256") if isinstance(ours.get("derived_sha256"), dict) else {}
+    stored_digests = ours.get("derived_sha256")
+    digests: dict[str, Any] = stored_digests if isinstance(stored_digests, dict) else {}
     extra = {name: texts[name] for name in ("description", "personality")
              if texts[name].strip() and digests.get(name) != _digest(texts[name])}
     prompt = _merged_prompt(texts["system_prompt"], {**extra, **_other_texts(texts)},

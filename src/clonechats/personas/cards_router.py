@@ -71,12 +71,12 @@ async def read_card_upload(request: Request) -> bytes:
             data = await upload.read(MAX_PNG_BYTES + 1)
     else:
         limit = MAX_JSON_BYTES if content_type.startswith("application/json") else MAX_PNG_BYTES
-        data = bytearray()
+        received = bytearray()
         async for chunk in request.stream():
-            data += chunk
-            if len(data) > limit:
+            received += chunk
+            if len(received) > limit:
                 raise _too_large(limit)
-        data = bytes(data)
+        data = bytes(received)
     if not data.strip():
         raise MissingCard()
     if len(data) > MAX_PNG_BYTES:

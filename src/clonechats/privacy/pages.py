@@ -47,7 +47,7 @@ def policy_notice(request: Request) -> dict[str, str] | None:
     """The notice to show on this page, if the signed-in user must see one."""
     auth = getattr(request.state, "auth", None)
     state = getattr(request.app.state, "policy", None)
-    if auth is None or not startup.needs_notice(state, auth.user):
+    if auth is None or state is None or not startup.needs_notice(state, auth.user):
         return None
     return {"version": state.version, "date": state.policy_date}
 

@@ -59,6 +59,6 @@ async def connect(url: str | None, *, data_dir: Path, name: str = "clonechats",
         return Connection(db=client[name], engine="mongodb", _client=client)
     if url and not url.startswith("file:"):
         raise ValueError("database_url must start with mongodb://, mongodb+srv:// or file:")
-    client = EmbeddedClient(embedded_path(url, data_dir), timeout_seconds=timeout_seconds)
-    await client.open()
-    return Connection(db=client[name], engine="embedded", _client=client)
+    embedded = EmbeddedClient(embedded_path(url, data_dir), timeout_seconds=timeout_seconds)
+    await embedded.open()
+    return Connection(db=embedded[name], engine="embedded", _client=embedded)

@@ -64,7 +64,10 @@ async def resolve(ctx: Ctx, persona: dict[str, Any] | None,
     """The persona's cloned voice when it chose one and can have it; else None."""
     if persona is None or not is_clone_id(ctx, voice_id):
         return None
-    provider, cloner = ctx.speech.cloner()
+    found = ctx.speech.cloner()
+    if found is None:
+        return None
+    provider, cloner = found
     reference_id = persona.get("reference_voice_id")
     if voice_id != clone_voice_id(provider.name, persona["_id"]) or not reference_id:
         return None

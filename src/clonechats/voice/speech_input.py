@@ -55,7 +55,7 @@ def _decode(data: bytes) -> np.ndarray:
     with av.open(io.BytesIO(data), mode="r") as container:
         stream = container.streams.audio[0]
         resampler = av.AudioResampler(format="flt", layout="mono", rate=STT_SAMPLE_RATE)
-        parts = []
+        parts: list[np.ndarray] = []
         for frame in container.decode(stream):
             parts.extend(r.to_ndarray().reshape(-1) for r in resampler.resample(frame))
         parts.extend(r.to_ndarray().reshape(-1) for r in resampler.resample(None))

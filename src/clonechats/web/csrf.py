@@ -78,7 +78,8 @@ class CsrfCookieMiddleware:
         jar = cookie_parser(raw)
         current = jar.get(self.csrf_cookie)
         fresh = not token_valid(ctx.secret, current, jar.get(self.session_cookie))
-        token = make_token(ctx.secret, jar.get(self.session_cookie)) if fresh else current
+        token = (current if current is not None and not fresh
+                 else make_token(ctx.secret, jar.get(self.session_cookie)))
         scope.setdefault("state", {})["csrf_token"] = token
         issue = fresh and scope["method"] in SAFE_METHODS
 

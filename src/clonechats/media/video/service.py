@@ -74,6 +74,10 @@ def cost_for(settings: Any, duration_s: float) -> int:
     return max(1, math.ceil(raw)) if settings.credits_per_second > 0 else 0
 
 
+def _find_face(image: bytes) -> None:
+    faces.find_face(faces.decode_image(image))
+
+
 async def persona_message(ctx: Ctx, *, user_id: str, message_id: str) -> dict[str, Any]:
     message = await chat_repo.get_message(ctx.db, message_id)
     if message is None or message.get("owner_id") != user_id:
@@ -99,7 +103,7 @@ async def face_image(ctx: Ctx, persona: dict[str, Any]) -> dict[str, Any]:
             continue
         data = await ctx.media.get(media["key"])
         try:
-            await asyncio.to_thread(lambda d=data: faces.find_face(faces.decode_image(d)))
+            await asyncio.to_thread(_find_face, data)
         except VideoInputError as exc:
             refusal = refusal if refusal and refusal.code != "no_face_image" else exc
             continue
