@@ -4,7 +4,9 @@ The web layer renders it as `{"error": {"code", "message"}}` for the API and as 
 browsers. Messages are written for the person who made the request and never carry internals.
 """
 
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class AppError(Exception):
@@ -27,6 +29,14 @@ class NotFound(AppError):
     code = "not_found"
     status = 404
     message = "Nothing was found here."
+
+
+def still_there(document: T | None) -> T:
+    """A document read back after a change, which a concurrent deletion may have removed
+    in between: that is answered as not found."""
+    if document is None:
+        raise NotFound("It is no longer there.")
+    return document
 
 
 class Unauthorized(AppError):

@@ -17,7 +17,7 @@ from clonechats.accounts import repo
 from clonechats.accounts.dependencies import resolve_auth
 from clonechats.accounts.schemas import TextSize, Theme
 from clonechats.context import Ctx
-from clonechats.errors import AppError
+from clonechats.errors import AppError, still_there
 from clonechats.web import cookies
 from clonechats.web.context import context_of
 
@@ -44,8 +44,8 @@ async def update(ctx: Ctx, user: dict[str, Any], *, theme: Theme | None = None,
         chosen["theme"] = theme
     if text_size is not None:
         chosen["text_size"] = text_size
-    return await repo.update(ctx.db, user["_id"], {"appearance": chosen,
-                                                   "updated_at": ctx.clock.now()})
+    return still_there(await repo.update(ctx.db, user["_id"], {
+        "appearance": chosen, "updated_at": ctx.clock.now()}))
 
 
 class PageCallerMiddleware:

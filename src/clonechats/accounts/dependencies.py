@@ -23,7 +23,6 @@ from clonechats.web import cookies, csrf
 from clonechats.web.client import client_info
 from clonechats.web.context import context_of
 
-_UNRESOLVED = object()
 TWO_FACTOR_SETUP_PAGE = "/account/two-factor"
 
 
@@ -43,8 +42,8 @@ class Auth:
 
 
 async def resolve_auth(request: Request) -> Auth | None:
-    cached = getattr(request.state, "auth", _UNRESOLVED)
-    if cached is not _UNRESOLVED:
+    if hasattr(request.state, "auth"):
+        cached: Auth | None = request.state.auth
         return cached
     ctx = context_of(request)
     now = ctx.clock.now()

@@ -227,6 +227,8 @@ async def finish_callback(ctx: Ctx, *, cookie_value: str | None, params: dict[st
 
 
 async def _authenticate(ctx: Ctx, flow: dict[str, Any], code: str) -> VerifiedIdentity:
+    if ctx.google is None:
+        raise GoogleNotConfigured()
     try:
         identity = await ctx.google.authenticate(
             code=code, redirect_uri=callback_url(ctx), code_verifier=flow["code_verifier"],

@@ -8,7 +8,7 @@ from clonechats.accounts import audit, passwords, repo, sessions, tokens
 from clonechats.accounts.emails import normalise_email
 from clonechats.accounts.recovery import notify_password_changed
 from clonechats.accounts.service import EmailTaken, send_verification
-from clonechats.errors import AppError
+from clonechats.errors import AppError, still_there
 from clonechats.web.client import ClientInfo
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ async def update_profile(ctx: Ctx, user: dict[str, Any], *, display_name: str | 
     changes: dict[str, Any] = {"display_name": name, "updated_at": ctx.clock.now()}
     if show_name_on_personas is not None:
         changes["show_name_on_personas"] = show_name_on_personas
-    return await repo.update(ctx.db, user["_id"], changes)
+    return still_there(await repo.update(ctx.db, user["_id"], changes))
 
 
 async def public_names(ctx: Ctx, *, user_ids: list[str]) -> dict[str, str]:
@@ -97,4 +97,4 @@ async def update_preferences(ctx: Ctx, user: dict[str, Any], *, time_zone: str |
         changes["time_zone"] = time_zone
     if scheduled_email_notice is not None:
         changes["scheduled_email_notice"] = bool(scheduled_email_notice)
-    return await repo.update(ctx.db, user["_id"], changes)
+    return still_there(await repo.update(ctx.db, user["_id"], changes))

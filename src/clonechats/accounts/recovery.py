@@ -20,6 +20,7 @@ from pymongo.errors import DuplicateKeyError
 from clonechats.accounts import audit, passwords, repo, sessions, throttle, tokens
 from clonechats.accounts.emails import InvalidEmail, normalise_email
 from clonechats.accounts.service import EmailTaken, link
+from clonechats.errors import still_there
 from clonechats.mail import service as mail
 from clonechats.privacy.pseudonyms import hash_email
 from clonechats.web.client import ClientInfo
@@ -45,7 +46,7 @@ async def verify_email(ctx: Ctx, token: str, *, client: ClientInfo) -> dict[str,
         changes["email"] = address
         event = "email_changed"
     try:
-        updated = await repo.update(ctx.db, user["_id"], changes)
+        updated = still_there(await repo.update(ctx.db, user["_id"], changes))
     except DuplicateKeyError:
         raise EmailTaken() from None
     await audit.record(ctx.db, event, now=now, user_id=user["_id"], client=client)

@@ -26,7 +26,7 @@ from clonechats.accounts import (
 from clonechats.accounts.emails import InvalidEmail, normalise_email
 from clonechats.accounts.schemas import SignupIn
 from clonechats.billing import ledger
-from clonechats.errors import AppError, Conflict, Forbidden, Unauthorized
+from clonechats.errors import AppError, Conflict, Forbidden, Unauthorized, still_there
 from clonechats.mail import service as mail
 from clonechats.privacy.pseudonyms import hash_email, keyed_hash
 from clonechats.web.client import ClientInfo
@@ -155,7 +155,7 @@ async def create_account(ctx: Ctx, fields: dict[str, Any], *, birth_date: date,
     if welcome and trial_user is None:
         await ledger.apply(ctx.db, user_id=user["_id"], delta=welcome, kind=ledger.GRANT,
                            reason="welcome", idempotency_key=f"welcome:{user['_id']}", now=now)
-        user = await repo.get(ctx.db, user["_id"])
+        user = still_there(await repo.get(ctx.db, user["_id"]))
     if guardian_email:
         await send_guardian_request(ctx, user)
     return user
@@ -205,13 +205,13 @@ async def login(ctx: Ctx, *, email: str, password: str, client: ClientInfo) -> d
     user = await repo.get_by_email(ctx.db, normalised)
     hashed = user.get("password_hash") if user else None
     ok = await passwords.verify_password(password, hashed, rounds=settings.bcrypt_rounds)
-    attempt = {"user_id": user["_id"] if user else None, "ip_hash": client.ip_hash,
+    attempt: dict[str, Any] = {"user_id": user["_id"] if user else None, "ip_hash": client.ip_hash,
                "user_agent": client.user_agent, "now": now, "attempt_id": secrets.token_hex(12)}
     if user is not None and user.get("failed_logins", 0) >= FAILURES_TO_DISABLE:
         await audit.record(ctx.db, "login_failed", now=now, client=client, user_id=user["_id"],
                            reason="password_sign_in_disabled")
         raise PasswordSignInDisabled()
-    if not ok:
+    if not ok or user is None:  # no account: the check ran against a dummy hash
         await throttle.record_failure(ctx.db, keys, now=now, settings=settings)
         await throttle.record_attempt(ctx.db, outcome="failed", **attempt)
         await audit.record(ctx.db, "login_failed", now=now, client=client,
@@ -222,8 +222,8 @@ async def login(ctx: Ctx, *, email: str, password: str, client: ClientInfo) -> d
     if user.get("failed_logins"):
         await repo.update(ctx.db, user["_id"], {"failed_logins": 0})
     if passwords.needs_rehash(hashed, rounds=settings.bcrypt_rounds):  # the cost changed
-        user = await repo.update(ctx.db, user["_id"], {"password_hash": await passwords.
-                                 hash_password(password, rounds=settings.bcrypt_rounds)})
+        user = still_there(await repo.update(ctx.db, user["_id"], {"password_hash": await passwords.
+                                 hash_password(password, rounds=settings.bcrypt_rounds)}))
     suspension.check(user)
     if two_factor.is_enabled(user):
         return user  # no sign-in yet: `two_factor_login` asks for the code, then signs in
@@ -268,4 +268,4 @@ async def start_trial(ctx: Ctx, *, device_id: str, client: ClientInfo) -> dict[s
                            kind="grant", reason="trial", idempotency_key=f"trial:{user['_id']}",
                            now=now)
     await audit.record(ctx.db, "trial_started", now=now, user_id=user["_id"], client=client)
-    return await repo.get(ctx.db, user["_id"])
+    return still_there(await repo.get(ctx.db, user["_id"]))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from clonechats.accounts import audit, repo, sessions
-from clonechats.errors import AppError, Conflict, NotFound
+from clonechats.errors import AppError, Conflict, NotFound, still_there
 from clonechats.web.client import ClientInfo
 
 if TYPE_CHECKING:
@@ -73,4 +73,4 @@ async def restore(ctx: Ctx, *, user_id: str, actor_id: str | None, note: str,
     await repo.unset(ctx.db, user_id, ["suspended_at", "suspension_reason"], now=now)
     await audit.record(ctx.db, "account_restored", now=now, user_id=user_id, client=client,
                        actor_id=actor_id, note=note)
-    return await repo.get(ctx.db, user_id)
+    return still_there(await repo.get(ctx.db, user_id))

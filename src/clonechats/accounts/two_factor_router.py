@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from clonechats.accounts import repo, sessions, two_factor, two_factor_login
-from clonechats.accounts.dependencies import CurrentAuth, pre_session_csrf, resolve_auth
+from clonechats.accounts.dependencies import Auth, CurrentAuth, pre_session_csrf, resolve_auth
 from clonechats.accounts.router import Client, user_body
 from clonechats.accounts.schemas import TwoFactorCodeIn, TwoFactorDisableIn, TwoFactorLoginIn
 from clonechats.accounts.session_cookies import start_session
@@ -25,11 +25,13 @@ def pending_cookie(request: Request) -> str | None:
                                                    request.app.state.settings))
 
 
-def require_session(auth: Any) -> None:
-    """Two-factor is changed from a signed-in browser only, never with an API key."""
-    if auth.via != "session":
+def require_session(auth: Auth) -> dict[str, Any]:
+    """Two-factor is changed from a signed-in browser only, never with an API key: the
+    session it is changed from."""
+    if auth.via != "session" or auth.session is None:
         raise Forbidden("Change two-factor authentication from a signed-in browser.",
                         code="session_required")
+    return auth.session
 
 
 @api.post("/api/v1/auth/login/two-factor", dependencies=[Depends(pre_session_csrf)])
@@ -63,10 +65,10 @@ async def setup(request: Request, auth: CurrentAuth) -> dict[str, str]:
 @api.post("/api/v1/account/two-factor/confirm")
 async def confirm(data: TwoFactorCodeIn, request: Request, response: Response,
                   auth: CurrentAuth, client: Client) -> dict[str, Any]:
-    require_session(auth)
+    session = require_session(auth)
     ctx = context_of(request)
     codes = await two_factor.confirm_setup(ctx, auth.user, code=data.code, client=client)
-    await sessions.revoke_all(ctx.db, auth.user["_id"], keep_digest=auth.session["_id"])
+    await sessions.revoke_all(ctx.db, auth.user["_id"], keep_digest=session["_id"])
     await start_session(request, response, auth.user, client)  # rotated on a privilege change
     return {"recovery_codes": codes, "recovery_codes_text": "\n".join(codes)}
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from clonechats.contact import service as contact
 from clonechats.errors import AppError, NotFound
@@ -35,6 +35,10 @@ class NoAddress(AppError):
     message = "This request has no email address to answer; answer it in the app."
 
 
+@overload
+def _aware(moment: datetime) -> datetime: ...
+@overload
+def _aware(moment: None) -> None: ...
 def _aware(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from clonechats.accounts import repo as users
 from clonechats.billing import ledger, orders, subscriptions
 from clonechats.billing.plans import PLAN
-from clonechats.errors import AppError, Conflict, NotFound
+from clonechats.errors import AppError, Conflict, NotFound, still_there
 from clonechats.providers.errors import ProviderError
 from clonechats.providers.payments.base import REFUND_FAILED, REFUND_SUCCESS, RefundResult
 
@@ -105,7 +105,7 @@ async def apply_result(ctx: Ctx, order_id: str, result: RefundResult) -> dict[st
         "refund.provider_refund_id": result.provider_refund_id}, now=ctx.clock.now(),
         expect={"refund.refund_id": result.refund_id})
     await schedule_check(ctx, order_id, result.refund_id, attempt=1)
-    return order or await orders.get(ctx.db, order_id)
+    return order or still_there(await orders.get(ctx.db, order_id))
 
 
 async def complete_refund(ctx: Ctx, order_id: str, refund_id: str, *,
@@ -114,7 +114,7 @@ async def complete_refund(ctx: Ctx, order_id: str, refund_id: str, *,
     moved = await orders.transition(ctx.db, order_id, orders.REFUNDED, now=now,
                                     **{"refund.status": SUCCESS, "refund.processed_at": now,
                                        "refund.provider_refund_id": provider_refund_id})
-    order = moved or await orders.get(ctx.db, order_id)
+    order = moved or still_there(await orders.get(ctx.db, order_id))
     if moved is not None and moved["item_kind"] == PLAN:
         sub = await subscriptions.live_for_user(ctx.db, moved["user_id"])
         if sub is not None and sub["last_order_id"] == order_id:
@@ -151,7 +151,7 @@ async def schedule_check(ctx: Ctx, order_id: str, refund_id: str, *, attempt: in
 async def check_refund(ctx: Ctx, order_id: str, refund_id: str, *, attempt: int) -> None:
     order = await orders.get(ctx.db, order_id)
     refund = (order or {}).get("refund") or {}
-    if refund.get("refund_id") != refund_id or refund.get("status") != PENDING:
+    if order is None or refund.get("refund_id") != refund_id or refund.get("status") != PENDING:
         return
     provider = ctx.payments.get(order["provider"])
     result = await provider.fetch_refund(order_id=order_id, refund_id=refund_id)

@@ -36,8 +36,9 @@ from pymongo.errors import DuplicateKeyError
 from clonechats.accounts import repo as users
 from clonechats.billing import checkout, ledger, orders
 from clonechats.billing.plans import PLAN, Item
-from clonechats.errors import Conflict, NotFound
+from clonechats.errors import Conflict, NotFound, still_there
 from clonechats.providers.errors import ProviderRejected
+from clonechats.providers.payments.base import SavedChargeProvider
 from clonechats.storage.indexes import Index
 
 if TYPE_CHECKING:
@@ -200,7 +201,7 @@ async def renew(ctx: Ctx, subscription_id: str, month: int) -> None:
     order = await renewal_order(ctx, sub, month)
     provider = ctx.payments.get(order["provider"]) if order["provider"] in \
         ctx.payments.names() else None
-    if provider is not None and provider.supports_saved_charges and \
+    if isinstance(provider, SavedChargeProvider) and provider.supports_saved_charges and \
             order["status"] == orders.CREATED:
         try:
             delivery = await provider.charge_saved(order["_id"])
@@ -239,7 +240,7 @@ async def renewal_order(ctx: Ctx, sub: dict[str, Any], month: int) -> dict[str, 
         try:
             await orders.insert(ctx.db, existing)
         except DuplicateKeyError:
-            existing = await orders.get(ctx.db, order_id)
+            existing = still_there(await orders.get(ctx.db, order_id))
     user = await users.get(ctx.db, sub["user_id"]) or {}
     return await checkout.open_checkout(ctx, existing, customer_email=user.get("email"),
                                         fail_on_error=False)
@@ -273,7 +274,7 @@ async def set_cancel_at_period_end(ctx: Ctx, user_id: str, *, cancel: bool) -> d
     if sub["status"] == PAYMENT_DUE:
         if cancel:
             await end(ctx, sub, reason="cancelled", expire=False)
-            return await get(ctx.db, sub["_id"])
+            return still_there(await get(ctx.db, sub["_id"]))
         raise Conflict("Pay the renewal to continue this plan.", code="payment_due")
     update: dict[str, Any] = {"$set": {"cancel_at_period_end": cancel,
                                        "updated_at": ctx.clock.now()}}

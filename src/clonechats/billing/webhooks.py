@@ -136,7 +136,7 @@ async def _handle(ctx: Ctx, delivery: Delivery, event: signing.WebhookEvent) -> 
         return await _refund_event(ctx, delivery, event)
     if event.type not in signing.PAYMENT_EVENTS:
         return Outcome(200, "ignored")
-    order = await orders.get(ctx.db, event.order_id)
+    order = await orders.get(ctx.db, event.order_id) if event.order_id else None
     if order is None or order["provider"] != delivery.provider:
         return Outcome(404, "unknown_order", "No order with this id was made here.")
     if not fulfilment.amounts_match(order, event.order_amount, event.order_currency):
@@ -206,11 +206,12 @@ async def _attempt_failed(ctx: Ctx, order: dict[str, Any], delivery: Delivery) -
 
 
 async def _refund_event(ctx: Ctx, delivery: Delivery, event: signing.WebhookEvent) -> Outcome:
-    order = await orders.get(ctx.db, event.order_id)
+    order = await orders.get(ctx.db, event.order_id) if event.order_id else None
     if order is None or order["provider"] != delivery.provider:
         return Outcome(404, "unknown_order", "No order with this id was made here.")
     refund = order.get("refund") or {}
-    if refund.get("refund_id") != event.refund_id or refund.get("status") != refunds.PENDING:
+    if (event.refund_id is None or refund.get("refund_id") != event.refund_id
+            or refund.get("status") != refunds.PENDING):
         return Outcome(200, "duplicate" if refund.get("refund_id") == event.refund_id
                        else "ignored")
     if event.refund_status == "SUCCESS":

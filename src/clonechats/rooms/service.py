@@ -225,12 +225,12 @@ async def mute(ctx: Ctx, *, user_id: str, room_id: str, persona_id: str,
     room = await get(ctx, user_id=user_id, room_id=room_id)
     _user_moderated(room)
     speaker = _speaker(room, persona_id)
-    room = await repo.set_participant(ctx.db, room_id, persona_id, {"muted": muted},
-                                      query={"owner_id": user_id, "status": repo.RUNNING})
-    if room is None:
+    changed = await repo.set_participant(ctx.db, room_id, persona_id, {"muted": muted},
+                                         query={"owner_id": user_id, "status": repo.RUNNING})
+    if changed is None:
         raise RoomStateConflict("The debate is not running.")
-    await _queue(ctx, room, _pending_item("notice", plan.muted_line(speaker["name"], muted)))
-    return room
+    await _queue(ctx, changed, _pending_item("notice", plan.muted_line(speaker["name"], muted)))
+    return changed
 
 
 async def warn(ctx: Ctx, *, user_id: str, room_id: str, persona_id: str,

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from clonechats.chat import screening
-from clonechats.errors import AppError
+from clonechats.errors import AppError, still_there
 from clonechats.personas import service as personas
 from clonechats.providers.errors import ProviderError
 from clonechats.providers.llm.base import LLMProvider, ModelInfo
@@ -74,8 +74,8 @@ async def say(ctx: Ctx, driver: Driver, room: dict[str, Any], *, step_key: str |
         return stored  # written by an earlier attempt of this step
     await driver.emit("turn", turn_event(stored))
     await driver.emit("token", {"turn_id": stored["_id"], "text": text})
-    done = await repo.update_turn(ctx.db, stored["_id"], {
-        "text": text, "status": repo.COMPLETE, "completed_at": ctx.clock.now()})
+    done = still_there(await repo.update_turn(ctx.db, stored["_id"], {
+        "text": text, "status": repo.COMPLETE, "completed_at": ctx.clock.now()}))
     await driver.emit("turn_end", end_event(done))
     return done
 

@@ -18,7 +18,7 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from clonechats.chat import screening
@@ -50,7 +50,8 @@ class Written:
     shown_chars: int = 0  # how much of it went out to viewers
     status: str = repo.COMPLETE
     error_code: str | None = None
-    usage: Usage | None = None
+    # as the model reported it, else counted from the text kept
+    usage: Usage = field(default_factory=lambda: Usage(prompt_tokens=0, completion_tokens=0))
     blocked: ModerationResult | None = None
     moderation: dict[str, Any] | None = None
     trimmed: bool = False
@@ -119,6 +120,7 @@ async def write(ctx: Ctx, driver: Driver, *, provider: LLMProvider, model: Model
     """Stream, moderate and show one text. `stoppable`: a turn ends when the room stops; the
     closing summary and the verdict are written for a room that has ended already."""
     written = Written()
+    reported: Usage | None = None
     parts: list[str] = []
     stream = provider.stream(model=model.id, messages=prompt.messages,
                              max_tokens=prompt.max_tokens,
@@ -126,7 +128,7 @@ async def write(ctx: Ctx, driver: Driver, *, provider: LLMProvider, model: Model
     try:
         async for item in stream:
             if isinstance(item, StreamEnd):
-                written.usage = item.usage
+                reported = item.usage
                 break
             if not isinstance(item, TextDelta) or not item.text:
                 continue
@@ -152,13 +154,14 @@ async def write(ctx: Ctx, driver: Driver, *, provider: LLMProvider, model: Model
         log.warning("debate turn failed", extra={"room_id": driver.room_id, "error": str(exc)})
         written.status, written.error_code = repo.TURN_FAILED, error_code_for(exc)
     finally:
-        with contextlib.suppress(Exception):
-            await stream.aclose()  # type: ignore[attr-defined]
+        close = getattr(stream, "aclose", None)
+        if close is not None:
+            with contextlib.suppress(Exception):
+                await close()
     written.text = "".join(parts)
-    if written.usage is None:
-        written.usage = Usage(prompt_tokens=prompt.prompt_tokens,
-                              completion_tokens=await delivered_tokens(provider, model.id,
-                                                                       written.text))
+    written.usage = reported or Usage(prompt_tokens=prompt.prompt_tokens,
+                                      completion_tokens=await delivered_tokens(
+                                          provider, model.id, written.text))
     rest = written.text[written.shown_chars:]
     if written.blocked is None and rest.strip() and await _passes(ctx, written.text, written):
         if on_text is not None:

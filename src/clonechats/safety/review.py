@@ -134,7 +134,7 @@ async def act(ctx: Ctx, *, flag_id: str, action: str, note: str | None,
                             "held back. Dismiss, warn or suspend instead.", code="not_hideable")
     if action in ("warn", "suspend") and not owner_id:
         raise InvalidAction("This flag no longer names an account.", code="no_account")
-    if action == "suspend":
+    if action == "suspend" and owner_id:
         target = await users.get(ctx.db, owner_id)
         if target is not None and target.get("role") == "admin":
             raise Conflict("Administrators cannot be suspended. Change their role first.",
@@ -143,12 +143,12 @@ async def act(ctx: Ctx, *, flag_id: str, action: str, note: str | None,
                                        reviewer_id=admin["_id"], note=text)
     if closed is None:
         raise AlreadyReviewed()
-    if action == "hide":
+    if action == "hide" and persona is not None:
         await personas.hide_for_moderation(ctx, persona_id=persona["_id"])
-    elif action == "warn":
+    elif action == "warn" and owner_id:
         await warnings.issue(ctx, user_id=owner_id, text=_warning_text(flag, persona),
                              flag_id=flag_id)
-    elif action == "suspend":
+    elif action == "suspend" and owner_id:
         await suspension.suspend(ctx, user_id=owner_id, actor_id=admin["_id"], note=text,
                                  client=client)
     await audit.record(ctx.db, "moderation_action", now=ctx.clock.now(), user_id=owner_id,

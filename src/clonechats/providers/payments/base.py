@@ -94,6 +94,15 @@ class PaymentProvider(Protocol):
         ...
 
 
+@runtime_checkable
+class SavedChargeProvider(PaymentProvider, Protocol):
+    """A provider that charges a subscription renewal to the buyer's saved method itself."""
+
+    async def charge_saved(self, order_id: str) -> SignedDelivery:
+        """Charge order `order_id`; the result arrives as the webhook it returns."""
+        ...
+
+
 def header(headers: Mapping[str, str], name: str) -> str | None:
     """Case-insensitive header lookup over a plain mapping."""
     lowered = name.lower()
