@@ -1,5 +1,5 @@
 # `make run` installs the app into .venv and serves it on embedded defaults;
-# `make test` installs the development tools and runs the linter and every test.
+# `make test` installs the development tools and runs the linter, the type checker and every test.
 # Needs only python3 (3.11 or later) and make; on Debian, missing system packages
 # (python3-venv, chromium) are installed with apt.
 
@@ -59,8 +59,10 @@ test-mongodb: $(VENV)/.installed-dev
 	CLONECHATS_TEST_ENGINE=mongodb $(BIN)/python -m pytest $(PYTEST_PARALLEL) $(MONGODB_ALL) \
 		$(PYTEST_ARGS)
 
+# Lint, then the type checker over src (its settings are in pyproject.toml).
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
 
 bench: $(VENV)/.installed-run
 	$(BIN)/python bench/healthz.py
