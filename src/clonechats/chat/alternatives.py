@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from clonechats.chat import branches, repo
 from clonechats.chat.replies import take_generation
+from clonechats.chat.repo import Message
 from clonechats.chat.service import get_message
 from clonechats.errors import Conflict
 
@@ -31,22 +32,23 @@ class NotChoosable(Conflict):
 
 
 async def of(ctx: Ctx, *, user_id: str, conversation_id: str,
-             message_id: str) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+             message_id: str) -> tuple[list[Message], Message | None]:
     """The replies to the same user message as reply `message_id`, oldest first, and the one
     shown (None while none is)."""
     reply = await get_message(ctx, user_id=user_id, conversation_id=conversation_id,
                               message_id=message_id)
     if reply["role"] == "user":
         return await branches.of(ctx, reply)
-    if not reply.get("answer_to"):
+    answer_to = reply.get("answer_to")
+    if not answer_to:
         return [reply], reply if reply.get("superseded_by") is None else None
-    replies = await repo.replies_to(ctx.db, conversation_id, reply["answer_to"])
+    replies = await repo.replies_to(ctx.db, conversation_id, answer_to)
     shown = next((r for r in replies if r.get("superseded_by") is None), None)
     return replies, shown
 
 
 async def choose(ctx: Ctx, *, user_id: str, conversation_id: str,
-                 message_id: str) -> dict[str, Any]:
+                 message_id: str) -> Message:
     """Show reply `message_id` in place of the other replies to its user message (or, for a
     user message, its version's branch in place of the shown one)."""
     message = await get_message(ctx, user_id=user_id, conversation_id=conversation_id,
@@ -78,7 +80,7 @@ async def choose(ctx: Ctx, *, user_id: str, conversation_id: str,
                              message_id=message_id)
 
 
-def position(replies: list[dict[str, Any]], shown_id: str) -> dict[str, Any] | None:
+def position(replies: list[Message], shown_id: str) -> dict[str, Any] | None:
     """Where the shown reply is among its alternatives, for the chat page's ‹ n / m ›
     control (None when there is only one)."""
     ids = [r["_id"] for r in replies if r["status"] in repo.TERMINAL]

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from clonechats.chat import repo
 from clonechats.chat.replies import take_generation
+from clonechats.chat.repo import Message
 from clonechats.chat.service import get_message
 from clonechats.errors import Conflict
 
@@ -29,7 +30,7 @@ class NotSwitchable(Conflict):
     message = "Only another version of a message shown in this chat can be chosen."
 
 
-def _groups(edits: list[dict[str, Any]]) -> dict[str, list[str]]:
+def _groups(edits: list[Message]) -> dict[str, list[str]]:
     """For each message in an edit chain, the ids of all versions in it (edit links joined)."""
     parent: dict[str, str] = {}
 
@@ -40,14 +41,15 @@ def _groups(edits: list[dict[str, Any]]) -> dict[str, list[str]]:
         return node
 
     for edit in edits:
-        parent[root(edit["_id"])] = root(edit["replaces_message_id"])
+        if edit["replaces_message_id"] is not None:
+            parent[root(edit["_id"])] = root(edit["replaces_message_id"])
     members: dict[str, list[str]] = {}
     for node in list(parent):
         members.setdefault(root(node), []).append(node)
     return {node: members[root(node)] for node in parent}
 
 
-async def version_groups(db: Any, conversation_id: str) -> dict[str, list[dict[str, Any]]]:
+async def version_groups(db: Any, conversation_id: str) -> dict[str, list[Message]]:
     """For every user message with other versions, all its versions, oldest first."""
     groups = _groups(await repo.edited_user_messages(db, conversation_id))
     if not groups:
@@ -57,15 +59,15 @@ async def version_groups(db: Any, conversation_id: str) -> dict[str, list[dict[s
             for node, ids in groups.items()}
 
 
-def reachable(versions: list[dict[str, Any]]) -> bool:
+def reachable(versions: list[Message]) -> bool:
     """Whether the point these versions fork from is on the shown path: each version is shown
     or put away as its own branch (not inside another branch that is put away)."""
     return all(v.get("superseded_by") is None or v.get("hidden_with") == v["_id"]
                for v in versions)
 
 
-async def of(ctx: Ctx, message: dict[str, Any],
-             ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+async def of(ctx: Ctx, message: Message,
+             ) -> tuple[list[Message], Message | None]:
     """The versions of user message `message`, oldest first, and the one shown."""
     groups = await version_groups(ctx.db, message["conversation_id"])
     versions = groups.get(message["_id"], [message])
@@ -73,7 +75,7 @@ async def of(ctx: Ctx, message: dict[str, Any],
 
 
 async def switch(ctx: Ctx, *, user_id: str, conversation_id: str,
-                 message_id: str) -> dict[str, Any]:
+                 message_id: str) -> Message:
     """Show the branch of version `message_id` in place of the branch shown now."""
     lease = f"branch:{repo.new_id()}"
     conversation = await take_generation(ctx, user_id=user_id, conversation_id=conversation_id,

@@ -29,6 +29,7 @@ from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any
 
 from clonechats.chat import conversation_settings, repo
+from clonechats.chat.repo import Conversation, Message
 from clonechats.chat.translation.texts import language_instruction, model_text
 from clonechats.errors import AppError
 from clonechats.personas.compact_frame import (
@@ -97,7 +98,7 @@ def first_sentence(text: str) -> str:
     return sentence
 
 
-def summary_lines(messages: list[dict[str, Any]], persona_name: str) -> list[str]:
+def summary_lines(messages: list[Message], persona_name: str) -> list[str]:
     labels = {"user": "User", "assistant": persona_name or "Character"}
     return [f"{labels[m['role']]}: {first_sentence(model_text(m))}" for m in messages
             if _is_turn(m)]
@@ -113,7 +114,7 @@ def combine_summary(existing: str, new_lines: list[str], *, max_chars: int) -> s
     return "\n".join(([OMITTED_MARK] if cut else []) + lines)
 
 
-def _is_turn(message: dict[str, Any]) -> bool:
+def _is_turn(message: Message) -> bool:
     if message["role"] == "user":
         return message["status"] == repo.COMPLETE
     return message["status"] in (repo.COMPLETE, repo.STOPPED) and bool(message["text"].strip())
@@ -140,7 +141,7 @@ async def _turn_costs(provider: LLMProvider, model: str,
     return [count - counts[0] for count in counts[1:]]
 
 
-async def assemble(ctx: Ctx, *, conversation: dict[str, Any], persona: dict[str, Any],
+async def assemble(ctx: Ctx, *, conversation: Conversation, persona: dict[str, Any],
                    user_text: str, model_info: ModelInfo, provider: LLMProvider,
                    history_before_seq: int | None = None,
                    after: tuple[ChatMessage, ...] = ()) -> BuiltContext:
@@ -230,11 +231,11 @@ async def assemble(ctx: Ctx, *, conversation: dict[str, Any], persona: dict[str,
                         temperature=conversation_settings.temperature_for(ctx, conversation))
 
 
-def _index_of(history: list[dict[str, Any]], message: dict[str, Any]) -> int:
+def _index_of(history: list[Message], message: Message) -> int:
     return next(i for i, m in enumerate(history) if m["_id"] == message["_id"])
 
 
-async def build_context(ctx: Ctx, *, conversation: dict[str, Any], persona: dict[str, Any],
+async def build_context(ctx: Ctx, *, conversation: Conversation, persona: dict[str, Any],
                         user_text: str, model_info: ModelInfo,
                         provider: LLMProvider) -> list[ChatMessage]:
     """The messages for a reply to `user_text` after the conversation's shown history."""

@@ -20,7 +20,7 @@ A continuation ends like any reply: "complete" (cut again when it too reached th
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from clonechats.chat import context as chat_context
 from clonechats.chat import metering, repo
@@ -32,6 +32,7 @@ from clonechats.chat.replies import (
     guarded_generation,
     take_generation,
 )
+from clonechats.chat.repo import Conversation, Message
 from clonechats.chat.service import get_message
 from clonechats.chat.settlement import Continuation, ReplyPlan
 from clonechats.chat.translation.texts import model_text
@@ -77,8 +78,8 @@ async def continue_reply(ctx: Ctx, *, user_id: str, conversation_id: str,
     return await guarded_generation(ctx, conversation, message_id, work())
 
 
-async def _start(ctx: Ctx, conversation: dict[str, Any], *, user_message: dict[str, Any],
-                 reply: dict[str, Any]) -> Generation:
+async def _start(ctx: Ctx, conversation: Conversation, *, user_message: Message,
+                 reply: Message) -> Generation:
     """Steps 3 and 4 of the module docstring, for a conversation already taken."""
     persona = await personas.get_usable(ctx, user_id=conversation["owner_id"],
                                         persona_id=conversation["persona_id"])

@@ -13,6 +13,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from clonechats.chat import conversation_settings, repo
+from clonechats.chat.repo import Conversation, Message
 from clonechats.chat.service import (
     PAGE_MAX,
     PAGE_SIZE,
@@ -60,7 +61,7 @@ def search_pattern(query: str | None) -> str | None:
     return re.escape(words)
 
 
-def snippet(message: dict[str, Any]) -> dict[str, Any]:
+def snippet(message: Message) -> dict[str, Any]:
     text = " ".join(message["text"].split())
     if len(text) > PREVIEW_CHARS:
         text = text[:PREVIEW_CHARS - 1].rstrip() + "…"
@@ -70,7 +71,7 @@ def snippet(message: dict[str, Any]) -> dict[str, Any]:
 
 async def page(ctx: Ctx, *, user_id: str, limit: int | None = None, cursor: str | None = None,
                query: str | None = None, pinned: bool | None = None,
-               ) -> tuple[list[dict[str, Any]], str | None]:
+               ) -> tuple[list[Conversation], str | None]:
     """A page of the owner's chats, newest activity first, each with `preview` (its last shown
     message, or None) and, in a search, `match`. `pinned` True or False keeps only those."""
     pattern = search_pattern(query)
@@ -95,7 +96,7 @@ async def page(ctx: Ctx, *, user_id: str, limit: int | None = None, cursor: str 
 
 
 async def update(ctx: Ctx, *, user_id: str, conversation_id: str,
-                 fields: dict[str, Any]) -> dict[str, Any]:
+                 fields: dict[str, Any]) -> Conversation:
     """Rename, pin or unpin one of the owner's chats, and change its own settings
     (`chat.conversation_settings`); `fields` are those the request gave."""
     changes: dict[str, Any] = conversation_settings.changes(ctx, fields)

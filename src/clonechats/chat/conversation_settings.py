@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Literal
 
 from clonechats.chat import metering
+from clonechats.chat.repo import Conversation
 from clonechats.providers.llm.registry import ModelUnavailable
 
 if TYPE_CHECKING:
@@ -46,12 +47,12 @@ def changes(ctx: Ctx, fields: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
-def temperature_for(ctx: Ctx, conversation: dict[str, Any]) -> float:
+def temperature_for(ctx: Ctx, conversation: Conversation) -> float:
     chosen = conversation.get("temperature")
     return ctx.settings.chat.temperature if chosen is None else float(chosen)
 
 
-def persona_for_reply(persona: dict[str, Any], conversation: dict[str, Any]) -> dict[str, Any]:
+def persona_for_reply(persona: dict[str, Any], conversation: Conversation) -> dict[str, Any]:
     """The persona as this chat's replies see it: its reply-length slider replaced by the
     chat's reply length, if one was chosen (the style line and the token budget both follow)."""
     length = conversation.get("reply_length")
@@ -61,7 +62,7 @@ def persona_for_reply(persona: dict[str, Any], conversation: dict[str, Any]) -> 
                                    "verbosity": REPLY_LENGTHS[length]}}
 
 
-def about_me_lines(conversation: dict[str, Any]) -> list[str]:
+def about_me_lines(conversation: Conversation) -> list[str]:
     """The chat's "about me" as data lines for the model (none when unset)."""
     about = conversation.get("about_me") or {}
     lines = [f"Name: {about['name']}"] if about.get("name") else []

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from clonechats.chat import in_progress, metering, repo
+from clonechats.chat.repo import Message
 from clonechats.chat.settlement import HIDDEN_NOTICE, Outcome, ReplyPlan, settle_reply
 from clonechats.chat.translation.texts import TRANSLATION_EVENT, event_for
 from clonechats.errors import AppError
@@ -99,7 +100,7 @@ class Generation:
         self._parts: list[str] = []
         self._saved_text: str | None = None
         self._lease_renewed = ctx.clock.now()  # taken with the conversation, just before
-        self._task: asyncio.Task[dict[str, Any]] | None = None
+        self._task: asyncio.Task[Message] | None = None
         self._pump: asyncio.Task[None] | None = None
         self.finished = False
 
@@ -118,7 +119,7 @@ class Generation:
             if pump is not None and not pump.done() and pump is not asyncio.current_task():
                 pump.cancel()
 
-    async def wait(self) -> dict[str, Any]:
+    async def wait(self) -> Message:
         """The final message once settled."""
         assert self._task is not None
         return await asyncio.shield(self._task)
@@ -137,7 +138,7 @@ class Generation:
     def _emit(self, name: str, data: dict[str, Any]) -> None:
         self._events.put_nowait((name, data))
 
-    async def _run(self) -> dict[str, Any]:
+    async def _run(self) -> Message:
         outcome: Outcome | None = None
         started = time.perf_counter()
         try:
@@ -241,7 +242,7 @@ class Generation:
             self._lease_renewed = now
         return saved is None or bool(saved.get("stop_requested"))
 
-    async def _settle(self, outcome: Outcome) -> dict[str, Any]:
+    async def _settle(self, outcome: Outcome) -> Message:
         plan = self.plan
         try:
             message = await settle_reply(self.ctx, plan=plan, outcome=outcome)
@@ -254,10 +255,11 @@ class Generation:
         if message["status"] in (repo.COMPLETE, repo.STOPPED):
             if (translated := event_for(message)) is not None:
                 self._emit(TRANSLATION_EVENT, translated)
+            usage = message.get("usage") or {}
             self._emit("done", {
                 "message_id": message["_id"],
-                "usage": {"prompt_tokens": message["usage"]["prompt_tokens"],
-                          "completion_tokens": message["usage"]["completion_tokens"]},
+                "usage": {"prompt_tokens": usage["prompt_tokens"],
+                          "completion_tokens": usage["completion_tokens"]},
                 "credits_charged": message["credits_charged"],
                 "balance": await metering.balance(self.ctx, plan.owner_id),
             })

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from pymongo.errors import DuplicateKeyError
 
 from clonechats.chat import repo
+from clonechats.chat.repo import Message
 from clonechats.errors import AppError, Conflict
 from clonechats.privacy.registry import DataHolder, Owned, register
 from clonechats.storage.indexes import Index
@@ -60,7 +61,7 @@ def _digest(*parts: str) -> str:
 
 
 async def send_once(ctx: Ctx, *, key: str, user_id: str, conversation_id: str, text: str,
-                    send: Any) -> tuple[Any, dict[str, Any] | None]:
+                    send: Any) -> tuple[Any, Message | None]:
     """(generation, None) for a first send through `send()`, or (None, reply) for a retry."""
     if not key or len(key) > MAX_KEY or not key.isprintable():
         raise InvalidKey()
@@ -85,7 +86,7 @@ async def send_once(ctx: Ctx, *, key: str, user_id: str, conversation_id: str, t
 
 
 async def _replay(ctx: Ctx, claim_id: str, conversation_id: str, text_digest: str,
-                  user_id: str) -> dict[str, Any]:
+                  user_id: str) -> Message:
     claim = await ctx.db[SEND_KEYS].find_one({"_id": claim_id})
     if claim is None:
         raise KeyInProgress()  # the first request was refused just now: retry

@@ -47,13 +47,14 @@ async def settle_abandoned(payload: dict[str, Any], ctx: Ctx) -> None:
         await ctx.enqueue(SETTLE_JOB, payload, run_at=later,
                           dedupe_key=f"{SETTLE_JOB}:{message['_id']}:{later.isoformat()}")
         return
-    model_id = message["model"]
+    model_id = message.get("model") or ""  # a reply is stored with its model
     try:
         provider, model = ctx.llm.resolve(model_id)
     except AppError:  # the model was switched off since: count the text by estimate
         provider, model = None, ModelInfo(id=model_id, provider=model_id.split(":", 1)[0],
                                           context_window=0, label=model_id)
-    continuing = Continuation(**message["continuing"]) if message.get("continuing") else None
+    before = message.get("continuing")
+    continuing = Continuation(**before) if before else None
     prompt_tokens = (continuing.prompt_tokens if continuing else
                      (message.get("usage") or {}).get("prompt_tokens", 0))
     plan = ReplyPlan(

@@ -24,6 +24,7 @@ from clonechats.chat import (
     repo,
     service,
 )
+from clonechats.chat.repo import Conversation, Message
 from clonechats.chat.translation import pages as translation_pages
 from clonechats.context import Ctx
 from clonechats.errors import AppError
@@ -59,7 +60,7 @@ def model_label(request: Request, model_id: str) -> str:
     return model_id
 
 
-def actions_for(messages: list[dict[str, Any]]) -> dict[str, set[str]]:
+def actions_for(messages: list[Message]) -> dict[str, set[str]]:
     """Which buttons each shown message gets: copy always; regenerate on the last reply once it
     has ended, and continue when it was cut at the length limit; edit on every message the user
     sent (an earlier one forks the chat there); edit-reply on every persona reply that has
@@ -78,7 +79,7 @@ def actions_for(messages: list[dict[str, Any]]) -> dict[str, set[str]]:
     return actions
 
 
-async def choices_for(ctx: Ctx, messages: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+async def choices_for(ctx: Ctx, messages: list[Message]) -> dict[str, dict[str, Any]]:
     """The ‹ n / m › controls: on the last reply when there are other replies to its message,
     and on each message the user sent that has other versions (each with its branch)."""
     if not messages:
@@ -92,15 +93,16 @@ async def choices_for(ctx: Ctx, messages: list[dict[str, Any]]) -> dict[str, dic
         if message["role"] == "user" and found:
             choices[message["_id"]] = found
     last = messages[-1]
-    if last["role"] == "assistant" and last.get("answer_to"):
-        replies = await repo.replies_to(ctx.db, last["conversation_id"], last["answer_to"])
+    answer_to = last.get("answer_to")
+    if last["role"] == "assistant" and answer_to:
+        replies = await repo.replies_to(ctx.db, last["conversation_id"], answer_to)
         if found := alternatives.position(replies, last["_id"]):
             choices[last["_id"]] = found
     return choices
 
 
 async def usable_persona(ctx: Ctx, user: dict[str, Any],
-                         conversation: dict[str, Any]) -> dict[str, Any] | None:
+                         conversation: Conversation) -> dict[str, Any] | None:
     """The conversation's persona while the user may still use it, else None."""
     try:
         return await personas.get_usable(ctx, user_id=user["_id"],
@@ -110,7 +112,7 @@ async def usable_persona(ctx: Ctx, user: dict[str, Any],
 
 
 async def avatars_of(ctx: Ctx, user: dict[str, Any],
-                     *lists: list[dict[str, Any]]) -> dict[str, Any]:
+                     *lists: list[Conversation]) -> dict[str, Any]:
     """The avatar of each listed chat's persona, while the user may still use it."""
     usable = await personas.get_many_usable(
         ctx, user_id=user["_id"], persona_ids=list({c["persona_id"] for items in lists
@@ -127,7 +129,7 @@ async def conversations(request: Request, user: OptionalUser,
     check_active(user)
     ctx = context_of(request)
     query = " ".join((q or "").split()) or None
-    pinned: list[dict[str, Any]] = []
+    pinned: list[Conversation] = []
     if cursor is None:
         pinned, _ = await conversation_list.page(ctx, user_id=user["_id"], query=query,
                                                  pinned=True, limit=conversation_list.PIN_MAX)

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from clonechats.chat import context as chat_context
 from clonechats.chat import generation, metering, repo, screening
 from clonechats.chat.generation import Generation
+from clonechats.chat.repo import Conversation, Message
 from clonechats.chat.service import ReplyInProgress, get, get_message
 from clonechats.chat.settlement import ReplyPlan
 from clonechats.chat.translation import service as chat_translation
@@ -84,7 +85,7 @@ def _title_from(text: str) -> str:
 
 
 async def take_generation(ctx: Ctx, *, user_id: str, conversation_id: str, message_id: str,
-                          seq_step: int) -> dict[str, Any]:
+                          seq_step: int) -> Conversation:
     now = ctx.clock.now()
     taken = await repo.acquire_generation(ctx.db, conversation_id, user_id, message_id=message_id,
                                           now=now, until=generation.lease_until(ctx, now),
@@ -95,18 +96,14 @@ async def take_generation(ctx: Ctx, *, user_id: str, conversation_id: str, messa
     return taken
 
 
-def _message(conversation: dict[str, Any], *, seq: int, role: str, text: str, now: datetime,
-             status: str, **fields: Any) -> dict[str, Any]:
-    return {"_id": fields.pop("_id", None) or repo.new_id(),
-            "conversation_id": conversation["_id"], "owner_id": conversation["owner_id"],
-            "seq": seq, "role": role, "text": text, "html": None, "status": status,
-            "model": None, "usage": None, "credits_charged": 0, "reserved_credits": 0,
-            "mood": None, "moderation": None, "error_code": None, "created_at": now,
-            "completed_at": None, "replaces_message_id": None, "superseded_by": None,
-            "stop_requested": False, **fields}
+def _message(conversation: Conversation, *, seq: int, role: str, text: str, now: datetime,
+             status: str, **fields: Any) -> Message:
+    return repo.new_message(conversation_id=conversation["_id"],
+                            owner_id=conversation["owner_id"], seq=seq, role=role, text=text,
+                            now=now, status=status, **fields)
 
 
-async def _screen(ctx: Ctx, conversation: dict[str, Any], *, text: str, seq: int,
+async def _screen(ctx: Ctx, conversation: Conversation, *, text: str, seq: int,
                   reply_id: str, replaces: list[str]) -> None:
     """Moderate the user's text; a flagged one is stored as blocked and refused (422)."""
     result = await screening.check_input(ctx, text, user_id=conversation["owner_id"])
@@ -131,14 +128,14 @@ async def _screen(ctx: Ctx, conversation: dict[str, Any], *, text: str, seq: int
                                                      "reason": result.reason})
 
 
-async def _persona(ctx: Ctx, conversation: dict[str, Any]) -> dict[str, Any]:
+async def _persona(ctx: Ctx, conversation: Conversation) -> dict[str, Any]:
     """The conversation's persona, while its owner may still chat with it (else 404)."""
     return await personas.get_usable(ctx, user_id=conversation["owner_id"],
                                      persona_id=conversation["persona_id"])
 
 
-async def _start(ctx: Ctx, conversation: dict[str, Any], *, persona: dict[str, Any],
-                 user_message: dict[str, Any], store_user: bool, reply_id: str, reply_seq: int,
+async def _start(ctx: Ctx, conversation: Conversation, *, persona: dict[str, Any],
+                 user_message: Message, store_user: bool, reply_id: str, reply_seq: int,
                  history_before_seq: int | None, replaces: list[str],
                  replaces_reply: str | None) -> Generation:
     """Steps 3 and 4 of the module docstring, for a conversation already taken."""
@@ -171,7 +168,7 @@ async def _start(ctx: Ctx, conversation: dict[str, Any], *, persona: dict[str, A
         translation=conversation.get("translation"), temperature=built.temperature)).start()
 
 
-async def _store(ctx: Ctx, conversation: dict[str, Any], *, user_message: dict[str, Any],
+async def _store(ctx: Ctx, conversation: Conversation, *, user_message: Message,
                  store_user: bool, reply_id: str, reply_seq: int, replaces: list[str],
                  replaces_reply: str | None, reserve: int, model_id: str,
                  prompt_tokens: int) -> dict[str, Any]:
@@ -203,7 +200,7 @@ async def _store(ctx: Ctx, conversation: dict[str, Any], *, user_message: dict[s
             "user_message": user_message, "message_id": reply_id}
 
 
-async def guarded_generation(ctx: Ctx, conversation: dict[str, Any], reply_id: str,
+async def guarded_generation(ctx: Ctx, conversation: Conversation, reply_id: str,
                              work: Any) -> Any:
     """Run `work` for a taken conversation; free the conversation if it refuses or fails."""
     try:
@@ -237,7 +234,7 @@ async def send_message(ctx: Ctx, *, user_id: str, conversation_id: str,
     return await guarded_generation(ctx, conversation, reply_id, work())
 
 
-async def _latest(ctx: Ctx, conversation_id: str) -> list[dict[str, Any]]:
+async def _latest(ctx: Ctx, conversation_id: str) -> list[Message]:
     return await repo.last_visible(ctx.db, conversation_id, count=2)
 
 
@@ -290,7 +287,8 @@ async def edit_message(ctx: Ctx, *, user_id: str, conversation_id: str, message_
             ctx.db, conversation_id, after_seq=current["seq"] - 1)]
         persona = await _persona(ctx, conversation)
         if await repo.forget_summary_from(ctx.db, conversation, current["seq"]):
-            conversation.update(summary=None, summary_upto_message_id=None, summary_upto_seq=0)
+            conversation.update({"summary": None, "summary_upto_message_id": None,
+                                 "summary_upto_seq": 0})
         await _screen(ctx, conversation, text=text, seq=seq, reply_id=reply_id,
                       replaces=replaced)
         now = ctx.clock.now()

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from clonechats.chat import markdown, repo, screening
 from clonechats.chat.replies import MessageBlocked, clean_text
+from clonechats.chat.repo import Message
 from clonechats.chat.service import MessageNotFound, ReplyInProgress, get, get_message
 from clonechats.chat.translation import service as chat_translation
 from clonechats.errors import Conflict
@@ -35,7 +36,7 @@ class ReplyNotEditable(Conflict):
     message = "Only a persona reply that has ended can be edited here."
 
 
-def _refusal(message: dict[str, Any]) -> Exception:
+def _refusal(message: Message) -> Exception:
     if message.get("superseded_by"):
         return MessageNotFound()
     if message["status"] == repo.STREAMING:
@@ -46,7 +47,7 @@ def _refusal(message: dict[str, Any]) -> Exception:
 
 
 async def edit_reply(ctx: Ctx, *, user_id: str, conversation_id: str, message_id: str,
-                     text: str) -> dict[str, Any]:
+                     text: str) -> Message:
     """Rewrite persona reply `message_id` to `text`; the updated message."""
     text = clean_text(ctx, text)
     conversation = await get(ctx, user_id=user_id, conversation_id=conversation_id)

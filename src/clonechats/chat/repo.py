@@ -1,31 +1,6 @@
 """The `conversations` and `messages` collections: the only code that reads or writes them.
 
-A conversation:
-    _id, owner_id, persona_id, persona_name (kept for when the persona is gone), title,
-    title_custom (renamed by the owner), model, summary (running summary of folded older
-    turns), summary_upto_message_id, summary_upto_seq, message_seq (last sequence number
-    handed out), generating {message_id, until} | null (the one reply in progress, with a
-    lease), created_at, updated_at, last_message_at, pinned (kept at the top of the owner's list;
-    absent on chats never pinned)
-
-A message:
-    _id, conversation_id, owner_id, seq (order inside the conversation), role "user" |
-    "assistant", text, html (sanitised rendering, assistant only), status "streaming" |
-    "complete" | "stopped" | "failed" | "blocked", model, usage {prompt_tokens,
-    completion_tokens}, credits_charged, reserved_credits, mood {label, valence} | null,
-    moderation {flagged, reason} | null, error_code, created_at, completed_at,
-    replaces_message_id (the message a regenerate or edit replaced), superseded_by (set on a
-    replaced message: it stays stored but is no longer shown), stop_requested,
-    withheld_text (a reply hidden by moderation; never shown to the user), ttft_ms, latency_ms,
-    finish_reason "stop" | "length" | null (how the model ended; "length" on a "complete" reply
-    means it was cut at the length limit: see `is_cut`), continuations (how many times a cut
-    reply was continued), continuing {text, usage, credits_charged, ledger_id, prompt_tokens} |
-    null (while a continuation streams: what the reply held before it), continued_at (when
-    the last continuation began), edited_at (the owner rewrote a persona reply's text),
-    answer_to (the user message a reply answers: replies to the same message are alternatives
-    of each other, one shown at a time), hidden_with (set with superseded_by on every message
-    of a branch put away by an edit or a branch switch: the id of that branch's first user
-    message, so switching back shows exactly those messages again)
+The shapes of a conversation and a message are `Conversation` and `Message` below.
 
 Every read that a user causes filters on `owner_id`, so another user's conversation is simply
 not found (the document is never loaded for them).
@@ -33,12 +8,86 @@ not found (the document is never loaded for them).
 
 import secrets
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from pymongo import ReturnDocument
 
 from clonechats.storage.indexes import Index
 from clonechats.storage.pagination import fetch_page
+
+
+class Conversation(TypedDict, total=False):
+    _id: str
+    owner_id: str
+    persona_id: str
+    persona_name: str  # kept for when the persona is gone
+    title: str
+    title_custom: bool  # renamed by the owner
+    model: str
+    summary: str | None  # running summary of folded older turns
+    summary_upto_message_id: str | None
+    summary_upto_seq: int
+    message_seq: int  # the last sequence number handed out
+    generating: dict[str, Any] | None  # {message_id, until}: the one reply in progress, leased
+    created_at: datetime
+    updated_at: datetime
+    last_message_at: datetime
+    pinned: bool  # kept at the top of the owner's list; absent on chats never pinned
+    translation: dict[str, Any] | None  # a translation chat's languages (`chat.translation`)
+    reply_length: str  # the owner's settings for this chat (`conversation_settings`)
+    temperature: float
+    about_me: dict[str, str] | None  # {name, description}: who the owner is, for the persona
+    unread_count: int  # replies delivered while the owner was away (scheduled messages)
+    preview: dict[str, Any] | None  # added by the chat list: the last shown message
+    match: dict[str, Any] | None  # added by the chat list's search: where the words are
+
+
+class Message(TypedDict, total=False):
+    _id: str
+    conversation_id: str
+    owner_id: str
+    seq: int  # order inside the conversation
+    role: str  # "user" | "assistant"
+    text: str
+    html: str | None  # sanitised rendering, assistant only
+    status: str  # "streaming" | "complete" | "stopped" | "failed" | "blocked"
+    model: str | None
+    usage: dict[str, int] | None  # {prompt_tokens, completion_tokens}
+    credits_charged: int
+    reserved_credits: int
+    mood: dict[str, Any] | None  # {label, valence}
+    mood_pending: bool  # its mood is still to be worked out (`chat.mood_backlog`)
+    moderation: dict[str, Any] | None  # {flagged, reason}
+    error_code: str | None
+    created_at: datetime
+    completed_at: datetime | None
+    replaces_message_id: str | None  # the message a regenerate or edit replaced
+    superseded_by: str | None  # set on a replaced message: stored, no longer shown
+    stop_requested: bool
+    withheld_text: str  # a reply hidden by moderation; never shown to the user
+    ttft_ms: float | None
+    latency_ms: float
+    # How the model ended: "length" on a "complete" reply means it was cut at the length
+    # limit (see `is_cut`).
+    finish_reason: str | None
+    continuations: int  # how many times a cut reply was continued
+    # While a continuation streams, what the reply held before it: {text, usage,
+    # credits_charged, ledger_id, prompt_tokens}.
+    continuing: dict[str, Any] | None
+    continued_at: datetime  # when the last continuation began
+    edited_at: datetime  # the owner rewrote a persona reply's text
+    # The user message a reply answers: replies to the same message are alternatives of each
+    # other, one shown at a time.
+    answer_to: str | None
+    # Set with superseded_by on every message of a branch put away by an edit or a branch
+    # switch: the id of that branch's first user message, so switching back shows exactly
+    # those messages again.
+    hidden_with: str | None
+    translation: dict[str, Any] | None  # {language, text, provider} in a translation chat
+    translation_error: str | None
+    language: str | None
+    language_flag: dict[str, Any] | None  # the language told apart from the declared one
+    scheduled_id: str | None
 
 CONVERSATIONS = "conversations"
 MESSAGES = "messages"
@@ -51,7 +100,7 @@ LENGTH = "length"  # the finish reason of a reply cut at the length limit
 EDITABLE = (COMPLETE, STOPPED)  # the persona replies their owner may rewrite
 
 
-def is_cut(message: dict[str, Any]) -> bool:
+def is_cut(message: Message) -> bool:
     """A persona reply that ended because it reached the longest allowed reply."""
     return (message.get("role") == "assistant" and message.get("status") == COMPLETE
             and message.get("finish_reason") == LENGTH)
@@ -71,27 +120,40 @@ def new_id() -> str:
 
 # Conversations.
 
-async def insert_conversation(db: Any, conversation: dict[str, Any]) -> dict[str, Any]:
+def new_message(*, conversation_id: str, owner_id: str, seq: int, role: str, text: str,
+                now: datetime, status: str, **fields: Any) -> Message:
+    """A message as it is first stored; `fields` add to the defaults or replace them."""
+    message: dict[str, Any] = {
+        "_id": new_id(), "conversation_id": conversation_id, "owner_id": owner_id, "seq": seq,
+        "role": role, "text": text, "html": None, "status": status, "model": None,
+        "usage": None, "credits_charged": 0, "reserved_credits": 0, "mood": None,
+        "moderation": None, "error_code": None, "created_at": now, "completed_at": None,
+        "replaces_message_id": None, "superseded_by": None, "stop_requested": False, **fields}
+    return cast(Message, message)
+
+
+async def insert_conversation(db: Any, conversation: Conversation) -> Conversation:
     await db[CONVERSATIONS].insert_one(conversation)
     return conversation
 
 
-async def get_owned(db: Any, conversation_id: str, owner_id: str) -> dict[str, Any] | None:
+async def get_owned(db: Any, conversation_id: str, owner_id: str) -> Conversation | None:
     return await db[CONVERSATIONS].find_one({"_id": conversation_id, "owner_id": owner_id})
 
 
-async def get_conversation(db: Any, conversation_id: str) -> dict[str, Any] | None:
+async def get_conversation(db: Any, conversation_id: str) -> Conversation | None:
     return await db[CONVERSATIONS].find_one({"_id": conversation_id})
 
 
 async def page_conversations(db: Any, owner_id: str, *, limit: int, cursor: str | None = None,
                              where: list[dict[str, Any]] | None = None,
-                             ) -> tuple[list[dict[str, Any]], str | None]:
+                             ) -> tuple[list[Conversation], str | None]:
     """Newest activity first (of those also matching every condition in `where`), and the next
     page's cursor."""
     query = {"$and": [{"owner_id": owner_id}, *where]} if where else {"owner_id": owner_id}
-    return await fetch_page(db[CONVERSATIONS], query, order=CONVERSATION_ORDER,
-                            limit=limit, cursor=cursor, kinds=(datetime, str))
+    found, next_cursor = await fetch_page(db[CONVERSATIONS], query, order=CONVERSATION_ORDER,
+                                          limit=limit, cursor=cursor, kinds=(datetime, str))
+    return cast(list[Conversation], found), next_cursor
 
 
 async def count_pinned(db: Any, owner_id: str) -> int:
@@ -99,7 +161,7 @@ async def count_pinned(db: Any, owner_id: str) -> int:
 
 
 async def update_conversation(db: Any, conversation_id: str, owner_id: str,
-                              changes: dict[str, Any]) -> dict[str, Any] | None:
+                              changes: dict[str, Any]) -> Conversation | None:
     return await db[CONVERSATIONS].find_one_and_update(
         {"_id": conversation_id, "owner_id": owner_id}, {"$set": changes},
         return_document=ReturnDocument.AFTER)
@@ -115,7 +177,7 @@ async def delete_conversation(db: Any, conversation_id: str, owner_id: str) -> i
 
 async def acquire_generation(db: Any, conversation_id: str, owner_id: str, *, message_id: str,
                              now: datetime, until: datetime,
-                             seq_step: int) -> dict[str, Any] | None:
+                             seq_step: int) -> Conversation | None:
     """Hold the conversation for one reply (one conditional update), handing out `seq_step`
     sequence numbers; None while another reply holds an unexpired lease."""
     return await db[CONVERSATIONS].find_one_and_update(
@@ -149,7 +211,7 @@ async def set_summary(db: Any, conversation_id: str, *, summary: str, upto_messa
                   "summary_upto_seq": upto_seq}})
 
 
-async def conversations_for_owner(db: Any, owner_id: str) -> list[dict[str, Any]]:
+async def conversations_for_owner(db: Any, owner_id: str) -> list[Conversation]:
     return await db[CONVERSATIONS].find({"owner_id": owner_id}).sort("created_at", 1).to_list()
 
 
@@ -161,29 +223,29 @@ async def delete_for_owner(db: Any, owner_id: str) -> int:
 
 # Messages.
 
-async def insert_message(db: Any, message: dict[str, Any]) -> dict[str, Any]:
+async def insert_message(db: Any, message: Message) -> Message:
     await db[MESSAGES].insert_one(message)
     return message
 
 
-async def get_message(db: Any, message_id: str) -> dict[str, Any] | None:
+async def get_message(db: Any, message_id: str) -> Message | None:
     return await db[MESSAGES].find_one({"_id": message_id})
 
 
-async def messages_in(db: Any, conversation_id: str, ids: list[str]) -> list[dict[str, Any]]:
+async def messages_in(db: Any, conversation_id: str, ids: list[str]) -> list[Message]:
     """The messages `ids` of one conversation, oldest first."""
     return await db[MESSAGES].find({"_id": {"$in": ids}, "conversation_id": conversation_id}
                                    ).sort("seq", 1).to_list()
 
 
 async def get_owned_message(db: Any, *, conversation_id: str, message_id: str,
-                            owner_id: str) -> dict[str, Any] | None:
+                            owner_id: str) -> Message | None:
     return await db[MESSAGES].find_one({"_id": message_id, "conversation_id": conversation_id,
                                         "owner_id": owner_id})
 
 
 async def update_message(db: Any, message_id: str, changes: dict[str, Any], *,
-                         status: str | None = None) -> dict[str, Any] | None:
+                         status: str | None = None) -> Message | None:
     """Set `changes`; with `status`, only while the message still has that status."""
     query: dict[str, Any] = {"_id": message_id}
     if status is not None:
@@ -193,7 +255,7 @@ async def update_message(db: Any, message_id: str, changes: dict[str, Any], *,
 
 
 async def begin_continuation(db: Any, message_id: str,
-                             changes: dict[str, Any]) -> dict[str, Any] | None:
+                             changes: dict[str, Any]) -> Message | None:
     """Set a cut reply streaming again (only while it is still cut); None otherwise."""
     return await db[MESSAGES].find_one_and_update(
         {"_id": message_id, "role": "assistant", "status": COMPLETE, "finish_reason": LENGTH,
@@ -202,7 +264,7 @@ async def begin_continuation(db: Any, message_id: str,
 
 
 async def rewrite_reply(db: Any, *, message_id: str, owner_id: str,
-                        changes: dict[str, Any]) -> dict[str, Any] | None:
+                        changes: dict[str, Any]) -> Message | None:
     """Set a shown, ended persona reply's new text; None when it is not one (any more)."""
     return await db[MESSAGES].find_one_and_update(
         {"_id": message_id, "owner_id": owner_id, "role": "assistant", "superseded_by": None,
@@ -211,7 +273,7 @@ async def rewrite_reply(db: Any, *, message_id: str, owner_id: str,
 
 
 async def request_stop(db: Any, *, conversation_id: str, message_id: str,
-                       owner_id: str) -> dict[str, Any] | None:
+                       owner_id: str) -> Message | None:
     return await db[MESSAGES].find_one_and_update(
         {"_id": message_id, "conversation_id": conversation_id, "owner_id": owner_id,
          "role": "assistant"},
@@ -239,13 +301,13 @@ async def set_mood(db: Any, message_id: str, mood: dict[str, Any] | None) -> Non
                                   {"$set": {"mood": mood}, "$unset": {"mood_pending": ""}})
 
 
-async def pending_moods(db: Any, *, limit: int) -> list[dict[str, Any]]:
+async def pending_moods(db: Any, *, limit: int) -> list[Message]:
     """The oldest messages still waiting for their mood."""
     return await db[MESSAGES].find({"mood_pending": True}, {"_id": 1, "text": 1}).sort(
         "created_at", 1).limit(limit).to_list()
 
 
-async def forget_summary_from(db: Any, conversation: dict[str, Any], seq: int) -> bool:
+async def forget_summary_from(db: Any, conversation: Conversation, seq: int) -> bool:
     """Drop the running summary when it may tell of message `seq` or later (changed, put away
     or deleted), to be rebuilt from what is shown on the next reply; True when it was."""
     if (conversation.get("summary_upto_seq") or 0) < seq:
@@ -283,7 +345,7 @@ async def restore_branch(db: Any, conversation_id: str, branch: str) -> None:
                                    {"$set": {"superseded_by": None, "hidden_with": None}})
 
 
-async def edited_user_messages(db: Any, conversation_id: str) -> list[dict[str, Any]]:
+async def edited_user_messages(db: Any, conversation_id: str) -> list[Message]:
     """The user messages that replaced another (an edit), shown or not, oldest first."""
     return await db[MESSAGES].find(
         {"conversation_id": conversation_id, "role": "user",
@@ -296,14 +358,16 @@ def _visible(conversation_id: str) -> dict[str, Any]:
 
 
 async def page_messages(db: Any, conversation_id: str, *, limit: int, cursor: str | None = None,
-                        ) -> tuple[list[dict[str, Any]], str | None]:
+                        ) -> tuple[list[Message], str | None]:
     """The shown messages, newest first, and the cursor of the older ones."""
-    return await fetch_page(db[MESSAGES], _visible(conversation_id), order=[("seq", -1)],
-                            limit=limit, cursor=cursor, kinds=(int,))
+    found, next_cursor = await fetch_page(db[MESSAGES], _visible(conversation_id),
+                                          order=[("seq", -1)], limit=limit, cursor=cursor,
+                                          kinds=(int,))
+    return cast(list[Message], found), next_cursor
 
 
 async def visible_after(db: Any, conversation_id: str, *, after_seq: int,
-                        before_seq: int | None = None) -> list[dict[str, Any]]:
+                        before_seq: int | None = None) -> list[Message]:
     """The shown messages with after_seq < seq (< before_seq), oldest first."""
     bounds: dict[str, Any] = {"$gt": after_seq}
     if before_seq is not None:
@@ -312,7 +376,7 @@ async def visible_after(db: Any, conversation_id: str, *, after_seq: int,
         "seq", 1).to_list()
 
 
-async def last_visible(db: Any, conversation_id: str, *, count: int = 2) -> list[dict[str, Any]]:
+async def last_visible(db: Any, conversation_id: str, *, count: int = 2) -> list[Message]:
     """The last `count` shown messages, oldest first."""
     found = await db[MESSAGES].find(_visible(conversation_id)).sort("seq", -1).limit(
         count).to_list()
@@ -327,14 +391,14 @@ async def conversations_with_text(db: Any, owner_id: str, pattern: str) -> list[
         "text": {"$regex": pattern, "$options": "i"}})
 
 
-async def last_matching(db: Any, conversation_id: str, pattern: str) -> dict[str, Any] | None:
+async def last_matching(db: Any, conversation_id: str, pattern: str) -> Message | None:
     """The latest shown message whose text matches `pattern`."""
     found = await db[MESSAGES].find({**_visible(conversation_id), "text": {
         "$regex": pattern, "$options": "i"}}).sort("seq", -1).limit(1).to_list()
     return found[0] if found else None
 
 
-async def replies_to(db: Any, conversation_id: str, user_message_id: str) -> list[dict[str, Any]]:
+async def replies_to(db: Any, conversation_id: str, user_message_id: str) -> list[Message]:
     """Every reply to one user message, shown or not, oldest first."""
     return await db[MESSAGES].find({"conversation_id": conversation_id, "role": "assistant",
                                     "answer_to": user_message_id}).sort("seq", 1).to_list()
@@ -349,7 +413,7 @@ async def show_instead(db: Any, *, chosen_id: str, others: list[str]) -> None:
     await db[MESSAGES].update_one({"_id": chosen_id}, {"$set": {"superseded_by": None}})
 
 
-async def messages_for_owner(db: Any, owner_id: str) -> list[dict[str, Any]]:
+async def messages_for_owner(db: Any, owner_id: str) -> list[Message]:
     return await db[MESSAGES].find({"owner_id": owner_id}).sort(
         [("conversation_id", 1), ("seq", 1)]).to_list()
 
@@ -366,7 +430,7 @@ async def allocate_seq(db: Any, conversation_id: str, owner_id: str) -> int | No
 
 
 async def take_for_reply(db: Any, conversation_id: str, owner_id: str, *, message_id: str,
-                         now: datetime, until: datetime, seq_step: int) -> dict[str, Any] | None:
+                         now: datetime, until: datetime, seq_step: int) -> Conversation | None:
     """Like `acquire_generation`, but also when `message_id` already holds the conversation (a
     delivery resumed after its process died)."""
     return await db[CONVERSATIONS].find_one_and_update(
@@ -378,7 +442,7 @@ async def take_for_reply(db: Any, conversation_id: str, owner_id: str, *, messag
         return_document=ReturnDocument.AFTER)
 
 
-async def insert_message_once(db: Any, message: dict[str, Any]) -> bool:
+async def insert_message_once(db: Any, message: Message) -> bool:
     """Insert a message whose `_id` was chosen ahead; False when it is already stored."""
     from pymongo.errors import DuplicateKeyError
 

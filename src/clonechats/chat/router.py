@@ -35,6 +35,7 @@ from clonechats.chat import (
     transcript,
 )
 from clonechats.chat.generation import ERROR_MESSAGES, Generation
+from clonechats.chat.repo import Conversation
 from clonechats.chat.schemas import (
     ConversationCreate,
     ConversationListItemOut,
@@ -101,7 +102,7 @@ async def reply_response(request: Request, generation: Generation, stream: bool)
                          "balance": balance}, status_code=201)
 
 
-def conversation_body(conversation: dict[str, Any]) -> dict[str, Any]:
+def conversation_body(conversation: Conversation) -> dict[str, Any]:
     return {"conversation": ConversationOut.of(conversation).model_dump(mode="json")}
 
 

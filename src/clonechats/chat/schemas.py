@@ -5,11 +5,11 @@ by moderation shows only the notice and the reason.
 """
 
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from clonechats.chat import conversation_settings, repo
+from clonechats.chat.repo import Conversation, Message
 from clonechats.chat.translation.schemas import (
     LanguageFlagOut,
     MessageTranslationOut,
@@ -79,7 +79,7 @@ class ConversationOut(BaseModel):
     about_me: AboutMeOut | None = None
 
     @classmethod
-    def of(cls, conversation: dict[str, Any]) -> "ConversationOut":
+    def of(cls, conversation: Conversation) -> "ConversationOut":
         return cls(id=conversation["_id"], persona_id=conversation["persona_id"],
                    persona_name=conversation["persona_name"], title=conversation["title"],
                    model=conversation["model"], url=f"/chat/{conversation['_id']}",
@@ -107,7 +107,7 @@ class ConversationListItemOut(ConversationOut):
     match: SnippetOut | None = None  # in a search: the latest message that matched
 
     @classmethod
-    def of(cls, conversation: dict[str, Any]) -> "ConversationListItemOut":
+    def of(cls, conversation: Conversation) -> "ConversationListItemOut":
         return cls(**ConversationOut.of(conversation).model_dump(),
                    preview=conversation.get("preview"), match=conversation.get("match"))
 
@@ -152,7 +152,7 @@ class MessageOut(BaseModel):
     language_flag: LanguageFlagOut | None = None
 
     @classmethod
-    def of(cls, message: dict[str, Any]) -> "MessageOut":
+    def of(cls, message: Message) -> "MessageOut":
         return cls(
             id=message["_id"], conversation_id=message["conversation_id"], role=message["role"],
             text=message["text"], html=message.get("html"), status=message["status"],

@@ -8,9 +8,10 @@ Another user's conversation is always "not found", whatever the operation. Start
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from clonechats.chat import generation, repo
+from clonechats.chat.repo import Conversation, Message
 from clonechats.chat.scheduled import repo as scheduled_repo
 from clonechats.errors import AppError, Conflict, NotFound
 from clonechats.personas import service as personas
@@ -55,7 +56,7 @@ def clean_title(title: str) -> str:
 # Conversations.
 
 async def create(ctx: Ctx, *, user_id: str, persona_id: str,
-                 translation: dict[str, str] | None = None) -> dict[str, Any]:
+                 translation: dict[str, str] | None = None) -> Conversation:
     """A new conversation; `translation` (from `chat.translation.service.mode_for`) makes it
     a translation chat."""
     persona = await personas.get_usable(ctx, user_id=user_id, persona_id=persona_id)
@@ -73,7 +74,7 @@ async def create(ctx: Ctx, *, user_id: str, persona_id: str,
     return conversation
 
 
-async def get(ctx: Ctx, *, user_id: str, conversation_id: str) -> dict[str, Any]:
+async def get(ctx: Ctx, *, user_id: str, conversation_id: str) -> Conversation:
     conversation = await repo.get_owned(ctx.db, conversation_id, user_id)
     if conversation is None:
         raise ConversationNotFound()
@@ -125,7 +126,7 @@ async def delete_message(ctx: Ctx, *, user_id: str, conversation_id: str,
 
 async def list_messages(ctx: Ctx, *, user_id: str, conversation_id: str,
                         limit: int | None = None,
-                        cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+                        cursor: str | None = None) -> tuple[list[Message], str | None]:
     """The shown messages, a page at a time going back in time; each page oldest first."""
     await get(ctx, user_id=user_id, conversation_id=conversation_id)
     items, next_cursor = await repo.page_messages(
@@ -135,7 +136,7 @@ async def list_messages(ctx: Ctx, *, user_id: str, conversation_id: str,
 
 
 async def get_message(ctx: Ctx, *, user_id: str, conversation_id: str,
-                      message_id: str) -> dict[str, Any]:
+                      message_id: str) -> Message:
     message = await repo.get_owned_message(ctx.db, conversation_id=conversation_id,
                                            message_id=message_id, owner_id=user_id)
     if message is None:
@@ -144,7 +145,7 @@ async def get_message(ctx: Ctx, *, user_id: str, conversation_id: str,
 
 
 async def stop(ctx: Ctx, *, user_id: str, conversation_id: str,
-               message_id: str) -> dict[str, Any]:
+               message_id: str) -> Message:
     """Ask a reply in progress to stop (in this process or any other); a finished reply is
     left as it is."""
     message = await repo.request_stop(ctx.db, conversation_id=conversation_id,

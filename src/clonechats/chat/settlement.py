@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from clonechats.chat import markdown, metering, repo, screening
+from clonechats.chat.repo import Message
 from clonechats.chat.translation import service as chat_translation
 from clonechats.providers.errors import ProviderError
 from clonechats.providers.llm.base import ChatMessage, LLMProvider, ModelInfo, Usage
@@ -59,7 +60,7 @@ class ReplyPlan:
 
     owner_id: str
     conversation_id: str
-    user_message: dict[str, Any] | None  # None when settled by the recovery job
+    user_message: Message | None  # None when settled by the recovery job
     message_id: str  # the assistant message, stored as "streaming"
     persona_name: str
     # None only when settling an abandoned reply whose model was switched off since
@@ -113,7 +114,7 @@ async def delivered_tokens(provider: LLMProvider | None, model: str, text: str) 
     return max(1, estimate_text_tokens(text))
 
 
-async def settle_reply(ctx: Ctx, *, plan: ReplyPlan, outcome: Outcome) -> dict[str, Any]:
+async def settle_reply(ctx: Ctx, *, plan: ReplyPlan, outcome: Outcome) -> Message:
     """Charge, moderate and store a finished (or abandoned) reply; free the conversation;
     record the cost; hand the moods of both messages to the backlog. Safe to repeat: the
     ledger keys make it charge once."""
@@ -160,7 +161,7 @@ async def settle_reply(ctx: Ctx, *, plan: ReplyPlan, outcome: Outcome) -> dict[s
         stored = await repo.get_message(ctx.db, plan.message_id)
         if stored is not None:  # settled already (by the recovery job): report that
             return stored
-        message = {"_id": plan.message_id, **changes}  # deleted with its conversation
+        message = cast(Message, {"_id": plan.message_id, **changes})  # its chat was deleted
     await repo.release_generation(ctx.db, plan.conversation_id, message_id=plan.message_id,
                                   changes={"last_message_at": now, "updated_at": now})
     await events.record_cost(

@@ -12,9 +12,10 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from clonechats.chat import repo, service
+from clonechats.chat.repo import Conversation, Message
 from clonechats.chat.schemas import ConversationOut, MessageOut
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ def shown_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def as_markdown(conversation: dict[str, Any], messages: list[dict[str, Any]],
+def as_markdown(conversation: Conversation, messages: list[Message],
                 exported_at: datetime) -> str:
     persona = conversation["persona_name"]
     lines = [f"# {conversation['title']}", "",
@@ -57,7 +58,7 @@ def as_markdown(conversation: dict[str, Any], messages: list[dict[str, Any]],
     return "\n".join(lines)
 
 
-def as_json(conversation: dict[str, Any], messages: list[dict[str, Any]],
+def as_json(conversation: Conversation, messages: list[Message],
             exported_at: datetime) -> str:
     document = {
         "exported_at": exported_at.astimezone(UTC).isoformat(),

@@ -18,6 +18,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from clonechats.chat import repo as chat_repo
+from clonechats.chat.repo import Message
 from clonechats.errors import AppError, NotFound
 from clonechats.media.clips import repo as clips_repo
 from clonechats.personas import repo as personas_repo
@@ -82,7 +83,7 @@ def chosen_voice(ctx: Ctx, voice: dict[str, Any] | None,
     return {"voice_id": voice_id, "rate": round(float(voice.get("rate", 1.0)), 2)}
 
 
-async def _message_for(ctx: Ctx, *, user_id: str, message_id: str) -> dict[str, Any]:
+async def _message_for(ctx: Ctx, *, user_id: str, message_id: str) -> Message:
     message = await chat_repo.get_message(ctx.db, message_id)
     if message is None or message.get("owner_id") != user_id:
         raise MessageNotFound()
@@ -95,7 +96,7 @@ async def _message_for(ctx: Ctx, *, user_id: str, message_id: str) -> dict[str, 
     return message
 
 
-def _text_changed_since(message: dict[str, Any], clip: dict[str, Any]) -> bool:
+def _text_changed_since(message: Message, clip: dict[str, Any]) -> bool:
     """Whether the reply's text changed (continued or edited) after `clip` was made of it."""
     changes = [when for when in (message.get("continued_at"), message.get("edited_at")) if when]
     return bool(changes) and clip["created_at"] < max(changes)

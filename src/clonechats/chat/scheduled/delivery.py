@@ -39,6 +39,7 @@ from clonechats.chat import context as chat_context
 from clonechats.chat import metering
 from clonechats.chat import repo as chat_repo
 from clonechats.chat.generation import ERROR_MESSAGES, Generation, lease_until
+from clonechats.chat.repo import Conversation, Message
 from clonechats.chat.scheduled import notices, repo
 from clonechats.chat.scheduled.service import queue_delivery
 from clonechats.chat.settlement import ReplyPlan
@@ -166,7 +167,7 @@ async def _deliver(ctx: Ctx, item: dict[str, Any], token: str) -> None:
 
 
 async def _take_conversation(ctx: Ctx, item: dict[str, Any],
-                             token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+                             token: str) -> tuple[Conversation, dict[str, Any]]:
     now = ctx.clock.now()
     needs_user_seat = item["kind"] == "message" and item["user_seq"] is None
     step = 0 if item["reply_seq"] is not None else (2 if needs_user_seat else 1)
@@ -188,8 +189,8 @@ async def _take_conversation(ctx: Ctx, item: dict[str, Any],
 
 
 async def _prepare(ctx: Ctx, item: dict[str, Any], token: str, *,
-                   conversation: dict[str, Any],
-                   persona: dict[str, Any]) -> Generation | dict[str, Any] | None:
+                   conversation: Conversation,
+                   persona: dict[str, Any]) -> Generation | Message | None:
     """Steps 2–4: the reply ready to generate; or the reply already settled by a worker that
     died before recording it; or None when the item ended here (failed, conversation freed)."""
     reply_id = item["reply_id"]
@@ -229,21 +230,18 @@ async def _prepare(ctx: Ctx, item: dict[str, Any], token: str, *,
 
 
 def _message(item: dict[str, Any], *, _id: str, seq: int, role: str, text: str, now: datetime,
-             **fields: Any) -> dict[str, Any]:
-    return {"_id": _id, "conversation_id": item["conversation_id"], "owner_id": item["owner_id"],
-            "seq": seq, "role": role, "text": text, "html": None, "model": None, "usage": None,
-            "credits_charged": 0, "reserved_credits": 0, "mood": None, "moderation": None,
-            "error_code": None, "created_at": now, "completed_at": None,
-            "replaces_message_id": None, "superseded_by": None, "stop_requested": False,
-            "scheduled_id": item["_id"], **fields}
+             status: str, **fields: Any) -> Message:
+    return chat_repo.new_message(_id=_id, conversation_id=item["conversation_id"],
+                                 owner_id=item["owner_id"], seq=seq, role=role, text=text,
+                                 now=now, status=status, scheduled_id=item["_id"], **fields)
 
 
-async def _store(ctx: Ctx, item: dict[str, Any], conversation: dict[str, Any], *,
-                 existing: dict[str, Any] | None, model_id: str, reserved: int,
-                 prompt_tokens: int) -> dict[str, Any] | None:
+async def _store(ctx: Ctx, item: dict[str, Any], conversation: Conversation, *,
+                 existing: Message | None, model_id: str, reserved: int,
+                 prompt_tokens: int) -> Message | None:
     """Insert the user's message (kind `message`) and the reply, each once."""
     now = ctx.clock.now()
-    user_message = None
+    user_message: Message | None = None
     if item["kind"] == "message":
         user_message = _message(item, _id=item["user_message_id"], seq=item["user_seq"],
                                 role="user", text=item["text"], now=now,
@@ -272,7 +270,7 @@ async def _store(ctx: Ctx, item: dict[str, Any], conversation: dict[str, Any], *
     return user_message
 
 
-async def _conclude(ctx: Ctx, item: dict[str, Any], token: str, message: dict[str, Any]) -> None:
+async def _conclude(ctx: Ctx, item: dict[str, Any], token: str, message: Message) -> None:
     """Record how the delivery ended: delivered, retried later, or failed."""
     now = ctx.clock.now()
     if message.get("status") in SHOWN:

@@ -22,6 +22,7 @@ from clonechats.chat import repo as chat_repo
 from clonechats.chat import screening
 from clonechats.chat import service as chat
 from clonechats.chat.replies import MessageBlocked, clean_text
+from clonechats.chat.repo import Conversation
 from clonechats.chat.scheduled import repo, timing
 from clonechats.errors import AppError, Conflict, NotFound
 from clonechats.personas import service as personas
@@ -118,7 +119,7 @@ async def create(ctx: Ctx, *, user: dict[str, Any], conversation_id: str, text: 
     return item
 
 
-async def _store_question(ctx: Ctx, conversation: dict[str, Any], item: dict[str, Any]) -> int:
+async def _store_question(ctx: Ctx, conversation: Conversation, item: dict[str, Any]) -> int:
     """A `reply` item's text goes into the conversation now, as the user's message."""
     seq = await chat_repo.allocate_seq(ctx.db, conversation["_id"], conversation["owner_id"])
     if seq is None:

@@ -8,10 +8,11 @@ is 503 `translation_unavailable` and the message is left as it was.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from clonechats.chat import repo
 from clonechats.chat import service as chat
+from clonechats.chat.repo import Message
 from clonechats.chat.translation.service import (
     TRANSLATED_STATUSES,
     TranslationUnavailable,
@@ -30,7 +31,7 @@ class NotTranslatable(Conflict):
 
 
 async def retranslate(ctx: Ctx, *, user_id: str, conversation_id: str,
-                      message_id: str) -> dict[str, Any]:
+                      message_id: str) -> Message:
     """Translate a finished reply again (after a translator was down); 503 and no change
     when it still cannot be done."""
     conversation = await chat.get(ctx, user_id=user_id, conversation_id=conversation_id)

@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from clonechats.chat import markdown, repo
+from clonechats.chat.repo import Conversation, Message
 from clonechats.chat.translation import detection
 from clonechats.errors import AppError
 from clonechats.providers.errors import ProviderError
@@ -118,8 +119,8 @@ async def _translate(ctx: Ctx, text: str, *, source: str, target: str) -> dict[s
     return {"language": target, "text": result.text, "provider": result.provider}
 
 
-async def user_message_fields(ctx: Ctx, conversation: dict[str, Any],
-                              text: str) -> dict[str, Any]:
+async def user_message_fields(ctx: Ctx, conversation: Conversation,
+                              text: str) -> Message:
     """What a user message of `conversation` stores besides its text (nothing outside
     translation mode); `TranslationFailed` when it cannot be translated now."""
     mode = conversation.get("translation")

@@ -9,13 +9,14 @@ to write in it. Both leave ordinary conversations exactly as they were.
 
 from typing import Any
 
+from clonechats.chat.repo import Conversation, Message
 from clonechats.providers.llm.base import ChatMessage
 from clonechats.providers.translation.languages import english_name
 
 TRANSLATION_EVENT = "translation"
 
 
-def model_text(message: dict[str, Any]) -> str:
+def model_text(message: Message) -> str:
     """The text of `message` as the persona reads it."""
     translation = message.get("translation")
     if message.get("role") == "user" and translation and translation.get("text") is not None:
@@ -23,7 +24,7 @@ def model_text(message: dict[str, Any]) -> str:
     return message["text"]
 
 
-def language_instruction(conversation: dict[str, Any]) -> list[ChatMessage]:
+def language_instruction(conversation: Conversation) -> list[ChatMessage]:
     mode = conversation.get("translation")
     if not mode:
         return []
@@ -32,7 +33,7 @@ def language_instruction(conversation: dict[str, Any]) -> list[ChatMessage]:
                                   "earlier messages used.")]
 
 
-def event_for(message: dict[str, Any]) -> dict[str, Any] | None:
+def event_for(message: Message) -> dict[str, Any] | None:
     """The `translation` SSE event of a settled reply in a translation chat, else None."""
     if not message.get("language"):
         return None

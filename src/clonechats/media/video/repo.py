@@ -20,6 +20,7 @@ from typing import Any
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from clonechats.chat.repo import Message
 from clonechats.storage.indexes import Index
 
 VIDEO_JOBS = "video_jobs"
@@ -37,7 +38,7 @@ INDEXES = [
 ]
 
 
-def new_job(*, job_id: str, clip_id: str, owner_id: str, message: dict[str, Any],
+def new_job(*, job_id: str, clip_id: str, owner_id: str, message: Message,
             persona_id: str, image_media_id: str, estimated_s: float, provider: str,
             now: datetime) -> dict[str, Any]:
     return {

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from clonechats.billing import ledger
 from clonechats.billing import service as billing
 from clonechats.chat import repo as chat_repo
+from clonechats.chat.repo import Message
 from clonechats.media import repo as media_repo
 from clonechats.media.clips import repo as clips_repo
 from clonechats.media.clips import service as clips
@@ -78,7 +79,7 @@ def _find_face(image: bytes) -> None:
     faces.find_face(faces.decode_image(image))
 
 
-async def persona_message(ctx: Ctx, *, user_id: str, message_id: str) -> dict[str, Any]:
+async def persona_message(ctx: Ctx, *, user_id: str, message_id: str) -> Message:
     message = await chat_repo.get_message(ctx.db, message_id)
     if message is None or message.get("owner_id") != user_id:
         raise MessageNotFound()
@@ -137,7 +138,7 @@ async def face_layout(ctx: Ctx, *, user_id: str, persona_id: str) -> dict[str, A
             "eyes": [box(layout.left_eye), box(layout.right_eye)]}
 
 
-async def estimated_seconds(ctx: Ctx, *, user_id: str, message: dict[str, Any]) -> float:
+async def estimated_seconds(ctx: Ctx, *, user_id: str, message: Message) -> float:
     from clonechats.voice.sentences import speakable
 
     cap = ctx.settings.video.max_seconds

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from clonechats.chat.repo import Message
 from clonechats.personas import service as personas
 from clonechats.personas.memory import recall as ranking
 from clonechats.personas.memory import repo, service, vectors
@@ -98,7 +99,7 @@ async def _duplicate(ctx: Ctx, *, user_id: str, persona_id: str, text: str,
 
 
 async def _remember(ctx: Ctx, *, user_id: str, persona_id: str, key: str, text: str,
-                    message: dict[str, Any]) -> dict[str, Any] | None:
+                    message: Message) -> dict[str, Any] | None:
     now = ctx.clock.now()
     provenance = {"source": "chat", "source_conversation_id": message["conversation_id"],
                   "source_message_id": message["_id"], "fact_key": key}
