@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from clonechats.accounts import repo as users
+from clonechats.accounts import users
 from clonechats.billing import checkout, ledger, orders
 from clonechats.billing.plans import PLAN, Item
 from clonechats.errors import Conflict, NotFound
@@ -84,7 +84,7 @@ async def for_user(db: Any, user_id: str) -> list[dict[str, Any]]:
 
 
 async def set_user_plan(ctx: Ctx, user_id: str, tier: str) -> None:
-    await users.update(ctx.db, user_id, {"plan": tier, "updated_at": ctx.clock.now()})
+    await users.set_plan(ctx.db, user_id, tier, now=ctx.clock.now())
 
 
 async def _attention(ctx: Ctx, order: dict[str, Any], note: str) -> None:

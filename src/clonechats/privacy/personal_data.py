@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from clonechats.accounts import repo as users
+from clonechats.accounts import users
 from clonechats.jobs import repo as jobs
 from clonechats.privacy import consent, export, repo
 from clonechats.privacy.registry import DataHolder, Owned, register

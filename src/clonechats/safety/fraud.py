@@ -21,8 +21,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from clonechats.accounts import audit, suspension, trials
-from clonechats.accounts import repo as users
+from clonechats.accounts import audit, suspension, trials, users
 from clonechats.billing import ledger, orders, webhooks
 from clonechats.errors import AppError
 from clonechats.web.client import ClientInfo

@@ -34,7 +34,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from clonechats.billing import ledger
-from clonechats.billing import service as billing
 from clonechats.chat import repo as chat_repo
 from clonechats.media import repo as media_repo
 from clonechats.media.clips import repo as clips_repo
@@ -179,7 +178,7 @@ async def request_video(ctx: Ctx, *, user: dict[str, Any], message_id: str) -> d
     now = ctx.clock.now()
     seconds = await estimated_seconds(ctx, user_id=user["_id"], message=message)
     await check_quota(ctx, user=user, seconds=seconds, month=now.strftime("%Y-%m"))
-    if await billing.balance(ctx, user["_id"]) < cost_for(ctx.settings.video, seconds):
+    if await ledger.balance(ctx.db, user["_id"]) < cost_for(ctx.settings.video, seconds):
         await events.record_paywall_hit(ctx, user_id=user["_id"], feature=PAYWALL_FEATURE)
         raise ledger.InsufficientCredits(
             f"This video costs about {cost_for(ctx.settings.video, seconds)} credits, more than "
