@@ -8,6 +8,7 @@ from clonechats.errors import AppError, Forbidden
 from clonechats.storage.indexes import Index
 
 SIGNUP_BLOCKS = "signup_blocks"
+COLLECTIONS = (SIGNUP_BLOCKS,)
 MINIMUM_AGE = 13
 ADULT_AGE = 18
 

@@ -9,6 +9,7 @@ from clonechats.storage.pagination import fetch_page
 from clonechats.web.client import ClientInfo
 
 AUDIT = "audit_log"
+COLLECTIONS = (AUDIT,)
 
 INDEXES = [
     Index(AUDIT, [("user_id", 1), ("at", -1)]),

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
 
 
 FLOWS = "google_flows"
+COLLECTIONS = (FLOWS,)
 INDEXES = [Index(FLOWS, [("expires_at", 1)])]
 FLOW_MINUTES = 10
 LINK_EMAILS_PER_FLOW = 3

@@ -12,6 +12,7 @@ from clonechats.storage.indexes import Index
 from clonechats.storage.pagination import fetch_page
 
 USERS = "users"
+COLLECTIONS = (USERS,)
 
 INDEXES = [
     Index(USERS, [("email", 1)], unique=True, sparse=True),

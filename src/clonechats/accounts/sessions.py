@@ -15,6 +15,7 @@ from clonechats.storage.indexes import Index
 from clonechats.web.client import ClientInfo
 
 SESSIONS = "sessions"
+COLLECTIONS = (SESSIONS,)
 TOUCH_EVERY = timedelta(minutes=1)
 
 INDEXES = [

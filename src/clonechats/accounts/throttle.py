@@ -20,6 +20,7 @@ from clonechats.storage.indexes import Index
 
 THROTTLE = "login_throttle"
 ATTEMPTS = "login_attempts"
+COLLECTIONS = (THROTTLE, ATTEMPTS)
 
 INDEXES = [
     Index(ATTEMPTS, [("at", 1)]),

@@ -18,6 +18,7 @@ from clonechats.errors import AppError
 from clonechats.storage.indexes import Index
 
 TOKENS = "one_time_tokens"
+COLLECTIONS = (TOKENS,)
 
 INDEXES = [
     Index(TOKENS, [("user_id", 1), ("purpose", 1)]),

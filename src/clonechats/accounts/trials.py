@@ -9,6 +9,7 @@ from pymongo.errors import DuplicateKeyError
 from clonechats.storage.indexes import Index
 
 TRIAL_DEVICES = "trial_devices"
+COLLECTIONS = (TRIAL_DEVICES,)
 
 INDEXES = [Index(TRIAL_DEVICES, [("ip_hash", 1), ("at", 1)])]
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 
 PENDING = "two_factor_logins"
+COLLECTIONS = (PENDING,)
 INDEXES = [Index(PENDING, [("expires_at", 1)]), Index(PENDING, [("user_id", 1)])]
 PENDING_MINUTES = 5
 MAX_FAILURES = 5

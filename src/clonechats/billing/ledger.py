@@ -33,7 +33,10 @@ from clonechats.storage.indexes import Index
 from clonechats.storage.pagination import fetch_page
 
 LEDGER = "credit_ledger"
+COLLECTIONS = (LEDGER,)
 USERS = "users"
+OWNED_FIELDS = {USERS: ("credits", "ledger_keys")}
+"""Fields this module owns on a collection of another (`accounts.repo`): the balance."""
 KEPT_KEYS = 100
 GRANT, DEBIT, REFUND, EXPIRY = "grant", "debit", "refund", "expiry"
 RESERVE, RELEASE = "reserve", "release"

@@ -19,6 +19,7 @@ from clonechats.storage.indexes import Index
 from clonechats.storage.pagination import fetch_page
 
 ORDERS = "orders"
+COLLECTIONS = (ORDERS,)
 CREATED, PAID, FAILED, REFUNDED = "created", "paid", "failed", "refunded"
 STATUSES = (CREATED, PAID, FAILED, REFUNDED)
 TRANSITIONS: dict[str, tuple[str, ...]] = {PAID: (CREATED,), FAILED: (CREATED,),

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SUBSCRIPTIONS = "subscriptions"
+COLLECTIONS = (SUBSCRIPTIONS,)
 ACTIVE, PAYMENT_DUE, ENDED = "active", "payment_due", "ended"
 LIVE = (ACTIVE, PAYMENT_DUE)
 RENEW = "billing.renew_subscription"

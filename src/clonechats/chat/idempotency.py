@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 
 SEND_KEYS = "send_keys"
+COLLECTIONS = (SEND_KEYS,)
 KEEP = timedelta(hours=24)
 MAX_KEY = 255
 

@@ -42,6 +42,7 @@ from clonechats.storage.pagination import fetch_page
 
 CONVERSATIONS = "conversations"
 MESSAGES = "messages"
+COLLECTIONS = (CONVERSATIONS, MESSAGES)
 CONVERSATION_ORDER = [("last_message_at", -1), ("_id", -1)]
 
 STREAMING, COMPLETE, STOPPED, FAILED, BLOCKED = (

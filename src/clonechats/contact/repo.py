@@ -15,6 +15,7 @@ from pymongo import ReturnDocument
 from clonechats.storage.indexes import Index
 
 MESSAGES = "contact_messages"
+COLLECTIONS = (MESSAGES,)
 REPLIES_KEPT = 50
 
 INDEXES = [

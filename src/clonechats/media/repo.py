@@ -20,6 +20,7 @@ from typing import Any
 from clonechats.storage.indexes import Index
 
 MEDIA = "media"
+COLLECTIONS = (MEDIA,)
 
 AVATAR = "avatar"
 REFERENCE_IMAGE = "reference_image"

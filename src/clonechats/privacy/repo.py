@@ -28,6 +28,7 @@ DELETIONS = "account_deletions"
 REQUESTS = "data_requests"
 POLICY_VERSIONS = "policy_versions"
 ANALYTICS = "analytics_daily"
+COLLECTIONS = (SETTINGS, CONSENTS, EXPORTS, DELETIONS, REQUESTS, POLICY_VERSIONS, ANALYTICS)
 
 INDEXES = [
     Index(CONSENTS, [("user_id", 1), ("at", 1)]),

@@ -35,8 +35,8 @@ from clonechats.accounts.two_factor_login import PENDING as PENDING_LOGINS
 from clonechats.billing.ledger import LEDGER
 from clonechats.billing.orders import ORDERS
 from clonechats.billing.subscriptions import SUBSCRIPTIONS
-from clonechats.billing.webhooks import DELIVERIES
-from clonechats.billing.webhooks import EVENTS as WEBHOOK_EVENTS
+from clonechats.billing.webhook_log import DELIVERIES
+from clonechats.billing.webhook_log import EVENTS as WEBHOOK_EVENTS
 from clonechats.chat.idempotency import SEND_KEYS
 from clonechats.chat.scheduled.repo import COLLECTION as SCHEDULED
 from clonechats.contact.repo import MESSAGES as CONTACT_MESSAGES

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 
 RATE_LIMITS = "rate_limits"
+COLLECTIONS = (RATE_LIMITS,)
 
 INDEXES = [Index(RATE_LIMITS, [("expires_at", 1)])]
 

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 ERROR_GROUPS = "error_groups"
 ERROR_DAILY = "error_daily"
+COLLECTIONS = (ERROR_GROUPS, ERROR_DAILY)
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent  # .../clonechats
 ROUTE_MAX = 200
 

@@ -25,6 +25,7 @@ from clonechats.storage.indexes import Index
 from clonechats.storage.pagination import fetch_page
 
 COLLECTION = "scheduled_messages"
+COLLECTIONS = (COLLECTION,)
 PENDING, DELIVERING, DELIVERED, FAILED, CANCELLED = (
     "pending", "delivering", "delivered", "failed", "cancelled")
 STATUSES = (PENDING, DELIVERING, DELIVERED, FAILED, CANCELLED)

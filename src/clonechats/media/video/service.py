@@ -136,9 +136,8 @@ async def estimated_seconds(ctx: Ctx, *, user_id: str, message: dict[str, Any]) 
     from clonechats.voice.sentences import speakable
 
     cap = ctx.settings.video.max_seconds
-    voiced = await ctx.db[clips_repo.CLIPS].find_one(
-        {"owner_id": user_id, "message_id": message["_id"], "kind": clips_repo.VOICE,
-         "seq": None})
+    voiced = await clips_repo.voiced_message(ctx.db, owner_id=user_id,
+                                             message_id=message["_id"])
     if voiced is not None:
         return min(cap, float(voiced["duration_s"]))
     return min(cap, max(1.0, len(speakable(message["text"])) / CHARS_PER_SECOND))

@@ -18,6 +18,7 @@ from clonechats.storage.indexes import Index
 from clonechats.storage.pagination import fetch_page
 
 COLLECTION = "outbox"
+COLLECTIONS = (COLLECTION,)
 PAGE_ORDER = [("created_at", -1), ("_id", -1)]
 
 INDEXES = [
