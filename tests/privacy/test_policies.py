@@ -14,7 +14,7 @@ from pydantic import SecretStr
 
 from clonechats.app import create_app
 from clonechats.clock import FrozenClock
-from clonechats.privacy import retention
+from clonechats.privacy import retention_rules
 from clonechats.settings import (
     AccountSettings,
     BillingSettings,
@@ -43,14 +43,14 @@ async def test_the_privacy_page_shows_the_retention_rules_of_the_code(client):
     assert "Voice clips and videos generated for you" in page
     assert "90 days (unless you saved them)" in page
     assert "24 months" in page and "7 years (statutory tax and dispute window)" in page
-    for rule in retention.RULES:
+    for rule in retention_rules.RULES:
         assert rule.category in page.replace("&amp;", "&")
 
 
 async def test_changing_a_rule_changes_the_page(client, monkeypatch: pytest.MonkeyPatch):
-    rules = tuple(dataclasses.replace(r, keep=retention.Keep(30)) if r.name == "generated_media"
-                  else r for r in retention.RULES)
-    monkeypatch.setattr(retention, "RULES", rules)
+    rules = tuple(dataclasses.replace(r, keep=retention_rules.Keep(30))
+                  if r.name == "generated_media" else r for r in retention_rules.RULES)
+    monkeypatch.setattr(retention_rules, "RULES", rules)
     page = (await client.get("/privacy")).text
     assert "30 days (unless you saved them)" in page
     assert "90 days (unless you saved them)" not in page

@@ -8,11 +8,13 @@ from typing import Any
 
 from pymongo import ReturnDocument
 
+from clonechats.storage.expiring import Expiring
 from clonechats.storage.indexes import Index
 from clonechats.storage.pagination import fetch_page
 
 USERS = "users"
 COLLECTIONS = (USERS,)
+EXPIRING = Expiring(USERS)
 
 INDEXES = [
     Index(USERS, [("email", 1)], unique=True, sparse=True),

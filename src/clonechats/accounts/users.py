@@ -15,6 +15,9 @@ from clonechats.accounts import repo
 
 ACTIVE, GUARDIAN_PENDING, TRIAL = repo.ACTIVE, repo.GUARDIAN_PENDING, repo.TRIAL
 """The account statuses: a full account, a 13-17-year-old's awaiting their guardian, a trial."""
+EXPIRING = repo.EXPIRING
+"""What the retention job may do to accounts (rule `unapproved_minors`: it finds them, and
+`guardian.delete_unapproved` deletes each)."""
 
 
 async def get(db: Any, user_id: str) -> dict[str, Any] | None:

@@ -29,11 +29,13 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from clonechats.errors import AppError
+from clonechats.storage.expiring import Expiring
 from clonechats.storage.indexes import Index
 from clonechats.storage.pagination import fetch_page
 
 LEDGER = "credit_ledger"
 COLLECTIONS = (LEDGER,)
+EXPIRING = Expiring(LEDGER)
 USERS = "users"
 OWNED_FIELDS = {USERS: ("credits", "ledger_keys")}
 """Fields this module owns on a collection of another (`accounts.repo`): the balance."""

@@ -38,6 +38,7 @@ from clonechats.billing import checkout, ledger, orders
 from clonechats.billing.plans import PLAN, Item
 from clonechats.errors import Conflict, NotFound
 from clonechats.providers.errors import ProviderRejected
+from clonechats.storage.expiring import Expiring
 from clonechats.storage.indexes import Index
 
 if TYPE_CHECKING:
@@ -48,6 +49,7 @@ log = logging.getLogger(__name__)
 
 SUBSCRIPTIONS = "subscriptions"
 COLLECTIONS = (SUBSCRIPTIONS,)
+EXPIRING = Expiring(SUBSCRIPTIONS)
 ACTIVE, PAYMENT_DUE, ENDED = "active", "payment_due", "ended"
 LIVE = (ACTIVE, PAYMENT_DUE)
 RENEW = "billing.renew_subscription"

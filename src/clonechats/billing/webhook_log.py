@@ -7,11 +7,14 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
+from clonechats.storage.expiring import Expiring
 from clonechats.storage.indexes import Index
 
 DELIVERIES = "webhook_deliveries"
 EVENTS = "webhook_events"
 COLLECTIONS = (DELIVERIES, EVENTS)
+DELIVERIES_EXPIRING = Expiring(DELIVERIES)
+EVENTS_EXPIRING = Expiring(EVENTS)
 
 INDEXES = [
     Index(DELIVERIES, [("received_at", -1)]),

@@ -6,10 +6,12 @@ from typing import Any
 
 from pymongo import ReturnDocument
 
+from clonechats.storage.expiring import Expiring
 from clonechats.storage.indexes import Index
 
 COLLECTION = "jobs"
 COLLECTIONS = (COLLECTION,)
+EXPIRING = Expiring(COLLECTION)
 
 INDEXES = [
     Index(COLLECTION, [("status", 1), ("run_at", 1)]),

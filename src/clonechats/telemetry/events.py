@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from clonechats.privacy.registry import DataHolder, Owned, register
+from clonechats.storage.expiring import Expiring
 from clonechats.storage.indexes import Index
 
 if TYPE_CHECKING:
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 COST_EVENTS = "cost_events"
 PAYWALL_HITS = "paywall_hits"
 COLLECTIONS = (COST_EVENTS, PAYWALL_HITS)
+COST_EVENTS_EXPIRING = Expiring(COST_EVENTS)
+PAYWALL_HITS_EXPIRING = Expiring(PAYWALL_HITS)
 SUM_FIELDS = ("generations", "prompt_tokens", "completion_tokens", "credits", "latency_ms_total",
               "ttft_ms_total", "ttft_count", "failed")
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")

@@ -26,7 +26,7 @@ VOICE, VIDEO = "voice", "video"
 KINDS = (VOICE, VIDEO)
 MEDIA_KINDS = {VOICE: "voice_clip", VIDEO: "video"}
 """The `media` kind of each clip kind's file: the kinds the retention rule `generated_media`
-deletes after 90 days unless saved (`privacy.retention.VOICE_CLIP`, `VIDEO`)."""
+deletes after 90 days unless saved (`privacy.retention_rules.VOICE_CLIP`, `VIDEO`)."""
 ORDER = [("created_at", -1), ("_id", -1)]
 
 INDEXES = [

@@ -20,10 +20,12 @@ from typing import Any
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from clonechats.storage.expiring import Expiring
 from clonechats.storage.indexes import Index
 
 VIDEO_JOBS = "video_jobs"
 COLLECTIONS = (VIDEO_JOBS,)
+EXPIRING = Expiring(VIDEO_JOBS)
 QUEUED, RENDERING, DONE, FAILED, CANCELLED = ("queued", "rendering", "done", "failed",
                                               "cancelled")
 ACTIVE = (QUEUED, RENDERING)
