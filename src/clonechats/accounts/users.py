@@ -1,5 +1,6 @@
-"""The accounts of other domains' code: every read of a user and the few changes other domains
-make to one go through here, never through `accounts.repo` (this package's own).
+"""Accounts as other domains see them: code outside `accounts/` reads a user, and makes the few
+changes it may make to one, through this module, never through `accounts.repo` (which is this
+package's own).
 
 A user document belongs to `accounts`, except its credit balance (`credits`, `ledger_keys`),
 which only `billing.ledger` writes (and reads with `ledger.balance`). The other fields another
