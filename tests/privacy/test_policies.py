@@ -1,6 +1,7 @@
 """Policy documents: rendered from configuration and the code's own tables; versioned; a
 material change shows a notice after sign-in until acknowledged; security.txt."""
 
+import ast
 import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,9 +13,10 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+import clonechats
 from clonechats.app import create_app
 from clonechats.clock import FrozenClock
-from clonechats.privacy import retention
+from clonechats.privacy import retention_rules
 from clonechats.settings import (
     AccountSettings,
     BillingSettings,
@@ -43,14 +45,47 @@ async def test_the_privacy_page_shows_the_retention_rules_of_the_code(client):
     assert "Voice clips and videos generated for you" in page
     assert "90 days (unless you saved them)" in page
     assert "24 months" in page and "7 years (statutory tax and dispute window)" in page
-    for rule in retention.RULES:
+    for rule in retention_rules.RULES:
         assert rule.category in page.replace("&amp;", "&")
 
 
+def _imports_of(module: str) -> set[str]:
+    """The clonechats modules `module` imports anywhere in it, function bodies included."""
+    base = Path(clonechats.__file__).parent.parent
+    path = base / (module.replace(".", "/") + ".py")
+    if not path.exists():
+        path = base / module.replace(".", "/") / "__init__.py"
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            for alias in node.names:
+                name = f"{node.module}.{alias.name}"
+                exists = (base / (name.replace(".", "/") + ".py")).exists() or (
+                    base / name.replace(".", "/")).is_dir()
+                found.add(name if exists else node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return {name for name in found if name.startswith("clonechats")}
+
+
+def test_the_policy_facts_never_reach_the_export_or_the_retention_job():
+    """The export's archive includes the policies, and the job deletes exports: the rules the
+    pages read are apart from the job, so no import (not even one inside a function) goes
+    round from the policies back to the export."""
+    seen, todo = set(), ["clonechats.privacy.policies"]
+    while todo:
+        module = todo.pop()
+        if module not in seen:
+            seen.add(module)
+            todo.extend(_imports_of(module) - seen)
+    assert "clonechats.privacy.retention_rules" in seen
+    assert {"clonechats.privacy.export", "clonechats.privacy.retention"} & seen == set()
+
+
 async def test_changing_a_rule_changes_the_page(client, monkeypatch: pytest.MonkeyPatch):
-    rules = tuple(dataclasses.replace(r, keep=retention.Keep(30)) if r.name == "generated_media"
-                  else r for r in retention.RULES)
-    monkeypatch.setattr(retention, "RULES", rules)
+    rules = tuple(dataclasses.replace(r, keep=retention_rules.Keep(30))
+                  if r.name == "generated_media" else r for r in retention_rules.RULES)
+    monkeypatch.setattr(retention_rules, "RULES", rules)
     page = (await client.get("/privacy")).text
     assert "30 days (unless you saved them)" in page
     assert "90 days (unless you saved them)" not in page

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from clonechats.privacy import retention, telemetry_fold
-from clonechats.privacy.retention import RULES, Rule
+from clonechats.privacy import retention, retention_rules, telemetry_fold
+from clonechats.privacy.retention_rules import RULES, Rule
 from clonechats.telemetry import events
 from tests.factories import make_user
 from tests.media.samples import wav_bytes, webm_with_video
@@ -100,7 +100,7 @@ async def test_the_statutory_periods_are_the_policy_ones():
     assert periods["generated_media"] == "90 days"
     assert periods["audit_log"] == "24 months"
     assert periods["payment_orders"] == periods["webhook_logs"] == "7 years"
-    assert retention.Keep(7, "years").delta == timedelta(days=7 * 365 + 2)
+    assert retention_rules.Keep(7, "years").delta == timedelta(days=7 * 365 + 2)
 
 
 async def test_generated_clips_and_videos_go_after_90_days_unless_saved(ctx):
@@ -218,7 +218,7 @@ async def test_the_audit_log_period_is_counted_in_calendar_months(ctx):
     assert rule.keep.due(dated) == datetime(2026, 3, 15, 12, 0, tzinfo=dated.tzinfo)
     assert rule.keep.before(datetime(2026, 3, 31, tzinfo=dated.tzinfo)).date().isoformat() \
         == "2024-03-31"
-    assert retention.Keep(1, "months").due(datetime(2026, 1, 31)) == datetime(2026, 2, 28)
+    assert retention_rules.Keep(1, "months").due(datetime(2026, 1, 31)) == datetime(2026, 2, 28)
     start = ctx.clock.now()
     await ctx.db.audit_log.insert_one({"_id": "old", "at": start, "event": "login_ok"})
     ctx.clock.advance(days=721)  # past 24 x 30 days, not yet 24 calendar months

@@ -5,9 +5,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from clonechats.errors import AppError, Forbidden
+from clonechats.storage.expiring import Expiring
 from clonechats.storage.indexes import Index
 
 SIGNUP_BLOCKS = "signup_blocks"
+COLLECTIONS = (SIGNUP_BLOCKS,)
+EXPIRING = Expiring(SIGNUP_BLOCKS)
 MINIMUM_AGE = 13
 ADULT_AGE = 18
 

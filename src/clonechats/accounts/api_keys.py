@@ -9,6 +9,7 @@ from clonechats.errors import AppError, NotFound
 from clonechats.storage.indexes import Index
 
 API_KEYS = "api_keys"
+COLLECTIONS = (API_KEYS,)
 PREFIX = "cck_"
 MAX_KEYS_PER_USER = 20
 TOUCH_EVERY = timedelta(minutes=5)

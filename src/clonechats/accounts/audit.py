@@ -4,11 +4,14 @@ import secrets
 from datetime import datetime
 from typing import Any
 
+from clonechats.storage.expiring import Expiring
 from clonechats.storage.indexes import Index
 from clonechats.storage.pagination import fetch_page
 from clonechats.web.client import ClientInfo
 
 AUDIT = "audit_log"
+COLLECTIONS = (AUDIT,)
+EXPIRING = Expiring(AUDIT)
 
 INDEXES = [
     Index(AUDIT, [("user_id", 1), ("at", -1)]),

@@ -44,6 +44,7 @@ from clonechats.mail import service as mail
 from clonechats.privacy.pseudonyms import hash_email
 from clonechats.providers.errors import ProviderError, ProviderUnavailable
 from clonechats.providers.identity import VerifiedIdentity
+from clonechats.storage.expiring import Expiring
 from clonechats.storage.indexes import Index
 from clonechats.web.client import ClientInfo
 
@@ -52,6 +53,8 @@ if TYPE_CHECKING:
 
 
 FLOWS = "google_flows"
+COLLECTIONS = (FLOWS,)
+EXPIRING = Expiring(FLOWS)
 INDEXES = [Index(FLOWS, [("expires_at", 1)])]
 FLOW_MINUTES = 10
 LINK_EMAILS_PER_FLOW = 3

@@ -8,10 +8,13 @@ from typing import Any
 
 from pymongo import ReturnDocument
 
+from clonechats.storage.expiring import Expiring
 from clonechats.storage.indexes import Index
 from clonechats.storage.pagination import fetch_page
 
 USERS = "users"
+COLLECTIONS = (USERS,)
+EXPIRING = Expiring(USERS)
 
 INDEXES = [
     Index(USERS, [("email", 1)], unique=True, sparse=True),
@@ -111,3 +114,12 @@ async def count_failed_login(db: Any, user_id: str) -> None:
 async def count_admins(db: Any) -> int:
     return await db[USERS].count_documents({"role": "admin",
                                             "deletion_requested_at": {"$exists": False}})
+
+
+async def search(db: Any, *, text: str, pattern: str, limit: int) -> list[dict[str, Any]]:
+    """Users with the id `text`, or whose email matches `pattern` or display name matches it
+    (case-insensitively), newest first."""
+    return await db[USERS].find({"$or": [
+        {"_id": text}, {"email": {"$regex": pattern}},
+        {"display_name": {"$regex": pattern, "$options": "i"}}]}).sort(
+        "created_at", -1).limit(limit).to_list()

@@ -11,10 +11,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from clonechats.settings import AccountSettings
+from clonechats.storage.expiring import Expiring
 from clonechats.storage.indexes import Index
 from clonechats.web.client import ClientInfo
 
 SESSIONS = "sessions"
+COLLECTIONS = (SESSIONS,)
+EXPIRING = Expiring(SESSIONS)
 TOUCH_EVERY = timedelta(minutes=1)
 
 INDEXES = [

@@ -16,10 +16,14 @@ from pymongo import ReturnDocument
 
 from clonechats.errors import TooManyRequests
 from clonechats.settings import AccountSettings
+from clonechats.storage.expiring import Expiring
 from clonechats.storage.indexes import Index
 
 THROTTLE = "login_throttle"
 ATTEMPTS = "login_attempts"
+COLLECTIONS = (THROTTLE, ATTEMPTS)
+THROTTLE_EXPIRING = Expiring(THROTTLE)
+ATTEMPTS_EXPIRING = Expiring(ATTEMPTS)
 
 INDEXES = [
     Index(ATTEMPTS, [("at", 1)]),

@@ -15,9 +15,12 @@ from typing import Any
 from pymongo import ReturnDocument
 
 from clonechats.errors import AppError
+from clonechats.storage.expiring import Expiring
 from clonechats.storage.indexes import Index
 
 TOKENS = "one_time_tokens"
+COLLECTIONS = (TOKENS,)
+EXPIRING = Expiring(TOKENS)
 
 INDEXES = [
     Index(TOKENS, [("user_id", 1), ("purpose", 1)]),

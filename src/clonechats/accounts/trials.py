@@ -6,9 +6,12 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
+from clonechats.storage.expiring import Expiring
 from clonechats.storage.indexes import Index
 
 TRIAL_DEVICES = "trial_devices"
+COLLECTIONS = (TRIAL_DEVICES,)
+EXPIRING = Expiring(TRIAL_DEVICES)
 
 INDEXES = [Index(TRIAL_DEVICES, [("ip_hash", 1), ("at", 1)])]
 

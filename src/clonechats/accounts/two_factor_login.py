@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from clonechats.accounts import audit, repo, service, suspension, two_factor
 from clonechats.errors import AppError
+from clonechats.storage.expiring import Expiring
 from clonechats.storage.indexes import Index
 from clonechats.web.client import ClientInfo
 
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 
 
 PENDING = "two_factor_logins"
+COLLECTIONS = (PENDING,)
+EXPIRING = Expiring(PENDING)
 INDEXES = [Index(PENDING, [("expires_at", 1)]), Index(PENDING, [("user_id", 1)])]
 PENDING_MINUTES = 5
 MAX_FAILURES = 5

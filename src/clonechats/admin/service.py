@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from pymongo.errors import DuplicateKeyError
 
-from clonechats.accounts import age, audit, passwords, profile, repo
+from clonechats.accounts import age, audit, passwords, profile, users
 from clonechats.accounts.emails import normalise_email
 from clonechats.accounts.service import EmailTaken, new_user
 from clonechats.errors import AppError, Conflict, NotFound
@@ -56,7 +56,7 @@ class UnknownUser(NotFound):
 async def list_users(ctx: Ctx, *, limit: int,
                      cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
     """One page of users, newest first, and the cursor of the next page (or None)."""
-    return await repo.list_page(ctx.db, limit=limit, cursor=cursor)
+    return await users.list_page(ctx.db, limit=limit, cursor=cursor)
 
 
 async def list_audit(ctx: Ctx, *, limit: int,
@@ -65,11 +65,11 @@ async def list_audit(ctx: Ctx, *, limit: int,
 
 
 async def dashboard(ctx: Ctx) -> dict[str, Any]:
-    users = await repo.count_by_status(ctx.db)
+    by_status = await users.count_by_status(ctx.db)
     return {
-        "users_by_status": dict(sorted(users.items())),
-        "users_total": sum(users.values()),
-        "admins": await repo.count_with_role(ctx.db, ADMIN),
+        "users_by_status": dict(sorted(by_status.items())),
+        "users_total": sum(by_status.values()),
+        "admins": await users.count_with_role(ctx.db, ADMIN),
         "jobs_by_status": dict(sorted((await jobs.count_by_status(ctx.db)).items())),
     }
 
@@ -79,12 +79,12 @@ async def change_role(ctx: Ctx, *, actor: dict[str, Any], user_id: str, role: st
     """Set a user's role (their sessions end); never leaves the instance without an admin."""
     if role not in ROLES:
         raise InvalidRole()
-    target = await repo.get(ctx.db, user_id)
+    target = await users.get(ctx.db, user_id)
     if target is None:
         raise UnknownUser()
-    if role == ADMIN and target["status"] != repo.ACTIVE:
+    if role == ADMIN and target["status"] != users.ACTIVE:
         raise NotActive()
-    if target["role"] == ADMIN and role != ADMIN and await repo.count_with_role(ctx.db,
+    if target["role"] == ADMIN and role != ADMIN and await users.count_with_role(ctx.db,
                                                                                 ADMIN) <= 1:
         raise LastAdmin()
     return await profile.set_role(ctx, user_id, role, actor_id=actor["_id"], client=client)
@@ -97,7 +97,7 @@ async def delete_for_age_concern(ctx: Ctx, *, actor: dict[str, Any], user_id: st
     The audit event is written first, naming the admin; the deletion then replaces the
     account's id in it by a pseudonym. Like a refused sign-up, the email is blocked briefly.
     """
-    target = await repo.get(ctx.db, user_id)
+    target = await users.get(ctx.db, user_id)
     if target is None:
         raise UnknownUser()
     if target["role"] == ADMIN:
@@ -120,10 +120,10 @@ async def create_user(ctx: Ctx, *, email: str, password: str, role: str) -> dict
     checked = passwords.check_policy(password, email=address)
     hashed = await passwords.hash_password(checked, rounds=ctx.settings.accounts.bcrypt_rounds)
     now = ctx.clock.now()
-    user = new_user(email=address, now=now, status=repo.ACTIVE, auth_provider="password",
+    user = new_user(email=address, now=now, status=users.ACTIVE, auth_provider="password",
                     password_hash=hashed, email_verified=True, role=role, birth_date=None)
     try:
-        await repo.insert(ctx.db, user)
+        await users.insert(ctx.db, user)
     except DuplicateKeyError:
         raise EmailTaken("An account with this email already exists.") from None
     await audit.record(ctx.db, "signup", now=now, user_id=user["_id"], created_by="operator",
@@ -134,7 +134,7 @@ async def create_user(ctx: Ctx, *, email: str, password: str, role: str) -> dict
 async def set_role_by_email(ctx: Ctx, *, email: str, role: str) -> dict[str, Any]:
     if role not in ROLES:
         raise InvalidRole()
-    user = await repo.get_by_email(ctx.db, normalise_email(email))
+    user = await users.get_by_email(ctx.db, normalise_email(email))
     if user is None:
         raise UnknownUser("No account uses this email.")
     return await profile.set_role(ctx, user["_id"], role, actor_id=None, client=None)

@@ -14,8 +14,7 @@ import secrets
 from datetime import UTC, timedelta
 from typing import TYPE_CHECKING, Any
 
-from clonechats.accounts import audit, passwords, sessions, suspension
-from clonechats.accounts import repo as users
+from clonechats.accounts import audit, passwords, sessions, suspension, users
 from clonechats.admin.schemas import AdminUserOut
 from clonechats.billing import ledger, orders
 from clonechats.errors import AppError, Forbidden, NotFound
@@ -63,11 +62,7 @@ async def search(ctx: Ctx, query: str) -> list[dict[str, Any]]:
     """Accounts whose email or display name contains `query` (literally), or with that id."""
     text = query.strip()[:100]
     pattern = re.escape(text.lower())
-    found = await ctx.db[users.USERS].find({"$or": [
-        {"_id": text}, {"email": {"$regex": pattern}},
-        {"display_name": {"$regex": pattern, "$options": "i"}}]}).sort(
-        "created_at", -1).limit(SEARCH_LIMIT).to_list()
-    return found
+    return await users.search(ctx.db, text=text, pattern=pattern, limit=SEARCH_LIMIT)
 
 
 async def get(ctx: Ctx, user_id: str) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from clonechats.billing import ledger, orders, reconcile, refunds, service, webhooks
+from clonechats.billing import ledger, orders, reconcile, refunds, service, webhook_log
 from clonechats.errors import AppError
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ async def order_with_deliveries(ctx: Ctx,
     order = await orders.get(ctx.db, order_id)
     if order is None:
         raise service.OrderNotFound()
-    return order, await webhooks.deliveries_for_order(ctx.db, order_id)
+    return order, await webhook_log.deliveries_for_order(ctx.db, order_id)
 
 
 async def refund(ctx: Ctx, *, order_id: str, admin: dict[str, Any],

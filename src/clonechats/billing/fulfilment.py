@@ -17,7 +17,7 @@ import logging
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from clonechats.accounts import repo as users
+from clonechats.accounts import users
 from clonechats.billing import ledger, orders, subscriptions
 from clonechats.billing.plans import PACK, format_amount
 from clonechats.mail import service as mail

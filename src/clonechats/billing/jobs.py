@@ -24,6 +24,7 @@ from clonechats.billing import (
     reconcile,
     refunds,
     subscriptions,
+    webhook_log,
     webhooks,
 )
 from clonechats.billing.retention import PURGE
@@ -67,7 +68,7 @@ async def check_refund(payload: dict[str, Any], ctx: Ctx) -> None:
 
 async def purge_expired(payload: dict[str, Any], ctx: Ctx) -> None:
     now = ctx.clock.now()
-    removed = await webhooks.purge_expired(ctx.db, now=now)
+    removed = await webhook_log.purge_expired(ctx.db, now=now)
     removed += await orders.purge_expired(ctx.db, now=now)
     removed += await ledger.purge_expired(ctx.db, now=now)
     removed += await subscriptions.purge_expired(ctx.db, now=now)

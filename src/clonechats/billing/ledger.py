@@ -8,6 +8,12 @@ A change is written in three steps, each atomic on one document:
 A crash between steps leaves a `pending` entry that `settle_pending` finishes or cancels by
 looking for its key on the user, so the balance always equals the sum of applied entries.
 
+The balance lives on the user document (`users.credits`, with `ledger_keys`), but this module
+owns those two fields: it is the only code that writes them (an account is created with 0
+credits and no keys), and `balance` is the one function that looks a balance up (a page may
+show the `credits` of a user document it already holds). The rest of the user document belongs
+to `accounts`.
+
 Kinds: `grant` (trial, packs, plan months), `debit` (spending), `refund` (credits clawed back
 when a payment is refunded: never more than the balance, the rest is recorded as a shortfall)
 and `expiry` (a plan month's unused credits at its end). `check_balances` proves the invariant
@@ -23,11 +29,16 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from clonechats.errors import AppError
+from clonechats.storage.expiring import Expiring
 from clonechats.storage.indexes import Index
 from clonechats.storage.pagination import fetch_page
 
 LEDGER = "credit_ledger"
+COLLECTIONS = (LEDGER,)
+EXPIRING = Expiring(LEDGER)
 USERS = "users"
+OWNED_FIELDS = {USERS: ("credits", "ledger_keys")}
+"""Fields this module owns on a collection of another (`accounts.repo`): the balance."""
 KEPT_KEYS = 100
 GRANT, DEBIT, REFUND, EXPIRY = "grant", "debit", "refund", "expiry"
 RESERVE, RELEASE = "reserve", "release"
@@ -78,6 +89,12 @@ async def apply(db: Any, *, user_id: str, delta: int, kind: str, reason: str,
         await db[LEDGER].delete_one({"_id": idempotency_key, "status": "pending"})
         raise InsufficientCredits()
     return await _mark_applied(db, idempotency_key, user["credits"])
+
+
+async def balance(db: Any, user_id: str) -> int:
+    """The user's credits now (0 for an unknown user)."""
+    user = await db[USERS].find_one({"_id": user_id}, {"credits": 1})
+    return int((user or {}).get("credits", 0))
 
 
 async def _mark_applied(db: Any, key: str, balance_after: int) -> dict[str, Any]:
@@ -135,9 +152,7 @@ async def clawback(db: Any, *, user_id: str, amount: int, reason: str, idempoten
         existing = await db[LEDGER].find_one({"_id": idempotency_key})
         if existing is not None:
             return _clawback_of(existing)
-        user = await db[USERS].find_one({"_id": user_id}, {"credits": 1})
-        balance = max(0, (user or {}).get("credits", 0))
-        taken = min(balance, amount)
+        taken = min(max(0, await balance(db, user_id)), amount)
         try:
             entry = await apply(db, user_id=user_id, delta=-taken, kind=kind, reason=reason,
                                 idempotency_key=idempotency_key, now=now,

@@ -15,10 +15,13 @@ from typing import Any
 
 from pymongo import ReturnDocument
 
+from clonechats.storage.expiring import Expiring
 from clonechats.storage.indexes import Index
 from clonechats.storage.pagination import fetch_page
 
 ORDERS = "orders"
+COLLECTIONS = (ORDERS,)
+EXPIRING = Expiring(ORDERS)
 CREATED, PAID, FAILED, REFUNDED = "created", "paid", "failed", "refunded"
 STATUSES = (CREATED, PAID, FAILED, REFUNDED)
 TRANSITIONS: dict[str, tuple[str, ...]] = {PAID: (CREATED,), FAILED: (CREATED,),

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from clonechats.accounts.dependencies import resolve_auth
-from clonechats.billing import features, history, orders, receipts, service
+from clonechats.billing import features, history, ledger, orders, receipts, service
 from clonechats.billing.plans import check_tier_allowed, format_amount
 from clonechats.context import Ctx
 from clonechats.errors import AppError, NotFound
@@ -163,7 +163,7 @@ async def order_return(order_id: OrderId, request: Request) -> Response:
     order = await service.refresh_order(context_of(request), order)
     response = render(request, "order_return.html", order=order,
                       amount=format_amount(Decimal(order["amount"]), order["currency"]),
-                      balance=await service.balance(context_of(request), auth.user["_id"]))
+                      balance=await ledger.balance(context_of(request).db, auth.user["_id"]))
     if order["status"] == orders.CREATED:
         response.headers["refresh"] = str(RETURN_REFRESH_SECONDS)
     return response
@@ -195,7 +195,7 @@ async def billing_page(request: Request) -> Response:
                                if row["item"].id != sub["plan_id"] and row["allowed"]
                                and row["price"]] if sub else [],
                   plan_name=plan.name if plan else (user.get("plan") or "free").title(),
-                  balance=await service.balance(ctx, user["_id"]),
+                  balance=await ledger.balance(ctx.db, user["_id"]),
                   renewal=await service.renewal_due(ctx, sub),
                   orders=[{**o, "amount_text": format_amount(Decimal(o["amount"]),
                                                              o["currency"])}

@@ -17,7 +17,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from clonechats.accounts import repo as users
+from clonechats.accounts import users
 from clonechats.billing import ledger, orders, subscriptions
 from clonechats.billing.plans import PLAN
 from clonechats.errors import AppError, Conflict, NotFound, still_there
@@ -86,9 +86,9 @@ async def _claw_back(ctx: Ctx, order: dict[str, Any], refund_id: str) -> tuple[i
                                    idempotency_key=f"refund:{refund_id}", now=ctx.clock.now(),
                                    details={"order_id": order["_id"]})
     if clawed.shortfall:
-        await users.update(ctx.db, order["user_id"], {"billing_flag": {
+        await users.flag_billing(ctx.db, order["user_id"], {
             "reason": "refunded credits were already spent", "order_id": order["_id"],
-            "shortfall": clawed.shortfall, "at": ctx.clock.now()}})
+            "shortfall": clawed.shortfall, "at": ctx.clock.now()})
         log.warning("refund shortfall", extra={"order_id": order["_id"],
                                                 "shortfall": clawed.shortfall})
     return clawed.taken, clawed.shortfall

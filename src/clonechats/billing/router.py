@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from clonechats.accounts.dependencies import ActiveUser
 from clonechats.billing import receipts, schemas, service, webhooks
+from clonechats.billing.ledger import balance
 from clonechats.billing.plans import public_item
 from clonechats.web.context import context_of
 
@@ -68,7 +69,7 @@ async def ledger(request: Request, user: ActiveUser, limit: Limit = PAGE_SIZE,
     ctx = context_of(request)
     items, next_cursor = await service.ledger_page(ctx, user=user, limit=limit, cursor=cursor)
     return {"items": [schemas.ledger_entry(e) for e in items], "next_cursor": next_cursor,
-            "balance": await service.balance(ctx, user["_id"])}
+            "balance": await balance(ctx.db, user["_id"])}
 
 
 @router.get("/subscription")

@@ -15,7 +15,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from clonechats.accounts import repo as users
+from clonechats.accounts import users
 from clonechats.accounts.age import GuardianConsentRequired
 from clonechats.accounts.verified import require_verified_email
 from clonechats.billing import checkout, features, fulfilment, ledger, orders, subscriptions
@@ -126,11 +126,6 @@ async def list_orders(ctx: Ctx, *, user: dict[str, Any], limit: int,
 async def ledger_page(ctx: Ctx, *, user: dict[str, Any], limit: int,
                       cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
     return await ledger.page_for_user(ctx.db, user["_id"], limit=limit, cursor=cursor)
-
-
-async def balance(ctx: Ctx, user_id: str) -> int:
-    user = await users.get(ctx.db, user_id)
-    return (user or {}).get("credits", 0)
 
 
 def sandbox(ctx: Ctx, order: dict[str, Any]) -> SandboxPaymentProvider:

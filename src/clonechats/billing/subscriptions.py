@@ -33,12 +33,13 @@ from typing import TYPE_CHECKING, Any
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from clonechats.accounts import repo as users
+from clonechats.accounts import users
 from clonechats.billing import checkout, ledger, orders
 from clonechats.billing.plans import PLAN, Item
 from clonechats.errors import Conflict, NotFound, still_there
 from clonechats.providers.errors import ProviderRejected
 from clonechats.providers.payments.base import SavedChargeProvider
+from clonechats.storage.expiring import Expiring
 from clonechats.storage.indexes import Index
 
 if TYPE_CHECKING:
@@ -48,6 +49,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SUBSCRIPTIONS = "subscriptions"
+COLLECTIONS = (SUBSCRIPTIONS,)
+EXPIRING = Expiring(SUBSCRIPTIONS)
 ACTIVE, PAYMENT_DUE, ENDED = "active", "payment_due", "ended"
 LIVE = (ACTIVE, PAYMENT_DUE)
 RENEW = "billing.renew_subscription"
@@ -85,7 +88,7 @@ async def for_user(db: Any, user_id: str) -> list[dict[str, Any]]:
 
 
 async def set_user_plan(ctx: Ctx, user_id: str, tier: str) -> None:
-    await users.update(ctx.db, user_id, {"plan": tier, "updated_at": ctx.clock.now()})
+    await users.set_plan(ctx.db, user_id, tier, now=ctx.clock.now())
 
 
 async def _attention(ctx: Ctx, order: dict[str, Any], note: str) -> None:

@@ -18,6 +18,7 @@ over HTTP from Cashfree or from the sandbox's delivery job:
 Answers: 200 accepted / queued / duplicate / ignored; 400 malformed; 401 bad signature or stale
 timestamp; 404 unknown order; 422 amount mismatch. Nothing in the request path calls the
 payment provider, so acknowledgements stay fast while the provider is slow or down.
+Both collections are read and written through `webhook_log.py`.
 """
 
 from __future__ import annotations
@@ -29,9 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from pymongo.errors import DuplicateKeyError
-
-from clonechats.billing import fulfilment, orders, refunds
+from clonechats.billing import fulfilment, orders, refunds, webhook_log
 from clonechats.billing.checkout import schedule_reconcile
 from clonechats.billing.retention import retain_until, schedule_purge
 from clonechats.errors import AppError
@@ -39,23 +38,13 @@ from clonechats.providers.errors import ProviderError
 from clonechats.providers.payments import signing
 from clonechats.providers.payments.base import PAID, header
 from clonechats.providers.payments.signing import WebhookRejected
-from clonechats.storage.indexes import Index
 
 if TYPE_CHECKING:
     from clonechats.context import Ctx
 
 
-DELIVERIES = "webhook_deliveries"
-EVENTS = "webhook_events"
 CONFIRM = "billing.confirm_webhook"
 MAX_BODY = 256 * 1024
-
-INDEXES = [
-    Index(DELIVERIES, [("received_at", -1)]),
-    Index(DELIVERIES, [("order_id", 1), ("received_at", -1)]),
-    Index(DELIVERIES, [("retain_until", 1)]),
-    Index(EVENTS, [("retain_until", 1)]),
-]
 
 
 @dataclass(frozen=True)
@@ -114,20 +103,16 @@ async def _process(ctx: Ctx, delivery: Delivery, headers: Mapping[str, str],
         max_future=timedelta(seconds=billing.webhook_max_future_seconds))
     delivery.event = event = signing.parse_event(body)
     key = f"{delivery.provider}:{delivery.event_id}"
-    try:
-        await ctx.db[EVENTS].insert_one({"_id": key, "type": event.type, "status": "processing",
-                                         "first_seen_at": delivery.received_at,
-                                         "retain_until": retain_until(delivery.received_at)})
-    except DuplicateKeyError:
-        seen = await ctx.db[EVENTS].find_one({"_id": key})
-        if seen is not None and seen["status"] == "done":
-            return Outcome(200, "duplicate")
+    seen = await webhook_log.claim_event(ctx.db, key, event_type=event.type,
+                                         first_seen_at=delivery.received_at,
+                                         retain_until=retain_until(delivery.received_at))
+    if seen is not None and seen.get("status") == "done":
+        return Outcome(200, "duplicate")
     outcome = await _handle(ctx, delivery, event)
     if outcome.status == 200:
-        await ctx.db[EVENTS].update_one({"_id": key}, {"$set": {"status": "done",
-                                                               "result": outcome.result}})
+        await webhook_log.finish_event(ctx.db, key, result=outcome.result)
     else:
-        await ctx.db[EVENTS].delete_one({"_id": key, "status": "processing"})
+        await webhook_log.release_event(ctx.db, key)
     return outcome
 
 
@@ -228,7 +213,7 @@ async def _log(ctx: Ctx, delivery: Delivery, headers: Mapping[str, str], size: i
     event = delivery.event
     attempt = header(headers, signing.ATTEMPT) or ""
     until = retain_until(delivery.received_at)
-    await ctx.db[DELIVERIES].insert_one({
+    await webhook_log.log_delivery(ctx.db, {
         "_id": "whd_" + secrets.token_hex(12), "provider": delivery.provider,
         "received_at": delivery.received_at, "retain_until": until,
         "event_id": delivery.event_id, "event_type": event.type if event else None,
@@ -242,24 +227,3 @@ async def _log(ctx: Ctx, delivery: Delivery, headers: Mapping[str, str], size: i
     })
     await schedule_purge(ctx, until)
 
-
-async def deliveries_for_order(db: Any, order_id: str, *, limit: int = 50) -> list[dict]:
-    return await db[DELIVERIES].find({"order_id": order_id}).sort("received_at", -1).limit(
-        limit).to_list()
-
-
-async def purge_expired(db: Any, *, now: datetime) -> int:
-    gone = await db[DELIVERIES].delete_many({"retain_until": {"$lte": now}})
-    await db[EVENTS].delete_many({"retain_until": {"$lte": now}})
-    return gone.deleted_count
-
-
-async def signature_failures_since(db: Any, since: datetime) -> list[dict[str, Any]]:
-    """Per provider, deliveries whose signature did not verify: {_id, count, last_at}."""
-    cursor = await db[DELIVERIES].aggregate([
-        {"$match": {"signature_valid": False, "received_at": {"$gte": since},
-                    "result": {"$nin": ["unknown_provider", "payload_too_large"]}}},
-        {"$group": {"_id": "$provider", "count": {"$sum": 1},
-                    "last_at": {"$max": "$received_at"}}},
-    ])
-    return await cursor.to_list()

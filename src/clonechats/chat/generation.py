@@ -21,7 +21,8 @@ import time
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from clonechats.chat import in_progress, metering, repo
+from clonechats.billing import ledger
+from clonechats.chat import in_progress, repo
 from clonechats.chat.repo import Message
 from clonechats.chat.settlement import HIDDEN_NOTICE, Outcome, ReplyPlan, settle_reply
 from clonechats.chat.translation.texts import TRANSLATION_EVENT, event_for
@@ -261,7 +262,7 @@ class Generation:
                 "usage": {"prompt_tokens": usage["prompt_tokens"],
                           "completion_tokens": usage["completion_tokens"]},
                 "credits_charged": message["credits_charged"],
-                "balance": await metering.balance(self.ctx, plan.owner_id),
+                "balance": await ledger.balance(self.ctx.db, plan.owner_id),
             })
         else:
             code = message.get("error_code") or "reply_failed"

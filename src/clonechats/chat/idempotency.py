@@ -26,6 +26,7 @@ from clonechats.chat import repo
 from clonechats.chat.repo import Message
 from clonechats.errors import AppError, Conflict
 from clonechats.privacy.registry import DataHolder, Owned, register
+from clonechats.storage.expiring import Expiring
 from clonechats.storage.indexes import Index
 
 if TYPE_CHECKING:
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 
 
 SEND_KEYS = "send_keys"
+COLLECTIONS = (SEND_KEYS,)
+EXPIRING = Expiring(SEND_KEYS)
 KEEP = timedelta(hours=24)
 MAX_KEY = 255
 

@@ -19,7 +19,6 @@ import math
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from clonechats.accounts import repo as users
 from clonechats.billing import ledger
 from clonechats.errors import AppError
 from clonechats.providers.llm.base import Usage
@@ -99,11 +98,6 @@ async def settle(ctx: Ctx, *, user_id: str, message_id: str, reserved: int,
         return reserved - entry["delta"]
     earlier = await ledger.get_entry(ctx.db, key)
     return reserved - earlier["delta"] if earlier is not None else charged
-
-
-async def balance(ctx: Ctx, user_id: str) -> int:
-    user = await users.get(ctx.db, user_id)
-    return int((user or {}).get("credits", 0))
 
 
 async def reserve_once(ctx: Ctx, *, user_id: str, message_id: str, amount: int,

@@ -91,6 +91,7 @@ class Message(TypedDict, total=False):
 
 CONVERSATIONS = "conversations"
 MESSAGES = "messages"
+COLLECTIONS = (CONVERSATIONS, MESSAGES)
 CONVERSATION_ORDER = [("last_message_at", -1), ("_id", -1)]
 
 STREAMING, COMPLETE, STOPPED, FAILED, BLOCKED = (

@@ -22,12 +22,12 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from clonechats.accounts.dependencies import ActiveUser
+from clonechats.billing import ledger
 from clonechats.chat import (
     alternatives,
     continuation,
     conversation_list,
     idempotency,
-    metering,
     replies,
     reply_edits,
     repo,
@@ -97,7 +97,7 @@ async def reply_response(request: Request, generation: Generation, stream: bool)
         code = message.get("error_code") or "reply_failed"
         raise AppError(ERROR_MESSAGES.get(code, ERROR_MESSAGES["reply_failed"]), code=code,
                        status=503 if code == "provider_unavailable" else 502, details=details)
-    balance = await metering.balance(context_of(request), generation.plan.owner_id)
+    balance = await ledger.balance(context_of(request).db, generation.plan.owner_id)
     return JSONResponse({"message": MessageOut.of(message).model_dump(mode="json"),
                          "balance": balance}, status_code=201)
 
@@ -195,7 +195,7 @@ async def send_message(conversation_id: str, data: MessageIn, request: Request,
             text=data.text, send=send)
         if replayed is not None:  # a retry: the reply the first request started, nothing new
             return JSONResponse({"message": MessageOut.of(replayed).model_dump(mode="json"),
-                                 "balance": await metering.balance(ctx, user["_id"])},
+                                 "balance": await ledger.balance(ctx.db, user["_id"])},
                                 status_code=200, headers={"Idempotent-Replayed": "true"})
     if data.speak and stream:
         from clonechats.voice.spoken_reply import spoken_batches

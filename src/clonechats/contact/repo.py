@@ -12,9 +12,12 @@ from typing import Any
 
 from pymongo import ReturnDocument
 
+from clonechats.storage.expiring import Expiring
 from clonechats.storage.indexes import Index
 
 MESSAGES = "contact_messages"
+COLLECTIONS = (MESSAGES,)
+EXPIRING = Expiring(MESSAGES)
 REPLIES_KEPT = 50
 
 INDEXES = [

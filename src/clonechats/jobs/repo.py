@@ -6,9 +6,12 @@ from typing import Any
 
 from pymongo import ReturnDocument
 
+from clonechats.storage.expiring import Expiring
 from clonechats.storage.indexes import Index
 
 COLLECTION = "jobs"
+COLLECTIONS = (COLLECTION,)
+EXPIRING = Expiring(COLLECTION)
 
 INDEXES = [
     Index(COLLECTION, [("status", 1), ("run_at", 1)]),
@@ -114,6 +117,16 @@ async def count_by_status(db: Any) -> dict[str, int]:
 async def list_by_status(db: Any, status: str, *, limit: int = 50) -> list[dict[str, Any]]:
     cursor = db[COLLECTION].find({"status": status}).sort("run_at", -1).limit(limit)
     return await cursor.to_list()
+
+
+async def finished(db: Any) -> list[dict[str, Any]]:
+    """Every job done or dead (still kept until its retention ends)."""
+    return await db[COLLECTION].find({"status": {"$in": [DONE, DEAD]}}).to_list()
+
+
+async def delete_if_status(db: Any, job_id: str, status: str) -> int:
+    """Remove the job if it is still in `status`; how many went (0 or 1)."""
+    return (await db[COLLECTION].delete_one({"_id": job_id, "status": status})).deleted_count
 
 
 async def delete_finished_or_queued(db: Any, *, kind: str, payload_match: dict[str, Any]) -> int:

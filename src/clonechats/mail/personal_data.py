@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from clonechats.accounts import repo as users
+from clonechats.accounts import users
 from clonechats.jobs import repo as jobs
 from clonechats.mail.service import EMAIL_SEND
 from clonechats.privacy.registry import DataHolder, register

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ORPHANS = "media_orphans"
+COLLECTIONS = (ORPHANS,)
 SWEEP_JOB = "media.sweep_orphans"
 RUN_AT = time(4, 0, tzinfo=UTC)
 BATCH = 500

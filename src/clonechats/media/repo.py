@@ -17,9 +17,12 @@ import secrets
 from datetime import datetime
 from typing import Any
 
+from clonechats.storage.expiring import Expiring
 from clonechats.storage.indexes import Index
 
 MEDIA = "media"
+COLLECTIONS = (MEDIA,)
+EXPIRING = Expiring(MEDIA)
 
 AVATAR = "avatar"
 REFERENCE_IMAGE = "reference_image"

@@ -15,6 +15,7 @@ from clonechats.storage.indexes import Index
 from clonechats.storage.pagination import fetch_page
 
 FAVOURITES = "persona_favourites"
+COLLECTIONS = (FAVOURITES,)
 PAGE_ORDER = [("created_at", -1), ("_id", -1)]
 
 INDEXES = [

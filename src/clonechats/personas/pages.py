@@ -11,8 +11,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from clonechats.accounts import profile
-from clonechats.accounts import repo as users
+from clonechats.accounts import profile, users
 from clonechats.accounts.age import GuardianConsentRequired
 from clonechats.accounts.dependencies import OptionalUser
 from clonechats.accounts.verified import is_verified

@@ -21,6 +21,7 @@ from clonechats.storage.indexes import Index
 from clonechats.storage.pagination import fetch_page
 
 PERSONAS = "personas"
+COLLECTIONS = (PERSONAS,)
 
 INDEXES = [
     Index(PERSONAS, [("owner_id", 1), ("updated_at", -1)]),
@@ -130,6 +131,12 @@ async def browse(db: Any, *, pattern: str | None, sort: str, limit: int,
 
 async def for_owner(db: Any, owner_id: str) -> list[dict[str, Any]]:
     return await db[PERSONAS].find({"owner_id": owner_id}).sort("created_at", 1).to_list()
+
+
+async def with_reference_voice(db: Any, owner_id: str) -> list[dict[str, Any]]:
+    """The owner's personas that have a reference voice (for voice cloning)."""
+    return await db[PERSONAS].find({"owner_id": owner_id,
+                                    "reference_voice_id": {"$ne": None}}).to_list()
 
 
 async def unpublish_for_owner(db: Any, owner_id: str) -> int:

@@ -6,7 +6,7 @@ each promise as kept or broken, with counts and where (never the offending value
 
 - no raw IP address is stored anywhere;
 - no card-like number is stored anywhere;
-- nothing is kept past its retention date (`retention.RULES`, allowing a day for the job);
+- nothing is kept past its retention date (`retention_rules.RULES`, allowing a day for the job);
 - every media file has its media record and every record its file, of an existing owner;
 - nothing belongs to a user or persona that no longer exists (the registry's `Owned`
   declarations: personas, memories, conversations, favourites, sessions, ...);

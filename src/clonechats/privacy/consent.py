@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from clonechats.accounts import repo as users
+from clonechats.accounts import users
 from clonechats.errors import AppError
 from clonechats.privacy import repo
 
@@ -84,8 +84,7 @@ async def acknowledge_policy(ctx: Ctx, user: dict[str, Any]) -> dict[str, Any]:
     if user.get("policy_acknowledged_version") == version:
         return user
     now = ctx.clock.now()
-    updated = await users.update(ctx.db, user["_id"], {"policy_acknowledged_version": version,
-                                                       "updated_at": now}) or user
+    updated = await users.acknowledge_policy(ctx.db, user["_id"], version, now=now) or user
     await repo.add_consent(ctx.db, user_id=user["_id"], what=POLICY, value=version, at=now,
                            policy_version=version)
     return updated

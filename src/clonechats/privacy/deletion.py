@@ -26,8 +26,7 @@ import secrets
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from clonechats.accounts import api_keys, audit, passwords, sessions, throttle
-from clonechats.accounts import repo as users
+from clonechats.accounts import api_keys, audit, passwords, sessions, throttle, users
 from clonechats.accounts.personal_data import pseudonym
 from clonechats.accounts.service import InvalidCredentials
 from clonechats.errors import AppError, Conflict, Forbidden
@@ -111,8 +110,7 @@ async def request_deletion(ctx: Ctx, user: dict[str, Any], *, session: dict[str,
                        confirmed_by=method)
     await sessions.revoke_all(ctx.db, user["_id"])
     await api_keys.delete_for_user(ctx.db, user["_id"])
-    await users.unset(ctx.db, user["_id"], ["password_hash", "google_sub"], now=now)
-    await users.update(ctx.db, user["_id"], {"deletion_requested_at": now})
+    await users.lock_for_deletion(ctx.db, user["_id"], now=now)
     await persona_repo.unpublish_for_owner(ctx.db, user["_id"])  # public pages stop at once
     await ctx.enqueue(DELETE_JOB, {"deletion_id": deletion["_id"]},
                       dedupe_key=f"{DELETE_JOB}:{deletion['_id']}")

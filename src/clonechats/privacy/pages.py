@@ -12,7 +12,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
-from clonechats.accounts import repo as users
+from clonechats.accounts import users
 from clonechats.accounts.dependencies import resolve_auth
 from clonechats.context import Ctx
 from clonechats.privacy import consent, documents, export, policies, requests, startup

@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from clonechats.accounts import repo as users
+from clonechats.accounts import users
 from clonechats.jobs import repo as jobs
 from clonechats.privacy import consent, export, repo
 from clonechats.privacy.registry import DataHolder, Owned, register
@@ -95,12 +95,9 @@ async def delete_jobs(ctx: Ctx, user_id: str) -> int:
     needles = [n.casefold() for n in (user_id, user.get("email"), user.get("pending_email"))
                if n]
     removed = 0
-    finished = await ctx.db[jobs.COLLECTION].find(
-        {"status": {"$in": [jobs.DONE, jobs.DEAD]}}).to_list()
-    for job in finished:
+    for job in await jobs.finished(ctx.db):
         if _mentions(job.get("payload"), needles) or _mentions(job.get("last_error"), needles):
-            removed += (await ctx.db[jobs.COLLECTION].delete_one(
-                {"_id": job["_id"], "status": job["status"]})).deleted_count
+            removed += await jobs.delete_if_status(ctx.db, job["_id"], job["status"])
     return removed
 
 

@@ -1,7 +1,7 @@
 """Facts the policy documents are written from, taken from configuration and the code's tables.
 
 Processors come from `settings.privacy.processors`, or else from the vendors this instance is
-actually configured to use; retention periods from `retention.RULES` and the privacy registry;
+actually configured to use; retention periods from `retention_rules.RULES` and the privacy registry;
 cookies from `web.cookies.COOKIES`. `documents.py` turns these facts into the pages, the
 export's "about" section reuses them, so what the documents say is what this instance does.
 """
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from clonechats.privacy import registry, retention
+from clonechats.privacy import registry, retention_rules
 from clonechats.settings import ProcessorSpec, Settings
 from clonechats.web import cookies
 
@@ -72,9 +72,9 @@ def regions(settings: Settings) -> list[str]:
 
 
 def retention_table() -> Table:
-    """Data kept for a set time, one row per category of `retention.RULES`."""
+    """Data kept for a set time, one row per category of `retention_rules.RULES`."""
     rows: dict[str, tuple[str, ...]] = {}
-    for rule in retention.RULES:
+    for rule in retention_rules.RULES:
         rows.setdefault(rule.category, (rule.category, rule.period))
     return Table(("Data", "How long we keep it"), list(rows.values()))
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from pymongo import ReturnDocument
 
+from clonechats.storage.expiring import Expiring
 from clonechats.storage.indexes import Index
 from clonechats.storage.pagination import fetch_page
 
@@ -28,6 +29,10 @@ DELETIONS = "account_deletions"
 REQUESTS = "data_requests"
 POLICY_VERSIONS = "policy_versions"
 ANALYTICS = "analytics_daily"
+COLLECTIONS = (SETTINGS, CONSENTS, EXPORTS, DELETIONS, REQUESTS, POLICY_VERSIONS, ANALYTICS)
+EXPORTS_EXPIRING = Expiring(EXPORTS)
+REQUESTS_EXPIRING = Expiring(REQUESTS)
+DELETIONS_EXPIRING = Expiring(DELETIONS)
 
 INDEXES = [
     Index(CONSENTS, [("user_id", 1), ("at", 1)]),

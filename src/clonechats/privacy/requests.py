@@ -13,7 +13,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from clonechats.accounts import repo as users
+from clonechats.accounts import users
 from clonechats.accounts.emails import InvalidEmail, normalise_email
 from clonechats.errors import AppError, NotFound
 from clonechats.privacy import analytics, repo

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 COST_DAILY = "telemetry_daily"
 PAYWALL_DAILY = "paywall_daily"
+COLLECTIONS = (COST_DAILY, PAYWALL_DAILY)
 BATCH_FIELD = "fold_batch"
 
 INDEXES = [

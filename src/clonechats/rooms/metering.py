@@ -69,7 +69,3 @@ async def settle(ctx: Ctx, *, owner_id: str, key: str, reserved: int, charged: i
         return reserved - entry["delta"]
     earlier = await ledger.get_entry(ctx.db, entry_key)
     return reserved - earlier["delta"] if earlier is not None else charged
-
-
-async def balance(ctx: Ctx, owner_id: str) -> int:
-    return await chat_metering.balance(ctx, owner_id)

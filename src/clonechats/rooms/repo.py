@@ -34,6 +34,7 @@ from clonechats.storage.indexes import Index
 from clonechats.storage.pagination import fetch_page
 
 ROOMS, TURNS, EVENTS = "rooms", "room_turns", "room_events"
+COLLECTIONS = (ROOMS, TURNS, EVENTS)
 ROOM_ORDER = [("updated_at", -1), ("_id", -1)]
 
 READY, RUNNING, FINISHED, STOPPED, FAILED = "ready", "running", "finished", "stopped", "failed"
@@ -191,6 +192,15 @@ async def update_turn(db: Any, turn_id: str, changes: dict[str, Any], *,
         query["status"] = status
     return await db[TURNS].find_one_and_update(query, {"$set": changes},
                                                return_document=ReturnDocument.AFTER)
+
+
+async def get_turn(db: Any, turn_id: str) -> dict[str, Any] | None:
+    return await db[TURNS].find_one({"_id": turn_id})
+
+
+async def delete_first_attempt(db: Any, turn_id: str) -> None:
+    """Remove a turn never shown to viewers (its first attempt)."""
+    await db[TURNS].delete_one({"_id": turn_id, "attempt": 1})
 
 
 async def turns_of(db: Any, room_id: str) -> list[dict[str, Any]]:

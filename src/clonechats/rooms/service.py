@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 from typing import TYPE_CHECKING, Any
 
+from clonechats.billing import ledger
 from clonechats.chat import screening
 from clonechats.chat.replies import clean_text
 from clonechats.errors import AppError, Conflict, NotFound
@@ -128,7 +129,7 @@ async def start(ctx: Ctx, *, user_id: str, room_id: str) -> dict[str, Any]:
     room = await get(ctx, user_id=user_id, room_id=room_id)
     if room["status"] != repo.READY:
         raise RoomStateConflict("This debate has already started.")
-    if await metering.balance(ctx, user_id) <= 0:
+    if await ledger.balance(ctx.db, user_id) <= 0:
         from clonechats.telemetry import events
 
         await events.record_paywall_hit(ctx, user_id=user_id, feature=metering.PAYWALL_FEATURE)

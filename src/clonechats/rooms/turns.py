@@ -148,7 +148,7 @@ async def _give_up(ctx: Ctx, driver: Driver, turn: dict[str, Any], code: str) ->
         "status": repo.TURN_FAILED, "text": "", "error_code": code,
         "completed_at": ctx.clock.now()}, status=repo.STREAMING)
     if done is None:
-        return await ctx.db[repo.TURNS].find_one({"_id": turn["_id"]}) or turn
+        return await repo.get_turn(ctx.db, turn["_id"]) or turn
     if turn["attempt"] > 1:  # viewers saw it begin
         await driver.emit("turn_end", end_event(done))
     return done
@@ -168,7 +168,7 @@ async def _generate(ctx: Ctx, driver: Driver, room: dict[str, Any], turn: dict[s
                                what=what)
     except metering.InsufficientCredits:
         if turn["attempt"] == 1:  # never shown: it goes
-            await ctx.db[repo.TURNS].delete_one({"_id": turn["_id"], "attempt": 1})
+            await repo.delete_first_attempt(ctx.db, turn["_id"])
         else:
             await _give_up(ctx, driver, turn, metering.InsufficientCredits.code)
         raise
@@ -201,7 +201,7 @@ async def _finish(ctx: Ctx, driver: Driver, room: dict[str, Any], turn: dict[str
                              ref_id=turn["_id"], result=written.blocked)
     done = await repo.update_turn(ctx.db, turn["_id"], changes, status=repo.STREAMING)
     if done is None:  # ended meanwhile by another job: report that
-        return await ctx.db[repo.TURNS].find_one({"_id": turn["_id"]}) or {**turn, **changes}
+        return await repo.get_turn(ctx.db, turn["_id"]) or {**turn, **changes}
     await repo.update_room(ctx.db, room["_id"], {}, {"updated_at": ctx.clock.now()},
                            inc={"credits_charged": charged})
     await driver.emit("turn_end", end_event(done))

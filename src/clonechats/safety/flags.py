@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 
 FLAGS = "moderation_flags"
+COLLECTIONS = (FLAGS,)
 OPEN, REVIEWED = "open", "reviewed"
 STATUSES = (OPEN, REVIEWED)
 MESSAGE_SUBJECTS = frozenset({"user_message", "model_output"})

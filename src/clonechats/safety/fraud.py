@@ -21,9 +21,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from clonechats.accounts import audit, suspension, trials
-from clonechats.accounts import repo as users
-from clonechats.billing import ledger, orders, webhooks
+from clonechats.accounts import audit, suspension, trials, users
+from clonechats.billing import ledger, orders, webhook_log
 from clonechats.errors import AppError
 from clonechats.web.client import ClientInfo
 
@@ -94,7 +93,7 @@ async def signals(ctx: Ctx) -> list[dict[str, Any]]:
                 **window, "credits": row["credits"], "grants": row["count"],
                 "threshold": rules.granted_credits_per_user,
                 "reasons": sorted(row["reasons"])[:10]}, row["last_at"], ["suspend"]))
-    for row in await webhooks.signature_failures_since(ctx.db, since):
+    for row in await webhook_log.signature_failures_since(ctx.db, since):
         if row["count"] >= rules.webhook_signature_failures:
             found.append(_signal("webhook_signature_failures", f"provider:{row['_id']}", {
                 **window, "failures": row["count"],

@@ -16,8 +16,7 @@ from datetime import date
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from clonechats.accounts import age
-from clonechats.accounts import repo as users
+from clonechats.accounts import age, users
 from clonechats.providers.moderation.base import ModerationResult, verdict
 from clonechats.providers.moderation.local import LocalModerator
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from pymongo import ReturnDocument
 
 from clonechats.errors import TooManyRequests
+from clonechats.storage.expiring import Expiring
 from clonechats.storage.indexes import Index
 
 if TYPE_CHECKING:
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
 
 
 RATE_LIMITS = "rate_limits"
+COLLECTIONS = (RATE_LIMITS,)
+EXPIRING = Expiring(RATE_LIMITS)
 
 INDEXES = [Index(RATE_LIMITS, [("expires_at", 1)])]
 

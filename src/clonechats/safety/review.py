@@ -20,8 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from clonechats.accounts import audit, suspension
-from clonechats.accounts import repo as users
+from clonechats.accounts import audit, suspension, users
 from clonechats.errors import AppError, Conflict
 from clonechats.personas import service as personas
 from clonechats.safety import flags, rate_limits, warnings

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 
 WARNINGS = "user_warnings"
+COLLECTIONS = (WARNINGS,)
 
 INDEXES = [Index(WARNINGS, [("user_id", 1), ("dismissed_at", 1), ("created_at", 1)])]
 

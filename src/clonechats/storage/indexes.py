@@ -24,7 +24,7 @@ INDEX_SOURCES = [
     "clonechats.billing.ledger",
     "clonechats.billing.orders",
     "clonechats.billing.subscriptions",
-    "clonechats.billing.webhooks",
+    "clonechats.billing.webhook_log",
     "clonechats.providers.payments.sandbox",
     "clonechats.personas.repo",
     "clonechats.personas.favourites",

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 
 CLIP_EVENTS = "clip_events"
+COLLECTIONS = (CLIP_EVENTS,)
 VOICE_CLIP, VIDEO_CLIP = "voice.clip", "video.clip"
 NAMES = (VOICE_CLIP, VIDEO_CLIP)
 

@@ -81,9 +81,8 @@ def day_range(now: datetime, days: int) -> tuple[date, date]:
 
 async def _raw_cost_facts(ctx: Ctx, first: date, last: date) -> dict[str, dict[str, Any]]:
     """Per day: the times to first token and the set of users, from raw events."""
-    rows = await ctx.db[events.COST_EVENTS].find(
-        {"day": {"$gte": first.isoformat(), "$lte": last.isoformat()}},
-        {"day": 1, "ttft_ms": 1, "user_id": 1}).to_list()
+    rows = await events.raw_costs(ctx.db, first_day=first.isoformat(),
+                                  last_day=last.isoformat())
     facts: dict[str, dict[str, Any]] = {}
     for row in rows:
         fact = facts.setdefault(row["day"], {"ttft": [], "users": set()})
@@ -97,9 +96,8 @@ async def _raw_cost_facts(ctx: Ctx, first: date, last: date) -> dict[str, dict[s
 async def _conversions(ctx: Ctx, first: date, last: date) -> dict[str, int]:
     """Per day of the hit: users who hit the paywall that day and paid an order after it."""
     since = datetime.combine(first, time(0), tzinfo=UTC)
-    hits = await ctx.db[events.PAYWALL_HITS].find(
-        {"day": {"$gte": first.isoformat(), "$lte": last.isoformat()},
-         "user_id": {"$ne": None}}, {"day": 1, "user_id": 1, "ts": 1}).to_list()
+    hits = await events.raw_paywall_hits(ctx.db, first_day=first.isoformat(),
+                                         last_day=last.isoformat())
     first_hit: dict[tuple[str, str], datetime] = {}
     for hit in hits:
         key = (hit["day"], hit["user_id"])

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from pymongo import ReturnDocument
 
+from clonechats.storage.expiring import Expiring
 from clonechats.storage.indexes import Index
 from clonechats.storage.pagination import fetch_page
 
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
 
 ERROR_GROUPS = "error_groups"
 ERROR_DAILY = "error_daily"
+COLLECTIONS = (ERROR_GROUPS, ERROR_DAILY)
+ERROR_GROUPS_EXPIRING = Expiring(ERROR_GROUPS)
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent  # .../clonechats
 ROUTE_MAX = 200
 

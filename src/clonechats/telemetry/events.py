@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from clonechats.privacy.registry import DataHolder, Owned, register
+from clonechats.storage.expiring import Expiring
 from clonechats.storage.indexes import Index
 
 if TYPE_CHECKING:
@@ -30,6 +31,9 @@ if TYPE_CHECKING:
 
 COST_EVENTS = "cost_events"
 PAYWALL_HITS = "paywall_hits"
+COLLECTIONS = (COST_EVENTS, PAYWALL_HITS)
+COST_EVENTS_EXPIRING = Expiring(COST_EVENTS)
+PAYWALL_HITS_EXPIRING = Expiring(PAYWALL_HITS)
 SUM_FIELDS = ("generations", "prompt_tokens", "completion_tokens", "credits", "latency_ms_total",
               "ttft_ms_total", "ttft_count", "failed")
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
@@ -189,6 +193,19 @@ def _mean(total: float, count: int) -> float | None:
     return round(total / count, 1) if count else None
 
 
+async def raw_costs(db: Any, *, first_day: str, last_day: str) -> list[dict[str, Any]]:
+    """Raw cost events of those days (not yet folded): `day`, `ttft_ms`, `user_id`."""
+    return await db[COST_EVENTS].find({"day": {"$gte": first_day, "$lte": last_day}},
+                                      {"day": 1, "ttft_ms": 1, "user_id": 1}).to_list()
+
+
+async def raw_paywall_hits(db: Any, *, first_day: str, last_day: str) -> list[dict[str, Any]]:
+    """Raw paywall hits of signed-in users on those days: `day`, `user_id`, `ts`."""
+    return await db[PAYWALL_HITS].find(
+        {"day": {"$gte": first_day, "$lte": last_day}, "user_id": {"$ne": None}},
+        {"day": 1, "user_id": 1, "ts": 1}).to_list()
+
+
 # Personal data: export while the account exists, anonymise when it is deleted.
 
 async def export(ctx: Ctx, user_id: str) -> dict[str, Any]:
@@ -205,9 +222,8 @@ async def export(ctx: Ctx, user_id: str) -> dict[str, Any]:
 
 async def delete(ctx: Ctx, user_id: str) -> int:
     changed = 0
-    for collection in (COST_EVENTS, PAYWALL_HITS):
-        result = await ctx.db[collection].update_many({"user_id": user_id},
-                                                      {"$set": {"user_id": None}})
+    for raw in (ctx.db[COST_EVENTS], ctx.db[PAYWALL_HITS]):
+        result = await raw.update_many({"user_id": user_id}, {"$set": {"user_id": None}})
         changed += result.modified_count
     return changed
 

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CLONES = "voice_clones"
+COLLECTIONS = (CLONES,)
 PREFIX = "clone-"
 INDEXES = [Index(CLONES, [("persona_id", 1)]), Index(CLONES, [("owner_id", 1)])]
 

@@ -59,8 +59,7 @@ async def voices_for(ctx: Ctx, *, user_id: str | None) -> list[VoiceInfo]:
     """Every enabled stock voice, and the user's cloned persona voices where cloning is set up."""
     voices = ctx.speech.voices()
     if user_id is not None and ctx.speech.cloner() is not None:
-        personas = await ctx.db[personas_repo.PERSONAS].find(
-            {"owner_id": user_id, "reference_voice_id": {"$ne": None}}).to_list()
+        personas = await personas_repo.with_reference_voice(ctx.db, user_id)
         voices += await clones.offered(ctx, personas)
     return voices
 

@@ -23,9 +23,9 @@ import logging
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
+from clonechats.billing.ledger import balance
 from clonechats.chat import repo as chat_repo
 from clonechats.chat import screening
-from clonechats.chat.metering import balance
 from clonechats.errors import AppError
 from clonechats.media.clips import service as clips
 from clonechats.personas import repo as personas_repo
@@ -127,7 +127,7 @@ class SpokenReply:
         name, data = final
         if name == "done":
             data = {**data, "audio_credits_charged": self.credits,
-                    "balance": await balance(self.ctx, self.owner_id)}
+                    "balance": await balance(self.ctx.db, self.owner_id)}
         elif data.get("code") == "reply_blocked":
             await clips.delete_for_message(self.ctx, owner_id=self.owner_id,
                                            message_id=self.message_id)

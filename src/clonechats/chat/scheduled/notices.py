@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from clonechats.accounts import repo as users
+from clonechats.accounts import users
 from clonechats.chat import repo as chat_repo
 from clonechats.chat.scheduled import timing
 from clonechats.mail import service as mail

@@ -21,10 +21,13 @@ from typing import Any
 
 from pymongo import ReturnDocument
 
+from clonechats.storage.expiring import Expiring
 from clonechats.storage.indexes import Index
 from clonechats.storage.pagination import fetch_page
 
 COLLECTION = "scheduled_messages"
+COLLECTIONS = (COLLECTION,)
+EXPIRING = Expiring(COLLECTION)
 PENDING, DELIVERING, DELIVERED, FAILED, CANCELLED = (
     "pending", "delivering", "delivered", "failed", "cancelled")
 STATUSES = (PENDING, DELIVERING, DELIVERED, FAILED, CANCELLED)

@@ -21,11 +21,12 @@ from clonechats.storage.indexes import Index
 from clonechats.storage.pagination import fetch_page
 
 CLIPS = "clips"
+COLLECTIONS = (CLIPS,)
 VOICE, VIDEO = "voice", "video"
 KINDS = (VOICE, VIDEO)
 MEDIA_KINDS = {VOICE: "voice_clip", VIDEO: "video"}
 """The `media` kind of each clip kind's file: the kinds the retention rule `generated_media`
-deletes after 90 days unless saved (`privacy.retention.VOICE_CLIP`, `VIDEO`)."""
+deletes after 90 days unless saved (`privacy.retention_rules.VOICE_CLIP`, `VIDEO`)."""
 ORDER = [("created_at", -1), ("_id", -1)]
 
 INDEXES = [
@@ -74,6 +75,12 @@ async def find_for_message(db: Any, *, owner_id: str, message_id: str, kind: str
                                   "seq": None, "voice_id": voice_id, "rate": rate}).sort(
         "created_at", -1).limit(1).to_list()
     return found[0] if found else None
+
+
+async def voiced_message(db: Any, *, owner_id: str, message_id: str) -> dict[str, Any] | None:
+    """A whole-message voice clip of this message (any voice), if one was made."""
+    return await db[CLIPS].find_one({"owner_id": owner_id, "message_id": message_id,
+                                     "kind": VOICE, "seq": None})
 
 
 async def page_for_owner(db: Any, owner_id: str, *, limit: int, cursor: str | None = None,

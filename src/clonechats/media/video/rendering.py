@@ -120,9 +120,8 @@ async def _inputs(ctx: Ctx, job: dict[str, Any]) -> tuple[VideoRequest, dict[str
     message = await chat_repo.get_message(ctx.db, job["message_id"])
     if message is None:
         raise VideoInputError("The message was deleted.", code="message_not_found")
-    voiced = await ctx.db[clips_repo.CLIPS].find_one(
-        {"owner_id": job["owner_id"], "message_id": job["message_id"],
-         "kind": clips_repo.VOICE, "seq": None})
+    voiced = await clips_repo.voiced_message(ctx.db, owner_id=job["owner_id"],
+                                             message_id=job["message_id"])
     if voiced is not None and (audio_media := await media_repo.get(ctx.db,
                                                                    voiced["media_id"])):
         audio = await ctx.media.get(audio_media["key"])
@@ -174,8 +173,7 @@ async def _render_remotely(ctx: Ctx, job: dict[str, Any]) -> None:
         request, voice = await _inputs(ctx, job)
         ref = await provider.submit(request)
         await repo.set_provider_ref(ctx.db, job["_id"], ref.to_dict(), now=ctx.clock.now())
-        await ctx.db[repo.VIDEO_JOBS].update_one({"_id": job["_id"]},
-                                                 {"$set": {"voice": voice}})
+        await repo.set_voice(ctx.db, job["_id"], voice)
         await repo.set_progress(ctx.db, job["_id"], 0.1, now=ctx.clock.now())
     else:
         ref = VideoJobRef.from_dict(job["provider_ref"])
@@ -221,8 +219,7 @@ async def finish(ctx: Ctx, job: dict[str, Any], video: RenderedVideo, ref: Video
                                details={"video_job_id": job["_id"]})
         except ledger.InsufficientCredits:
             await events.record_paywall_hit(ctx, user_id=owner_id, feature=PAYWALL_FEATURE)
-            await ctx.db[repo.VIDEO_JOBS].update_one({"_id": job["_id"]},
-                                                     {"$set": {"finishing": False}})
+            await repo.release_finishing(ctx.db, job["_id"])
             await _fail(ctx, job, "insufficient_credits", "You ran out of credits before the "
                         "video was finished, so it was not kept. Buy a credit pack and try "
                         "again.")

@@ -21,9 +21,12 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from clonechats.chat.repo import Message
+from clonechats.storage.expiring import Expiring
 from clonechats.storage.indexes import Index
 
 VIDEO_JOBS = "video_jobs"
+COLLECTIONS = (VIDEO_JOBS,)
+EXPIRING = Expiring(VIDEO_JOBS)
 QUEUED, RENDERING, DONE, FAILED, CANCELLED = ("queued", "rendering", "done", "failed",
                                               "cancelled")
 ACTIVE = (QUEUED, RENDERING)
@@ -110,6 +113,16 @@ async def set_progress(db: Any, job_id: str, progress: float, *,
 async def set_provider_ref(db: Any, job_id: str, ref: dict[str, Any], *, now: datetime) -> None:
     await db[VIDEO_JOBS].update_one({"_id": job_id}, {"$set": {
         "provider_ref": ref, "provider_job_id": ref["job_id"], "updated_at": now}})
+
+
+async def set_voice(db: Any, job_id: str, voice: dict[str, Any] | None) -> None:
+    """The voice the submitted request speaks with (kept for the clip)."""
+    await db[VIDEO_JOBS].update_one({"_id": job_id}, {"$set": {"voice": voice}})
+
+
+async def release_finishing(db: Any, job_id: str) -> None:
+    """Undo `claim_finishing` (the charge failed): the job may be cancelled again."""
+    await db[VIDEO_JOBS].update_one({"_id": job_id}, {"$set": {"finishing": False}})
 
 
 async def count_poll(db: Any, job_id: str) -> int:

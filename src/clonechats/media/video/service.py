@@ -34,7 +34,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from clonechats.billing import ledger
-from clonechats.billing import service as billing
 from clonechats.chat import repo as chat_repo
 from clonechats.chat.repo import Message
 from clonechats.media import repo as media_repo
@@ -142,9 +141,8 @@ async def estimated_seconds(ctx: Ctx, *, user_id: str, message: Message) -> floa
     from clonechats.voice.sentences import speakable
 
     cap = ctx.settings.video.max_seconds
-    voiced = await ctx.db[clips_repo.CLIPS].find_one(
-        {"owner_id": user_id, "message_id": message["_id"], "kind": clips_repo.VOICE,
-         "seq": None})
+    voiced = await clips_repo.voiced_message(ctx.db, owner_id=user_id,
+                                             message_id=message["_id"])
     if voiced is not None:
         return min(cap, float(voiced["duration_s"]))
     return min(cap, max(1.0, len(speakable(message["text"])) / CHARS_PER_SECOND))
@@ -184,7 +182,7 @@ async def request_video(ctx: Ctx, *, user: dict[str, Any], message_id: str) -> d
     now = ctx.clock.now()
     seconds = await estimated_seconds(ctx, user_id=user["_id"], message=message)
     await check_quota(ctx, user=user, seconds=seconds, month=now.strftime("%Y-%m"))
-    if await billing.balance(ctx, user["_id"]) < cost_for(ctx.settings.video, seconds):
+    if await ledger.balance(ctx.db, user["_id"]) < cost_for(ctx.settings.video, seconds):
         await events.record_paywall_hit(ctx, user_id=user["_id"], feature=PAYWALL_FEATURE)
         raise ledger.InsufficientCredits(
             f"This video costs about {cost_for(ctx.settings.video, seconds)} credits, more than "

@@ -175,8 +175,7 @@ async def edit_mine(ctx: Ctx, *, user_id: str, persona_id: str, memory_id: str,
 
 
 async def _pinned_count(ctx: Ctx, persona_id: str, user_id: str) -> int:
-    return await ctx.db[repo.MEMORIES].count_documents(
-        {"persona_id": persona_id, "owner_id": user_id, "pinned": True})
+    return await repo.count_pinned_by(ctx.db, persona_id=persona_id, owner_id=user_id)
 
 
 async def delete_mine(ctx: Ctx, *, user_id: str, persona_id: str, memory_id: str) -> None:

@@ -38,6 +38,7 @@ from clonechats.storage.pagination import fetch_page
 MEMORIES = "memories"
 STATES = "memory_states"
 PREFS = "memory_prefs"
+COLLECTIONS = (MEMORIES, STATES, PREFS)
 
 INDEXES = [
     Index(MEMORIES, [("persona_id", 1), ("pinned", -1), ("created_at", -1), ("_id", -1)]),
@@ -141,6 +142,12 @@ async def count(db: Any, persona_id: str, *, pinned: bool | None = None) -> int:
     if pinned is not None:
         query["pinned"] = pinned
     return await db[MEMORIES].count_documents(query)
+
+
+async def count_pinned_by(db: Any, *, persona_id: str, owner_id: str) -> int:
+    """Memories of this persona that `owner_id` pinned."""
+    return await db[MEMORIES].count_documents({"persona_id": persona_id, "owner_id": owner_id,
+                                               "pinned": True})
 
 
 async def all_for_persona(db: Any, persona_id: str,

@@ -14,10 +14,13 @@ from pymongo.errors import DuplicateKeyError
 
 from clonechats.clock import Clock
 from clonechats.providers.email.base import EmailMessage, SentEmail
+from clonechats.storage.expiring import Expiring
 from clonechats.storage.indexes import Index
 from clonechats.storage.pagination import fetch_page
 
 COLLECTION = "outbox"
+COLLECTIONS = (COLLECTION,)
+EXPIRING = Expiring(COLLECTION)
 PAGE_ORDER = [("created_at", -1), ("_id", -1)]
 
 INDEXES = [

@@ -32,9 +32,12 @@ from clonechats.providers.payments.base import (
     RefundResult,
     SignedDelivery,
 )
+from clonechats.storage.expiring import Expiring
 from clonechats.storage.indexes import Index
 
 SANDBOX_ORDERS = "sandbox_orders"
+COLLECTIONS = (SANDBOX_ORDERS,)
+EXPIRING = Expiring(SANDBOX_ORDERS)
 INDEXES = [Index(SANDBOX_ORDERS, [("status", 1)])]
 CHECKOUT_PATH = "/billing/sandbox/checkout/{order_id}"
 WEBHOOK_VERSION = "2025-01-01"
