@@ -42,7 +42,7 @@ from clonechats.privacy import pages as privacy_pages
 from clonechats.privacy import router as privacy
 from clonechats.rooms import pages as room_pages
 from clonechats.rooms import router as rooms
-from clonechats.safety import notices_router, review_router
+from clonechats.safety import notices_router
 from clonechats.settings import Settings
 from clonechats.telemetry.metrics import Metrics
 from clonechats.voice import pages as voice_pages
@@ -68,7 +68,7 @@ ROUTERS += [voice.router, clips.router, voice_pages.router]
 ROUTERS += [video.router]
 ROUTERS += [scheduled.router, scheduled_pages.router]
 ROUTERS += [mine_router.router]
-ROUTERS += [contact.router, review_router.public, notices_router.router]
+ROUTERS += [contact.router, notices_router.router]
 ROUTERS += [two_factor_router.api, two_factor_router.pages]
 
 
