@@ -15,7 +15,7 @@ from clonechats.clock import Clock
 from clonechats.context import open_context
 from clonechats.jobs.runner import JobRunner
 from clonechats.privacy import pages as privacy_pages
-from clonechats.safety import notices_router
+from clonechats.safety import routes as safety_routes
 from clonechats.settings import Settings
 from clonechats.telemetry.metrics import Metrics
 from clonechats.web.csrf import CsrfCookieMiddleware, verify_csrf
@@ -53,7 +53,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
 
     app = FastAPI(title="Clone Chats API", version=__version__, lifespan=lifespan,
                   dependencies=[Depends(verify_csrf), Depends(privacy_pages.load_viewer),
-                                Depends(notices_router.load_notice)],
+                                Depends(safety_routes.load_notice)],
                   docs_url=None, redoc_url=None, openapi_url="/api/v1/openapi.json")
     app.state.settings = settings
     app.state.ctx = None

@@ -3,7 +3,7 @@
 The package is read as source (nothing is imported to find these): a module that creates an
 `APIRouter`, defines `register_jobs`, registers a privacy `DataHolder` or declares `INDEXES`
 must be listed in its domain's entry, and every listed module must exist and do what it is
-listed for. Routes of different
+listed for. A route module follows the naming rule of docs/README.md. Routes of different
 modules never answer the same request, so the order of the domains does not matter.
 """
 
@@ -19,7 +19,7 @@ import clonechats
 from clonechats import domains
 
 PACKAGE = Path(clonechats.__file__).parent
-ADMIN = "clonechats.admin.router"
+ADMIN = "clonechats.admin.routes"
 
 
 def modules() -> Iterator[tuple[str, ast.Module]]:
@@ -113,6 +113,25 @@ def test_every_module_that_registers_personal_data_is_listed_once_in_deletion_or
 
 def test_every_module_that_declares_indexes_is_listed() -> None:
     assert found(declares_indexes) == listed("indexes")
+
+
+ROUTE_MODULE = re.compile(r"^(routes|pages|[a-z0-9]+(_[a-z0-9]+)*_routes)$")
+
+
+def test_route_modules_and_their_routers_are_named_by_the_rule() -> None:
+    """`routes.py`, `pages.py` or `<topic>_routes.py`, and only those. An app route module calls
+    its one router `router`, or a JSON and an HTML router side by side `api` and `pages`; an
+    admin section names its routers after the console's router they join, `api` or `pages`."""
+    route_modules = listed("routes") | listed("admin_routes")
+    for name in route_modules:
+        assert ROUTE_MODULE.match(name.rsplit(".", 1)[-1]), f"{name}: not a route module's name"
+    for name in listed("routes"):
+        assert sorted(router_names(SOURCE[name])) in (["router"], ["api", "pages"]), name
+    for name in listed("admin_routes"):
+        assert sorted(router_names(SOURCE[name])) in (["api"], ["pages"], ["api", "pages"]), name
+    misnamed = [name for name in SOURCE
+                if ROUTE_MODULE.match(name.rsplit(".", 1)[-1]) and name not in route_modules]
+    assert misnamed == [], "named like a route module but holds no router"
 
 
 PARAMETER = re.compile(r"^\{[^}]+\}$")

@@ -24,7 +24,7 @@ from clonechats.chat import (
     repo,
     service,
 )
-from clonechats.chat.translation import pages as translation_pages
+from clonechats.chat.translation import form as translation_form
 from clonechats.context import Ctx
 from clonechats.errors import AppError
 from clonechats.personas import service as personas
@@ -153,7 +153,7 @@ async def new_chat(request: Request, user: OptionalUser,
     check_active(user)
     found = await personas.get_usable(ctx, user_id=user["_id"], persona_id=persona)
     return render(request, "start.html", persona=found, signed_in_user=user, next_path="",
-                  **translation_pages.start_options(request))
+                  **translation_form.start_options(request))
 
 
 @router.post("/chat/new")
@@ -167,7 +167,7 @@ async def start_chat(request: Request, user: OptionalUser) -> Response:
         raise AppError("Choose a persona to chat with.", code="invalid_persona", status=422)
     conversation = await service.create(context_of(request), user_id=user["_id"],
                                         persona_id=persona_id,
-                                        translation=translation_pages.mode_from_form(
+                                        translation=translation_form.mode_from_form(
                                             request, form))
     return RedirectResponse(f"/chat/{conversation['_id']}", status_code=303)
 

@@ -10,7 +10,7 @@ Minimum data: a flag holds no text of the message. The admin reads the message t
 text is stored once and goes when the message goes. After the account is deleted a flag keeps
 only its categories, reason and dates (see `safety.personal_data`).
 
-Trust boundary: the list, detail and review functions are for admins; `admin.router` checks the
+Trust boundary: the list, detail and review functions are for admins; `admin.routes` checks the
 role before they are called. Never touches HTTP.
 """
 

@@ -12,7 +12,7 @@ Actions, each closing the flag and audit-logged with the admin and their note:
 - `warn`: the owner sees a notice on every page until they dismiss it.
 - `suspend`: the account's sessions end and sign-in is refused (`accounts.suspension`).
 
-Trust boundary: only `admin.router` calls the queue and actions; `report_persona` is public
+Trust boundary: only `admin.routes` calls the queue and actions; `report_persona` is public
 (throttled per hashed address by the router's caller). Never touches HTTP.
 """
 

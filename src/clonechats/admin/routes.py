@@ -24,7 +24,7 @@ from clonechats.admin.schemas import (
     SuspendIn,
 )
 from clonechats.mail import service as mail
-from clonechats.telemetry import dashboard_router
+from clonechats.telemetry import dashboard_routes
 from clonechats.web.client import ClientInfo, client_info
 from clonechats.web.context import context_of
 
@@ -132,7 +132,7 @@ async def dashboard_page(request: Request, days: Days = 30, start: date | None =
     ctx = context_of(request)
     return render(request, "dashboard.html", dev_mode=ctx.settings.dev_mode,
                   **await service.dashboard(ctx),
-                  **await dashboard_router.overview_context(request, days, start, end))
+                  **await dashboard_routes.overview_context(request, days, start, end))
 
 
 @pages.get("/users", response_class=HTMLResponse)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, Response
 
 from clonechats.accounts import api_keys, appearance, audit, profile, sessions, two_factor, verified
 from clonechats.accounts.dependencies import CurrentAuth, CurrentUser
-from clonechats.accounts.router import Client, user_body
+from clonechats.accounts.routes import Client, user_body
 from clonechats.accounts.schemas import (
     ApiKeyIn,
     ApiKeyOut,

@@ -1,11 +1,11 @@
 """The moderation review queue and fraud signals over HTTP.
 
-`api` and `pages` are mounted inside `admin.router.api` / `admin.router.pages`, whose
+`api` and `pages` are mounted inside `admin.routes.api` / `admin.routes.pages`, whose
 `admin_user` dependency guards every route: `GET /api/v1/admin/moderation` (the queue),
 `POST /api/v1/admin/moderation/{flag_id}/action`, `GET /api/v1/admin/fraud`,
 `POST /api/v1/admin/fraud/action`, and the pages `/admin/moderation`,
 `/admin/moderation/{flag_id}`, `/admin/fraud`. The anonymous report of a shared persona is
-in `notices_router`.
+in `safety.routes`.
 """
 
 from typing import Annotated, Any
