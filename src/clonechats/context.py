@@ -15,7 +15,7 @@ import httpx
 from clonechats import __version__, domains
 from clonechats.chat.mood_backlog import MoodBacklog
 from clonechats.clock import Clock
-from clonechats.jobs import service as jobs
+from clonechats.jobs import service as job_service
 from clonechats.jobs.service import JobRegistry
 from clonechats.media.s3_store import build_s3_store
 from clonechats.media.store import LocalMediaStore, MediaStore
@@ -75,9 +75,9 @@ class AppContext:
 
     async def enqueue(self, kind: str, payload: dict[str, Any], run_at: datetime | None = None,
                       *, dedupe_key: str | None = None) -> dict[str, Any]:
-        return await jobs.enqueue(self.db, kind, payload, run_at, clock=self.clock,
-                                  max_attempts=self.settings.jobs.max_attempts,
-                                  dedupe_key=dedupe_key)
+        return await job_service.enqueue(self.db, kind, payload, run_at, clock=self.clock,
+                                         max_attempts=self.settings.jobs.max_attempts,
+                                         dedupe_key=dedupe_key)
 
     async def close(self) -> None:
         if self.mood_backlog is not None:

@@ -113,9 +113,9 @@ async def referenced_message(ctx: Ctx, flag: dict[str, Any]) -> dict[str, Any] |
     its conversation or account) or the flag is about something else."""
     if flag["subject"] not in MESSAGE_SUBJECTS or not flag.get("ref_id"):
         return None
-    from clonechats.chat import repo as chat
+    from clonechats.chat import repo as chat_repo
 
-    message = await chat.get_message(ctx.db, flag["ref_id"])
+    message = await chat_repo.get_message(ctx.db, flag["ref_id"])
     if message is None:
         return None
     return {
