@@ -40,11 +40,21 @@ def called(node: ast.expr) -> str | None:
     return None
 
 
+def assignments(tree: ast.Module) -> Iterator[tuple[str, ast.expr | None]]:
+    """(name, value) of every module-level assignment to a plain name."""
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    yield target.id, node.value
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            yield node.target.id, node.value
+
+
 def router_names(tree: ast.Module) -> list[str]:
     """Module-level names bound to `APIRouter(...)`."""
-    return [target.id for node in tree.body if isinstance(node, ast.Assign)
-            and called(node.value) == "APIRouter"
-            for target in node.targets if isinstance(target, ast.Name)]
+    return [name for name, value in assignments(tree)
+            if value is not None and called(value) == "APIRouter"]
 
 
 def defines_register_jobs(tree: ast.Module) -> bool:
@@ -53,21 +63,18 @@ def defines_register_jobs(tree: ast.Module) -> bool:
 
 
 def registers_holder(tree: ast.Module) -> bool:
-    """A module-level `register(DataHolder(...))` with `register` from `privacy.registry`."""
-    imported = any(isinstance(node, ast.ImportFrom) and node.module == "clonechats.privacy.registry"
-                   and any(alias.name == "register" for alias in node.names) for node in tree.body)
+    """A module-level `register(...)` (or `registry.register(...)`) of `privacy.registry`."""
+    sources = [node for node in tree.body if isinstance(node, ast.ImportFrom)]
+    imported = any(node.module == "clonechats.privacy.registry" for node in sources) or any(
+        node.module == "clonechats.privacy" and any(a.name == "registry" for a in node.names)
+        for node in sources)
     calls = any(isinstance(node, ast.Expr) and called(node.value) == "register"
                 for node in tree.body)
     return imported and calls
 
 
 def declares_indexes(tree: ast.Module) -> bool:
-    for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else (
-            [node.target] if isinstance(node, ast.AnnAssign) else [])
-        if any(isinstance(target, ast.Name) and target.id == "INDEXES" for target in targets):
-            return True
-    return False
+    return any(name == "INDEXES" for name, _ in assignments(tree))
 
 
 SOURCE = dict(modules())
