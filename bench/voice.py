@@ -91,7 +91,7 @@ async def spoken_replies(count: int, voice_id: str) -> None:
     from clonechats.chat import replies
     from clonechats.chat import service as chat
     from clonechats.context import open_context
-    from clonechats.personas import repo as personas
+    from clonechats.personas import repo as persona_repo
     from clonechats.settings import Settings
     from clonechats.voice.sentences import SentenceSplitter
     from clonechats.voice.spoken_reply import spoken_batches
@@ -108,14 +108,14 @@ async def spoken_replies(count: int, voice_id: str) -> None:
         await ctx.db.users.insert_one(user)
         await ledger.apply(ctx.db, user_id=user["_id"], delta=100_000, kind=ledger.GRANT,
                            reason="bench", idempotency_key="bench", now=now)
-        persona = {"_id": personas.new_persona_id(), "owner_id": user["_id"], "name": "Maren",
+        persona = {"_id": persona_repo.new_persona_id(), "owner_id": user["_id"], "name": "Maren",
                    "tagline": "", "traits": ["warm"], "tone": "", "system_prompt": "",
                    "system_prompt_public": False, "sliders": {}, "greeting": "",
                    "example_dialogue": "", "visibility": "private", "avatar_media_id": None,
                    "reference_image_ids": [], "reference_voice_id": None, "model": None,
                    "share_id": None, "favourite_count": 0, "created_at": now,
                    "updated_at": now, "voice": {"voice_id": voice_id, "rate": 1.0}}
-        await personas.insert(ctx.db, persona)
+        await persona_repo.insert(ctx.db, persona)
         gaps, shares = [], []
         for round_ in range(count + 1):  # the first round warms every model up
             conversation = await chat.create(ctx, user_id=user["_id"],

@@ -89,11 +89,11 @@ def token_from(email: dict[str, Any], path: str) -> str:
 
 async def make_persona(ctx: Any, *, owner_id: str, **fields: Any) -> dict[str, Any]:
     """Insert a persona directly (no HTTP), with every field the persona document has."""
-    from clonechats.personas import repo as personas
+    from clonechats.personas import repo as persona_repo
 
     now = ctx.clock.now()
     persona = {
-        "_id": personas.new_persona_id(), "owner_id": owner_id, "name": "Ada",
+        "_id": persona_repo.new_persona_id(), "owner_id": owner_id, "name": "Ada",
         "tagline": "", "traits": [], "tone": "", "system_prompt": "",
         "system_prompt_public": False,
         "sliders": {"warmth": 50, "humour": 50, "formality": 50, "verbosity": 50,
@@ -103,5 +103,5 @@ async def make_persona(ctx: Any, *, owner_id: str, **fields: Any) -> dict[str, A
         "model": None, "share_id": None, "favourite_count": 0, "created_at": now,
         "updated_at": now, **fields,
     }
-    await personas.insert(ctx.db, persona)
+    await persona_repo.insert(ctx.db, persona)
     return persona

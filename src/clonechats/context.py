@@ -12,10 +12,10 @@ from typing import Any
 
 import httpx
 
-from clonechats import __version__
+from clonechats import __version__, domains
 from clonechats.chat.mood_backlog import MoodBacklog
 from clonechats.clock import Clock
-from clonechats.jobs import service as jobs
+from clonechats.jobs import service as job_service
 from clonechats.jobs.service import JobRegistry
 from clonechats.media.s3_store import build_s3_store
 from clonechats.media.store import LocalMediaStore, MediaStore
@@ -40,34 +40,6 @@ from clonechats.settings import Settings
 from clonechats.storage import Connection, apply_indexes, connect
 
 log = logging.getLogger(__name__)
-
-JOB_SOURCES: list[str] = ["clonechats.mail.jobs", "clonechats.personas.memory.jobs",
-                          "clonechats.billing.jobs", "clonechats.chat.jobs",
-                          "clonechats.privacy.jobs", "clonechats.rooms.jobs"]
-"""Modules with a `register_jobs(registry)` function, imported when the context is built."""
-JOB_SOURCES += ["clonechats.media.video.jobs"]
-JOB_SOURCES += ["clonechats.chat.scheduled.jobs"]
-JOB_SOURCES += ["clonechats.media.jobs"]
-
-PRIVACY_SOURCES: list[str] = ["clonechats.personas.personal_data",
-                               "clonechats.personas.memory.personal_data",
-                               "clonechats.media.personal_data",
-                               "clonechats.billing.personal_data",
-                               "clonechats.mail.personal_data",
-                               "clonechats.safety.personal_data",
-                               "clonechats.telemetry.events",
-                               "clonechats.chat.personal_data",
-                               "clonechats.rooms.personal_data",
-                               "clonechats.chat.scheduled.personal_data",
-                               "clonechats.chat.idempotency",
-                               "clonechats.privacy.personal_data",
-                               "clonechats.media.clips.personal_data",
-                               "clonechats.media.video.personal_data",
-                               "clonechats.accounts.personal_data"]
-PRIVACY_SOURCES[-1:-1] = ["clonechats.contact.personal_data", "clonechats.safety.warnings"]
-"""Modules that register a `privacy.registry.DataHolder` when imported, imported when the
-context is built. Deletion runs in this order: accounts stays last (it removes the user)."""
-
 
 @dataclass
 class AppContext:
@@ -103,9 +75,9 @@ class AppContext:
 
     async def enqueue(self, kind: str, payload: dict[str, Any], run_at: datetime | None = None,
                       *, dedupe_key: str | None = None) -> dict[str, Any]:
-        return await jobs.enqueue(self.db, kind, payload, run_at, clock=self.clock,
-                                  max_attempts=self.settings.jobs.max_attempts,
-                                  dedupe_key=dedupe_key)
+        return await job_service.enqueue(self.db, kind, payload, run_at, clock=self.clock,
+                                         max_attempts=self.settings.jobs.max_attempts,
+                                         dedupe_key=dedupe_key)
 
     async def close(self) -> None:
         if self.mood_backlog is not None:
@@ -120,17 +92,16 @@ imports the providers, and domain modules must not import it at run time)."""
 
 
 def register_all_jobs(registry: JobRegistry) -> None:
-    from importlib import import_module
-
-    for module_name in JOB_SOURCES:
-        import_module(module_name).register_jobs(registry)
+    """Add the job handlers of every domain's `jobs` modules (`domains.DOMAINS`)."""
+    for module in domains.job_modules():
+        module.register_jobs(registry)
 
 
 def register_privacy_holders() -> None:
-    from importlib import import_module
-
-    for module_name in PRIVACY_SOURCES:
-        import_module(module_name)
+    """Import every domain's `personal_data` modules, in `domains.PERSONAL_DATA_ORDER`: each
+    registers a `privacy.registry.DataHolder`. Deletion runs in that order among holders of the
+    same `DataHolder.order`; accounts stays last (it removes the user)."""
+    domains.import_personal_data()
 
 
 def build_media_store(settings: Settings) -> MediaStore:

@@ -46,7 +46,7 @@ async def test_a_forced_error_shows_up_as_a_group(ctx, raw_client):
     assert group["exception"].endswith("ErrorProbe")
     assert group["route"] == "/api/v1/admin/errors/probe"
     assert group["count"] == 2 and group["first_seen"] == group["last_seen"]
-    assert group["frames"][0].startswith("clonechats/telemetry/dashboard_router.py:")
+    assert group["frames"][0].startswith("clonechats/telemetry/dashboard_routes.py:")
     page = await raw_client.get("/admin/errors")
     assert group["fingerprint"] in page.text and "2×" in page.text
     assert (await raw_client.get("/api/v1/admin/dashboard?days=1")).json()["daily"][-1][

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from clonechats.chat.translation.pages import preferred_languages
+from clonechats.chat.translation.form import preferred_languages
 from clonechats.providers.translation.registry import TranslationRegistry
 from tests.chat.test_translation_chat import SPANISH, Switchable, translation_chat
 

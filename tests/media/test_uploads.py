@@ -13,7 +13,7 @@ from PIL import Image
 
 from clonechats.media import repo as media_repo
 from clonechats.media import service as media_service
-from clonechats.personas import repo as personas_repo
+from clonechats.personas import repo as persona_repo
 from clonechats.privacy import registry
 from clonechats.settings import AccountSettings, MediaSettings, Settings
 from tests.conftest import make_settings
@@ -61,7 +61,7 @@ async def upload(who: Member, persona_id: str, what: str, data: bytes, *,
 
 
 async def persona_of(ctx: Any, persona_id: str) -> dict[str, Any]:
-    persona = await personas_repo.get(ctx.db, persona_id)
+    persona = await persona_repo.get(ctx.db, persona_id)
     assert persona is not None
     return persona
 
@@ -288,7 +288,7 @@ async def test_a_persona_deleted_mid_upload_leaves_nothing(ann: Member, ctx: Any
     async def persona_gone(*args: Any, **kwargs: Any) -> None:
         return None
 
-    monkeypatch.setattr(personas_repo, "update", persona_gone)
+    monkeypatch.setattr(persona_repo, "update", persona_gone)
     with pytest.raises(Exception) as failed:
         await media_service.upload_reference_voice(ctx, user=ann.user,
                                                    persona_id=persona["id"],

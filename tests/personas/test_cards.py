@@ -15,7 +15,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from clonechats.personas import repo as personas_repo
+from clonechats.personas import repo as persona_repo
 from clonechats.settings import Settings
 from tests.media.samples import image_bytes, jpeg_with_gps
 from tests.personas.conftest import Member
@@ -56,7 +56,7 @@ def png_card_text(png: bytes) -> dict[str, Any]:
 
 
 async def persona_count(ctx: Any) -> int:
-    return await ctx.db[personas_repo.PERSONAS].count_documents({})
+    return await ctx.db[persona_repo.PERSONAS].count_documents({})
 
 
 def stored_files(settings: Settings) -> list[Path]:
@@ -156,7 +156,7 @@ async def test_json_round_trip_gives_the_same_persona(ann: Member, bob: Member,
     assert response.json()["ignored"] == []
     assert {k: imported[k] for k in COMPARED} == {k: original[k] for k in COMPARED}
     assert imported["visibility"] == "private" and imported["id"] != original["id"]
-    stored = await personas_repo.get(ctx.db, imported["id"])
+    stored = await persona_repo.get(ctx.db, imported["id"])
     assert stored["owner_id"] == bob.id and stored.get("share_id") is None
 
 

@@ -108,7 +108,9 @@ class TooManyLinkEmails(AppError):
 
 
 @dataclass(frozen=True)
-class Outcome:
+class GoogleSignInOutcome:
+    """Where a Google sign-in ended: signed in, or on to sign-up or linking."""
+
     kind: str  # SIGNED_IN (with `user`), or SIGNUP / LINK (with a new `flow_cookie`)
     return_to: str
     user: dict[str, Any] | None = None
@@ -180,7 +182,7 @@ async def begin(ctx: Ctx, *, return_to: str | None) -> tuple[str, str]:
 
 
 async def finish_callback(ctx: Ctx, *, cookie_value: str | None, params: dict[str, str],
-                          client: ClientInfo) -> Outcome:
+                          client: ClientInfo) -> GoogleSignInOutcome:
     """Check Google's redirect back to us and decide: signed in, age step, or proof step."""
     if ctx.google is None:
         raise GoogleNotConfigured()
@@ -215,18 +217,18 @@ async def finish_callback(ctx: Ctx, *, cookie_value: str | None, params: dict[st
         if not two_factor.is_enabled(user):  # else the code step records the sign-in
             await audit.record(ctx.db, "login_ok", now=ctx.clock.now(), user_id=user["_id"],
                                client=client, provider="google")
-        return Outcome(SIGNED_IN, return_to, user=user)
+        return GoogleSignInOutcome(SIGNED_IN, return_to, user=user)
     found = {"sub": identity.sub, "email": email, "name": identity.name}
     existing = await repo.get_by_email(ctx.db, email)
     if existing is None:
         value = await _new_flow(ctx, SIGNUP, identity=found, return_to=return_to)
-        return Outcome(SIGNUP, return_to, flow_cookie=value)
+        return GoogleSignInOutcome(SIGNUP, return_to, flow_cookie=value)
     if existing.get("google_sub"):
         await _failed(ctx, client, GoogleAccountMismatch.code, user_id=existing["_id"])
         raise GoogleAccountMismatch()
     value = await _new_flow(ctx, LINK, identity=found, user_id=existing["_id"],
                             return_to=return_to, link_emails=0)
-    return Outcome(LINK, return_to, flow_cookie=value)
+    return GoogleSignInOutcome(LINK, return_to, flow_cookie=value)
 
 
 async def _authenticate(ctx: Ctx, flow: dict[str, Any], code: str) -> VerifiedIdentity:
@@ -254,7 +256,7 @@ async def _failed(ctx: Ctx, client: ClientInfo, reason: str, *,
 async def complete_signup(ctx: Ctx, *, cookie_value: str | None, birth_date: date,
                           guardian_email: str | None, display_name: str | None,
                           client: ClientInfo,
-                          trial_user: dict[str, Any] | None = None) -> Outcome:
+                          trial_user: dict[str, Any] | None = None) -> GoogleSignInOutcome:
     """Create the account of a new Google user once the age rules pass."""
     flow = await pending(ctx, cookie_value, SIGNUP)
     identity = flow["identity"]
@@ -274,11 +276,11 @@ async def complete_signup(ctx: Ctx, *, cookie_value: str | None, birth_date: dat
     user = await service.create_account(ctx, fields, birth_date=birth_date,
                                         guardian_email=guardian, client=client,
                                         trial_user=trial_user, provider="google")
-    return Outcome(SIGNED_IN, flow["return_to"], user=user)
+    return GoogleSignInOutcome(SIGNED_IN, flow["return_to"], user=user)
 
 
 async def link_with_password(ctx: Ctx, *, cookie_value: str | None, password: str,
-                             client: ClientInfo) -> Outcome:
+                             client: ClientInfo) -> GoogleSignInOutcome:
     """Link Google to the existing account once its password is proven (throttled)."""
     flow = await pending(ctx, cookie_value, LINK)
     user = await repo.get(ctx.db, flow["user_id"])
@@ -334,7 +336,7 @@ async def check_link_token(ctx: Ctx, *, cookie_value: str | None,
 
 
 async def link_with_email_token(ctx: Ctx, *, cookie_value: str | None, token: str,
-                                client: ClientInfo) -> Outcome:
+                                client: ClientInfo) -> GoogleSignInOutcome:
     """Link Google to the account whose address received `token`, in the same browser."""
     flow = await check_link_token(ctx, cookie_value=cookie_value, token=token)
     await tokens.consume(ctx.db, token, purpose=tokens.LINK_GOOGLE, now=ctx.clock.now())
@@ -347,7 +349,7 @@ async def link_with_email_token(ctx: Ctx, *, cookie_value: str | None, token: st
 
 
 async def _link(ctx: Ctx, user: dict[str, Any], flow: dict[str, Any], *,
-                client: ClientInfo, proof: str) -> Outcome:
+                client: ClientInfo, proof: str) -> GoogleSignInOutcome:
     now, identity = ctx.clock.now(), flow["identity"]
     try:
         linked = await repo.update(
@@ -364,4 +366,4 @@ async def _link(ctx: Ctx, user: dict[str, Any], flow: dict[str, Any], *,
     if not two_factor.is_enabled(linked):
         await audit.record(ctx.db, "login_ok", now=now, user_id=user["_id"], client=client,
                            provider="google")
-    return Outcome(SIGNED_IN, flow["return_to"], user=linked)
+    return GoogleSignInOutcome(SIGNED_IN, flow["return_to"], user=linked)

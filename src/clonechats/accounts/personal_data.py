@@ -10,7 +10,7 @@ Audit events are kept for security (they hold only hashed addresses) but every m
 user's id, as subject or as actor, is replaced by a pseudonym: a keyed hash that cannot be
 turned back into the id.
 
-Imported when the context opens (`context.PRIVACY_SOURCES`), which registers the holder.
+Imported when the context opens (`domains.PERSONAL_DATA_ORDER`), which registers the holder.
 """
 
 from __future__ import annotations

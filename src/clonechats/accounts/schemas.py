@@ -59,6 +59,12 @@ class PasswordChangeIn(BaseModel):
     new_password: str = Field(max_length=4096)
 
 
+class AccountDeleteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    password: str | None = Field(None, max_length=4096)
+
+
 class ProfileUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

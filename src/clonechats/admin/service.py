@@ -1,7 +1,7 @@
 """Admin tools over accounts: lists of users and audit events, role changes, deleting an account
 over an age concern, the dashboard's counts, and the operator's `clonechats admin` commands.
 
-Trust boundary: callers have already checked the caller is an admin (`admin.router` does so for
+Trust boundary: callers have already checked the caller is an admin (`admin.routes` does so for
 every route; the command line is the operator's own shell). Never touches HTTP.
 """
 

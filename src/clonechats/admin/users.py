@@ -4,7 +4,7 @@ changes, suspension, signing out everywhere and credit adjustments.
 The view never carries the password hash or a raw address (sessions and the audit log keep
 keyed hashes only). Credit grants and claw-backs are ledger entries with the admin's reason;
 a claw-back never takes more than the balance. Every change is audit-logged with the admin.
-Trust boundary: `admin.router` checked the role before these are called. Never touches HTTP.
+Trust boundary: `admin.routes` checked the role before these are called. Never touches HTTP.
 """
 
 from __future__ import annotations

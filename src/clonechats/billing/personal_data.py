@@ -10,7 +10,7 @@ record gets a `retain_until` after which the purge job removes it. Orders never 
 person's email or name; the sandbox's own records drop the webhooks they kept. Webhook delivery
 logs hold no user id at all and age out on their own.
 
-Imported when the context opens (`context.PRIVACY_SOURCES`), which registers the holder.
+Imported when the context opens (`domains.PERSONAL_DATA_ORDER`), which registers the holder.
 """
 
 from __future__ import annotations

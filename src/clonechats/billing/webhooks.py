@@ -48,7 +48,9 @@ MAX_BODY = 256 * 1024
 
 
 @dataclass(frozen=True)
-class Outcome:
+class WebhookOutcome:
+    """How a webhook delivery was handled: the HTTP status and body the provider gets."""
+
     status: int
     result: str  # accepted, duplicate, ignored, or an error code
     message: str = ""
@@ -71,7 +73,7 @@ class Delivery:
 
 
 async def receive(ctx: Ctx, provider_name: str, headers: Mapping[str, str],
-                  body: bytes) -> Outcome:
+                  body: bytes) -> WebhookOutcome:
     now = ctx.clock.now()
     digest = hashlib.sha256(body).hexdigest()
     event_id = (header(headers, signing.IDEMPOTENCY_KEY) or "")[:200] or f"sha256:{digest}"
@@ -80,13 +82,13 @@ async def receive(ctx: Ctx, provider_name: str, headers: Mapping[str, str],
     try:
         outcome = await _process(ctx, delivery, headers, body)
     except WebhookRejected as exc:
-        outcome = Outcome(exc.status, exc.code, exc.message)
+        outcome = WebhookOutcome(exc.status, exc.code, exc.message)
     await _log(ctx, delivery, headers, len(body), outcome)
     return outcome
 
 
 async def _process(ctx: Ctx, delivery: Delivery, headers: Mapping[str, str],
-                   body: bytes) -> Outcome:
+                   body: bytes) -> WebhookOutcome:
     if len(body) > MAX_BODY:
         raise WebhookRejected("payload_too_large", "The webhook body is too large.", 413)
     try:
@@ -107,7 +109,7 @@ async def _process(ctx: Ctx, delivery: Delivery, headers: Mapping[str, str],
                                          first_seen_at=delivery.received_at,
                                          retain_until=retain_until(delivery.received_at))
     if seen is not None and seen.get("status") == "done":
-        return Outcome(200, "duplicate")
+        return WebhookOutcome(200, "duplicate")
     outcome = await _handle(ctx, delivery, event)
     if outcome.status == 200:
         await webhook_log.finish_event(ctx.db, key, result=outcome.result)
@@ -116,34 +118,35 @@ async def _process(ctx: Ctx, delivery: Delivery, headers: Mapping[str, str],
     return outcome
 
 
-async def _handle(ctx: Ctx, delivery: Delivery, event: signing.WebhookEvent) -> Outcome:
+async def _handle(ctx: Ctx, delivery: Delivery, event: signing.WebhookEvent) -> WebhookOutcome:
     if event.type == signing.REFUND_STATUS:
         return await _refund_event(ctx, delivery, event)
     if event.type not in signing.PAYMENT_EVENTS:
-        return Outcome(200, "ignored")
+        return WebhookOutcome(200, "ignored")
     order = await orders.get(ctx.db, event.order_id) if event.order_id else None
     if order is None or order["provider"] != delivery.provider:
-        return Outcome(404, "unknown_order", "No order with this id was made here.")
+        return WebhookOutcome(404, "unknown_order", "No order with this id was made here.")
     if not fulfilment.amounts_match(order, event.order_amount, event.order_currency):
-        return Outcome(422, "amount_mismatch", "The amount or currency differs from the order.")
+        return WebhookOutcome(422, "amount_mismatch",
+                              "The amount or currency differs from the order.")
     if event.type != signing.PAYMENT_SUCCESS or event.payment_status != "SUCCESS":
         return await _attempt_failed(ctx, order, delivery)
     if order["status"] in (orders.PAID, orders.REFUNDED):
         if order["status"] == orders.PAID and order["fulfilled_at"] is None:
             await fulfilment.fulfil(ctx, order)
-        return Outcome(200, "duplicate")
+        return WebhookOutcome(200, "duplicate")
     if order["status"] == orders.FAILED:
         note = "a payment succeeded after the order had failed: refund it"
         await orders.set_fields(ctx.db, order["_id"], {"needs_attention": note,
                                                       "late_payment_id": event.payment_id},
                                 now=ctx.clock.now())
-        return Outcome(200, "late_payment")
+        return WebhookOutcome(200, "late_payment")
     if ctx.settings.billing.confirm_with_provider:
         await _confirm_later(ctx, order, delivery)
-        return Outcome(200, "queued")
+        return WebhookOutcome(200, "queued")
     _, moved = await fulfilment.settle_paid(ctx, order["_id"], payment_id=event.payment_id,
                                             via="webhook")
-    return Outcome(200, "accepted" if moved else "duplicate")
+    return WebhookOutcome(200, "accepted" if moved else "duplicate")
 
 
 async def _confirm_later(ctx: Ctx, order: dict[str, Any], delivery: Delivery) -> None:
@@ -181,35 +184,36 @@ async def confirm_webhook(payload: dict[str, Any], ctx: Ctx) -> None:
         await schedule_reconcile(ctx, order["_id"], attempt=1)
 
 
-async def _attempt_failed(ctx: Ctx, order: dict[str, Any], delivery: Delivery) -> Outcome:
+async def _attempt_failed(ctx: Ctx, order: dict[str, Any], delivery: Delivery) -> WebhookOutcome:
     """A failed or abandoned attempt: the order fails only once the provider says it is over
     (a Cashfree order takes further attempts until it expires), which the job asks."""
     if order["status"] != orders.CREATED:
-        return Outcome(200, "duplicate")
+        return WebhookOutcome(200, "duplicate")
     await _confirm_later(ctx, order, delivery)
-    return Outcome(200, "accepted")
+    return WebhookOutcome(200, "accepted")
 
 
-async def _refund_event(ctx: Ctx, delivery: Delivery, event: signing.WebhookEvent) -> Outcome:
+async def _refund_event(ctx: Ctx, delivery: Delivery,
+                        event: signing.WebhookEvent) -> WebhookOutcome:
     order = await orders.get(ctx.db, event.order_id) if event.order_id else None
     if order is None or order["provider"] != delivery.provider:
-        return Outcome(404, "unknown_order", "No order with this id was made here.")
+        return WebhookOutcome(404, "unknown_order", "No order with this id was made here.")
     refund = order.get("refund") or {}
     if (event.refund_id is None or refund.get("refund_id") != event.refund_id
             or refund.get("status") != refunds.PENDING):
-        return Outcome(200, "duplicate" if refund.get("refund_id") == event.refund_id
-                       else "ignored")
+        return WebhookOutcome(200, "duplicate" if refund.get("refund_id") == event.refund_id
+                              else "ignored")
     if event.refund_status == "SUCCESS":
         await refunds.complete_refund(ctx, order["_id"], event.refund_id,
                                       provider_refund_id=None)
     elif event.refund_status in ("FAILED", "CANCELLED"):
         await refunds.fail_refund(ctx, order["_id"], event.refund_id,
                                   detail=event.refund_status)
-    return Outcome(200, "accepted")
+    return WebhookOutcome(200, "accepted")
 
 
 async def _log(ctx: Ctx, delivery: Delivery, headers: Mapping[str, str], size: int,
-               outcome: Outcome) -> None:
+               outcome: WebhookOutcome) -> None:
     event = delivery.event
     attempt = header(headers, signing.ATTEMPT) or ""
     until = retain_until(delivery.received_at)

@@ -37,7 +37,7 @@ from clonechats.chat.service import get_message
 from clonechats.chat.settlement import Continuation, ReplyPlan
 from clonechats.chat.translation.texts import model_text
 from clonechats.errors import Conflict
-from clonechats.personas import service as personas
+from clonechats.personas import service as persona_service
 from clonechats.providers.llm.base import ChatMessage
 
 if TYPE_CHECKING:
@@ -81,8 +81,8 @@ async def continue_reply(ctx: Ctx, *, user_id: str, conversation_id: str,
 async def _start(ctx: Ctx, conversation: Conversation, *, user_message: Message,
                  reply: Message) -> Generation:
     """Steps 3 and 4 of the module docstring, for a conversation already taken."""
-    persona = await personas.get_usable(ctx, user_id=conversation["owner_id"],
-                                        persona_id=conversation["persona_id"])
+    persona = await persona_service.get_usable(ctx, user_id=conversation["owner_id"],
+                                               persona_id=conversation["persona_id"])
     provider, model = ctx.llm.resolve(conversation["model"])
     price = metering.price_for(ctx.settings.chat, model.id)
     built = await chat_context.assemble(

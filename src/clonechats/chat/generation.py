@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from clonechats.billing import ledger
 from clonechats.chat import in_progress, repo
 from clonechats.chat.repo import Message
-from clonechats.chat.settlement import HIDDEN_NOTICE, Outcome, ReplyPlan, settle_reply
+from clonechats.chat.settlement import HIDDEN_NOTICE, GenerationOutcome, ReplyPlan, settle_reply
 from clonechats.chat.translation.texts import TRANSLATION_EVENT, event_for
 from clonechats.errors import AppError
 from clonechats.providers.errors import (
@@ -140,14 +140,14 @@ class Generation:
         self._events.put_nowait((name, data))
 
     async def _run(self) -> Message:
-        outcome: Outcome | None = None
+        outcome: GenerationOutcome | None = None
         started = time.perf_counter()
         try:
             outcome = await self._generate(started)
         finally:
             if outcome is None:  # cancelled (shutting down): keep what arrived
-                outcome = Outcome(text="".join(self._parts), status=repo.FAILED,
-                                  error_code="interrupted")
+                outcome = GenerationOutcome(text="".join(self._parts), status=repo.FAILED,
+                                            error_code="interrupted")
             outcome.latency_ms = round((time.perf_counter() - started) * 1000, 1)
             settling = asyncio.ensure_future(self._settle(outcome))
             _settling.add(settling)
@@ -158,8 +158,8 @@ class Generation:
                 in_progress.remove(self.message_id)
         return message
 
-    async def _generate(self, started: float) -> Outcome:
-        outcome = Outcome()
+    async def _generate(self, started: float) -> GenerationOutcome:
+        outcome = GenerationOutcome()
         self._pump = asyncio.ensure_future(self._read_stream(outcome, started))
         if self._stop.is_set():
             self._pump.cancel()
@@ -175,7 +175,7 @@ class Generation:
         outcome.text = "".join(self._parts)
         return outcome
 
-    async def _read_stream(self, outcome: Outcome, started: float) -> None:
+    async def _read_stream(self, outcome: GenerationOutcome, started: float) -> None:
         """Pass the provider's deltas on until it ends, fails or a stop cancels this task."""
         plan, settings = self.plan, self.ctx.settings.chat
         check_each_token = settings.stop_poll_seconds == 0
@@ -243,7 +243,7 @@ class Generation:
             self._lease_renewed = now
         return saved is None or bool(saved.get("stop_requested"))
 
-    async def _settle(self, outcome: Outcome) -> Message:
+    async def _settle(self, outcome: GenerationOutcome) -> Message:
         plan = self.plan
         try:
             message = await settle_reply(self.ctx, plan=plan, outcome=outcome)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from clonechats.chat import generation, metering, repo
 from clonechats.chat.replies import SETTLE_GRACE_SECONDS, SETTLE_JOB
-from clonechats.chat.settlement import Continuation, Outcome, ReplyPlan, settle_reply
+from clonechats.chat.settlement import Continuation, GenerationOutcome, ReplyPlan, settle_reply
 from clonechats.errors import AppError
 from clonechats.jobs.service import JobRegistry
 from clonechats.providers.llm.base import ModelInfo
@@ -64,7 +64,7 @@ async def settle_abandoned(payload: dict[str, Any], ctx: Ctx) -> None:
         reply_tokens=0, price=_price(ctx, model_id), reserved=message["reserved_credits"],
         continuing=continuing)
     waited_ms = max(0.0, (now - message["created_at"]).total_seconds() * 1000)
-    await settle_reply(ctx, plan=plan, outcome=Outcome(
+    await settle_reply(ctx, plan=plan, outcome=GenerationOutcome(
         text=message["text"][len(plan.earlier_text):], status=repo.FAILED,
         error_code="interrupted",
         latency_ms=round(waited_ms, 1)))

@@ -25,10 +25,10 @@ from clonechats.chat import (
     service,
 )
 from clonechats.chat.repo import Conversation, Message
-from clonechats.chat.translation import pages as translation_pages
+from clonechats.chat.translation import form as translation_form
 from clonechats.context import Ctx
 from clonechats.errors import AppError
-from clonechats.personas import service as personas
+from clonechats.personas import service as persona_service
 from clonechats.web.context import context_of
 
 router = APIRouter(include_in_schema=False)
@@ -105,16 +105,16 @@ async def usable_persona(ctx: Ctx, user: dict[str, Any],
                          conversation: Conversation) -> dict[str, Any] | None:
     """The conversation's persona while the user may still use it, else None."""
     try:
-        return await personas.get_usable(ctx, user_id=user["_id"],
-                                         persona_id=conversation["persona_id"])
-    except personas.PersonaNotFound:
+        return await persona_service.get_usable(ctx, user_id=user["_id"],
+                                                persona_id=conversation["persona_id"])
+    except persona_service.PersonaNotFound:
         return None
 
 
 async def avatars_of(ctx: Ctx, user: dict[str, Any],
                      *lists: list[Conversation]) -> dict[str, Any]:
     """The avatar of each listed chat's persona, while the user may still use it."""
-    usable = await personas.get_many_usable(
+    usable = await persona_service.get_many_usable(
         ctx, user_id=user["_id"], persona_ids=list({c["persona_id"] for items in lists
                                                     for c in items}))
     return {pid: p.get("avatar_media_id") for pid, p in usable.items()}
@@ -146,16 +146,16 @@ async def new_chat(request: Request, user: OptionalUser,
     ctx = context_of(request)
     if user is None:  # anyone may see whom they would chat with, if the persona is public
         try:
-            found = await personas.get_usable(ctx, user_id="", persona_id=persona)
-        except personas.PersonaNotFound:
+            found = await persona_service.get_usable(ctx, user_id="", persona_id=persona)
+        except persona_service.PersonaNotFound:
             found = None
         here = f"{request.url.path}?persona={quote(persona, safe='')}"
         return render(request, "start.html", persona=found, signed_in_user=None,
                       next_path=quote(here, safe=""))
     check_active(user)
-    found = await personas.get_usable(ctx, user_id=user["_id"], persona_id=persona)
+    found = await persona_service.get_usable(ctx, user_id=user["_id"], persona_id=persona)
     return render(request, "start.html", persona=found, signed_in_user=user, next_path="",
-                  **translation_pages.start_options(request))
+                  **translation_form.start_options(request))
 
 
 @router.post("/chat/new")
@@ -169,7 +169,7 @@ async def start_chat(request: Request, user: OptionalUser) -> Response:
         raise AppError("Choose a persona to chat with.", code="invalid_persona", status=422)
     conversation = await service.create(context_of(request), user_id=user["_id"],
                                         persona_id=persona_id,
-                                        translation=translation_pages.mode_from_form(
+                                        translation=translation_form.mode_from_form(
                                             request, form))
     return RedirectResponse(f"/chat/{conversation['_id']}", status_code=303)
 

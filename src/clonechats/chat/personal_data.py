@@ -11,7 +11,7 @@ Delete: every conversation they own and every message in them. Replies in progre
 to stop first, so none is written back after the delete. Other people's conversations with
 this person's public personas are theirs and stay.
 
-Imported when the context opens (`context.PRIVACY_SOURCES`), which registers the holder.
+Imported when the context opens (`domains.PERSONAL_DATA_ORDER`), which registers the holder.
 """
 
 from __future__ import annotations

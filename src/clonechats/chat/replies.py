@@ -33,7 +33,7 @@ from clonechats.chat.settlement import ReplyPlan
 from clonechats.chat.translation import service as chat_translation
 from clonechats.chat.translation.texts import model_text
 from clonechats.errors import AppError, Conflict
-from clonechats.personas import service as personas
+from clonechats.personas import service as persona_service
 from clonechats.personas.memory import learning
 
 if TYPE_CHECKING:
@@ -130,8 +130,8 @@ async def _screen(ctx: Ctx, conversation: Conversation, *, text: str, seq: int,
 
 async def _persona(ctx: Ctx, conversation: Conversation) -> dict[str, Any]:
     """The conversation's persona, while its owner may still chat with it (else 404)."""
-    return await personas.get_usable(ctx, user_id=conversation["owner_id"],
-                                     persona_id=conversation["persona_id"])
+    return await persona_service.get_usable(ctx, user_id=conversation["owner_id"],
+                                            persona_id=conversation["persona_id"])
 
 
 async def _start(ctx: Ctx, conversation: Conversation, *, persona: dict[str, Any],

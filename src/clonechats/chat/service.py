@@ -14,7 +14,7 @@ from clonechats.chat import generation, repo
 from clonechats.chat.repo import Conversation, Message
 from clonechats.chat.scheduled import repo as scheduled_repo
 from clonechats.errors import AppError, Conflict, NotFound
-from clonechats.personas import service as personas
+from clonechats.personas import service as persona_service
 
 if TYPE_CHECKING:
     from clonechats.context import Ctx
@@ -59,7 +59,7 @@ async def create(ctx: Ctx, *, user_id: str, persona_id: str,
                  translation: dict[str, str] | None = None) -> Conversation:
     """A new conversation; `translation` (from `chat.translation.service.mode_for`) makes it
     a translation chat."""
-    persona = await personas.get_usable(ctx, user_id=user_id, persona_id=persona_id)
+    persona = await persona_service.get_usable(ctx, user_id=user_id, persona_id=persona_id)
     wanted = persona.get("model")
     model = wanted if wanted and ctx.llm.is_enabled(wanted) else ctx.llm.default_model().id
     now = ctx.clock.now()
@@ -70,7 +70,7 @@ async def create(ctx: Ctx, *, user_id: str, persona_id: str,
         "message_seq": 0, "generating": None, "created_at": now, "updated_at": now,
         "last_message_at": now, "translation": translation,
     })
-    await personas.record_chat_started(ctx, persona_id=persona["_id"])
+    await persona_service.record_chat_started(ctx, persona_id=persona["_id"])
     return conversation
 
 

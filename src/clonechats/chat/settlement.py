@@ -86,7 +86,9 @@ class ReplyPlan:
 
 
 @dataclass
-class Outcome:
+class GenerationOutcome:
+    """What one generation of a reply delivered, for `settle_reply` to store and charge."""
+
     text: str = ""  # what this generation delivered (after `plan.earlier_text`, if any)
     usage: Usage | None = None
     status: str = repo.COMPLETE
@@ -114,7 +116,7 @@ async def delivered_tokens(provider: LLMProvider | None, model: str, text: str) 
     return max(1, estimate_text_tokens(text))
 
 
-async def settle_reply(ctx: Ctx, *, plan: ReplyPlan, outcome: Outcome) -> Message:
+async def settle_reply(ctx: Ctx, *, plan: ReplyPlan, outcome: GenerationOutcome) -> Message:
     """Charge, moderate and store a finished (or abandoned) reply; free the conversation;
     record the cost; hand the moods of both messages to the backlog. Safe to repeat: the
     ledger keys make it charge once."""

@@ -71,13 +71,13 @@ async def enqueue(db: Any, kind: str, payload: dict[str, Any], run_at: datetime 
         return existing
 
 
-def next_daily_run(now: datetime, at: time) -> datetime:
-    """The first moment after `now` at the time of day `at` (which carries its time zone)."""
-    today = datetime.combine(now.astimezone(UTC).date(), at)
+def next_daily_run(now: datetime, time_of_day: time) -> datetime:
+    """The first moment after `now` at `time_of_day` (which carries its time zone)."""
+    today = datetime.combine(now.astimezone(UTC).date(), time_of_day)
     return today if today > now else today + timedelta(days=1)
 
 
-async def enqueue_daily(ctx: Ctx, kind: str, at: time) -> dict[str, Any]:
+async def enqueue_daily(ctx: Ctx, kind: str, time_of_day: time) -> dict[str, Any]:
     """Queue the next daily run of `kind` (idempotent: one job per date)."""
-    run_at = next_daily_run(ctx.clock.now(), at)
+    run_at = next_daily_run(ctx.clock.now(), time_of_day)
     return await ctx.enqueue(kind, {}, run_at, dedupe_key=f"{kind}:{run_at.date().isoformat()}")

@@ -6,7 +6,7 @@ duration, time) with the media store key of its file, so an export job can copy 
 Delete: every file of the user in the media store (stray files without a document included)
 and every media document.
 
-Imported when the context opens (`context.PRIVACY_SOURCES`), which registers the holder.
+Imported when the context opens (`domains.PERSONAL_DATA_ORDER`), which registers the holder.
 """
 
 from __future__ import annotations

@@ -30,8 +30,8 @@ from clonechats.media.errors import MediaNotFound, MediaTooLarge, StorageQuotaEx
 from clonechats.media.keys import parse_media_key
 from clonechats.media.repo import AVATAR, REFERENCE_IMAGE, REFERENCE_VOICE
 from clonechats.media.store import StoredMedia
-from clonechats.personas import repo as personas_repo
-from clonechats.personas import service as personas
+from clonechats.personas import repo as persona_repo
+from clonechats.personas import service as persona_service
 
 if TYPE_CHECKING:
     from clonechats.context import Ctx
@@ -63,7 +63,7 @@ async def upload_persona_image(ctx: Ctx, *, user: dict[str, Any], persona_id: st
     if kind not in IMAGE_KINDS:
         raise ValueError(f"not an image kind: {kind}")
     owner_id = user["_id"]
-    await personas.get_owned(ctx, user_id=owner_id, persona_id=persona_id)
+    await persona_service.get_owned(ctx, user_id=owner_id, persona_id=persona_id)
     _check_size(data, upload_limit(ctx, kind))
     if kind == REFERENCE_IMAGE and await repo.count_for_persona(
             ctx.db, persona_id=persona_id, kind=kind) >= MAX_REFERENCE_IMAGES:
@@ -93,7 +93,7 @@ async def upload_reference_voice(ctx: Ctx, *, user: dict[str, Any], persona_id: 
                                  data: bytes) -> dict[str, Any]:
     """Stores the persona's reference voice (3 to 120 seconds), replacing the previous one."""
     owner_id = user["_id"]
-    await personas.get_owned(ctx, user_id=owner_id, persona_id=persona_id)
+    await persona_service.get_owned(ctx, user_id=owner_id, persona_id=persona_id)
     limit = upload_limit(ctx, REFERENCE_VOICE)
     _check_size(data, limit)
     info = await audio.check_audio(data)
@@ -107,7 +107,7 @@ async def upload_reference_voice(ctx: Ctx, *, user: dict[str, Any], persona_id: 
 
 async def list_for_persona(ctx: Ctx, *, user_id: str, persona_id: str) -> list[dict[str, Any]]:
     """The owner's media of one persona, oldest first."""
-    await personas.get_owned(ctx, user_id=user_id, persona_id=persona_id)
+    await persona_service.get_owned(ctx, user_id=user_id, persona_id=persona_id)
     return await repo.list_for_persona(ctx.db, owner_id=user_id, persona_id=persona_id)
 
 
@@ -150,7 +150,7 @@ async def open_for_viewer(ctx: Ctx, *, media_id: str, viewer_id: str | None) -> 
     if viewer_id is not None and media["owner_id"] == viewer_id:
         return media
     if media["kind"] in PUBLIC_KINDS and media.get("persona_id"):
-        persona = await personas_repo.get(ctx.db, media["persona_id"])
+        persona = await persona_repo.get(ctx.db, media["persona_id"])
         if persona is not None and persona.get("visibility") == "public" and (
                 persona.get("avatar_media_id") == media["_id"]
                 or media["_id"] in persona.get("reference_image_ids", [])):
@@ -208,11 +208,11 @@ async def _attach(ctx: Ctx, media: dict[str, Any]) -> dict[str, Any]:
                 raise TooManyReferenceImages()  # a concurrent upload took the last place
             persona = await _sync_persona(ctx, owner_id=owner_id, persona_id=persona_id)
         else:
-            persona = await personas_repo.update(ctx.db, persona_id,
-                                                 {_SINGLE_FIELDS[kind]: media["_id"]},
-                                                 owner_id=owner_id, now=ctx.clock.now())
+            persona = await persona_repo.update(ctx.db, persona_id,
+                                                {_SINGLE_FIELDS[kind]: media["_id"]},
+                                                owner_id=owner_id, now=ctx.clock.now())
         if persona is None:
-            raise personas.PersonaNotFound()
+            raise persona_service.PersonaNotFound()
     except BaseException:
         await _discard(ctx, media)
         raise
@@ -226,7 +226,7 @@ async def _attach(ctx: Ctx, media: dict[str, Any]) -> dict[str, Any]:
 
 async def _sync_persona(ctx: Ctx, *, owner_id: str, persona_id: str) -> dict[str, Any] | None:
     """Rewrites the persona's media references from the `media` collection."""
-    persona = await personas_repo.get(ctx.db, persona_id)
+    persona = await persona_repo.get(ctx.db, persona_id)
     if persona is None or persona["owner_id"] != owner_id:
         return None
     held = await repo.list_for_persona(ctx.db, owner_id=owner_id, persona_id=persona_id)
@@ -238,8 +238,8 @@ async def _sync_persona(ctx: Ctx, *, owner_id: str, persona_id: str) -> dict[str
     image_ids = [media["_id"] for media in held if media["kind"] == REFERENCE_IMAGE]
     known_order = [i for i in persona.get("reference_image_ids", []) if i in image_ids]
     changes["reference_image_ids"] = known_order + [i for i in image_ids if i not in known_order]
-    return await personas_repo.update(ctx.db, persona_id, changes, owner_id=owner_id,
-                                      now=ctx.clock.now())
+    return await persona_repo.update(ctx.db, persona_id, changes, owner_id=owner_id,
+                                     now=ctx.clock.now())
 
 
 async def _discard(ctx: Ctx, media: dict[str, Any]) -> None:

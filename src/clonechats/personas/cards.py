@@ -51,7 +51,7 @@ from clonechats.media import service as media
 from clonechats.media.errors import MediaError, MediaNotFound
 from clonechats.media.images import CleanImage, prepare_image
 from clonechats.media.repo import AVATAR
-from clonechats.personas import service as personas
+from clonechats.personas import service as persona_service
 from clonechats.personas.card_png import (
     MAX_JSON_BYTES,
     CardTooLarge,
@@ -360,7 +360,7 @@ async def card_for_viewer(ctx: Ctx, *, persona_id: str,
                           viewer_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """(persona, card) for its owner, or for anyone when the persona is public (then without
     private fields); another user's private persona is "not found"."""
-    persona = await personas.get_usable(ctx, user_id=viewer_id, persona_id=persona_id)
+    persona = await persona_service.get_usable(ctx, user_id=viewer_id, persona_id=persona_id)
     return persona, export_card(persona, include_private=persona["owner_id"] == viewer_id)
 
 
@@ -396,13 +396,14 @@ async def import_card(ctx: Ctx, *, user: dict[str, Any],
             ignored.append("the PNG's picture (it could not be used as an avatar)")
     else:
         imported = persona_fields_from_card(parse_card_json(data))
-    persona = await personas.create(ctx, owner_id=user["_id"], data=imported.fields)
+    persona = await persona_service.create(ctx, owner_id=user["_id"], data=imported.fields)
     if picture is not None:
         try:
             await media.add_clean_image(ctx, owner_id=user["_id"], persona_id=persona["_id"],
                                         kind=AVATAR, image=picture)
         except BaseException:
-            await personas.remove_persona(ctx, persona)
+            await persona_service.remove_persona(ctx, persona)
             raise
-        persona = await personas.get_owned(ctx, user_id=user["_id"], persona_id=persona["_id"])
+        persona = await persona_service.get_owned(ctx, user_id=user["_id"],
+                                                  persona_id=persona["_id"])
     return persona, [*imported.ignored, *ignored]

@@ -10,7 +10,7 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
-from clonechats.personas import repo as personas
+from clonechats.personas import repo as persona_repo
 from clonechats.storage.indexes import Index
 from clonechats.storage.pagination import fetch_page
 
@@ -37,7 +37,7 @@ async def add(db: Any, *, user_id: str, persona_id: str, now: datetime) -> bool:
                                          "created_at": now})
     except DuplicateKeyError:
         return False
-    await personas.change_favourite_count(db, persona_id, 1)
+    await persona_repo.change_favourite_count(db, persona_id, 1)
     return True
 
 
@@ -46,7 +46,7 @@ async def remove(db: Any, *, user_id: str, persona_id: str) -> bool:
     result = await db[FAVOURITES].delete_one({"_id": favourite_id(user_id, persona_id)})
     if result.deleted_count != 1:
         return False
-    await personas.change_favourite_count(db, persona_id, -1)
+    await persona_repo.change_favourite_count(db, persona_id, -1)
     return True
 
 

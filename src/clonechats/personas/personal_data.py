@@ -5,7 +5,7 @@ personas they favourited. Delete: each owned persona the way the owner's own del
 (memories, media files, other people's favourites of it, its share link), then the person's
 favourites, taking each favourited persona's count down.
 
-Imported when the context opens (`context.PRIVACY_SOURCES`), which registers the holder.
+Imported when the context opens (`domains.PERSONAL_DATA_ORDER`), which registers the holder.
 """
 
 from __future__ import annotations

@@ -68,7 +68,7 @@ async def update_settings(ctx: Ctx, user_id: str, *,
     await repo.set_settings(ctx.db, user_id, {"analytics_opt_in": analytics_opt_in,
                                               "updated_at": now})
     await repo.add_consent(ctx.db, user_id=user_id, what=ANALYTICS, value=analytics_opt_in,
-                           at=now, policy_version=_version(ctx))
+                           now=now, policy_version=_version(ctx))
     return await get_settings(ctx, user_id)
 
 
@@ -85,6 +85,6 @@ async def acknowledge_policy(ctx: Ctx, user: dict[str, Any]) -> dict[str, Any]:
         return user
     now = ctx.clock.now()
     updated = await users.acknowledge_policy(ctx.db, user["_id"], version, now=now) or user
-    await repo.add_consent(ctx.db, user_id=user["_id"], what=POLICY, value=version, at=now,
+    await repo.add_consent(ctx.db, user_id=user["_id"], what=POLICY, value=version, now=now,
                            policy_version=version)
     return updated

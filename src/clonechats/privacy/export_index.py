@@ -41,9 +41,9 @@ def cell(key: str, value: Any) -> dict[str, Any]:
     """One value as text, with a link for an archived file and a time for `*_at` fields."""
     if is_empty(value):
         return {"text": "—", "empty": True}
-    at = moment(value) if key == "at" or key.endswith("_at") else None
-    if at:
-        return {"text": at["text"], "time": at["iso"]}
+    when = moment(value) if key == "at" or key.endswith("_at") else None
+    if when:
+        return {"text": when["text"], "time": when["iso"]}
     if isinstance(value, bool):
         return {"text": "yes" if value else "no"}
     if isinstance(value, str) and value.startswith("files/"):

@@ -10,7 +10,7 @@ person (their id or email), e.g. a payment provider's notification carrying thei
 id: the jobs are transport, not records, and otherwise stay until their 30-day retention.
 Jobs still queued or running are left to finish.
 
-Imported when the context opens (`context.PRIVACY_SOURCES`), which registers the holder.
+Imported when the context opens (`domains.PERSONAL_DATA_ORDER`), which registers the holder.
 """
 
 from __future__ import annotations

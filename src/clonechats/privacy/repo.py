@@ -60,9 +60,9 @@ async def set_settings(db: Any, user_id: str, changes: dict[str, Any]) -> dict[s
         {"_id": user_id}, {"$set": changes}, upsert=True, return_document=ReturnDocument.AFTER)
 
 
-async def add_consent(db: Any, *, user_id: str, what: str, value: Any, at: datetime,
+async def add_consent(db: Any, *, user_id: str, what: str, value: Any, now: datetime,
                       policy_version: str) -> dict[str, Any]:
-    entry = {"_id": new_id(), "user_id": user_id, "what": what, "value": value, "at": at,
+    entry = {"_id": new_id(), "user_id": user_id, "what": what, "value": value, "at": now,
              "policy_version": policy_version}
     await db[CONSENTS].insert_one(entry)
     return entry

@@ -20,12 +20,6 @@ class AnalyticsEventIn(BaseModel):
                       "feature's name (features).")
 
 
-class AccountDeleteIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    password: str | None = Field(None, max_length=4096)
-
-
 class DataRequestIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from clonechats.accounts import users
 from clonechats.accounts.age import GuardianConsentRequired
 from clonechats.accounts.dependencies import OptionalUser
-from clonechats.personas import service as personas
+from clonechats.personas import service as persona_service
 from clonechats.rooms import service
 from clonechats.rooms.plan import participant
 from clonechats.rooms.schemas import (
@@ -91,8 +91,8 @@ async def new_room(request: Request, user: OptionalUser) -> Response:
         return to_login(request)
     check_active(user)
     ctx = context_of(request)
-    mine, _ = await personas.list_for_owner(ctx, owner_id=user["_id"], limit=100)
-    public, _ = await personas.browse(ctx, sort="popular", limit=50)
+    mine, _ = await persona_service.list_for_owner(ctx, owner_id=user["_id"], limit=100)
+    public, _ = await persona_service.browse(ctx, sort="popular", limit=50)
     others = [p for p in public if p["owner_id"] != user["_id"]]
     return render(request, "new.html", mine=mine, public=others, topic_max=TOPIC_MAX,
                   rounds_max=ROUNDS_MAX, words_min=WORDS_MIN, words_max=WORDS_MAX)

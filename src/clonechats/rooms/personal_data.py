@@ -4,7 +4,7 @@ Export: every room they own (topic, speakers, settings, status, summary, verdict
 all its turns (speaker, round, text, status, credits, times). A withheld turn is exported as
 the notice the person saw. Delete: every room they own, with its turns and its live events.
 
-Imported when the context opens (`context.PRIVACY_SOURCES`), which registers the holder.
+Imported when the context opens (`domains.PERSONAL_DATA_ORDER`), which registers the holder.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from clonechats.billing import ledger
 from clonechats.chat import screening
 from clonechats.chat.replies import clean_text
 from clonechats.errors import AppError, Conflict, NotFound
-from clonechats.personas import service as personas
+from clonechats.personas import service as persona_service
 from clonechats.rooms import jobs, metering, plan, repo
 from clonechats.rooms.schemas import RoomCreate
 
@@ -56,7 +56,7 @@ async def _check_text(ctx: Ctx, *, user_id: str, text: str, subject: str, ref_id
 
 
 async def create(ctx: Ctx, *, user_id: str, data: RoomCreate) -> dict[str, Any]:
-    people = [await personas.get_usable(ctx, user_id=user_id, persona_id=persona_id)
+    people = [await persona_service.get_usable(ctx, user_id=user_id, persona_id=persona_id)
               for persona_id in data.persona_ids]
     room_id = repo.new_id()
     await _check_text(ctx, user_id=user_id, text=data.topic, subject="room_topic",

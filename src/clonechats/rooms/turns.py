@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from clonechats.chat import screening
 from clonechats.errors import AppError, still_there
-from clonechats.personas import service as personas
+from clonechats.personas import service as persona_service
 from clonechats.providers.errors import ProviderError
 from clonechats.providers.llm.base import LLMProvider, ModelInfo
 from clonechats.rooms import metering, plan, prompts, repo
@@ -114,9 +114,9 @@ async def speak(ctx: Ctx, driver: Driver, room: dict[str, Any], *, step_key: str
     if the step had ended already. Raises InsufficientCredits (nothing shown)."""
     person = plan.participant(room, persona_id)
     try:
-        persona = await personas.get_usable(ctx, user_id=room["owner_id"],
-                                            persona_id=persona_id)
-    except personas.PersonaNotFound:
+        persona = await persona_service.get_usable(ctx, user_id=room["owner_id"],
+                                                   persona_id=persona_id)
+    except persona_service.PersonaNotFound:
         persona = None
     if persona is None or person is None:
         await repo.set_participant(ctx.db, room["_id"], persona_id, {"left": True})

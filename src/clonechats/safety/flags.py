@@ -10,7 +10,7 @@ Minimum data: a flag holds no text of the message. The admin reads the message t
 text is stored once and goes when the message goes. After the account is deleted a flag keeps
 only its categories, reason and dates (see `safety.personal_data`).
 
-Trust boundary: the list, detail and review functions are for admins; `admin.router` checks the
+Trust boundary: the list, detail and review functions are for admins; `admin.routes` checks the
 role before they are called. Never touches HTTP.
 """
 
@@ -114,9 +114,9 @@ async def referenced_message(ctx: Ctx, flag: dict[str, Any]) -> dict[str, Any] |
     its conversation or account) or the flag is about something else."""
     if flag["subject"] not in MESSAGE_SUBJECTS or not flag.get("ref_id"):
         return None
-    from clonechats.chat import repo as chat
+    from clonechats.chat import repo as chat_repo
 
-    message = await chat.get_message(ctx.db, flag["ref_id"])
+    message = await chat_repo.get_message(ctx.db, flag["ref_id"])
     if message is None:
         return None
     return {

@@ -7,7 +7,7 @@ Delete: flags are abuse signals counted in the admin dashboards, so they are ano
 than removed: the user id and the reference to the (deleted) message are cleared, leaving only
 categories, reason and dates, which no longer say anything about the person.
 
-Imported when the context opens (`context.PRIVACY_SOURCES`), which registers the holder.
+Imported when the context opens (`domains.PERSONAL_DATA_ORDER`), which registers the holder.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ Actions, each closing the flag and audit-logged with the admin and their note:
 - `warn`: the owner sees a notice on every page until they dismiss it.
 - `suspend`: the account's sessions end and sign-in is refused (`accounts.suspension`).
 
-Trust boundary: only `admin.router` calls the queue and actions; `report_persona` is public
+Trust boundary: only `admin.routes` calls the queue and actions; `report_persona` is public
 (throttled per hashed address by the router's caller). Never touches HTTP.
 """
 
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from clonechats.accounts import audit, suspension, users
 from clonechats.errors import AppError, Conflict
-from clonechats.personas import service as personas
+from clonechats.personas import service as persona_service
 from clonechats.safety import flags, rate_limits, warnings
 from clonechats.web.client import ClientInfo
 
@@ -62,7 +62,7 @@ async def report_persona(ctx: Ctx, *, share_id: str, reason: str,
     await rate_limits.hit(ctx, bucket="persona_report", key=client.ip_hash,
                           limit=ctx.settings.admin.reports_per_address_per_hour,
                           message="Too many reports from your network. Please try later.")
-    persona = await personas.get_public(ctx, share_id=share_id)
+    persona = await persona_service.get_public(ctx, share_id=share_id)
     return await flags.add_persona_report(ctx, persona=persona, reason=text)
 
 
@@ -77,7 +77,7 @@ async def with_context(ctx: Ctx, flag: dict[str, Any]) -> dict[str, Any]:
     item["message"] = await flags.referenced_message(ctx, flag)
     item["persona"] = None
     if flag["subject"] in PERSONA_SUBJECTS and flag.get("ref_id"):
-        persona = await personas.get_for_review(ctx, flag["ref_id"])
+        persona = await persona_service.get_for_review(ctx, flag["ref_id"])
         if persona is not None:
             item["persona"] = {
                 "id": persona["_id"], "name": persona.get("name"),
@@ -125,7 +125,7 @@ async def act(ctx: Ctx, *, flag_id: str, action: str, note: str | None,
     flag = await flags.get_flag(ctx, flag_id)
     if flag.get("reviewed_at"):
         raise AlreadyReviewed()
-    persona = (await personas.get_for_review(ctx, flag["ref_id"])
+    persona = (await persona_service.get_for_review(ctx, flag["ref_id"])
                if flag["subject"] in PERSONA_SUBJECTS and flag.get("ref_id") else None)
     owner_id = flag.get("user_id")
     if action == "hide" and persona is None:
@@ -143,7 +143,7 @@ async def act(ctx: Ctx, *, flag_id: str, action: str, note: str | None,
     if closed is None:
         raise AlreadyReviewed()
     if action == "hide" and persona is not None:
-        await personas.hide_for_moderation(ctx, persona_id=persona["_id"])
+        await persona_service.hide_for_moderation(ctx, persona_id=persona["_id"])
     elif action == "warn" and owner_id:
         await warnings.issue(ctx, user_id=owner_id, text=_warning_text(flag, persona),
                              flag_id=flag_id)

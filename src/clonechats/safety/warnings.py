@@ -2,10 +2,10 @@
 
 A warning (collection `user_warnings`): _id, user_id, text (written from the flag's reason,
 never from the admin's private note), flag_id, created_at, dismissed_at. The app-wide
-dependency `safety.notices_router.load_notice` finds the signed-in user's oldest unread
+dependency `safety.routes.load_notice` finds the signed-in user's oldest unread
 warning for the base template; the user dismisses it with `POST /api/v1/notices/{id}/dismiss`.
 Part of the person's data: exported, and deleted with the account (registered below, through
-`context.PRIVACY_SOURCES`).
+`domains.PERSONAL_DATA_ORDER`).
 """
 
 from __future__ import annotations

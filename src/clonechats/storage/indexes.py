@@ -1,50 +1,15 @@
 """Index declarations, gathered in one place and applied idempotently at start-up.
 
 Each domain's `repo.py` declares `INDEXES: list[Index]` beside the queries that need them;
-`INDEX_SOURCES` lists those modules. Only features both engines support are used here:
-plain and compound keys and uniqueness (no TTL indexes: retention runs as jobs).
+the `indexes` of each domain in `domains.DOMAINS` list those modules. Only features both engines
+support are used here: plain and compound keys and uniqueness (no TTL indexes: retention runs
+as jobs).
 """
 
 from dataclasses import dataclass, field
-from importlib import import_module
 from typing import Any
 
-INDEX_SOURCES = [
-    "clonechats.jobs.repo",
-    "clonechats.providers.email.outbox",
-    "clonechats.accounts.repo",
-    "clonechats.accounts.sessions",
-    "clonechats.accounts.audit",
-    "clonechats.accounts.throttle",
-    "clonechats.accounts.tokens",
-    "clonechats.accounts.api_keys",
-    "clonechats.accounts.age",
-    "clonechats.accounts.trials",
-    "clonechats.accounts.google",
-    "clonechats.billing.ledger",
-    "clonechats.billing.orders",
-    "clonechats.billing.subscriptions",
-    "clonechats.billing.webhook_log",
-    "clonechats.providers.payments.sandbox",
-    "clonechats.personas.repo",
-    "clonechats.personas.favourites",
-    "clonechats.personas.memory.repo",
-    "clonechats.media.repo",
-    "clonechats.safety.flags",
-    "clonechats.telemetry.events",
-    "clonechats.chat.repo",
-    "clonechats.privacy.repo",
-    "clonechats.privacy.telemetry_fold",
-    "clonechats.rooms.repo",
-    "clonechats.media.clips.repo",
-    "clonechats.voice.clones",
-    "clonechats.media.video.repo",
-    "clonechats.chat.scheduled.repo",
-    "clonechats.chat.idempotency",
-]
-INDEX_SOURCES += ["clonechats.telemetry.errors", "clonechats.telemetry.clips",
-                  "clonechats.safety.rate_limits", "clonechats.safety.warnings",
-                  "clonechats.contact.repo", "clonechats.accounts.two_factor_login"]
+from clonechats import domains
 
 
 @dataclass(frozen=True)
@@ -61,8 +26,8 @@ class Index:
 
 def declared_indexes() -> list[Index]:
     indexes: list[Index] = []
-    for module_name in INDEX_SOURCES:
-        indexes.extend(import_module(module_name).INDEXES)
+    for module in domains.index_modules():
+        indexes.extend(module.INDEXES)
     return indexes
 
 

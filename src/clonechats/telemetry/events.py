@@ -11,7 +11,7 @@ totals (`privacy.telemetry_fold`); the aggregates here count both. When an accou
 its events lose their user id and stay only as anonymous counts (privacy policy: telemetry and
 cost meters are kept in anonymised, aggregate form); until then the person's own events are
 part of their data export. Both parts are registered with the privacy registry below (imported
-through `context.PRIVACY_SOURCES`).
+through `domains.PERSONAL_DATA_ORDER`).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from clonechats.accounts.dependencies import OptionalUser
 from clonechats.chat import service as chat
 from clonechats.chat.pages import check_active, to_login
 from clonechats.media.clips import service as clips
-from clonechats.personas import service as personas
+from clonechats.personas import service as persona_service
 from clonechats.voice import service
 from clonechats.voice.synthesis import resolve_voice
 from clonechats.web.context import context_of
@@ -35,9 +35,9 @@ async def call_page(conversation_id: str, request: Request, user: OptionalUser) 
     ctx = context_of(request)
     conversation = await chat.get(ctx, user_id=user["_id"], conversation_id=conversation_id)
     try:
-        persona = await personas.get_usable(ctx, user_id=user["_id"],
-                                            persona_id=conversation["persona_id"])
-    except personas.PersonaNotFound:
+        persona = await persona_service.get_usable(ctx, user_id=user["_id"],
+                                                   persona_id=conversation["persona_id"])
+    except persona_service.PersonaNotFound:
         persona = None
     voice_label = None
     if persona is not None:

@@ -21,7 +21,7 @@ from clonechats.chat import repo as chat_repo
 from clonechats.chat.repo import Message
 from clonechats.errors import AppError, NotFound
 from clonechats.media.clips import repo as clips_repo
-from clonechats.personas import repo as personas_repo
+from clonechats.personas import repo as persona_repo
 from clonechats.providers.errors import ProviderError, ProviderRejected
 from clonechats.providers.speech.base import Transcript, VoiceInfo
 from clonechats.providers.speech.registry import UnknownVoice
@@ -59,7 +59,7 @@ async def voices_for(ctx: Ctx, *, user_id: str | None) -> list[VoiceInfo]:
     """Every enabled stock voice, and the user's cloned persona voices where cloning is set up."""
     voices = ctx.speech.voices()
     if user_id is not None and ctx.speech.cloner() is not None:
-        personas = await personas_repo.with_reference_voice(ctx.db, user_id)
+        personas = await persona_repo.with_reference_voice(ctx.db, user_id)
         voices += await clones.offered(ctx, personas)
     return voices
 
@@ -106,7 +106,7 @@ async def speak_message(ctx: Ctx, *, user_id: str, message_id: str) -> SpokenCli
     conversation = await chat_repo.get_conversation(ctx.db, message["conversation_id"])
     persona = None
     if conversation is not None:
-        persona = await personas_repo.get(ctx.db, conversation["persona_id"])
+        persona = await persona_repo.get(ctx.db, conversation["persona_id"])
     _, voice, rate = await resolve_voice(ctx, persona)
     existing = await clips_repo.find_for_message(ctx.db, owner_id=user_id, message_id=message_id,
                                                  kind=clips_repo.VOICE, voice_id=voice.id,

@@ -28,7 +28,7 @@ from clonechats.chat import repo as chat_repo
 from clonechats.chat import screening
 from clonechats.errors import AppError
 from clonechats.media.clips import service as clips
-from clonechats.personas import repo as personas_repo
+from clonechats.personas import repo as persona_repo
 from clonechats.voice.sentences import SentenceSplitter
 from clonechats.voice.synthesis import speak_text
 
@@ -153,6 +153,6 @@ async def spoken_batches(ctx: Ctx, generation: Any) -> AsyncIterator[Batch]:
     conversation = await chat_repo.get_conversation(ctx.db, generation.plan.conversation_id)
     persona = None
     if conversation is not None:
-        persona = await personas_repo.get(ctx.db, conversation["persona_id"])
+        persona = await persona_repo.get(ctx.db, conversation["persona_id"])
     async for batch in SpokenReply(ctx, generation, persona=persona).batches():
         yield batch

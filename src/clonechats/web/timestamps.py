@@ -19,8 +19,8 @@ def as_utc(value: Any) -> datetime | None:
 
 def moment(value: Any) -> dict[str, str] | None:
     """`{"iso", "text"}` for `value`, or None when it is not a time."""
-    at = as_utc(value)
-    if at is None:
+    utc = as_utc(value)
+    if utc is None:
         return None
-    return {"iso": at.isoformat().replace("+00:00", "Z"),
-            "text": f"{at.day} {at:%b %Y, %H:%M} UTC"}
+    return {"iso": utc.isoformat().replace("+00:00", "Z"),
+            "text": f"{utc.day} {utc:%b %Y, %H:%M} UTC"}

@@ -1,3 +1,3 @@
 """Scheduled ("send later") messages of the chat domain: `service` (schedule, list, edit,
 cancel), `delivery` (the job that delivers each item once), `timing` (time zones and DST),
-`notices`, `router` (API), `pages` (the chat page's strip and control)."""
+`notices`, `routes` (API), `pages` (the chat page's strip and control)."""

@@ -44,7 +44,7 @@ from clonechats.chat.scheduled import notices, repo
 from clonechats.chat.scheduled.service import queue_delivery
 from clonechats.chat.settlement import ReplyPlan
 from clonechats.errors import AppError
-from clonechats.personas import service as personas
+from clonechats.personas import service as persona_service
 
 if TYPE_CHECKING:
     from clonechats.context import Ctx
@@ -147,9 +147,9 @@ async def _deliver(ctx: Ctx, item: dict[str, Any], token: str) -> None:
     if conversation is None:  # deleted with its conversation as the delivery started
         return
     try:
-        persona = await personas.get_usable(ctx, user_id=item["owner_id"],
-                                            persona_id=conversation["persona_id"])
-    except personas.PersonaNotFound:
+        persona = await persona_service.get_usable(ctx, user_id=item["owner_id"],
+                                                   persona_id=conversation["persona_id"])
+    except persona_service.PersonaNotFound:
         await _fail(ctx, item, token, "persona_unavailable")
         return
     conversation, item = await _take_conversation(ctx, item, token)

@@ -4,7 +4,7 @@ Export: every scheduled item they own (kind, text, time and zone, status, error,
 messages it produced). Delete: all of them. Items also go with their conversation (see
 `chat.service.delete`), and a cancelled item keeps no text.
 
-Imported when the context opens (`context.PRIVACY_SOURCES`), which registers the holder.
+Imported when the context opens (`domains.PERSONAL_DATA_ORDER`), which registers the holder.
 """
 
 from __future__ import annotations

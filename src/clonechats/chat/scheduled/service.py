@@ -25,7 +25,7 @@ from clonechats.chat.replies import MessageBlocked, clean_text
 from clonechats.chat.repo import Conversation
 from clonechats.chat.scheduled import repo, timing
 from clonechats.errors import AppError, Conflict, NotFound
-from clonechats.personas import service as personas
+from clonechats.personas import service as persona_service
 
 if TYPE_CHECKING:
     from clonechats.context import Ctx
@@ -88,7 +88,8 @@ async def create(ctx: Ctx, *, user: dict[str, Any], conversation_id: str, text: 
                  send_at: str, kind: str, time_zone: str | None = None,
                  fold: int = 0) -> dict[str, Any]:
     conversation = await chat.get(ctx, user_id=user["_id"], conversation_id=conversation_id)
-    await personas.get_usable(ctx, user_id=user["_id"], persona_id=conversation["persona_id"])
+    await persona_service.get_usable(ctx, user_id=user["_id"],
+                                     persona_id=conversation["persona_id"])
     text = clean_text(ctx, text)
     if kind not in KINDS:
         raise AppError("kind is message or reply.", code="invalid_kind", status=422)

@@ -38,7 +38,7 @@ from clonechats.media.clips import repo as clips_repo
 from clonechats.media.clips import service as clips
 from clonechats.media.video import repo
 from clonechats.media.video.service import JOB_KIND, PAYWALL_FEATURE, cost_for
-from clonechats.personas import repo as personas_repo
+from clonechats.personas import repo as persona_repo
 from clonechats.providers.errors import ProviderError
 from clonechats.providers.video.base import (
     PhonemeTiming,
@@ -130,7 +130,7 @@ async def _inputs(ctx: Ctx, job: dict[str, Any]) -> tuple[VideoRequest, dict[str
                  "rate": voiced.get("rate"), "language": voiced.get("language"),
                  "timings": timings}
     else:
-        persona = await personas_repo.get(ctx.db, job["persona_id"])
+        persona = await persona_repo.get(ctx.db, job["persona_id"])
         spoken, text, rate = await synthesis.synthesize(ctx, persona=persona,
                                                         text=message["text"])
         audio = wav_bytes(spoken.samples, spoken.sample_rate)

@@ -51,7 +51,7 @@ from clonechats.media.video.errors import (
     VideoJobRunning,
     VideoQuotaExceeded,
 )
-from clonechats.personas import repo as personas_repo
+from clonechats.personas import repo as persona_repo
 from clonechats.providers.errors import ProviderError
 from clonechats.providers.video import faces
 from clonechats.providers.video.base import VideoInputError, VideoJobRef
@@ -116,9 +116,9 @@ async def face_image(ctx: Ctx, persona: dict[str, Any]) -> dict[str, Any]:
 async def face_layout(ctx: Ctx, *, user_id: str, persona_id: str) -> dict[str, Any]:
     """Where the face, eyes and mouth are in the persona's face image (for the live avatar of
     voice calls); the persona must be one the user may talk to."""
-    from clonechats.personas import service as personas
+    from clonechats.personas import service as persona_service
 
-    persona = await personas.get_usable(ctx, user_id=user_id, persona_id=persona_id)
+    persona = await persona_service.get_usable(ctx, user_id=user_id, persona_id=persona_id)
     media = await face_image(ctx, persona)
     data = await ctx.media.get(media["key"])
 
@@ -174,7 +174,7 @@ async def check_quota(ctx: Ctx, *, user: dict[str, Any], seconds: float, month: 
 async def request_video(ctx: Ctx, *, user: dict[str, Any], message_id: str) -> dict[str, Any]:
     message = await persona_message(ctx, user_id=user["_id"], message_id=message_id)
     conversation = await chat_repo.get_conversation(ctx.db, message["conversation_id"])
-    persona = (await personas_repo.get(ctx.db, conversation["persona_id"])
+    persona = (await persona_repo.get(ctx.db, conversation["persona_id"])
                if conversation else None)
     if persona is None:
         raise NoFaceImage("This conversation's persona no longer exists.")

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from clonechats.chat.repo import Message
-from clonechats.personas import service as personas
+from clonechats.personas import service as persona_service
 from clonechats.personas.memory import recall as ranking
 from clonechats.personas.memory import repo, service, vectors
 from clonechats.personas.memory.extract import extract_facts
@@ -65,8 +65,8 @@ async def learn_from_message(ctx: Ctx, message_id: str) -> list[dict[str, Any]]:
         return []
     user_id, persona_id = message["owner_id"], conversation["persona_id"]
     try:
-        await personas.get_usable(ctx, user_id=user_id, persona_id=persona_id)
-    except personas.PersonaNotFound:
+        await persona_service.get_usable(ctx, user_id=user_id, persona_id=persona_id)
+    except persona_service.PersonaNotFound:
         return []
     if not await repo.learning_enabled(ctx.db, user_id=user_id, persona_id=persona_id):
         return []
@@ -132,7 +132,7 @@ async def _remember(ctx: Ctx, *, user_id: str, persona_id: str, key: str, text: 
 # The user's own memories of a persona they may chat with (the chat's memory panel).
 
 async def _mine(ctx: Ctx, *, user_id: str, persona_id: str, memory_id: str) -> dict[str, Any]:
-    await personas.get_usable(ctx, user_id=user_id, persona_id=persona_id)
+    await persona_service.get_usable(ctx, user_id=user_id, persona_id=persona_id)
     memory = await repo.get(ctx.db, persona_id=persona_id, memory_id=memory_id)
     if memory is None or memory["owner_id"] != user_id:
         raise service.MemoryNotFound()
@@ -144,7 +144,7 @@ async def mine(ctx: Ctx, *, user_id: str, persona_id: str, limit: int = service.
                message_id: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
     """The user's memories of the persona (pinned first, newest next); with `message_id`,
     only those learnt from that message."""
-    await personas.get_usable(ctx, user_id=user_id, persona_id=persona_id)
+    await persona_service.get_usable(ctx, user_id=user_id, persona_id=persona_id)
     if message_id is not None:
         return await repo.learnt_from(ctx.db, persona_id=persona_id, owner_id=user_id,
                                       message_id=message_id), None
@@ -186,7 +186,7 @@ async def delete_mine(ctx: Ctx, *, user_id: str, persona_id: str, memory_id: str
 
 async def forget_message(ctx: Ctx, *, user_id: str, persona_id: str, message_id: str) -> int:
     """Delete what was learnt from one message (offered when that message is deleted)."""
-    await personas.get_usable(ctx, user_id=user_id, persona_id=persona_id)
+    await persona_service.get_usable(ctx, user_id=user_id, persona_id=persona_id)
     found = await repo.learnt_from(ctx.db, persona_id=persona_id, owner_id=user_id,
                                    message_id=message_id)
     deleted = 0
@@ -196,11 +196,11 @@ async def forget_message(ctx: Ctx, *, user_id: str, persona_id: str, message_id:
 
 
 async def learning(ctx: Ctx, *, user_id: str, persona_id: str) -> bool:
-    await personas.get_usable(ctx, user_id=user_id, persona_id=persona_id)
+    await persona_service.get_usable(ctx, user_id=user_id, persona_id=persona_id)
     return await repo.learning_enabled(ctx.db, user_id=user_id, persona_id=persona_id)
 
 
 async def set_learning(ctx: Ctx, *, user_id: str, persona_id: str, enabled: bool) -> bool:
-    await personas.get_usable(ctx, user_id=user_id, persona_id=persona_id)
+    await persona_service.get_usable(ctx, user_id=user_id, persona_id=persona_id)
     await repo.set_learning(ctx.db, user_id=user_id, persona_id=persona_id, enabled=enabled)
     return enabled

@@ -4,7 +4,7 @@ Export: every memory the person holds (of their own personas, and what other peo
 personas learnt from their chats), as text with its source and dates (the vectors are derived
 data and are left out), and their learning switches. Delete: all of those.
 
-Imported when the context opens (`context.PRIVACY_SOURCES`), which registers the holder.
+Imported when the context opens (`domains.PERSONAL_DATA_ORDER`), which registers the holder.
 """
 
 from __future__ import annotations

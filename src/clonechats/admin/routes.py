@@ -1,7 +1,8 @@
 """The admin area over HTTP: `/api/v1/admin/...` (JSON) and `/admin/...` (pages).
 
-Both routers depend on `admin_user`: add every admin route of the project to one of them (see
-the package docstring). Routes stay thin; the work is in `admin.service`.
+Both routers depend on `admin_user`: every admin route of the project is on one of them (see
+the package docstring). Each domain's admin section is listed in `domains.DOMAINS`
+(`admin_routes`) and mounted here. Routes stay thin; the work is in `admin.service`.
 """
 
 from datetime import date
@@ -10,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
+from clonechats import domains
 from clonechats.accounts.dependencies import AdminUser, CurrentAuth, admin_user
 from clonechats.admin import service
 from clonechats.admin import users as admin_users
@@ -21,14 +23,8 @@ from clonechats.admin.schemas import (
     RoleIn,
     SuspendIn,
 )
-from clonechats.billing import admin_router as billing_admin
-from clonechats.contact import admin_router as contact_admin
 from clonechats.mail import service as mail
-from clonechats.privacy import admin_router as privacy_admin
-from clonechats.safety import review_router
-from clonechats.safety import router as safety_admin
-from clonechats.telemetry import admin_router as telemetry_admin
-from clonechats.telemetry import dashboard_router
+from clonechats.telemetry import dashboard_routes
 from clonechats.web.client import ClientInfo, client_info
 from clonechats.web.context import context_of
 
@@ -136,7 +132,7 @@ async def dashboard_page(request: Request, days: Days = 30, start: date | None =
     ctx = context_of(request)
     return render(request, "dashboard.html", dev_mode=ctx.settings.dev_mode,
                   **await service.dashboard(ctx),
-                  **await dashboard_router.overview_context(request, days, start, end))
+                  **await dashboard_routes.overview_context(request, days, start, end))
 
 
 @pages.get("/users", response_class=HTMLResponse)
@@ -165,16 +161,7 @@ async def outbox_page(request: Request, cursor: Cursor = None) -> HTMLResponse:
     return render(request, "outbox.html", **data)
 
 
-api.include_router(billing_admin.api)
-pages.include_router(billing_admin.pages)
-api.include_router(safety_admin.api)
-api.include_router(review_router.api)
-pages.include_router(review_router.pages)
-api.include_router(dashboard_router.api)
-pages.include_router(dashboard_router.pages)
-api.include_router(contact_admin.api)
-pages.include_router(contact_admin.pages)
-api.include_router(telemetry_admin.api)
-pages.include_router(telemetry_admin.pages)
-api.include_router(privacy_admin.api)
-pages.include_router(privacy_admin.pages)
+for section in domains.admin_routers("api"):
+    api.include_router(section)
+for section in domains.admin_routers("pages"):
+    pages.include_router(section)

@@ -3,7 +3,7 @@
 `GET /api/v1/translation/languages` (for any active account, like every product route): every
 pair some translator serves, with its translators in the order they are tried, and each
 language with the languages it can be paired with both ways. A translation chat itself is
-created with `POST /api/v1/conversations` and its `translation` field (`chat.router`).
+created with `POST /api/v1/conversations` and its `translation` field (`chat.routes`).
 """
 
 from typing import Any

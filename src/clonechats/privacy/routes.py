@@ -1,7 +1,8 @@
-"""Privacy API (`/api/v1/privacy/...`) and account deletion (`DELETE /api/v1/account`).
+"""Privacy API (`/api/v1/privacy/...`). Deleting the account (`DELETE /api/v1/account`) is in
+`accounts.account_routes`, which calls `privacy.deletion`.
 
 Every route needs a signed-in user but not an active one: guardian-pending and trial accounts
-may manage their privacy, export their data and delete their account. The logic lives in the
+may manage their privacy and export their data. The logic lives in the
 domain's services; routes only translate.
 """
 
@@ -11,13 +12,11 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import FileResponse
 
 from clonechats.accounts import audit
-from clonechats.accounts.dependencies import CurrentAuth, CurrentUser
-from clonechats.accounts.session_cookies import end_session
+from clonechats.accounts.dependencies import CurrentUser
 from clonechats.context import Ctx
 from clonechats.errors import AppError
-from clonechats.privacy import analytics, consent, deletion, export, requests
+from clonechats.privacy import analytics, consent, export, requests
 from clonechats.privacy.schemas import (
-    AccountDeleteIn,
     AnalyticsEventIn,
     DataRequestIn,
     DataRequestOut,
@@ -153,12 +152,3 @@ async def list_requests(request: Request, user: CurrentUser) -> dict[str, Any]:
     return {"items": [DataRequestOut.of(r, now=now).model_dump(mode="json") for r in items],
             "next_cursor": None}
 
-
-@router.delete("/api/v1/account", status_code=202)
-async def delete_account(request: Request, response: Response, auth: CurrentAuth,
-                         client: Client, data: AccountDeleteIn | None = None) -> dict[str, str]:
-    await deletion.request_deletion(context_of(request), auth.user, session=auth.session,
-                                    password=data.password if data else None, client=client)
-    await end_session(request, response)
-    return {"status": "Your account is being deleted. You have been signed out everywhere, "
-                      "and we will email you a receipt when it is done."}

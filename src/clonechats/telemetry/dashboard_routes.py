@@ -1,5 +1,5 @@
-"""The observability dashboard and error traces over HTTP, mounted inside `admin.router.api`
-(`/api/v1/admin/dashboard`, `/api/v1/admin/errors`) and `admin.router.pages` (`/admin`,
+"""The observability dashboard and error traces over HTTP, mounted inside `admin.routes.api`
+(`/api/v1/admin/dashboard`, `/api/v1/admin/errors`) and `admin.routes.pages` (`/admin`,
 `/admin/errors`), whose `admin_user` dependency guards every one.
 
 The range is `?days=N` (1-366, default 30, ending today) or `?start=&end=` (dates, UTC);

@@ -1,5 +1,5 @@
-"""Telemetry's admin routes, mounted inside `admin.router.api` (`/api/v1/admin/usage`) and
-`admin.router.pages` (`/admin/usage`), whose `admin_user` dependency guards every one.
+"""Telemetry's admin routes, mounted inside `admin.routes.api` (`/api/v1/admin/usage`) and
+`admin.routes.pages` (`/admin/usage`), whose `admin_user` dependency guards every one.
 
 Daily usage over the last `days` days (UTC): generations, tokens, credits, failures, mean
 latency and time to first token, paywall hits; per provider and model in the API, as a table

@@ -1,5 +1,5 @@
-"""The operator's inbox over HTTP, mounted inside `admin.router.api` (`/api/v1/admin/inbox`)
-and `admin.router.pages` (`/admin/inbox`), whose `admin_user` dependency guards every one."""
+"""The operator's inbox over HTTP, mounted inside `admin.routes.api` (`/api/v1/admin/inbox`)
+and `admin.routes.pages` (`/admin/inbox`), whose `admin_user` dependency guards every one."""
 
 from typing import Annotated, Any
 

@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from clonechats.accounts import repo, sessions, two_factor, two_factor_login
 from clonechats.accounts.dependencies import Auth, CurrentAuth, pre_session_csrf, resolve_auth
-from clonechats.accounts.router import Client, user_body
+from clonechats.accounts.routes import Client, user_body
 from clonechats.accounts.schemas import TwoFactorCodeIn, TwoFactorDisableIn, TwoFactorLoginIn
 from clonechats.accounts.session_cookies import start_session
 from clonechats.errors import Forbidden

@@ -1,5 +1,5 @@
-"""Billing's admin routes, mounted inside `admin.router.api` (`/api/v1/admin/billing`) and
-`admin.router.pages` (`/admin/billing`), whose `admin_user` dependency guards every one.
+"""Billing's admin routes, mounted inside `admin.routes.api` (`/api/v1/admin/billing`) and
+`admin.routes.pages` (`/admin/billing`), whose `admin_user` dependency guards every one.
 
 Orders (filter by status), one order with its webhook deliveries, refunds, replaying a sandbox
 webhook, the ledger check and an immediate reconciliation sweep.

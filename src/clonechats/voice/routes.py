@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from clonechats.accounts.dependencies import ActiveUser
 from clonechats.media.clips.service import public_fields
 from clonechats.media.errors import MediaTooLarge
-from clonechats.personas import service as personas
+from clonechats.personas import service as persona_service
 from clonechats.providers.speech.encoding import OPUS_CONTENT_TYPE
 from clonechats.voice import service
 from clonechats.voice.synthesis import MAX_RATE, MIN_RATE, _encode, synthesize
@@ -47,7 +47,8 @@ async def preview_voice(data: PreviewIn, request: Request, user: ActiveUser) -> 
     ctx = context_of(request)
     persona = None
     if data.persona_id:
-        persona = await personas.get_owned(ctx, user_id=user["_id"], persona_id=data.persona_id)
+        persona = await persona_service.get_owned(ctx, user_id=user["_id"],
+                                                  persona_id=data.persona_id)
     voice = service.chosen_voice(ctx, {"voice_id": data.voice_id, "rate": data.rate}, persona)
     speaker = {**(persona or {"name": "Preview"}), "voice": voice}
     synthesis, _, _ = await synthesize(ctx, persona=speaker, text=data.text)

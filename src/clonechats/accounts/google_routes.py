@@ -57,7 +57,7 @@ def clear_flow_cookie(response: Response, request: Request) -> None:
 FlowCsrf = [Depends(pre_session_csrf)]
 
 
-async def signed_in(request: Request, response: Response, result: google.Outcome,
+async def signed_in(request: Request, response: Response, result: google.GoogleSignInOutcome,
                     client: ClientInfo) -> dict[str, Any]:
     if result.user is None:
         raise google.FlowInvalid()

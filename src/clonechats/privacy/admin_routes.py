@@ -1,5 +1,5 @@
-"""Privacy's admin routes, mounted inside `admin.router.api` (`/api/v1/admin/privacy`) and
-`admin.router.pages` (`/admin/privacy`), whose `admin_user` dependency guards every one.
+"""Privacy's admin routes, mounted inside `admin.routes.api` (`/api/v1/admin/privacy`) and
+`admin.routes.pages` (`/admin/privacy`), whose `admin_user` dependency guards every one.
 
 The data-request queue (open requests by deadline, overdue first; closed ones on request),
 filing a request received by email, updating a request, and the anonymous analytics counts.

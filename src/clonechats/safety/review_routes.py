@@ -1,11 +1,11 @@
 """The moderation review queue and fraud signals over HTTP.
 
-`api` and `pages` are mounted inside `admin.router.api` / `admin.router.pages`, whose
+`api` and `pages` are mounted inside `admin.routes.api` / `admin.routes.pages`, whose
 `admin_user` dependency guards every route: `GET /api/v1/admin/moderation` (the queue),
 `POST /api/v1/admin/moderation/{flag_id}/action`, `GET /api/v1/admin/fraud`,
 `POST /api/v1/admin/fraud/action`, and the pages `/admin/moderation`,
-`/admin/moderation/{flag_id}`, `/admin/fraud`. `public` is the anonymous report route,
-`POST /api/v1/public/personas/{share_id}/report` (throttled per hashed address).
+`/admin/moderation/{flag_id}`, `/admin/fraud`. The anonymous report of a shared persona is
+in `safety.routes`.
 """
 
 from typing import Annotated, Any
@@ -21,21 +21,13 @@ from clonechats.web.context import context_of
 
 api = APIRouter(dependencies=[Depends(admin_user)])
 pages = APIRouter(dependencies=[Depends(admin_user)])
-public = APIRouter(tags=["safety"])
 
 Client = Annotated[ClientInfo, Depends(client_info)]
 FlagId = Annotated[str, Path(max_length=64)]
-ShareId = Annotated[str, Path(max_length=64)]
 Limit = Annotated[int, Query(ge=1, le=200)]
 Cursor = Annotated[str | None, Query(max_length=100)]
 Status = Annotated[str | None, Query(pattern="^(open|reviewed|all)$")]
 PAGE_SIZE = 25
-
-
-class ReportIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    reason: str = Field(max_length=review.REASON_MAX)
 
 
 class ActionIn(BaseModel):
@@ -55,14 +47,6 @@ class FraudActionIn(BaseModel):
 
 def _status(status: str | None) -> str | None:
     return None if status == "all" else status or flags.OPEN
-
-
-@public.post("/api/v1/public/personas/{share_id}/report", status_code=202)
-async def report_persona(share_id: ShareId, data: ReportIn, request: Request,
-                         client: Client) -> dict[str, str]:
-    await review.report_persona(context_of(request), share_id=share_id, reason=data.reason,
-                                client=client)
-    return {"status": "Thank you. A moderator will look at this persona."}
 
 
 @api.get("/moderation")

@@ -1,5 +1,6 @@
 """Account settings API (`/api/v1/account`): profile, appearance, password, email, sessions,
-API keys."""
+API keys, and deleting the account (`DELETE /api/v1/account`: needs a signed-in user, not an
+active one; the deletion itself is `privacy.deletion`)."""
 
 from typing import Any
 
@@ -7,8 +8,9 @@ from fastapi import APIRouter, Request, Response
 
 from clonechats.accounts import api_keys, appearance, audit, profile, sessions, two_factor, verified
 from clonechats.accounts.dependencies import CurrentAuth, CurrentUser
-from clonechats.accounts.router import Client, user_body
+from clonechats.accounts.routes import Client, user_body
 from clonechats.accounts.schemas import (
+    AccountDeleteIn,
     ApiKeyIn,
     ApiKeyOut,
     AppearanceUpdate,
@@ -17,8 +19,9 @@ from clonechats.accounts.schemas import (
     ProfileUpdate,
     SessionOut,
 )
-from clonechats.accounts.session_cookies import start_session
+from clonechats.accounts.session_cookies import end_session, start_session
 from clonechats.errors import Forbidden, NotFound
+from clonechats.privacy import deletion
 from clonechats.web.context import context_of
 
 router = APIRouter(prefix="/api/v1/account", tags=["account"])
@@ -130,3 +133,13 @@ async def revoke_api_key(key_id: str, request: Request, user: CurrentUser,
     await audit.record(ctx.db, "api_key_revoked", now=ctx.clock.now(), user_id=user["_id"],
                        client=client)
     return Response(status_code=204)
+
+
+@router.delete("", status_code=202)
+async def delete_account(request: Request, response: Response, auth: CurrentAuth,
+                         client: Client, data: AccountDeleteIn | None = None) -> dict[str, str]:
+    await deletion.request_deletion(context_of(request), auth.user, session=auth.session,
+                                    password=data.password if data else None, client=client)
+    await end_session(request, response)
+    return {"status": "Your account is being deleted. You have been signed out everywhere, "
+                      "and we will email you a receipt when it is done."}

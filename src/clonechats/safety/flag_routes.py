@@ -1,8 +1,8 @@
-"""Safety's flag routes, mounted inside `admin.router.api` (`/api/v1/admin/moderation-flags`),
+"""Safety's flag routes, mounted inside `admin.routes.api` (`/api/v1/admin/moderation-flags`),
 whose `admin_user` dependency guards every one.
 
 Flags newest first (filter open / reviewed), one flag with the message it points at, and
-marking a flag reviewed. The review queue with its actions and pages is `review_router`.
+marking a flag reviewed. The review queue with its actions and pages is `review_routes`.
 """
 
 from typing import Annotated, Any
