@@ -44,10 +44,11 @@ from clonechats.jobs import repo as jobs
 from clonechats.jobs.service import enqueue_daily
 from clonechats.media import repo as media
 from clonechats.media.video.repo import VIDEO_JOBS
-from clonechats.privacy import repo, telemetry_fold
+from clonechats.privacy import repo
 from clonechats.providers.email.outbox import COLLECTION as OUTBOX
 from clonechats.providers.payments.sandbox import SANDBOX_ORDERS
 from clonechats.safety.rate_limits import RATE_LIMITS
+from clonechats.telemetry import fold as telemetry_fold
 from clonechats.telemetry.errors import ERROR_GROUPS
 from clonechats.telemetry.events import COST_EVENTS, PAYWALL_HITS
 

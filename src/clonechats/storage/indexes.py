@@ -34,7 +34,7 @@ INDEX_SOURCES = [
     "clonechats.telemetry.events",
     "clonechats.chat.repo",
     "clonechats.privacy.repo",
-    "clonechats.privacy.telemetry_fold",
+    "clonechats.telemetry.fold",
     "clonechats.rooms.repo",
     "clonechats.media.clips.repo",
     "clonechats.voice.clones",
