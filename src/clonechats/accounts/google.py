@@ -39,13 +39,13 @@ from clonechats.accounts import (
     two_factor,
 )
 from clonechats.accounts.emails import InvalidEmail, normalise_email
+from clonechats.client_info import ClientInfo
 from clonechats.errors import AppError, Conflict, Forbidden, NotFound
 from clonechats.mail import service as mail
 from clonechats.privacy.pseudonyms import hash_email
 from clonechats.providers.errors import ProviderError, ProviderUnavailable
 from clonechats.providers.identity import VerifiedIdentity
 from clonechats.storage.indexes import Index
-from clonechats.web.client import ClientInfo
 
 if TYPE_CHECKING:
     from clonechats.context import Ctx

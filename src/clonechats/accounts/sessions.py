@@ -10,9 +10,9 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
+from clonechats.client_info import ClientInfo
 from clonechats.settings import AccountSettings
 from clonechats.storage.indexes import Index
-from clonechats.web.client import ClientInfo
 
 SESSIONS = "sessions"
 TOUCH_EVERY = timedelta(minutes=1)

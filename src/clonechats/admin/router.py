@@ -22,6 +22,7 @@ from clonechats.admin.schemas import (
     SuspendIn,
 )
 from clonechats.billing import admin_router as billing_admin
+from clonechats.client_info import ClientInfo
 from clonechats.contact import admin_router as contact_admin
 from clonechats.mail import service as mail
 from clonechats.privacy import admin_router as privacy_admin
@@ -29,7 +30,7 @@ from clonechats.safety import review_router
 from clonechats.safety import router as safety_admin
 from clonechats.telemetry import admin_router as telemetry_admin
 from clonechats.telemetry import dashboard_router
-from clonechats.web.client import ClientInfo, client_info
+from clonechats.web.client import client_info
 from clonechats.web.context import context_of
 
 api = APIRouter(prefix="/api/v1/admin", tags=["admin"], dependencies=[Depends(admin_user)])

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 from clonechats.accounts import audit, suspension, trials
 from clonechats.accounts import repo as users
 from clonechats.billing import ledger, orders, webhooks
+from clonechats.client_info import ClientInfo
 from clonechats.errors import AppError
-from clonechats.web.client import ClientInfo
 
 if TYPE_CHECKING:
     from clonechats.context import Ctx

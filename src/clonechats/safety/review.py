@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 from clonechats.accounts import audit, suspension
 from clonechats.accounts import repo as users
+from clonechats.client_info import ClientInfo
 from clonechats.errors import AppError, Conflict
 from clonechats.personas import service as personas
 from clonechats.safety import flags, rate_limits, warnings
-from clonechats.web.client import ClientInfo
 
 if TYPE_CHECKING:
     from clonechats.context import Ctx
