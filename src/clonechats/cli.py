@@ -1,4 +1,8 @@
-"""The `clonechats` command: serve, worker, admin tools."""
+"""The `clonechats` command: serve, worker, admin tools.
+
+Each command imports what it runs inside itself, so `clonechats --help` and any one command load
+only what they need (the app, the context and its providers are large).
+"""
 
 import asyncio
 import signal

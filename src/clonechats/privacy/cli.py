@@ -3,6 +3,8 @@
 - `audit`: check the stored data against the privacy policy's promises (exit 1 if one is
   broken); see `privacy.audit`.
 - `retention`: apply the retention rules now, as the daily job does.
+
+Like `cli.py`, each command imports what it runs inside itself, to keep start-up light.
 """
 
 import json
