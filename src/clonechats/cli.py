@@ -1,39 +1,26 @@
-"""The `clonechats` command: serve, worker, admin tools."""
+"""The `clonechats` command: serve, worker, admin tools.
+
+Each command imports what it runs inside itself, so `clonechats --help` and any one command load
+only what they need (the app, the context and its providers are large).
+"""
 
 import asyncio
 import signal
 import sys
-from collections.abc import Awaitable, Callable
 from enum import StrEnum
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
+from clonechats.cli_tasks import DataDir, load_settings, run_admin_task
 from clonechats.privacy import cli as privacy_cli
 from clonechats.providers.llm import model_cli
-from clonechats.settings import Settings
-from clonechats.telemetry.logs import configure_logging
 
 app = typer.Typer(help="Clone Chats: self-hostable AI personas.", no_args_is_help=True)
 admin = typer.Typer(help="Operator tools.", no_args_is_help=True)
 app.add_typer(admin, name="admin")
 app.add_typer(privacy_cli.app, name="privacy")
 app.add_typer(model_cli.app, name="model")
-
-DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory.")]
-
-
-def load_settings(data_dir: Path | None = None, *, dev: bool = False) -> Settings:
-    overrides: dict[str, Any] = {}
-    if data_dir is not None:
-        overrides["data_dir"] = data_dir
-    if dev:
-        overrides["dev_mode"] = True
-    settings = Settings(**overrides)
-    configure_logging(settings.log_level, json_lines=settings.log_json)
-    return settings
-
 
 @app.command()
 def serve(
@@ -111,27 +98,6 @@ def admin_jobs(data_dir: DataDir = None) -> None:
 class Role(StrEnum):
     user = "user"
     admin = "admin"
-
-
-def run_admin_task(data_dir: Path | None, task: Callable[[Any], Awaitable[Any]]) -> Any:
-    """Run `task(ctx)` in a fresh context; a refusal ends the command with its message (exit 1)."""
-    from clonechats.context import open_context
-    from clonechats.errors import AppError
-
-    settings = load_settings(data_dir)
-
-    async def run() -> Any:
-        ctx = await open_context(settings)
-        try:
-            return await task(ctx)
-        finally:
-            await ctx.close()
-
-    try:
-        return asyncio.run(run())
-    except AppError as error:
-        typer.echo(f"Error: {error.message}", err=True)
-        raise typer.Exit(1) from None
 
 
 @admin.command("create-user")

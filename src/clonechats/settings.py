@@ -167,6 +167,8 @@ class EmailSettings(BaseModel):
 
 
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
+PLAN_TIERS: tuple[str, ...] = ("free", "plus", "pro")
+"""Every plan tier, cheapest first (`billing.plans` sells them; a catalog may name no other)."""
 
 
 class CatalogPlan(BaseModel):
@@ -174,7 +176,7 @@ class CatalogPlan(BaseModel):
 
     id: str = Field(pattern=r"^[a-z0-9_]{2,32}$")
     name: str = Field(min_length=1, max_length=60)
-    tier: str = Field(description="One of billing.plans.PLAN_TIERS.")
+    tier: str = Field(description="One of PLAN_TIERS.")
     monthly_credits: int = Field(ge=0)
     features: list[str] = Field(default_factory=list)
     prices: dict[str, Decimal] = Field(default_factory=dict, description="Currency code -> "
@@ -263,9 +265,7 @@ class BillingSettings(BaseModel):
 
     @model_validator(mode="after")
     def _valid_catalog(self) -> "BillingSettings":
-        from clonechats.billing.plans import validate_catalog
-
-        validate_catalog(self)
+        _validate_catalog(self)
         if self.provider == "cashfree" and not (
             (self.cashfree_app_id or "").strip() and self.cashfree_secret_key
             and self.cashfree_secret_key.get_secret_value().strip()
@@ -273,6 +273,29 @@ class BillingSettings(BaseModel):
             raise ValueError("billing.provider 'cashfree' needs billing.cashfree_app_id and "
                              "billing.cashfree_secret_key")
         return self
+
+
+def _validate_catalog(billing: BillingSettings) -> None:
+    """Refuse a catalog that could not be sold correctly (raises ValueError)."""
+    items: list[CatalogPlan | CatalogPack] = [*billing.plans, *billing.packs]
+    ids = [item.id for item in items]
+    if len(ids) != len(set(ids)):
+        raise ValueError("billing: plan and pack ids must be unique")
+    tiers = [plan.tier for plan in billing.plans]
+    if len(tiers) != len(set(tiers)):
+        raise ValueError("billing: one plan per tier")
+    for item in items:
+        if item.tier not in PLAN_TIERS:
+            raise ValueError(f"billing: {item.id} has unknown tier {item.tier!r}; "
+                             f"tiers are {', '.join(PLAN_TIERS)}")
+        for currency, price in item.prices.items():
+            if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
+                raise ValueError(f"billing: {item.id} has a bad currency code {currency!r}")
+            if price < 1 or price != price.quantize(Decimal("0.01")):
+                raise ValueError(f"billing: {item.id} price {price} must be at least 1 with "
+                                 "at most two decimals")
+        if item.prices and billing.currency not in item.prices:
+            raise ValueError(f"billing: {item.id} has no price in {billing.currency}")
 
 
 GOOGLE_ISSUERS = ["https://accounts.google.com", "accounts.google.com"]

@@ -6,8 +6,8 @@ from typing import Any
 import httpx
 
 from clonechats.accounts import sessions
+from clonechats.client_info import ClientInfo
 from clonechats.privacy import audit, retention
-from clonechats.web.client import ClientInfo
 from tests.factories import DEFAULT_PASSWORD, csrf, emails_to, log_in, make_user
 from tests.privacy.helpers import Person, files_with, new_client, populate, traces
 

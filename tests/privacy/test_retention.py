@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from clonechats.privacy import retention, retention_rules, telemetry_fold
+from clonechats.privacy import retention, retention_rules
 from clonechats.privacy.retention_rules import RULES, Rule
 from clonechats.telemetry import events
 from tests.factories import make_user
@@ -136,12 +136,12 @@ async def test_raw_telemetry_is_folded_into_anonymous_daily_totals(ctx):
     assert counts["cost_events"] == 2 and counts["paywall_hits"] == 1
     assert await ctx.db.cost_events.count_documents({}) == 0
     assert await ctx.db.paywall_hits.count_documents({}) == 0
-    [total] = await telemetry_fold.folded_costs(ctx.db, first_day=day, last_day=day)
+    [total] = await events.folded_costs(ctx.db, first_day=day, last_day=day)
     assert total["generations"] == 2 and total["prompt_tokens"] == 30
     assert total["credits"] == 4 and total["ttft_count"] == 0
     assert "user_id" not in total and "user-1" not in str(
         await ctx.db.telemetry_daily.find({}).to_list())
-    assert await telemetry_fold.folded_paywall_hits(ctx.db, first_day=day,
+    assert await events.folded_paywall_hits(ctx.db, first_day=day,
                                                     last_day=day) == {day: 1}
 
 
@@ -155,7 +155,7 @@ async def test_an_interrupted_fold_is_finished_without_counting_twice(ctx):
     ctx.clock.advance(days=31)
     await retention.apply_rules(ctx)
     assert await ctx.db.paywall_hits.count_documents({}) == 0
-    assert await telemetry_fold.folded_paywall_hits(ctx.db, first_day=day,
+    assert await events.folded_paywall_hits(ctx.db, first_day=day,
                                                     last_day=day) == {day: 1}
 
 

@@ -94,7 +94,7 @@ async def test_daily_totals_cover_every_day_with_paywall_hits(ctx, clock):
 
 
 async def test_folded_days_still_count_in_the_aggregates(ctx, clock):
-    from clonechats.privacy import telemetry_fold
+    from clonechats.telemetry import fold as telemetry_fold
 
     await cost(ctx, credits=3, ttft_ms=100)
     await events.record_paywall_hit(ctx, user_id="u2", feature="chat")

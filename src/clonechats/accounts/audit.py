@@ -4,10 +4,10 @@ import secrets
 from datetime import datetime
 from typing import Any
 
+from clonechats.client_info import ClientInfo
 from clonechats.storage.expiring import Expiring
 from clonechats.storage.indexes import Index
 from clonechats.storage.pagination import fetch_page
-from clonechats.web.client import ClientInfo
 
 AUDIT = "audit_log"
 COLLECTIONS = (AUDIT,)

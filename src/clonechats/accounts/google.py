@@ -39,6 +39,7 @@ from clonechats.accounts import (
     two_factor,
 )
 from clonechats.accounts.emails import InvalidEmail, normalise_email
+from clonechats.client_info import ClientInfo
 from clonechats.errors import AppError, Conflict, Forbidden, NotFound
 from clonechats.mail import service as mail
 from clonechats.privacy.pseudonyms import hash_email
@@ -46,7 +47,6 @@ from clonechats.providers.errors import ProviderError, ProviderUnavailable
 from clonechats.providers.identity import VerifiedIdentity
 from clonechats.storage.expiring import Expiring
 from clonechats.storage.indexes import Index
-from clonechats.web.client import ClientInfo
 
 if TYPE_CHECKING:
     from clonechats.context import Ctx

@@ -16,8 +16,9 @@ from clonechats.accounts import age, google, repo, two_factor
 from clonechats.accounts.dependencies import OptionalUser, pre_session_csrf
 from clonechats.accounts.schemas import TokenIn, UserOut
 from clonechats.accounts.session_cookies import TWO_FACTOR_PAGE, start_session, start_two_factor
+from clonechats.client_info import ClientInfo
 from clonechats.web import cookies
-from clonechats.web.client import ClientInfo, client_info
+from clonechats.web.client import client_info
 from clonechats.web.context import context_of
 
 router = APIRouter(tags=["accounts"])

@@ -25,10 +25,10 @@ from clonechats.accounts import age, audit, repo, tokens
 from clonechats.accounts.guardian_devices import Requester, SelfApproval, check_not_self
 from clonechats.accounts.service import link, send_guardian_request
 from clonechats.billing.plans import PLAN_TIERS
+from clonechats.client_info import ClientInfo
 from clonechats.errors import AppError, Conflict, TooManyRequests
 from clonechats.mail import service as mail
 from clonechats.privacy import registry
-from clonechats.web.client import ClientInfo
 
 if TYPE_CHECKING:
     from clonechats.context import Ctx

@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import Request, Response
 
 from clonechats.accounts import repo
+from clonechats.accounts.dependencies import resolve_auth
 from clonechats.context import Ctx
 from clonechats.errors import Forbidden
 from clonechats.privacy.pseudonyms import keyed_hash
@@ -64,8 +65,6 @@ async def remember(request: Request, response: Response, user: dict[str, Any]) -
 
 
 async def requester_of(request: Request) -> Requester:
-    from clonechats.accounts.dependencies import resolve_auth
-
     auth = await resolve_auth(request)
     device_id = _device_id(request)
     return Requester(user_id=auth.user["_id"] if auth else None,

@@ -24,8 +24,9 @@ from clonechats.accounts import guardian, repo, tokens
 from clonechats.accounts.dependencies import CurrentUser, resolve_auth
 from clonechats.accounts.guardian_devices import requester_of
 from clonechats.billing.plans import PLAN_TIERS
+from clonechats.client_info import ClientInfo
 from clonechats.errors import AppError
-from clonechats.web.client import ClientInfo, client_info
+from clonechats.web.client import client_info
 from clonechats.web.context import context_of
 
 api = APIRouter(tags=["guardian"])

@@ -8,8 +8,8 @@ from clonechats.accounts import audit, passwords, repo, sessions, tokens
 from clonechats.accounts.emails import normalise_email
 from clonechats.accounts.recovery import notify_password_changed
 from clonechats.accounts.service import EmailTaken, send_verification
+from clonechats.client_info import ClientInfo
 from clonechats.errors import AppError, still_there
-from clonechats.web.client import ClientInfo
 
 if TYPE_CHECKING:
     from clonechats.context import Ctx

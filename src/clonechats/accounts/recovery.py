@@ -20,10 +20,10 @@ from pymongo.errors import DuplicateKeyError
 from clonechats.accounts import audit, passwords, repo, sessions, throttle, tokens
 from clonechats.accounts.emails import InvalidEmail, normalise_email
 from clonechats.accounts.service import EmailTaken, link
+from clonechats.client_info import ClientInfo
 from clonechats.errors import still_there
 from clonechats.mail import service as mail
 from clonechats.privacy.pseudonyms import hash_email
-from clonechats.web.client import ClientInfo
 
 if TYPE_CHECKING:
     from clonechats.context import Ctx

@@ -17,8 +17,9 @@ from clonechats.accounts.schemas import (
     UserOut,
 )
 from clonechats.accounts.session_cookies import end_session, start_session, start_two_factor
+from clonechats.client_info import ClientInfo
 from clonechats.web import cookies
-from clonechats.web.client import ClientInfo, client_info
+from clonechats.web.client import client_info
 from clonechats.web.context import context_of
 
 router = APIRouter(prefix="/api/v1/auth", tags=["accounts"])

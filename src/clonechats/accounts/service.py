@@ -26,10 +26,10 @@ from clonechats.accounts import (
 from clonechats.accounts.emails import InvalidEmail, normalise_email
 from clonechats.accounts.schemas import SignupIn
 from clonechats.billing import ledger
+from clonechats.client_info import ClientInfo
 from clonechats.errors import AppError, Conflict, Forbidden, Unauthorized, still_there
 from clonechats.mail import service as mail
 from clonechats.privacy.pseudonyms import hash_email, keyed_hash
-from clonechats.web.client import ClientInfo
 
 if TYPE_CHECKING:
     from clonechats.context import Ctx

@@ -9,8 +9,8 @@ from typing import Any
 from fastapi import Request, Response
 
 from clonechats.accounts import guardian_devices, sessions, suspension, two_factor_login
+from clonechats.client_info import ClientInfo
 from clonechats.web import cookies, csrf
-from clonechats.web.client import ClientInfo
 from clonechats.web.context import context_of
 
 

@@ -10,10 +10,10 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
+from clonechats.client_info import ClientInfo
 from clonechats.settings import AccountSettings
 from clonechats.storage.expiring import Expiring
 from clonechats.storage.indexes import Index
-from clonechats.web.client import ClientInfo
 
 SESSIONS = "sessions"
 COLLECTIONS = (SESSIONS,)

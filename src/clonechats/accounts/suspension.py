@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from clonechats.accounts import audit, repo, sessions
+from clonechats.client_info import ClientInfo
 from clonechats.errors import AppError, Conflict, NotFound, still_there
-from clonechats.web.client import ClientInfo
 
 if TYPE_CHECKING:
     from clonechats.context import Ctx

@@ -21,9 +21,9 @@ import segno
 from cryptography.fernet import Fernet, InvalidToken
 
 from clonechats.accounts import audit, passwords, repo, throttle
+from clonechats.client_info import ClientInfo
 from clonechats.errors import AppError, Conflict, Forbidden
 from clonechats.privacy.pseudonyms import hash_email, keyed_hash
-from clonechats.web.client import ClientInfo
 
 if TYPE_CHECKING:
     from clonechats.context import Ctx

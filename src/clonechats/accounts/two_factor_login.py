@@ -16,10 +16,10 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from clonechats.accounts import audit, repo, service, suspension, two_factor
+from clonechats.client_info import ClientInfo
 from clonechats.errors import AppError
 from clonechats.storage.expiring import Expiring
 from clonechats.storage.indexes import Index
-from clonechats.web.client import ClientInfo
 
 if TYPE_CHECKING:
     from clonechats.context import Ctx

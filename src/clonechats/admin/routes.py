@@ -23,9 +23,10 @@ from clonechats.admin.schemas import (
     RoleIn,
     SuspendIn,
 )
+from clonechats.client_info import ClientInfo
 from clonechats.mail import service as mail
 from clonechats.telemetry import dashboard_routes
-from clonechats.web.client import ClientInfo, client_info
+from clonechats.web.client import client_info
 from clonechats.web.context import context_of
 
 api = APIRouter(prefix="/api/v1/admin", tags=["admin"], dependencies=[Depends(admin_user)])

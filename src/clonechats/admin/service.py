@@ -14,11 +14,11 @@ from pymongo.errors import DuplicateKeyError
 from clonechats.accounts import age, audit, passwords, profile, users
 from clonechats.accounts.emails import normalise_email
 from clonechats.accounts.service import EmailTaken, new_user
+from clonechats.client_info import ClientInfo
 from clonechats.errors import AppError, Conflict, NotFound
 from clonechats.jobs import repo as jobs
 from clonechats.privacy import registry
 from clonechats.privacy.pseudonyms import hash_email
-from clonechats.web.client import ClientInfo
 
 if TYPE_CHECKING:
     from clonechats.context import Ctx

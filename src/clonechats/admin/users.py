@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 from clonechats.accounts import audit, passwords, sessions, suspension, users
 from clonechats.admin.schemas import AdminUserOut
 from clonechats.billing import ledger, orders
+from clonechats.client_info import ClientInfo
 from clonechats.errors import AppError, Forbidden, NotFound
 from clonechats.safety import flags, warnings
-from clonechats.web.client import ClientInfo
 
 if TYPE_CHECKING:
     from clonechats.context import Ctx

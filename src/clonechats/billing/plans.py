@@ -16,9 +16,7 @@ from typing import Any
 
 from clonechats.accounts.age import ADULT_AGE, age_on
 from clonechats.errors import AppError, Forbidden, NotFound
-
-PLAN_TIERS: tuple[str, ...] = ("free", "plus", "pro")
-"""Every plan tier, cheapest first."""
+from clonechats.settings import PLAN_TIERS as PLAN_TIERS  # the settings check the catalog's tiers
 
 PLAN, PACK = "plan", "pack"
 CURRENCY_SYMBOLS = {"INR": "₹", "USD": "$", "EUR": "€", "GBP": "£"}
@@ -69,7 +67,7 @@ class Catalog:
 
 
 def build_catalog(billing: Any) -> Catalog:
-    """The catalog described by `BillingSettings` (already validated)."""
+    """The catalog described by `BillingSettings` (already validated there)."""
     plans = tuple(
         Item(id=p.id, kind=PLAN, name=p.name, tier=p.tier, credits=p.monthly_credits,
              prices=dict(p.prices), features=tuple(p.features))
@@ -81,28 +79,6 @@ def build_catalog(billing: Any) -> Catalog:
         for p in billing.packs
     )
     return Catalog(currency=billing.currency, plans=plans, packs=packs)
-
-
-def validate_catalog(billing: Any) -> None:
-    """Refuse a catalog that could not be sold correctly (raises ValueError)."""
-    ids = [item.id for item in (*billing.plans, *billing.packs)]
-    if len(ids) != len(set(ids)):
-        raise ValueError("billing: plan and pack ids must be unique")
-    tiers = [plan.tier for plan in billing.plans]
-    if len(tiers) != len(set(tiers)):
-        raise ValueError("billing: one plan per tier")
-    for item in (*billing.plans, *billing.packs):
-        if item.tier not in PLAN_TIERS:
-            raise ValueError(f"billing: {item.id} has unknown tier {item.tier!r}; "
-                             f"tiers are {', '.join(PLAN_TIERS)}")
-        for currency, price in item.prices.items():
-            if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
-                raise ValueError(f"billing: {item.id} has a bad currency code {currency!r}")
-            if price < 1 or price != price.quantize(CENT):
-                raise ValueError(f"billing: {item.id} price {price} must be at least 1 with "
-                                 "at most two decimals")
-        if item.prices and billing.currency not in item.prices:
-            raise ValueError(f"billing: {item.id} has no price in {billing.currency}")
 
 
 def format_amount(amount: Decimal, currency: str) -> str:

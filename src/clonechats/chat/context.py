@@ -24,8 +24,6 @@ import asyncio
 import logging
 import re
 from dataclasses import dataclass
-from importlib import import_module
-from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any
 
 from clonechats.chat import conversation_settings, repo
@@ -44,6 +42,7 @@ from clonechats.personas.instructions import (
     frame_persona_for_model,
     neutralise,
 )
+from clonechats.personas.memory import service as memories
 from clonechats.providers.llm.base import ChatMessage, LLMProvider, ModelInfo
 from clonechats.safety import minors
 
@@ -53,7 +52,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MEMORY_SERVICE = "clonechats.personas.memory.service"
 MEMORIES_K = 5
 SENTENCE_CHARS = 200
 OMITTED_MARK = "[…] (earlier turns left out)"
@@ -122,12 +120,9 @@ def _is_turn(message: Message) -> bool:
 
 async def recall_memories(ctx: Ctx, *, persona_id: str, query: str,
                           user_id: str | None = None) -> list[str]:
-    """Memory texts for `query` (only `user_id`'s own when given), or none while the memory
-    domain is not installed."""
-    if find_spec(MEMORY_SERVICE) is None:
-        return []
-    recall = import_module(MEMORY_SERVICE).recall
-    found = await recall(ctx, persona_id=persona_id, query=query, k=MEMORIES_K, user_id=user_id)
+    """Memory texts for `query` (only `user_id`'s own when given)."""
+    found = await memories.recall(ctx, persona_id=persona_id, query=query, k=MEMORIES_K,
+                                  user_id=user_id)
     return [item.memory["text"] for item in found]
 
 

@@ -47,6 +47,7 @@ from clonechats.chat.schemas import (
 )
 from clonechats.chat.translation import service as translation_service
 from clonechats.errors import AppError
+from clonechats.voice.spoken_reply import spoken_batches
 from clonechats.web.context import context_of
 
 router = APIRouter(tags=["chat"])
@@ -198,8 +199,6 @@ async def send_message(conversation_id: str, data: MessageIn, request: Request,
                                  "balance": await ledger.balance(ctx.db, user["_id"])},
                                 status_code=200, headers={"Idempotent-Replayed": "true"})
     if data.speak and stream:
-        from clonechats.voice.spoken_reply import spoken_batches
-
         return ReplyStream(generation, spoken_batches(ctx, generation))
     return await reply_response(request, generation, stream)
 
@@ -279,7 +278,5 @@ async def edit_message(conversation_id: str, message_id: str, data: MessageIn, r
                                             conversation_id=conversation_id,
                                             message_id=message_id, text=data.text)
     if data.speak and stream:
-        from clonechats.voice.spoken_reply import spoken_batches
-
         return ReplyStream(generation, spoken_batches(context_of(request), generation))
     return await reply_response(request, generation, stream)

@@ -14,6 +14,8 @@ from clonechats.chat import generation, repo
 from clonechats.chat.repo import Conversation, Message
 from clonechats.chat.scheduled import repo as scheduled_repo
 from clonechats.errors import AppError, Conflict, NotFound
+from clonechats.media.clips import service as clips
+from clonechats.media.video import service as video
 from clonechats.personas import service as persona_service
 
 if TYPE_CHECKING:
@@ -97,11 +99,8 @@ async def delete(ctx: Ctx, *, user_id: str, conversation_id: str) -> None:
         await found.wait()
     await scheduled_repo.delete_for_conversation(ctx.db, conversation_id, user_id)
     await repo.delete_conversation(ctx.db, conversation_id, user_id)
-    from clonechats.media.clips import service as clips  # its spoken clips go with it
-
+    # its spoken clips and its video requests go with it
     await clips.delete_for_conversation(ctx, owner_id=user_id, conversation_id=conversation_id)
-    from clonechats.media.video import service as video  # and its video requests
-
     await video.delete_for_conversation(ctx, user_id=user_id, conversation_id=conversation_id)
 
 

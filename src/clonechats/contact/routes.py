@@ -8,8 +8,9 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from clonechats.accounts.dependencies import OptionalUser
+from clonechats.client_info import ClientInfo
 from clonechats.contact import service
-from clonechats.web.client import ClientInfo, client_info
+from clonechats.web.client import client_info
 from clonechats.web.context import context_of
 
 router = APIRouter(tags=["contact"])

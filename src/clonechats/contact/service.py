@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 from clonechats.accounts import users
 from clonechats.accounts.emails import InvalidEmail, normalise_email
+from clonechats.client_info import ClientInfo
 from clonechats.contact import repo
 from clonechats.errors import AppError, NotFound
 from clonechats.mail import service as mail
 from clonechats.safety import rate_limits
-from clonechats.web.client import ClientInfo
 
 if TYPE_CHECKING:
     from clonechats.context import Ctx

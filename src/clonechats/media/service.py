@@ -30,8 +30,8 @@ from clonechats.media.errors import MediaNotFound, MediaTooLarge, StorageQuotaEx
 from clonechats.media.keys import parse_media_key
 from clonechats.media.repo import AVATAR, REFERENCE_IMAGE, REFERENCE_VOICE
 from clonechats.media.store import StoredMedia
+from clonechats.personas import ownership
 from clonechats.personas import repo as persona_repo
-from clonechats.personas import service as persona_service
 
 if TYPE_CHECKING:
     from clonechats.context import Ctx
@@ -63,7 +63,7 @@ async def upload_persona_image(ctx: Ctx, *, user: dict[str, Any], persona_id: st
     if kind not in IMAGE_KINDS:
         raise ValueError(f"not an image kind: {kind}")
     owner_id = user["_id"]
-    await persona_service.get_owned(ctx, user_id=owner_id, persona_id=persona_id)
+    await ownership.get_owned(ctx, user_id=owner_id, persona_id=persona_id)
     _check_size(data, upload_limit(ctx, kind))
     if kind == REFERENCE_IMAGE and await repo.count_for_persona(
             ctx.db, persona_id=persona_id, kind=kind) >= MAX_REFERENCE_IMAGES:
@@ -93,7 +93,7 @@ async def upload_reference_voice(ctx: Ctx, *, user: dict[str, Any], persona_id: 
                                  data: bytes) -> dict[str, Any]:
     """Stores the persona's reference voice (3 to 120 seconds), replacing the previous one."""
     owner_id = user["_id"]
-    await persona_service.get_owned(ctx, user_id=owner_id, persona_id=persona_id)
+    await ownership.get_owned(ctx, user_id=owner_id, persona_id=persona_id)
     limit = upload_limit(ctx, REFERENCE_VOICE)
     _check_size(data, limit)
     info = await audio.check_audio(data)
@@ -107,7 +107,7 @@ async def upload_reference_voice(ctx: Ctx, *, user: dict[str, Any], persona_id: 
 
 async def list_for_persona(ctx: Ctx, *, user_id: str, persona_id: str) -> list[dict[str, Any]]:
     """The owner's media of one persona, oldest first."""
-    await persona_service.get_owned(ctx, user_id=user_id, persona_id=persona_id)
+    await ownership.get_owned(ctx, user_id=user_id, persona_id=persona_id)
     return await repo.list_for_persona(ctx.db, owner_id=user_id, persona_id=persona_id)
 
 
@@ -212,7 +212,7 @@ async def _attach(ctx: Ctx, media: dict[str, Any]) -> dict[str, Any]:
                                                 {_SINGLE_FIELDS[kind]: media["_id"]},
                                                 owner_id=owner_id, now=ctx.clock.now())
         if persona is None:
-            raise persona_service.PersonaNotFound()
+            raise ownership.PersonaNotFound()
     except BaseException:
         await _discard(ctx, media)
         raise

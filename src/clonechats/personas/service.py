@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import re
 import secrets
-from importlib import import_module
-from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any
 
-from clonechats.errors import AppError, Conflict, NotFound
+from clonechats.errors import AppError, Conflict
+from clonechats.media import service as media_service
 from clonechats.personas import favourites, repo
+from clonechats.personas.memory import service as memories
+from clonechats.personas.ownership import PersonaNotFound, get_owned
 from clonechats.personas.schemas import (
     NAME_MAX,
     TRAIT_MAX,
@@ -25,6 +26,8 @@ from clonechats.personas.schemas import (
     PersonaUpdate,
     full_sliders,
 )
+from clonechats.voice import clones as voice_clones
+from clonechats.voice import service as voice_service
 
 if TYPE_CHECKING:
     from clonechats.context import Ctx
@@ -32,15 +35,8 @@ if TYPE_CHECKING:
 
 PAGE_SIZE = 20
 PAGE_MAX = 100
-MEMORY_SERVICE = "clonechats.personas.memory.service"
-MEDIA_SERVICE = "clonechats.media.service"
 COPY_PREFIX = "Copy of "
 SORTS = ("newest", "popular")
-
-
-class PersonaNotFound(NotFound):
-    code = "persona_not_found"
-    message = "No such persona."
 
 
 class PersonaNotPublic(Conflict):
@@ -52,14 +48,6 @@ class PersonaNotPublic(Conflict):
 class InvalidSort(AppError):
     code = "invalid_sort"
     message = "Sort must be \"newest\" or \"popular\"."
-
-
-async def get_owned(ctx: Ctx, *, user_id: str, persona_id: str) -> dict[str, Any]:
-    """The persona if `user_id` owns it; otherwise PersonaNotFound (never 403: no leak)."""
-    persona = await repo.get(ctx.db, persona_id)
-    if persona is None or persona["owner_id"] != user_id:
-        raise PersonaNotFound()
-    return persona
 
 
 async def get_usable(ctx: Ctx, *, user_id: str, persona_id: str) -> dict[str, Any]:
@@ -138,32 +126,19 @@ async def update(ctx: Ctx, *, user_id: str, persona_id: str,
 def _chosen_voice(ctx: Ctx, voice: dict[str, Any] | None,
                   persona: dict[str, Any] | None) -> dict[str, Any] | None:
     """The persona's voice as the voice domain checks it (422 `unknown_voice`)."""
-    choose = _hook("clonechats.voice.service", "chosen_voice")
-    if choose is None or voice is None:
+    if voice is None:
         return voice
-    return choose(ctx, voice, persona)
+    return voice_service.chosen_voice(ctx, voice, persona)
 
 
 def copy_name(name: str) -> str:
     return (COPY_PREFIX + name)[:NAME_MAX].rstrip()
 
 
-def _hook(module_name: str, function: str) -> Any:
-    """A function another domain provides to the persona lifecycle, or None while that domain
-    is not installed. A module that exists but fails to import is an error, not a skip."""
-    try:
-        spec = find_spec(module_name)
-    except ModuleNotFoundError:
-        return None
-    if spec is None:
-        return None
-    return getattr(import_module(module_name), function, None)
-
-
 async def duplicate(ctx: Ctx, *, user_id: str, persona_id: str) -> dict[str, Any]:
     """A private copy named "Copy of …", with no share link or favourites, and with the
-    original's memories when the memory domain can copy them. Uploaded media stay with the
-    original (deleting one persona must never delete the other's files)."""
+    original's memories. Uploaded media stay with the original (deleting one persona must never
+    delete the other's files)."""
     source = await get_owned(ctx, user_id=user_id, persona_id=persona_id)
     now = ctx.clock.now()
     persona = {
@@ -173,9 +148,8 @@ async def duplicate(ctx: Ctx, *, user_id: str, persona_id: str) -> dict[str, Any
         "sliders": full_sliders(source.get("sliders")), "created_at": now, "updated_at": now,
     }
     await repo.insert(ctx.db, persona)
-    copy_memories = _hook(MEMORY_SERVICE, "copy_for_persona")
-    if copy_memories is not None:
-        await copy_memories(ctx, source_persona_id=source["_id"], target_persona_id=persona["_id"])
+    await memories.copy_for_persona(ctx, source_persona_id=source["_id"],
+                                    target_persona_id=persona["_id"])
     return persona
 
 
@@ -188,16 +162,10 @@ async def delete(ctx: Ctx, *, user_id: str, persona_id: str) -> dict[str, int]:
 
 async def remove_persona(ctx: Ctx, persona: dict[str, Any]) -> dict[str, int]:
     counts = {"memories": 0, "media": 0}
-    delete_memories = _hook(MEMORY_SERVICE, "delete_for_persona")
-    if delete_memories is not None:
-        counts["memories"] = await delete_memories(ctx, persona_id=persona["_id"])
-    delete_media = _hook(MEDIA_SERVICE, "delete_for_persona")
-    if delete_media is not None:
-        counts["media"] = await delete_media(ctx, owner_id=persona["owner_id"],
-                                             persona_id=persona["_id"])
-    delete_clones = _hook("clonechats.voice.clones", "delete_for_persona")
-    if delete_clones is not None:
-        counts["cloned_voices"] = await delete_clones(ctx, persona_id=persona["_id"])
+    counts["memories"] = await memories.delete_for_persona(ctx, persona_id=persona["_id"])
+    counts["media"] = await media_service.delete_for_persona(ctx, owner_id=persona["owner_id"],
+                                                             persona_id=persona["_id"])
+    counts["cloned_voices"] = await voice_clones.delete_for_persona(ctx, persona_id=persona["_id"])
     counts["favourites"] = await favourites.delete_for_persona(ctx.db, persona["_id"])
     counts["personas"] = int(await repo.delete(ctx.db, persona["_id"],
                                                owner_id=persona["owner_id"]))

@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from clonechats.accounts import throttle
+from clonechats.client_info import ClientInfo
 from clonechats.errors import TooManyRequests
 from clonechats.personas import service
-from clonechats.web.client import ClientInfo
 
 if TYPE_CHECKING:
     from clonechats.context import Ctx

@@ -3,18 +3,19 @@
 - `audit`: check the stored data against the privacy policy's promises (exit 1 if one is
   broken); see `privacy.audit`.
 - `retention`: apply the retention rules now, as the daily job does.
+
+Like `cli.py`, each command imports what it runs inside itself, to keep start-up light.
 """
 
 import json
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from clonechats.cli_tasks import DataDir, run_admin_task
+
 app = typer.Typer(help="Privacy tools: audit the stored data, apply retention now.",
                   no_args_is_help=True)
-
-DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory.")]
 
 
 @app.command("audit")
@@ -23,7 +24,6 @@ def audit_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
 ) -> None:
     """Report each privacy promise as KEPT or BROKEN; exit 1 if any is broken."""
-    from clonechats.cli import run_admin_task
     from clonechats.privacy import audit
 
     results = run_admin_task(data_dir, lambda ctx: audit.run(ctx))
@@ -40,7 +40,6 @@ def audit_command(
 @app.command("retention")
 def retention_command(data_dir: DataDir = None) -> None:
     """Apply every retention rule now; prints what each removed."""
-    from clonechats.cli import run_admin_task
     from clonechats.privacy import retention
 
     counts = run_admin_task(data_dir, lambda ctx: retention.apply_rules(ctx))

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from clonechats.accounts import users
 from clonechats.errors import AppError
 from clonechats.privacy import repo
+from clonechats.safety.minors import is_minor
 
 if TYPE_CHECKING:
     from clonechats.context import Ctx
@@ -41,8 +42,6 @@ class MinorsNoAnalytics(AppError):
 
 
 async def _is_minor(ctx: Ctx, user_id: str) -> bool:
-    from clonechats.safety.minors import is_minor
-
     return await is_minor(ctx, user_id)
 
 

@@ -29,12 +29,12 @@ from typing import TYPE_CHECKING, Any
 from clonechats.accounts import api_keys, audit, passwords, sessions, throttle, users
 from clonechats.accounts.personal_data import pseudonym
 from clonechats.accounts.service import InvalidCredentials
+from clonechats.client_info import ClientInfo
 from clonechats.errors import AppError, Conflict, Forbidden
 from clonechats.mail import service as mail
 from clonechats.personas import repo as persona_repo
 from clonechats.privacy import registry, repo
 from clonechats.privacy.pseudonyms import hash_email
-from clonechats.web.client import ClientInfo
 
 if TYPE_CHECKING:
     from clonechats.context import Ctx

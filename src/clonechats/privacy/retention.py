@@ -24,7 +24,7 @@ from clonechats.accounts import guardian
 from clonechats.jobs.service import enqueue_daily
 from clonechats.media import service as media_service
 from clonechats.media.errors import MediaNotFound
-from clonechats.privacy import export, retention_rules, telemetry_fold
+from clonechats.privacy import export, retention_rules
 from clonechats.privacy.retention_rules import (
     DELETE,
     DELETE_ACCOUNT,
@@ -33,6 +33,7 @@ from clonechats.privacy.retention_rules import (
     FOLD,
     Rule,
 )
+from clonechats.telemetry import fold as telemetry_fold
 
 if TYPE_CHECKING:
     from clonechats.context import Ctx

@@ -13,6 +13,7 @@ from fastapi.responses import FileResponse
 
 from clonechats.accounts import audit
 from clonechats.accounts.dependencies import CurrentUser
+from clonechats.client_info import ClientInfo
 from clonechats.context import Ctx
 from clonechats.errors import AppError
 from clonechats.privacy import analytics, consent, export, requests
@@ -22,7 +23,7 @@ from clonechats.privacy.schemas import (
     DataRequestOut,
     SettingsUpdate,
 )
-from clonechats.web.client import ClientInfo, client_info
+from clonechats.web.client import client_info
 from clonechats.web.context import context_of
 
 router = APIRouter(tags=["privacy"])

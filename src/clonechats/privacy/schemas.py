@@ -5,6 +5,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from clonechats.privacy.requests import is_overdue
+
 
 class SettingsUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -51,8 +53,6 @@ class DataRequestOut(BaseModel):
 
     @classmethod
     def of(cls, request: dict[str, Any], *, now: datetime) -> "DataRequestOut":
-        from clonechats.privacy.requests import is_overdue
-
         return cls(id=request["_id"], kind=request["kind"], message=request["message"],
                    status=request["status"], source=request["source"],
                    created_at=request["created_at"], due_at=request["due_at"],

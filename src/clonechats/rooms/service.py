@@ -17,6 +17,7 @@ from clonechats.errors import AppError, Conflict, NotFound
 from clonechats.personas import service as persona_service
 from clonechats.rooms import jobs, metering, plan, repo
 from clonechats.rooms.schemas import RoomCreate
+from clonechats.telemetry import events
 
 if TYPE_CHECKING:
     from clonechats.context import Ctx
@@ -130,8 +131,6 @@ async def start(ctx: Ctx, *, user_id: str, room_id: str) -> dict[str, Any]:
     if room["status"] != repo.READY:
         raise RoomStateConflict("This debate has already started.")
     if await ledger.balance(ctx.db, user_id) <= 0:
-        from clonechats.telemetry import events
-
         await events.record_paywall_hit(ctx, user_id=user_id, feature=metering.PAYWALL_FEATURE)
         raise metering.InsufficientCredits("You have no credits left, and every turn of a "
                                            "debate costs credits. Buy a credit pack to start.")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from clonechats.billing import ledger
 from clonechats.chat import screening
 from clonechats.errors import AppError, still_there
 from clonechats.personas import service as persona_service
@@ -82,8 +83,6 @@ async def say(ctx: Ctx, driver: Driver, room: dict[str, Any], *, step_key: str |
 
 async def _settle_lost_attempt(ctx: Ctx, turn: dict[str, Any]) -> None:
     """An attempt that died with its process: whatever it reserved comes back in full."""
-    from clonechats.billing import ledger
-
     key = metering.key_of(turn["_id"], turn["attempt"])
     reserved = await ledger.get_entry(ctx.db, f"{ledger.RESERVE}:{key}")
     if reserved is not None and reserved["status"] == "applied":

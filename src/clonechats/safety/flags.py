@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from pymongo import ReturnDocument
 
+from clonechats.chat import repo as chat_repo
 from clonechats.errors import NotFound
 from clonechats.providers.moderation.base import ModerationResult
 from clonechats.storage.indexes import Index
@@ -114,8 +115,6 @@ async def referenced_message(ctx: Ctx, flag: dict[str, Any]) -> dict[str, Any] |
     its conversation or account) or the flag is about something else."""
     if flag["subject"] not in MESSAGE_SUBJECTS or not flag.get("ref_id"):
         return None
-    from clonechats.chat import repo as chat_repo
-
     message = await chat_repo.get_message(ctx.db, flag["ref_id"])
     if message is None:
         return None

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from clonechats.accounts import audit, suspension, trials, users
 from clonechats.billing import ledger, orders, webhook_log
+from clonechats.client_info import ClientInfo
 from clonechats.errors import AppError
-from clonechats.web.client import ClientInfo
 
 if TYPE_CHECKING:
     from clonechats.context import Ctx

@@ -21,10 +21,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from clonechats.accounts import audit, suspension, users
+from clonechats.client_info import ClientInfo
 from clonechats.errors import AppError, Conflict
 from clonechats.personas import service as persona_service
 from clonechats.safety import flags, rate_limits, warnings
-from clonechats.web.client import ClientInfo
 
 if TYPE_CHECKING:
     from clonechats.context import Ctx

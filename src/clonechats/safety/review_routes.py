@@ -15,8 +15,9 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from clonechats.accounts.dependencies import AdminUser, admin_user
+from clonechats.client_info import ClientInfo
 from clonechats.safety import flags, fraud, review
-from clonechats.web.client import ClientInfo, client_info
+from clonechats.web.client import client_info
 from clonechats.web.context import context_of
 
 api = APIRouter(dependencies=[Depends(admin_user)])

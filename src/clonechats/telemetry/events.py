@@ -7,11 +7,11 @@ A paywall hit (collection `paywall_hits`): _id, user_id, ts, day, feature
 
 Neither holds any message text. They feed the admin usage dashboard (`daily_aggregates`,
 `daily_totals`). Past their retention the retention job folds raw events into anonymous daily
-totals (`privacy.telemetry_fold`); the aggregates here count both. When an account is deleted
-its events lose their user id and stay only as anonymous counts (privacy policy: telemetry and
-cost meters are kept in anonymised, aggregate form); until then the person's own events are
-part of their data export. Both parts are registered with the privacy registry below (imported
-through `domains.PERSONAL_DATA_ORDER`).
+totals (`telemetry_daily`, `paywall_daily`; written by `telemetry.fold`); the aggregates here
+count both. When an account is deleted its events lose their user id and stay only as anonymous
+counts (privacy policy: telemetry and cost meters are kept in anonymised, aggregate form); until
+then the person's own events are part of their data export. Both parts are registered with the
+privacy registry below (imported through `domains.PERSONAL_DATA_ORDER`).
 """
 
 from __future__ import annotations
@@ -31,7 +31,9 @@ if TYPE_CHECKING:
 
 COST_EVENTS = "cost_events"
 PAYWALL_HITS = "paywall_hits"
-COLLECTIONS = (COST_EVENTS, PAYWALL_HITS)
+COST_DAILY = "telemetry_daily"
+PAYWALL_DAILY = "paywall_daily"
+COLLECTIONS = (COST_EVENTS, PAYWALL_HITS, COST_DAILY, PAYWALL_DAILY)
 COST_EVENTS_EXPIRING = Expiring(COST_EVENTS)
 PAYWALL_HITS_EXPIRING = Expiring(PAYWALL_HITS)
 SUM_FIELDS = ("generations", "prompt_tokens", "completion_tokens", "credits", "latency_ms_total",
@@ -106,14 +108,27 @@ def _day_range(since: date | datetime, until: date | datetime | None,
     return _day(since), _day(until if until is not None else now)
 
 
+async def folded_costs(db: Any, *, first_day: str, last_day: str) -> list[dict[str, Any]]:
+    """Folded daily totals per provider and model, in the shape of the raw aggregates."""
+    rows = await db[COST_DAILY].find({"day": {"$gte": first_day, "$lte": last_day}},
+                                     {"batches": 0}).to_list()
+    return [{k: v for k, v in row.items() if k != "_id"} for row in rows]
+
+
+async def folded_paywall_hits(db: Any, *, first_day: str, last_day: str) -> dict[str, int]:
+    rows = await db[PAYWALL_DAILY].find({"day": {"$gte": first_day, "$lte": last_day}}).to_list()
+    hits: dict[str, int] = {}
+    for row in rows:
+        hits[row["day"]] = hits.get(row["day"], 0) + row["hits"]
+    return hits
+
+
 async def daily_aggregates(ctx: Ctx, *, since: date | datetime,
                            until: date | datetime | None = None) -> list[dict[str, Any]]:
     """Per day, provider and model (days in UTC, `since`..`until` inclusive, default up to
     today): generations, tokens, credits, failures, mean latency and time to first token.
     Days whose raw events were already folded into anonymous totals by the retention job
-    (`privacy.telemetry_fold`) are counted from those totals."""
-    from clonechats.privacy import telemetry_fold
-
+    (`telemetry.fold`) are counted from those totals."""
     first, last = _day_range(since, until, ctx.clock.now())
     cursor = await ctx.db[COST_EVENTS].aggregate([
         {"$match": {"day": {"$gte": first, "$lte": last}}},
@@ -131,7 +146,7 @@ async def daily_aggregates(ctx: Ctx, *, since: date | datetime,
         }},
     ])
     groups: dict[tuple[str, str, str], dict[str, Any]] = {}
-    folded = await telemetry_fold.folded_costs(ctx.db, first_day=first, last_day=last)
+    folded = await folded_costs(ctx.db, first_day=first, last_day=last)
     for row in [*await cursor.to_list(), *folded]:
         key = row.get("_id", row)
         total = groups.setdefault((key["day"], key["provider"], key["model"]),
@@ -150,14 +165,12 @@ async def daily_aggregates(ctx: Ctx, *, since: date | datetime,
 async def daily_paywall_hits(ctx: Ctx, *, since: date | datetime,
                              until: date | datetime | None = None) -> dict[str, int]:
     """Paywall hits per day, raw and already folded ones together."""
-    from clonechats.privacy import telemetry_fold
-
     first, last = _day_range(since, until, ctx.clock.now())
     cursor = await ctx.db[PAYWALL_HITS].aggregate([
         {"$match": {"day": {"$gte": first, "$lte": last}}},
         {"$group": {"_id": "$day", "hits": {"$sum": 1}}},
     ])
-    hits = await telemetry_fold.folded_paywall_hits(ctx.db, first_day=first, last_day=last)
+    hits = await folded_paywall_hits(ctx.db, first_day=first, last_day=last)
     for group in await cursor.to_list():
         hits[group["_id"]] = hits.get(group["_id"], 0) + group["hits"]
     return hits

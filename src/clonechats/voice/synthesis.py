@@ -24,7 +24,7 @@ from clonechats.providers.errors import ProviderError
 from clonechats.providers.speech.base import Synthesis, TTSProvider, VoiceInfo
 from clonechats.providers.speech.encoding import OPUS_CONTENT_TYPE, encode_opus, normalise
 from clonechats.providers.speech.registry import UnknownVoice
-from clonechats.voice import metering
+from clonechats.voice import clones, metering
 from clonechats.voice.sentences import speakable
 
 if TYPE_CHECKING:
@@ -66,8 +66,6 @@ def voice_setting(persona: dict[str, Any] | None) -> tuple[str | None, float]:
 
 async def resolve_voice(ctx: Ctx, persona: dict[str, Any] | None
                         ) -> tuple[TTSProvider, VoiceInfo, float]:
-    from clonechats.voice import clones
-
     voice_id, rate = voice_setting(persona)
     cloned = await clones.resolve(ctx, persona, voice_id)
     if cloned is not None:

@@ -22,9 +22,11 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from clonechats.accounts import audit
 from clonechats.errors import Forbidden
 from clonechats.settings import Settings
 from clonechats.web import cookies
+from clonechats.web.client import client_info
 from clonechats.web.context import context_of
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -115,9 +117,6 @@ def origin_allowed(request: Request) -> bool:
 
 
 async def _refuse(request: Request, reason: str) -> None:
-    from clonechats.accounts import audit
-    from clonechats.web.client import client_info
-
     ctx = context_of(request)
     await audit.record(ctx.db, "csrf_failed", now=ctx.clock.now(), client=client_info(request),
                        reason=reason, route=request.url.path[:200], method=request.method)

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clonechats.errors import AppError
 from clonechats.storage.faults import MONGO_UNAVAILABLE, StorageUnavailable
+from clonechats.telemetry import errors as error_traces
 from clonechats.web.context import context_if_open
 from clonechats.web.middleware import security_headers
 
@@ -114,8 +115,6 @@ def install_error_handlers(app: FastAPI) -> None:
 
 async def record_error_trace(request: Request, exc: Exception) -> None:
     """Count the error in its anonymised group (`telemetry.errors`); never fails the response."""
-    from clonechats.telemetry import errors as error_traces
-
     ctx = context_if_open(request)
     if ctx is None:
         return

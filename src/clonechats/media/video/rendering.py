@@ -40,6 +40,7 @@ from clonechats.media.video import repo
 from clonechats.media.video.service import JOB_KIND, PAYWALL_FEATURE, cost_for
 from clonechats.personas import repo as persona_repo
 from clonechats.providers.errors import ProviderError
+from clonechats.providers.speech.encoding import wav_bytes
 from clonechats.providers.video.base import (
     PhonemeTiming,
     RenderedVideo,
@@ -49,6 +50,7 @@ from clonechats.providers.video.base import (
     VideoRequest,
 )
 from clonechats.telemetry import events
+from clonechats.voice import synthesis
 
 if TYPE_CHECKING:
     from clonechats.context import Ctx
@@ -110,9 +112,6 @@ async def _fail(ctx: Ctx, job: dict[str, Any], code: str, message: str) -> None:
 
 async def _inputs(ctx: Ctx, job: dict[str, Any]) -> tuple[VideoRequest, dict[str, Any]]:
     """The render request and what the clip records about its voice."""
-    from clonechats.providers.speech.encoding import wav_bytes
-    from clonechats.voice import synthesis
-
     image_media = await media_repo.get(ctx.db, job["image_media_id"])
     if image_media is None:
         raise VideoInputError("The persona's image was deleted.", code="no_face_image")

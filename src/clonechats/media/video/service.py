@@ -52,10 +52,12 @@ from clonechats.media.video.errors import (
     VideoQuotaExceeded,
 )
 from clonechats.personas import repo as persona_repo
+from clonechats.personas import service as persona_service
 from clonechats.providers.errors import ProviderError
 from clonechats.providers.video import faces
 from clonechats.providers.video.base import VideoInputError, VideoJobRef
 from clonechats.telemetry import events
+from clonechats.voice.sentences import speakable
 
 if TYPE_CHECKING:
     from clonechats.context import Ctx
@@ -116,8 +118,6 @@ async def face_image(ctx: Ctx, persona: dict[str, Any]) -> dict[str, Any]:
 async def face_layout(ctx: Ctx, *, user_id: str, persona_id: str) -> dict[str, Any]:
     """Where the face, eyes and mouth are in the persona's face image (for the live avatar of
     voice calls); the persona must be one the user may talk to."""
-    from clonechats.personas import service as persona_service
-
     persona = await persona_service.get_usable(ctx, user_id=user_id, persona_id=persona_id)
     media = await face_image(ctx, persona)
     data = await ctx.media.get(media["key"])
@@ -138,8 +138,6 @@ async def face_layout(ctx: Ctx, *, user_id: str, persona_id: str) -> dict[str, A
 
 
 async def estimated_seconds(ctx: Ctx, *, user_id: str, message: Message) -> float:
-    from clonechats.voice.sentences import speakable
-
     cap = ctx.settings.video.max_seconds
     voiced = await clips_repo.voiced_message(ctx.db, owner_id=user_id,
                                              message_id=message["_id"])

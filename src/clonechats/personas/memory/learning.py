@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from clonechats.chat import repo as chat_repo
 from clonechats.chat.repo import Message
 from clonechats.personas import service as persona_service
 from clonechats.personas.memory import recall as ranking
@@ -54,8 +55,6 @@ async def queue_quietly(ctx: Ctx, *, message_id: str) -> None:
 
 async def learn_from_message(ctx: Ctx, message_id: str) -> list[dict[str, Any]]:
     """Store what the message says about its author; returns the memories written."""
-    from clonechats.chat import repo as chat_repo
-
     message = await chat_repo.get_message(ctx.db, message_id)
     if (message is None or message["role"] != "user" or message["status"] != chat_repo.COMPLETE
             or message.get("superseded_by")):

@@ -15,8 +15,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from clonechats.errors import AppError, Conflict, NotFound
+from clonechats.personas import ownership
 from clonechats.personas import repo as persona_repo
-from clonechats.personas import service as persona_service
 from clonechats.personas.memory import recall as ranking
 from clonechats.personas.memory import repo, vectors
 from clonechats.providers.errors import ProviderError
@@ -121,7 +121,7 @@ async def _queue_reembed(ctx: Ctx, persona_id: str) -> None:
 
 
 async def _owned(ctx: Ctx, *, user_id: str, persona_id: str, memory_id: str) -> dict[str, Any]:
-    await persona_service.get_owned(ctx, user_id=user_id, persona_id=persona_id)
+    await ownership.get_owned(ctx, user_id=user_id, persona_id=persona_id)
     memory = await repo.get(ctx.db, persona_id=persona_id, memory_id=memory_id)
     if memory is None or memory.get("owner_id", user_id) != user_id:
         raise MemoryNotFound()  # another user's memory of a public persona is not the owner's
@@ -132,7 +132,7 @@ async def add(ctx: Ctx, *, user_id: str, persona_id: str, text: str, pinned: boo
               source: Source = "user", source_conversation_id: str | None = None,
               ) -> dict[str, Any]:
     """Store a memory for the owner's persona. From a chat, pass the conversation it came from."""
-    persona = await persona_service.get_owned(ctx, user_id=user_id, persona_id=persona_id)
+    persona = await ownership.get_owned(ctx, user_id=user_id, persona_id=persona_id)
     text = clean_text(text)
     if source == "chat" and not source_conversation_id:
         raise ValueError("a memory from a chat names its conversation")
@@ -200,7 +200,7 @@ async def delete(ctx: Ctx, *, user_id: str, persona_id: str, memory_id: str) -> 
 async def list_page(ctx: Ctx, *, user_id: str, persona_id: str, limit: int = PAGE_DEFAULT,
                     cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
     """Pinned memories first, then the newest; `cursor` comes from the previous page."""
-    await persona_service.get_owned(ctx, user_id=user_id, persona_id=persona_id)
+    await ownership.get_owned(ctx, user_id=user_id, persona_id=persona_id)
     return await repo.page(ctx.db, persona_id, limit=max(1, min(limit, PAGE_MAX)),
                            cursor=cursor or None, owner_id=user_id)
 
@@ -235,7 +235,7 @@ async def recall(ctx: Ctx, *, persona_id: str, query: str, k: int = 5,
 async def search(ctx: Ctx, *, user_id: str, persona_id: str, query: str,
                  k: int = 5) -> list[ranking.Recalled]:
     """`recall` for the persona's owner: what a message would bring back, with scores."""
-    await persona_service.get_owned(ctx, user_id=user_id, persona_id=persona_id)
+    await ownership.get_owned(ctx, user_id=user_id, persona_id=persona_id)
     return await recall(ctx, persona_id=persona_id, query=query, k=k, user_id=user_id)
 
 
@@ -279,7 +279,7 @@ async def copy_for_persona(ctx: Ctx, *, source_persona_id: str, target_persona_i
     if owner_id is None:
         target = await persona_repo.get(ctx.db, target_persona_id)
         if target is None:
-            raise persona_service.PersonaNotFound()
+            raise ownership.PersonaNotFound()
         owner_id = target["owner_id"]
     now: datetime = ctx.clock.now()
     batch: list[dict[str, Any]] = []

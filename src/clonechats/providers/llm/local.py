@@ -52,6 +52,7 @@ from clonechats.providers.llm.base import (
     split_model_id,
 )
 from clonechats.providers.llm.local_catalog import CATALOG, LocalModelSpec
+from clonechats.providers.llm.model_files import default_models_dir
 from clonechats.providers.llm.prefix_cache import ConversationStates, common_prefix
 
 NAME = "local"
@@ -359,8 +360,6 @@ class LocalProvider:
                 models = [catalogued]
         if not models:
             raise ValueError("the local provider needs at least one model")
-        from clonechats.providers.llm.model_files import default_models_dir
-
         models_dir = models_dir or default_models_dir()
         self._max_waiting = max_waiting
         self.repeat_penalty = repeat_penalty

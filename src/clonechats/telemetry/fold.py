@@ -2,7 +2,9 @@
 
 Raw cost-meter events and paywall hits carry a user id; past their retention they are summed
 into one document per day and model (`telemetry_daily`) or per day and feature
-(`paywall_daily`), which hold no user id, and the raw events are deleted.
+(`paywall_daily`), which hold no user id, and the raw events are deleted. `events.py` names
+these collections and reads them back (`folded_costs`, `folded_paywall_hits`); this module only
+writes them.
 
 Exactly once, even across a crash: the events to fold are first tagged with a batch id; each
 total records the batches it has absorbed and is incremented only by a conditional update that
@@ -21,15 +23,12 @@ from typing import TYPE_CHECKING, Any
 from pymongo.errors import DuplicateKeyError
 
 from clonechats.storage.indexes import Index
-from clonechats.telemetry.events import COST_EVENTS, PAYWALL_HITS
+from clonechats.telemetry.events import COST_DAILY, COST_EVENTS, PAYWALL_DAILY, PAYWALL_HITS
 
 if TYPE_CHECKING:
     from clonechats.context import Ctx
 
 
-COST_DAILY = "telemetry_daily"
-PAYWALL_DAILY = "paywall_daily"
-COLLECTIONS = (COST_DAILY, PAYWALL_DAILY)
 BATCH_FIELD = "fold_batch"
 
 INDEXES = [
@@ -92,18 +91,3 @@ async def _fold_batch(db: Any, collection: str, batch: str) -> int:
                 upsert=True)
     await db[collection].delete_many({BATCH_FIELD: batch})
     return len(events)
-
-
-async def folded_costs(db: Any, *, first_day: str, last_day: str) -> list[dict[str, Any]]:
-    """Folded daily totals per provider and model, in the shape of the raw aggregates."""
-    rows = await db[COST_DAILY].find({"day": {"$gte": first_day, "$lte": last_day}},
-                                     {"batches": 0}).to_list()
-    return [{k: v for k, v in row.items() if k != "_id"} for row in rows]
-
-
-async def folded_paywall_hits(db: Any, *, first_day: str, last_day: str) -> dict[str, int]:
-    rows = await db[PAYWALL_DAILY].find({"day": {"$gte": first_day, "$lte": last_day}}).to_list()
-    hits: dict[str, int] = {}
-    for row in rows:
-        hits[row["day"]] = hits.get(row["day"], 0) + row["hits"]
-    return hits
