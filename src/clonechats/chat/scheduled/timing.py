@@ -95,13 +95,6 @@ def _end_of_gap(local: datetime, tz: ZoneInfo) -> datetime:
     return local.replace(tzinfo=tz).astimezone(UTC)  # pragma: no cover - no such zone
 
 
-def is_ambiguous(local: datetime, tz: ZoneInfo) -> bool:
-    """True when the wall-clock time `local` happens twice in `tz` (a DST fold)."""
-    first = local.replace(tzinfo=tz, fold=0).utcoffset()
-    second = local.replace(tzinfo=tz, fold=1).utcoffset()
-    return first != second and local_exists(local, tz)
-
-
 def local_exists(local: datetime, tz: ZoneInfo) -> bool:
     instant = local.replace(tzinfo=tz).astimezone(UTC)
     return instant.astimezone(tz).replace(tzinfo=None) == local
