@@ -33,7 +33,7 @@ from pymongo.errors import DuplicateKeyError
 
 from clonechats.billing import fulfilment, orders, refunds
 from clonechats.billing.checkout import schedule_reconcile
-from clonechats.billing.retention import retain_until, schedule_purge
+from clonechats.billing.retention import retain_until
 from clonechats.errors import AppError
 from clonechats.providers.errors import ProviderError
 from clonechats.providers.payments import signing
@@ -226,10 +226,9 @@ async def _log(ctx: Ctx, delivery: Delivery, headers: Mapping[str, str], size: i
                outcome: Outcome) -> None:
     event = delivery.event
     attempt = header(headers, signing.ATTEMPT) or ""
-    until = retain_until(delivery.received_at)
     await ctx.db[DELIVERIES].insert_one({
         "_id": "whd_" + secrets.token_hex(12), "provider": delivery.provider,
-        "received_at": delivery.received_at, "retain_until": until,
+        "received_at": delivery.received_at, "retain_until": retain_until(delivery.received_at),
         "event_id": delivery.event_id, "event_type": event.type if event else None,
         "order_id": event.order_id if event else None,
         "provider_payment_id": event.payment_id if event else None,
@@ -239,18 +238,11 @@ async def _log(ctx: Ctx, delivery: Delivery, headers: Mapping[str, str], size: i
         "attempt": int(attempt) if attempt.isdigit() and len(attempt) < 6 else None,
         "result": outcome.result, "status_code": outcome.status,
     })
-    await schedule_purge(ctx, until)
 
 
 async def deliveries_for_order(db: Any, order_id: str, *, limit: int = 50) -> list[dict]:
     return await db[DELIVERIES].find({"order_id": order_id}).sort("received_at", -1).limit(
         limit).to_list()
-
-
-async def purge_expired(db: Any, *, now: datetime) -> int:
-    gone = await db[DELIVERIES].delete_many({"retain_until": {"$lte": now}})
-    await db[EVENTS].delete_many({"retain_until": {"$lte": now}})
-    return gone.deleted_count
 
 
 async def signature_failures_since(db: Any, since: datetime) -> list[dict[str, Any]]:
