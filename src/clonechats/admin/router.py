@@ -31,13 +31,13 @@ from clonechats.telemetry import admin_router as telemetry_admin
 from clonechats.telemetry import dashboard_router
 from clonechats.web.client import ClientInfo, client_info
 from clonechats.web.context import context_of
+from clonechats.web.query import Cursor100 as Cursor
+from clonechats.web.query import Limit200 as Limit
 
 api = APIRouter(prefix="/api/v1/admin", tags=["admin"], dependencies=[Depends(admin_user)])
 pages = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(admin_user)])
 
 Client = Annotated[ClientInfo, Depends(client_info)]
-Limit = Annotated[int, Query(ge=1, le=200)]
-Cursor = Annotated[str | None, Query(max_length=100)]
 Search = Annotated[str | None, Query(max_length=100)]
 Days = Annotated[int, Query(ge=1, le=366)]
 PAGE_SIZE = 50

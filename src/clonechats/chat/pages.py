@@ -29,6 +29,7 @@ from clonechats.context import Ctx
 from clonechats.errors import AppError
 from clonechats.personas import service as personas
 from clonechats.web.context import context_of
+from clonechats.web.query import Cursor
 
 router = APIRouter(include_in_schema=False)
 
@@ -120,7 +121,7 @@ async def avatars_of(ctx: Ctx, user: dict[str, Any],
 
 @router.get("/chat", response_class=HTMLResponse)
 async def conversations(request: Request, user: OptionalUser,
-                        cursor: Annotated[str | None, Query(max_length=500)] = None,
+                        cursor: Cursor = None,
                         q: Annotated[str | None, Query(max_length=500)] = None) -> Response:
     if user is None:
         return to_login(request)

@@ -18,6 +18,8 @@ from clonechats.accounts.dependencies import AdminUser, admin_user
 from clonechats.safety import flags, fraud, review
 from clonechats.web.client import ClientInfo, client_info
 from clonechats.web.context import context_of
+from clonechats.web.query import Cursor100 as Cursor
+from clonechats.web.query import Limit200 as Limit
 
 api = APIRouter(dependencies=[Depends(admin_user)])
 pages = APIRouter(dependencies=[Depends(admin_user)])
@@ -26,8 +28,6 @@ public = APIRouter(tags=["safety"])
 Client = Annotated[ClientInfo, Depends(client_info)]
 FlagId = Annotated[str, Path(max_length=64)]
 ShareId = Annotated[str, Path(max_length=64)]
-Limit = Annotated[int, Query(ge=1, le=200)]
-Cursor = Annotated[str | None, Query(max_length=100)]
 Status = Annotated[str | None, Query(pattern="^(open|reviewed|all)$")]
 PAGE_SIZE = 25
 
