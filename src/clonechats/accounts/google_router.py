@@ -19,6 +19,7 @@ from clonechats.accounts.session_cookies import TWO_FACTOR_PAGE, start_session, 
 from clonechats.web import cookies
 from clonechats.web.client import ClientInfo, client_info
 from clonechats.web.context import context_of
+from clonechats.web.templates import NO_STORE, renderer
 
 router = APIRouter(tags=["accounts"])
 Client = Annotated[ClientInfo, Depends(client_info)]
@@ -71,9 +72,7 @@ async def signed_in(request: Request, response: Response, result: google.Outcome
             "redirect": result.return_to}
 
 
-def render(request: Request, template: str, **context: Any) -> HTMLResponse:
-    return request.app.state.templates.TemplateResponse(
-        request, f"accounts/{template}", context, headers={"Cache-Control": "no-store"})
+render = renderer("accounts", headers=NO_STORE)
 
 
 @router.get("/auth/google/login", include_in_schema=False)

@@ -33,6 +33,7 @@ from clonechats.web.client import ClientInfo, client_info
 from clonechats.web.context import context_of
 from clonechats.web.query import Cursor100 as Cursor
 from clonechats.web.query import Limit200 as Limit
+from clonechats.web.templates import NO_STORE, renderer
 
 api = APIRouter(prefix="/api/v1/admin", tags=["admin"], dependencies=[Depends(admin_user)])
 pages = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(admin_user)])
@@ -83,9 +84,7 @@ async def list_audit(request: Request, limit: Limit = PAGE_SIZE,
             "next_cursor": next_cursor}
 
 
-def render(request: Request, template: str, **context: Any) -> HTMLResponse:
-    return request.app.state.templates.TemplateResponse(
-        request, f"admin/{template}", context, headers={"Cache-Control": "no-store"})
+render = renderer("admin", headers=NO_STORE)
 
 
 @api.get("/users/{user_id}")

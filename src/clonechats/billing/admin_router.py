@@ -18,6 +18,7 @@ from clonechats.web.client import client_info
 from clonechats.web.context import context_of
 from clonechats.web.query import Cursor300 as Cursor
 from clonechats.web.query import Limit200 as Limit
+from clonechats.web.templates import NO_STORE, renderer
 
 api = APIRouter(prefix="/billing", dependencies=[Depends(admin_user)])
 pages = APIRouter(prefix="/billing", dependencies=[Depends(admin_user)])
@@ -74,9 +75,7 @@ async def reconcile(request: Request) -> dict[str, Any]:
     return {"counts": await admin_service.reconcile_now(context_of(request))}
 
 
-def render(request: Request, template: str, **context: Any) -> HTMLResponse:
-    return request.app.state.templates.TemplateResponse(
-        request, f"admin/{template}", context, headers={"Cache-Control": "no-store"})
+render = renderer("admin", headers=NO_STORE)
 
 
 @pages.get("", response_class=HTMLResponse)

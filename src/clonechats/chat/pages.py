@@ -30,6 +30,7 @@ from clonechats.errors import AppError
 from clonechats.personas import service as personas
 from clonechats.web.context import context_of
 from clonechats.web.query import Cursor
+from clonechats.web.templates import renderer
 
 router = APIRouter(include_in_schema=False)
 
@@ -39,8 +40,7 @@ REPLY_LENGTH_LABELS = [(key, key.replace("_", " ").capitalize())
                        for key in conversation_settings.REPLY_LENGTHS]
 
 
-def render(request: Request, template: str, **context: Any) -> HTMLResponse:
-    return request.app.state.templates.TemplateResponse(request, f"chat/{template}", context)
+render = renderer("chat")
 
 
 def to_login(request: Request) -> Response:

@@ -30,6 +30,7 @@ from clonechats.rooms.schemas import (
 )
 from clonechats.web.context import context_of
 from clonechats.web.query import Cursor
+from clonechats.web.templates import renderer
 
 router = APIRouter(include_in_schema=False)
 
@@ -40,10 +41,7 @@ REASONS = {"insufficient_credits": "The credits ran out, so the debate stopped."
            "provider_unavailable": "The model was not available, so the debate stopped."}
 
 
-def render(request: Request, template: str, **context: Any) -> HTMLResponse:
-    return request.app.state.templates.TemplateResponse(
-        request, f"rooms/{template}", {"status_labels": STATUS_LABELS, "reasons": REASONS,
-                                       **context})
+render = renderer("rooms", context={"status_labels": STATUS_LABELS, "reasons": REASONS})
 
 
 def to_login(request: Request) -> Response:

@@ -6,7 +6,6 @@ turn on silence, transcribes (`POST /api/v1/speech/transcribe`), sends with `spe
 plays the `audio` events in order, stopping when the user talks over it.
 """
 
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -20,12 +19,12 @@ from clonechats.voice import service
 from clonechats.voice.synthesis import resolve_voice
 from clonechats.web.context import context_of
 from clonechats.web.query import Cursor
+from clonechats.web.templates import renderer
 
 router = APIRouter(include_in_schema=False)
 
 
-def render(request: Request, template: str, **context: Any) -> HTMLResponse:
-    return request.app.state.templates.TemplateResponse(request, f"voice/{template}", context)
+render = renderer("voice")
 
 
 @router.get("/chat/{conversation_id}/call", response_class=HTMLResponse)
