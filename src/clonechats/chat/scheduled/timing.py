@@ -95,11 +95,6 @@ def _end_of_gap(local: datetime, tz: ZoneInfo) -> datetime:
     return local.replace(tzinfo=tz).astimezone(UTC)  # pragma: no cover - no such zone
 
 
-def local_exists(local: datetime, tz: ZoneInfo) -> bool:
-    instant = local.replace(tzinfo=tz).astimezone(UTC)
-    return instant.astimezone(tz).replace(tzinfo=None) == local
-
-
 def resolve_send_at(value: str, *, time_zone: str | None, now: datetime, max_ahead_days: int,
                     fold: int = 0) -> datetime:
     """`send_at` as given (with offset, or local in `time_zone`), checked and in UTC."""
