@@ -13,6 +13,7 @@ import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -22,8 +23,9 @@ from clonechats.app import create_app
 from clonechats.clock import FrozenClock
 from clonechats.context import AppContext
 from clonechats.jobs.runner import JobRunner
-from clonechats.settings import JobSettings, LLMSettings, Settings
+from clonechats.settings import AccountSettings, JobSettings, LLMSettings, Settings
 from tests import mongodb_server, s3_server
+from tests.factories import log_in, make_user
 
 TEST_SECRET = "test-secret-" + "x" * 40
 ENGINE_VARIABLE = "CLONECHATS_TEST_ENGINE"
@@ -46,6 +48,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     mongodb_server.stop()
     s3_server.stop()
 TEST_LLM = LLMSettings(local_models=["smollm2-135m"], local_preload=False)
+FAST_HASHING = AccountSettings(bcrypt_rounds=4)
+"""bcrypt at cost 4, the least it takes (dev mode only), for the packages whose tests sign
+people in: `make_settings(..., accounts=FAST_HASHING)`."""
 
 
 def make_settings(data_dir: Path, **overrides: object) -> Settings:
@@ -101,3 +106,11 @@ def run_jobs(ctx: AppContext) -> Callable[[], Awaitable[int]]:
     runner = JobRunner(db=ctx.db, registry=ctx.jobs, context=ctx, clock=ctx.clock,
                        settings=ctx.settings.jobs, owner="test-runner")
     return runner.run_until_idle
+
+
+@pytest.fixture
+async def admin(ctx: AppContext, client: httpx.AsyncClient) -> dict[str, Any]:
+    """The admin's user document; `client` is signed in as this admin."""
+    user = await make_user(ctx, email="admin@example.com", role="admin")
+    assert (await log_in(client, email="admin@example.com")).status_code == 200
+    return user

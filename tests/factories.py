@@ -1,10 +1,13 @@
-"""Plain builders for tests: users, signed-in clients, emails from the outbox."""
+"""Plain builders for tests: users, signed-in members with their browsers, emails from the
+outbox."""
 
 import re
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import httpx
 import pyotp
+from fastapi import FastAPI
 
 from clonechats.accounts import passwords
 from clonechats.accounts import two_factor as two_factor_service
@@ -75,6 +78,45 @@ async def log_in(client: httpx.AsyncClient, *, email: str,
         response = await client.post("/api/v1/auth/login/two-factor", json={"code": code},
                                      headers={**csrf(client), **extra_headers}, **kwargs)
     return response
+
+
+def new_client(app: FastAPI) -> httpx.AsyncClient:
+    """Another browser for the same app, with cookies of its own."""
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+
+
+@dataclass
+class Member:
+    """A signed-in person and their browser. `send(method, path, json=...)` adds the CSRF
+    header a browser page would send; test packages subclass it with their own steps."""
+
+    client: httpx.AsyncClient
+    user: dict[str, Any]
+    ctx: Any
+
+    @property
+    def id(self) -> str:
+        return self.user["_id"]
+
+    @property
+    def email(self) -> str:
+        return self.user["email"]
+
+    async def send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {**csrf(self.client), **kwargs.pop("headers", {})}
+        return await self.client.request(method, path, headers=headers, **kwargs)
+
+
+M = TypeVar("M", bound=Member)
+
+
+async def member(client: httpx.AsyncClient, ctx: Any, email: str, *,
+                 kind: type[M] = Member, **fields: Any) -> M:
+    """A user made with `make_user(email=..., **fields)`, signed in on `client`."""
+    user = await make_user(ctx, email=email, **fields)
+    response = await log_in(client, email=email)
+    assert response.status_code == 200, response.text
+    return kind(client=client, user=user, ctx=ctx)
 
 
 async def emails_to(ctx: Any, address: str) -> list[dict[str, Any]]:

@@ -40,6 +40,21 @@ LocalModelName = Literal["qwen2.5-1.5b", "smollm2-135m"]
 SafetypeLanguage = Literal["en", "es", "fr", "de", "pt", "hi", "hi-latn"]
 SafetypeCategory = Literal["profanity", "harassment", "hate", "sexual"]
 TranslatorName = Literal["deepl", "llm", "local"]
+def _secret_set(value: SecretStr | None) -> bool:
+    return value is not None and bool(value.get_secret_value().strip())
+
+
+def _require(section: BaseModel, name: str, *fields: str, switch: str = "provider") -> None:
+    """Refuse the settings `section` (called `name`) unless every one of `fields` is set (not
+    blank), for the vendor or backend its `switch` field chose; the message names the
+    variables to set, so a misconfigured server stops at start-up saying what is missing."""
+    values = [getattr(section, field) for field in fields]
+    if all(_secret_set(v) if isinstance(v, SecretStr) else (v or "").strip() for v in values):
+        return
+    needed = " and ".join(f"{name}.{field}" for field in fields)
+    variables = " and ".join(f"CLONECHATS_{name.upper()}__{field.upper()}" for field in fields)
+    raise ValueError(f"{name}.{switch} {getattr(section, switch)!r} needs {needed} "
+                     f"(set {variables})")
 
 
 class JobSettings(BaseModel):
@@ -129,9 +144,8 @@ class MediaSettings(BaseModel):
 
     @model_validator(mode="after")
     def _s3_needs_bucket(self) -> "MediaSettings":
-        if self.backend == "s3" and not (self.s3_bucket or "").strip():
-            raise ValueError("media.backend 's3' needs media.s3_bucket "
-                             "(set CLONECHATS_MEDIA__S3_BUCKET)")
+        if self.backend == "s3":
+            _require(self, "media", "s3_bucket", switch="backend")
         return self
     account_quota_bytes: int = Field(200 * 1024 * 1024, gt=0, description="Most bytes of "
                                      "files one account may keep, all personas together "
@@ -158,11 +172,8 @@ class EmailSettings(BaseModel):
 
     @model_validator(mode="after")
     def _resend_needs_key(self) -> "EmailSettings":
-        if self.provider == "resend" and (
-            self.resend_api_key is None or not self.resend_api_key.get_secret_value().strip()
-        ):
-            raise ValueError("email.provider 'resend' needs email.resend_api_key "
-                             "(set CLONECHATS_EMAIL__RESEND_API_KEY)")
+        if self.provider == "resend":
+            _require(self, "email", "resend_api_key")
         return self
 
 
@@ -266,12 +277,8 @@ class BillingSettings(BaseModel):
     @model_validator(mode="after")
     def _valid_catalog(self) -> "BillingSettings":
         _validate_catalog(self)
-        if self.provider == "cashfree" and not (
-            (self.cashfree_app_id or "").strip() and self.cashfree_secret_key
-            and self.cashfree_secret_key.get_secret_value().strip()
-        ):
-            raise ValueError("billing.provider 'cashfree' needs billing.cashfree_app_id and "
-                             "billing.cashfree_secret_key")
+        if self.provider == "cashfree":
+            _require(self, "billing", "cashfree_app_id", "cashfree_secret_key")
         return self
 
 
@@ -333,10 +340,6 @@ class LLMModelSpec(BaseModel):
     @classmethod
     def _from_name(cls, value: object) -> object:
         return {"name": value} if isinstance(value, str) else value
-
-
-def _secret_set(value: SecretStr | None) -> bool:
-    return value is not None and bool(value.get_secret_value().strip())
 
 
 class LLMSettings(BaseModel):
@@ -555,11 +558,8 @@ class ModerationSettings(BaseModel):
 
     @model_validator(mode="after")
     def _openai_needs_key(self) -> "ModerationSettings":
-        if self.provider == "openai" and (
-            self.openai_api_key is None or not self.openai_api_key.get_secret_value().strip()
-        ):
-            raise ValueError("moderation.provider 'openai' needs moderation.openai_api_key "
-                             "(set CLONECHATS_MODERATION__OPENAI_API_KEY)")
+        if self.provider == "openai":
+            _require(self, "moderation", "openai_api_key")
         return self
 
 
@@ -621,9 +621,8 @@ class VideoSettings(BaseModel):
 
     @model_validator(mode="after")
     def _fal_needs_key(self) -> "VideoSettings":
-        if self.provider == "fal" and not _secret_set(self.fal_api_key):
-            raise ValueError("video.provider 'fal' needs video.fal_api_key "
-                             "(set CLONECHATS_VIDEO__FAL_API_KEY)")
+        if self.provider == "fal":
+            _require(self, "video", "fal_api_key")
         return self
 
 

@@ -12,8 +12,8 @@ import pytest
 
 from clonechats.privacy.pseudonyms import hash_email
 from clonechats.providers.identity import build_google
-from clonechats.settings import AccountSettings, GoogleSettings, Settings
-from tests.conftest import make_settings
+from clonechats.settings import GoogleSettings, Settings
+from tests.conftest import FAST_HASHING, make_settings
 from tests.factories import csrf, emails_to, make_user, token_from
 from tests.fakes.oidc import (
     CLIENT_ID,
@@ -29,7 +29,7 @@ SAM = Account()
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
-    return make_settings(tmp_path / "data", accounts=AccountSettings(bcrypt_rounds=4),
+    return make_settings(tmp_path / "data", accounts=FAST_HASHING,
                          google=GoogleSettings(client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
                                                discovery_url=DISCOVERY_URL))
 

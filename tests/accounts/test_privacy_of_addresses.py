@@ -5,8 +5,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from clonechats.settings import AccountSettings
-from tests.conftest import make_settings
+from tests.conftest import FAST_HASHING, make_settings
 from tests.factories import csrf, make_user
 
 ATTACKER_IP = "203.0.113.77"
@@ -15,7 +14,7 @@ ATTACKER_IP = "203.0.113.77"
 @pytest.fixture
 def settings(tmp_path):
     return make_settings(tmp_path / "data", trusted_proxies=["127.0.0.1"],
-                         accounts=AccountSettings(bcrypt_rounds=4))
+                         accounts=FAST_HASHING)
 
 
 async def test_login_storm_leaves_no_raw_ip_in_the_data_dir(app, ctx, settings, run_jobs):

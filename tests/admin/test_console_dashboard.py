@@ -11,10 +11,10 @@ from clonechats.billing import orders
 from clonechats.providers.llm.registry import LLMRegistry
 from clonechats.providers.moderation.base import ModerationResult
 from clonechats.safety import flags
-from clonechats.settings import AccountSettings, AdminSettings, ProviderCost
+from clonechats.settings import AdminSettings, ProviderCost
 from clonechats.telemetry import clips, events
 from tests.chat.conftest import ScriptedModerator, chat_settings, member
-from tests.conftest import make_settings
+from tests.conftest import FAST_HASHING, make_settings
 from tests.factories import csrf
 from tests.fakes.llm import FAKE_MODEL, FakeLLMProvider
 
@@ -24,7 +24,7 @@ DASHBOARD = "/api/v1/admin/dashboard"
 @pytest.fixture
 def settings(tmp_path):
     costs = {"fake:*": ProviderCost(prompt_per_1m=Decimal(1000), completion_per_1m=Decimal(2000))}
-    return make_settings(tmp_path / "data", accounts=AccountSettings(bcrypt_rounds=4),
+    return make_settings(tmp_path / "data", accounts=FAST_HASHING,
                          chat=chat_settings(), admin=AdminSettings(model_costs=costs))
 
 

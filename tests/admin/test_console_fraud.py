@@ -5,7 +5,7 @@ import pytest
 
 from clonechats.billing import orders
 from clonechats.settings import AccountSettings, AdminSettings, FraudSettings
-from tests.conftest import make_settings
+from tests.conftest import FAST_HASHING, make_settings
 from tests.factories import csrf, log_in, make_user
 
 FRAUD = "/api/v1/admin/fraud"
@@ -15,7 +15,8 @@ FRAUD = "/api/v1/admin/fraud"
 def settings(tmp_path):
     return make_settings(
         tmp_path / "data",
-        accounts=AccountSettings(bcrypt_rounds=4, trials_per_address_per_day=10),
+        accounts=AccountSettings(bcrypt_rounds=FAST_HASHING.bcrypt_rounds,
+                                 trials_per_address_per_day=10),
         admin=AdminSettings(fraud=FraudSettings(trials_per_address=3, failed_orders_per_user=2,
                                                 granted_credits_per_user=500,
                                                 webhook_signature_failures=2)))

@@ -9,8 +9,8 @@ from clonechats.contact import repo as contact_repo
 from clonechats.contact.service import add_business_days
 from clonechats.privacy import registry, retention
 from clonechats.privacy import requests as data_requests
-from clonechats.settings import AccountSettings, AdminSettings
-from tests.conftest import make_settings
+from clonechats.settings import AdminSettings
+from tests.conftest import FAST_HASHING, make_settings
 from tests.factories import csrf, emails_to, log_in, make_user
 
 INBOX = "/api/v1/admin/inbox"
@@ -19,7 +19,7 @@ OPERATOR = "operator@example.com"
 
 @pytest.fixture
 def settings(tmp_path):
-    return make_settings(tmp_path / "data", accounts=AccountSettings(bcrypt_rounds=4),
+    return make_settings(tmp_path / "data", accounts=FAST_HASHING,
                          admin=AdminSettings(operator_email=OPERATOR,
                                              contact_per_address_per_hour=3))
 

@@ -6,8 +6,8 @@ import pytest
 from clonechats.accounts import api_keys
 from clonechats.providers.moderation.base import ModerationResult
 from clonechats.safety import flags
-from clonechats.settings import AccountSettings, AdminSettings
-from tests.conftest import make_settings
+from clonechats.settings import AdminSettings
+from tests.conftest import FAST_HASHING, make_settings
 from tests.factories import DEFAULT_PASSWORD, csrf, log_in, make_persona, make_user
 
 QUEUE = "/api/v1/admin/moderation"
@@ -15,7 +15,7 @@ QUEUE = "/api/v1/admin/moderation"
 
 @pytest.fixture
 def settings(tmp_path):
-    return make_settings(tmp_path / "data", accounts=AccountSettings(bcrypt_rounds=4),
+    return make_settings(tmp_path / "data", accounts=FAST_HASHING,
                          admin=AdminSettings(reports_per_address_per_hour=3))
 
 

@@ -8,18 +8,18 @@ import httpx
 import pytest
 
 from clonechats.providers.payments.registry import build_payment_providers
-from clonechats.settings import AccountSettings, BillingSettings, Settings
-from tests.conftest import make_settings
+from clonechats.settings import BillingSettings, Settings
+from tests.conftest import FAST_HASHING, make_settings
 from tests.fakes.cashfree import APP_ID, SECRET, FakeCashfree
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return make_settings(tmp_path / "data", accounts=AccountSettings(bcrypt_rounds=4))
+    return make_settings(tmp_path / "data", accounts=FAST_HASHING)
 
 
 def cashfree_settings(tmp_path: Path, **billing: Any) -> Settings:
-    return make_settings(tmp_path / "data", accounts=AccountSettings(bcrypt_rounds=4),
+    return make_settings(tmp_path / "data", accounts=FAST_HASHING,
                          public_url="https://chats.example.com",
                          billing=BillingSettings(provider="cashfree", cashfree_app_id=APP_ID,
                                                  cashfree_secret_key=SECRET, **billing))

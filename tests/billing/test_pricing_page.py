@@ -5,14 +5,14 @@ from pathlib import Path
 
 import pytest
 
-from clonechats.settings import AccountSettings, Settings, SpeechSettings, VideoSettings
+from clonechats.settings import Settings, SpeechSettings, VideoSettings
 from tests.billing.helpers import buyer
-from tests.conftest import make_settings
+from tests.conftest import FAST_HASHING, make_settings
 
 
 @pytest.fixture
 def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
-    return make_settings(tmp_path / "data", accounts=AccountSettings(bcrypt_rounds=4),
+    return make_settings(tmp_path / "data", accounts=FAST_HASHING,
                          **getattr(request, "param", {}))
 
 

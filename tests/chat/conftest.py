@@ -7,20 +7,19 @@ stops made "from another process" (written straight to the database) are seen at
 """
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from clonechats.billing import ledger
 from clonechats.providers.llm.registry import LLMRegistry
 from clonechats.providers.moderation.base import ModerationResult
-from clonechats.settings import AccountSettings, ChatSettings, ModelPrice, Settings
-from tests.conftest import make_settings
-from tests.factories import csrf, log_in, make_persona, make_user
+from clonechats.settings import ChatSettings, ModelPrice, Settings
+from tests import factories
+from tests.conftest import FAST_HASHING, make_settings
+from tests.factories import make_persona, new_client
 from tests.fakes.llm import FAKE_MODEL, FakeLLMProvider
 
 MAX_REPLY = 8
@@ -39,7 +38,7 @@ def chat_settings(**overrides: Any) -> ChatSettings:
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
-    return make_settings(tmp_path / "data", accounts=AccountSettings(bcrypt_rounds=4),
+    return make_settings(tmp_path / "data", accounts=FAST_HASHING,
                          chat=chat_settings())
 
 
@@ -73,20 +72,7 @@ def moderator(ctx) -> ScriptedModerator:
     return scripted
 
 
-@dataclass
-class Member:
-    client: httpx.AsyncClient
-    user: dict[str, Any]
-    ctx: Any
-
-    @property
-    def id(self) -> str:
-        return self.user["_id"]
-
-    async def send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        headers = {**csrf(self.client), **kwargs.pop("headers", {})}
-        return await self.client.request(method, path, headers=headers, **kwargs)
-
+class Member(factories.Member):
     async def grant(self, credits: int) -> None:
         await ledger.apply(self.ctx.db, user_id=self.id, delta=credits, kind=ledger.GRANT,
                            reason="test grant", idempotency_key=f"test:{self.id}:{credits}",
@@ -111,14 +97,7 @@ class Member:
 
 
 async def member(client: httpx.AsyncClient, ctx: Any, email: str) -> Member:
-    user = await make_user(ctx, email=email)
-    response = await log_in(client, email=email)
-    assert response.status_code == 200, response.text
-    return Member(client=client, user=user, ctx=ctx)
-
-
-def new_client(app: FastAPI) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+    return await factories.member(client, ctx, email, kind=Member)
 
 
 @pytest.fixture

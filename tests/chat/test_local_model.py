@@ -8,16 +8,16 @@ import pytest
 from clonechats.billing import ledger
 from clonechats.chat import metering
 from clonechats.providers.llm.base import Usage
-from clonechats.settings import AccountSettings, ChatSettings, Settings
+from clonechats.settings import ChatSettings, Settings
 from tests.chat.conftest import member, parse_sse
-from tests.conftest import make_settings
+from tests.conftest import FAST_HASHING, make_settings
 
 MAX_TOKENS = 12
 
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
-    return make_settings(tmp_path / "data", accounts=AccountSettings(bcrypt_rounds=4),
+    return make_settings(tmp_path / "data", accounts=FAST_HASHING,
                          chat=ChatSettings(max_reply_tokens=MAX_TOKENS))
 
 

@@ -128,12 +128,9 @@ def test_valence_follows_the_closest_moods():
     assert decide(scores(joyful=0.95), "x").valence > 0.5
 
 
-def test_a_stored_mood_round_trips():
+def test_a_mood_is_stored_as_its_label_and_valence():
     found = Mood("calm", 0.41)
     assert found.as_document() == {"label": "calm", "valence": 0.41}
-    assert Mood.from_document(found.as_document()) == found
-    assert Mood.from_document({"label": "elated", "valence": 1}) is None
-    assert Mood.from_document(None) is None
 
 
 def test_a_long_message_is_read_from_its_opening_up_to_a_sentence_end():

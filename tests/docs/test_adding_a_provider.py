@@ -158,7 +158,7 @@ def guide_email_settings(blocks: dict[str, Block],
     subclass of today's class, which stands for the fields it leaves as `...`."""
     namespace = {"BaseModel": EmailSettings, "Field": Field, "Literal": Literal,
                  "SecretStr": SecretStr, "model_validator": model_validator,
-                 "_secret_set": settings_module._secret_set}
+                 "_require": settings_module._require}
     module = run_block(blocks[SETTINGS], monkeypatch, name="tests.docs.guide_settings",
                        namespace=namespace)
     return module.EmailSettings

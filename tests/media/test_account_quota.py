@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from clonechats.settings import AccountSettings, MediaSettings, Settings
-from tests.conftest import make_settings
+from clonechats.settings import MediaSettings, Settings
+from tests.conftest import FAST_HASHING, make_settings
 from tests.media.samples import image_bytes
 from tests.media.test_uploads import ann, stored_files, upload
 
@@ -17,7 +17,7 @@ QUOTA = 6_000
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return make_settings(tmp_path / "data", accounts=AccountSettings(bcrypt_rounds=4),
+    return make_settings(tmp_path / "data", accounts=FAST_HASHING,
                          media=MediaSettings(account_quota_bytes=QUOTA))
 
 

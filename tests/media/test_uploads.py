@@ -15,8 +15,8 @@ from clonechats.media import repo as media_repo
 from clonechats.media import service as media_service
 from clonechats.personas import repo as persona_repo
 from clonechats.privacy import registry
-from clonechats.settings import AccountSettings, MediaSettings, Settings
-from tests.conftest import make_settings
+from clonechats.settings import MediaSettings, Settings
+from tests.conftest import FAST_HASHING, make_settings
 from tests.media.samples import image_bytes, jpeg_with_gps, wav_bytes
 from tests.personas.conftest import Member, member, new_client
 
@@ -25,7 +25,7 @@ UPLOAD_LIMIT = 600_000
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return make_settings(tmp_path / "data", accounts=AccountSettings(bcrypt_rounds=4),
+    return make_settings(tmp_path / "data", accounts=FAST_HASHING,
                          media=MediaSettings(max_upload_bytes=UPLOAD_LIMIT),
                          max_body_bytes=2_000_000)
 

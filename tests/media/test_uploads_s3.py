@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from clonechats.privacy import registry
-from clonechats.settings import AccountSettings, Settings
+from clonechats.settings import Settings
 from tests import s3_server
-from tests.conftest import make_settings
+from tests.conftest import FAST_HASHING, make_settings
 from tests.media.samples import image_bytes, wav_bytes
 from tests.media.test_uploads import ann, bob, upload  # noqa: F401  (fixtures)
 from tests.personas.conftest import Member
@@ -27,7 +27,7 @@ def bucket() -> str:
 
 @pytest.fixture
 def settings(tmp_path: Path, bucket: str) -> Settings:
-    return make_settings(tmp_path / "data", accounts=AccountSettings(bcrypt_rounds=4),
+    return make_settings(tmp_path / "data", accounts=FAST_HASHING,
                          media=s3_server.media_settings(bucket, s3_prefix="cc/"))
 
 

@@ -5,36 +5,23 @@
 """
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
-from clonechats.settings import AccountSettings, Settings
-from tests.conftest import make_settings
-from tests.factories import csrf, log_in, make_user
+from clonechats.settings import Settings
+from tests import factories
+from tests.conftest import FAST_HASHING, make_settings
+from tests.factories import new_client
 
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
-    return make_settings(tmp_path / "data", accounts=AccountSettings(bcrypt_rounds=4))
+    return make_settings(tmp_path / "data", accounts=FAST_HASHING)
 
 
-@dataclass
-class Member:
-    client: httpx.AsyncClient
-    user: dict[str, Any]
-
-    @property
-    def id(self) -> str:
-        return self.user["_id"]
-
-    async def send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        headers = {**csrf(self.client), **kwargs.pop("headers", {})}
-        return await self.client.request(method, path, headers=headers, **kwargs)
-
+class Member(factories.Member):
     async def create(self, **fields: Any) -> dict[str, Any]:
         response = await self.send("POST", "/api/v1/personas", json={"name": "Ada", **fields})
         assert response.status_code == 201, response.text
@@ -42,14 +29,7 @@ class Member:
 
 
 async def member(client: httpx.AsyncClient, ctx: Any, email: str) -> Member:
-    user = await make_user(ctx, email=email)
-    response = await log_in(client, email=email)
-    assert response.status_code == 200, response.text
-    return Member(client=client, user=user)
-
-
-def new_client(app: FastAPI) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+    return await factories.member(client, ctx, email, kind=Member)
 
 
 @pytest.fixture

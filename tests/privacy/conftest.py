@@ -6,25 +6,25 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from clonechats.settings import AccountSettings, Settings
-from tests.conftest import make_settings
-from tests.privacy.helpers import Person, new_client, person
+from clonechats.settings import Settings
+from tests.conftest import FAST_HASHING, make_settings
+from tests.factories import Member, member, new_client
 
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
-    return make_settings(tmp_path / "data", accounts=AccountSettings(bcrypt_rounds=4))
+    return make_settings(tmp_path / "data", accounts=FAST_HASHING)
 
 
 @pytest.fixture
-async def ann(client, ctx) -> Person:
-    return await person(client, ctx, "ann@example.com", display_name="Ann")
+async def ann(client, ctx) -> Member:
+    return await member(client, ctx, "ann@example.com", display_name="Ann")
 
 
 @pytest.fixture
-async def bob(app: FastAPI, ctx) -> AsyncIterator[Person]:
+async def bob(app: FastAPI, ctx) -> AsyncIterator[Member]:
     async with new_client(app) as client:
-        yield await person(client, ctx, "bob@example.com", display_name="Bob")
+        yield await member(client, ctx, "bob@example.com", display_name="Bob")
 
 
 @pytest.fixture

@@ -1,44 +1,11 @@
-"""Helpers for privacy tests: signed-in people, and searching everything stored for a trace."""
+"""Helpers for privacy tests: a member's data in every domain, and searching everything stored
+for a trace."""
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-from fastapi import FastAPI
-
 from clonechats.media import repo as media_repo
-from tests.factories import DEFAULT_PASSWORD, csrf, log_in, make_user
-
-
-@dataclass
-class Person:
-    client: httpx.AsyncClient
-    user: dict[str, Any]
-    ctx: Any
-
-    @property
-    def id(self) -> str:
-        return self.user["_id"]
-
-    @property
-    def email(self) -> str:
-        return self.user["email"]
-
-    async def send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        headers = {**csrf(self.client), **kwargs.pop("headers", {})}
-        return await self.client.request(method, path, headers=headers, **kwargs)
-
-
-def new_client(app: FastAPI) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
-
-
-async def person(client: httpx.AsyncClient, ctx: Any, email: str, **fields: Any) -> Person:
-    user = await make_user(ctx, email=email, **fields)
-    response = await log_in(client, email=email, password=DEFAULT_PASSWORD)
-    assert response.status_code == 200, response.text
-    return Person(client=client, user=user, ctx=ctx)
+from tests.factories import Member
 
 
 async def everything(ctx: Any) -> dict[str, list[dict[str, Any]]]:
@@ -88,7 +55,7 @@ MEMORY = "Ann likes <b>green tea</b> & rainy days"
 MESSAGE = "Hello Ada, remember my cat Biscuit?"
 
 
-async def populate(who: Person, run_jobs: Any) -> dict[str, Any]:
+async def populate(who: Member, run_jobs: Any) -> dict[str, Any]:
     """Give `who` data in every domain, through the API as a browser would."""
     from clonechats.providers.llm.registry import LLMRegistry
     from tests.billing.helpers import choose

@@ -16,9 +16,9 @@ from clonechats.app import create_app
 from clonechats.cli import app as cli
 from clonechats.privacy import audit
 from tests.conftest import TEST_SECRET, make_settings
-from tests.factories import make_persona, make_user
+from tests.factories import Member, make_persona, make_user
 from tests.media.samples import image_bytes, wav_bytes
-from tests.privacy.helpers import Person, populate, store_media
+from tests.privacy.helpers import populate, store_media
 
 
 async def results(ctx: Any) -> dict[str, audit.Result]:
@@ -29,7 +29,7 @@ def broken(found: dict[str, audit.Result]) -> dict[str, dict[str, int]]:
     return {name: dict(r.found) for name, r in found.items() if not r.kept}
 
 
-async def test_a_system_in_normal_use_keeps_every_promise(ann: Person, ctx, run_jobs):
+async def test_a_system_in_normal_use_keeps_every_promise(ann: Member, ctx, run_jobs):
     await populate(ann, run_jobs)
     await ann.send("POST", "/api/v1/privacy/export")
     await run_jobs()

@@ -7,8 +7,7 @@ import httpx
 import pytest
 
 from clonechats.web import cookies
-from tests.factories import csrf
-from tests.privacy.helpers import Person
+from tests.factories import Member, csrf
 
 ANONYMOUS_PAGES = ["/", "/login", "/signup", "/forgot-password", "/privacy", "/cookies",
                    "/security", "/terms", "/pricing", "/explore", "/.well-known/security.txt",
@@ -46,7 +45,7 @@ async def test_a_fresh_visitor_gets_only_strictly_necessary_cookies(anonymous, s
 
 
 async def test_a_signed_in_user_without_consent_gets_only_strictly_necessary_cookies(
-        ann: Person, settings):
+        ann: Member, settings):
     seen = await visit(ann.client, SIGNED_IN_PAGES)
     seen |= cookie_names(await ann.send("POST", "/api/v1/privacy/analytics/event",
                                         json={"kind": "page", "name": "/personas"}))
@@ -56,7 +55,7 @@ async def test_a_signed_in_user_without_consent_gets_only_strictly_necessary_coo
     assert all(table[name].strictly_necessary for name in seen)
 
 
-async def test_opting_in_to_analytics_sets_no_cookie(ann: Person, settings):
+async def test_opting_in_to_analytics_sets_no_cookie(ann: Member, settings):
     changed = await ann.send("PATCH", "/api/v1/privacy/settings",
                              json={"analytics_opt_in": True})
     assert changed.status_code == 200 and changed.json()["analytics_opt_in"] is True
@@ -92,7 +91,7 @@ async def test_the_cookie_page_uses_the_secure_names_over_https(tmp_path, clock)
     from clonechats.app import create_app
     from clonechats.settings import AccountSettings
     from tests.conftest import make_settings
-    from tests.privacy.helpers import new_client
+    from tests.factories import new_client
 
     settings = make_settings(tmp_path / "data", dev_mode=False,
                              accounts=AccountSettings(bcrypt_rounds=12))

@@ -8,18 +8,18 @@ import httpx
 from clonechats.accounts import sessions
 from clonechats.client_info import ClientInfo
 from clonechats.privacy import audit, retention
-from tests.factories import DEFAULT_PASSWORD, csrf, emails_to, log_in, make_user
-from tests.privacy.helpers import Person, files_with, new_client, populate, traces
+from tests.factories import DEFAULT_PASSWORD, Member, csrf, emails_to, log_in, make_user, new_client
+from tests.privacy.helpers import files_with, populate, traces
 
 ACCOUNT = "/api/v1/account"
 
 
-async def delete(who: Person, password: str | None = DEFAULT_PASSWORD) -> httpx.Response:
+async def delete(who: Member, password: str | None = DEFAULT_PASSWORD) -> httpx.Response:
     body = {} if password is None else {"password": password}
     return await who.send("DELETE", ACCOUNT, json=body)
 
 
-async def test_a_wrong_password_is_refused_and_changes_nothing(ann: Person, ctx):
+async def test_a_wrong_password_is_refused_and_changes_nothing(ann: Member, ctx):
     before = await ctx.db.sessions.count_documents({"user_id": ann.id})
     response = await delete(ann, "not my password at all")
     assert response.status_code == 401
@@ -32,19 +32,19 @@ async def test_a_wrong_password_is_refused_and_changes_nothing(ann: Person, ctx)
     assert (await ann.client.get("/api/v1/auth/me")).status_code == 200
 
 
-async def test_password_guessing_here_is_throttled(ann: Person):
+async def test_password_guessing_here_is_throttled(ann: Member):
     codes = [(await delete(ann, f"wrong guess {n}")).status_code for n in range(8)]
     assert codes[0] == 401 and codes[-1] == 429
 
 
-async def test_unknown_fields_are_refused(ann: Person, ctx):
+async def test_unknown_fields_are_refused(ann: Member, ctx):
     response = await ann.send("DELETE", ACCOUNT, json={"password": DEFAULT_PASSWORD,
                                                        "keep": "everything"})
     assert response.status_code == 422
     assert await ctx.db.users.find_one({"_id": ann.id}) is not None
 
 
-async def test_sessions_and_keys_end_before_the_answer(ann: Person, app, ctx):
+async def test_sessions_and_keys_end_before_the_answer(ann: Member, app, ctx):
     async with new_client(app) as other_device:
         assert (await log_in(other_device, email=ann.email)).status_code == 200
         key = (await ann.send("POST", "/api/v1/account/api-keys", json={"name": "script"})
@@ -63,7 +63,7 @@ async def test_sessions_and_keys_end_before_the_answer(ann: Person, app, ctx):
 
 
 async def test_after_the_job_only_pseudonymised_records_and_the_receipt_remain(
-        ann: Person, bob: Person, ctx, run_jobs):
+        ann: Member, bob: Member, ctx, run_jobs):
     made = await populate(ann, run_jobs)
     bob_persona = await bob.send("POST", "/api/v1/personas", json={"name": "Bo"})
     assert bob_persona.status_code == 201
@@ -97,7 +97,7 @@ async def test_after_the_job_only_pseudonymised_records_and_the_receipt_remain(
     assert record["status"] == "done" and "email" not in record and "user_id" not in record
 
 
-async def test_the_receipt_is_emailed_after_the_cleanup(ann: Person, ctx, run_jobs):
+async def test_the_receipt_is_emailed_after_the_cleanup(ann: Member, ctx, run_jobs):
     await run_jobs()
     assert (await delete(ann)).status_code == 202
     await run_jobs()
@@ -106,7 +106,7 @@ async def test_the_receipt_is_emailed_after_the_cleanup(ann: Person, ctx, run_jo
     assert "Ann" in receipt["text"]
 
 
-async def test_right_after_deletion_the_audit_keeps_every_promise(ann: Person, ctx, run_jobs):
+async def test_right_after_deletion_the_audit_keeps_every_promise(ann: Member, ctx, run_jobs):
     await populate(ann, run_jobs)
     assert (await delete(ann)).status_code == 202
     await run_jobs()
@@ -115,7 +115,7 @@ async def test_right_after_deletion_the_audit_keeps_every_promise(ann: Person, c
 
 
 async def test_a_month_later_nothing_of_theirs_is_left_but_pseudonymised_records(
-        ann: Person, ctx, run_jobs):
+        ann: Member, ctx, run_jobs):
     await populate(ann, run_jobs)
     assert (await delete(ann)).status_code == 202
     await run_jobs()
@@ -125,7 +125,7 @@ async def test_a_month_later_nothing_of_theirs_is_left_but_pseudonymised_records
 
 
 async def google_person(app: Any, ctx: Any, client: httpx.AsyncClient, *,
-                        minutes_ago: int) -> Person:
+                        minutes_ago: int) -> Member:
     user = await make_user(ctx, email="gina@example.com", display_name="Gina")
     await ctx.db.users.update_one({"_id": user["_id"]}, {"$set": {
         "password_hash": None, "auth_provider": "google", "google_sub": "google-123"}})
@@ -136,7 +136,7 @@ async def google_person(app: Any, ctx: Any, client: httpx.AsyncClient, *,
     ctx.clock.advance(minutes=minutes_ago)
     client.cookies.set("session", token)
     await client.get("/")
-    return Person(client=client, user=user, ctx=ctx)
+    return Member(client=client, user=user, ctx=ctx)
 
 
 async def test_a_google_account_needs_a_recent_sign_in(app, ctx, client):

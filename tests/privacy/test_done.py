@@ -7,11 +7,11 @@ import json
 import zipfile
 
 from clonechats.privacy import audit
-from tests.factories import DEFAULT_PASSWORD
-from tests.privacy.helpers import MEMORY, MESSAGE, Person, populate, traces
+from tests.factories import DEFAULT_PASSWORD, Member
+from tests.privacy.helpers import MEMORY, MESSAGE, populate, traces
 
 
-async def test_export_then_delete_then_audit(ann: Person, ctx, run_jobs):
+async def test_export_then_delete_then_audit(ann: Member, ctx, run_jobs):
     made = await populate(ann, run_jobs)
     job_id = (await ann.send("POST", "/api/v1/privacy/export")).json()["job_id"]
     await run_jobs()

@@ -12,10 +12,11 @@ import pytest
 
 from clonechats.privacy import export_archive, registry, retention
 from clonechats.privacy.registry import DataHolder
-from tests.privacy.helpers import MEMORY, MESSAGE, Person, populate
+from tests.factories import Member
+from tests.privacy.helpers import MEMORY, MESSAGE, populate
 
 
-async def export_now(who: Person, run_jobs: Any) -> dict[str, Any]:
+async def export_now(who: Member, run_jobs: Any) -> dict[str, Any]:
     started = await who.send("POST", "/api/v1/privacy/export")
     assert started.status_code == 202, started.text
     job_id = started.json()["job_id"]
@@ -28,7 +29,7 @@ async def export_now(who: Person, run_jobs: Any) -> dict[str, Any]:
     return status
 
 
-async def download(who: Person, status: dict[str, Any]) -> zipfile.ZipFile:
+async def download(who: Member, status: dict[str, Any]) -> zipfile.ZipFile:
     response = await who.client.get(status["download_url"])
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/zip"
@@ -37,7 +38,7 @@ async def download(who: Person, status: dict[str, Any]) -> zipfile.ZipFile:
     return zipfile.ZipFile(io.BytesIO(response.content))
 
 
-async def test_the_zip_holds_everything_we_hold_about_the_user(ann: Person, ctx, run_jobs):
+async def test_the_zip_holds_everything_we_hold_about_the_user(ann: Member, ctx, run_jobs):
     made = await populate(ann, run_jobs)
     archive = await download(ann, await export_now(ann, run_jobs))
     names = set(archive.namelist())
@@ -79,7 +80,7 @@ async def test_the_zip_holds_everything_we_hold_about_the_user(ann: Person, ctx,
     assert any(r["data"].startswith("Voice clips") for r in about["retention"])
 
 
-async def test_the_index_page_is_readable_and_escaped(ann: Person, run_jobs):
+async def test_the_index_page_is_readable_and_escaped(ann: Member, run_jobs):
     made = await populate(ann, run_jobs)
     archive = await download(ann, await export_now(ann, run_jobs))
     index = archive.read("index.html").decode()
@@ -130,7 +131,7 @@ def test_the_index_page_shows_hostile_text_as_text() -> None:
 
 
 async def test_progress_is_kept_on_the_export_as_each_holder_finishes(
-        ann: Person, ctx, run_jobs, monkeypatch: pytest.MonkeyPatch):
+        ann: Member, ctx, run_jobs, monkeypatch: pytest.MonkeyPatch):
     seen: list[int] = []
 
     async def probe_export(probe_ctx: Any, user_id: str) -> dict[str, Any]:
@@ -149,13 +150,13 @@ async def test_progress_is_kept_on_the_export_as_each_holder_finishes(
     assert status["progress"] == 100
 
 
-async def test_asking_again_while_one_is_built_returns_the_same_export(ann: Person):
+async def test_asking_again_while_one_is_built_returns_the_same_export(ann: Member):
     first = (await ann.send("POST", "/api/v1/privacy/export")).json()["job_id"]
     second = (await ann.send("POST", "/api/v1/privacy/export")).json()["job_id"]
     assert first == second
 
 
-async def test_only_the_owner_can_see_or_download_an_export(ann: Person, bob: Person,
+async def test_only_the_owner_can_see_or_download_an_export(ann: Member, bob: Member,
                                                            anonymous, run_jobs):
     status = await export_now(ann, run_jobs)
     url = status["download_url"]
@@ -167,7 +168,7 @@ async def test_only_the_owner_can_see_or_download_an_export(ann: Person, bob: Pe
     assert (await ann.client.get(url)).status_code == 200
 
 
-async def test_an_export_expires_and_is_then_deleted_by_retention(ann: Person, ctx, run_jobs):
+async def test_an_export_expires_and_is_then_deleted_by_retention(ann: Member, ctx, run_jobs):
     status = await export_now(ann, run_jobs)
     [stored] = await ctx.db.privacy_exports.find({}).to_list()
     path = ctx.settings.data_dir / "exports" / stored["file"]
@@ -186,7 +187,7 @@ async def test_an_export_expires_and_is_then_deleted_by_retention(ann: Person, c
     assert (await ann.client.get(status["download_url"])).status_code == 404
 
 
-async def test_exports_are_limited_per_day(ann: Person, ctx, run_jobs):
+async def test_exports_are_limited_per_day(ann: Member, ctx, run_jobs):
     for _ in range(5):
         assert (await ann.send("POST", "/api/v1/privacy/export")).status_code == 202
         await run_jobs()
@@ -196,7 +197,7 @@ async def test_exports_are_limited_per_day(ann: Person, ctx, run_jobs):
     assert (await ann.send("POST", "/api/v1/privacy/export")).status_code == 202
 
 
-async def test_an_export_that_fails_is_marked_and_retried(ann: Person, ctx, run_jobs,
+async def test_an_export_that_fails_is_marked_and_retried(ann: Member, ctx, run_jobs,
                                                          monkeypatch: pytest.MonkeyPatch):
     calls = {"n": 0}
 
@@ -221,13 +222,13 @@ async def test_an_export_that_fails_is_marked_and_retried(ann: Person, ctx, run_
     assert ready["status"] == "ready" and ready["download_url"]
 
 
-async def test_an_unknown_export_is_not_found(ann: Person):
+async def test_an_unknown_export_is_not_found(ann: Member):
     response = await ann.client.get("/api/v1/privacy/export/nope")
     assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
 
 
 async def test_an_export_built_while_its_account_goes_leaves_no_archive(
-        ann: Person, ctx, run_jobs, monkeypatch: pytest.MonkeyPatch):
+        ann: Member, ctx, run_jobs, monkeypatch: pytest.MonkeyPatch):
     from clonechats.privacy import repo
 
     async def account_goes(probe_ctx: Any, user_id: str) -> dict[str, Any]:

@@ -3,7 +3,7 @@ account deletion, explained; linked from the account page."""
 
 import re
 
-from tests.privacy.helpers import Person
+from tests.factories import Member
 
 PAGE = "/settings/privacy"
 
@@ -14,7 +14,7 @@ async def test_signed_out_visitors_are_sent_to_sign_in(anonymous):
     assert response.headers["location"] == "/login?next=%2Fsettings%2Fprivacy"
 
 
-async def test_the_page_offers_every_control(ann: Person):
+async def test_the_page_offers_every_control(ann: Member):
     response = await ann.client.get(PAGE)
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store"
@@ -30,7 +30,7 @@ async def test_the_page_offers_every_control(ann: Person):
     assert "/static/js/privacy.js" in page
 
 
-async def test_the_page_shows_choices_history_and_a_running_export(ann: Person, ctx):
+async def test_the_page_shows_choices_history_and_a_running_export(ann: Member, ctx):
     await ann.send("PATCH", "/api/v1/privacy/settings", json={"analytics_opt_in": True})
     job_id = (await ann.send("POST", "/api/v1/privacy/export")).json()["job_id"]
     await ann.send("POST", "/api/v1/privacy/requests", json={"kind": "deletion",
@@ -42,27 +42,27 @@ async def test_the_page_shows_choices_history_and_a_running_export(ann: Person, 
     assert "&lt;i&gt;all of it&lt;/i&gt;" in page and "<i>all of it</i>" not in page
 
 
-async def test_a_google_account_is_told_to_sign_in_again(ann: Person, ctx):
+async def test_a_google_account_is_told_to_sign_in_again(ann: Member, ctx):
     await ctx.db.users.update_one({"_id": ann.id}, {"$set": {"password_hash": None,
                                                              "auth_provider": "google"}})
     page = (await ann.client.get(PAGE)).text
     assert "sign in with Google again" in page and 'name="password"' not in page
 
 
-async def test_the_account_page_links_here(ann: Person):
+async def test_the_account_page_links_here(ann: Member):
     assert f'href="{PAGE}"' in (await ann.client.get("/account")).text
 
 
 async def test_the_admin_menu_links_to_the_request_queue(app, ctx):
-    from tests.privacy.helpers import new_client, person
+    from tests.factories import member, new_client
 
     async with new_client(app) as client:
-        admin = await person(client, ctx, "admin@example.com", role="admin")
+        admin = await member(client, ctx, "admin@example.com", role="admin")
         page = (await admin.client.get("/admin")).text
     assert 'href="/admin/privacy/requests"' in page
 
 
-async def test_the_analytics_checkbox_is_labelled_and_saving_confirms(ann: Person):
+async def test_the_analytics_checkbox_is_labelled_and_saving_confirms(ann: Member):
     page = (await ann.client.get(PAGE)).text
     assert re.search(r'<label class="checkbox" for="analytics-opt-in"><input '
                      r'id="analytics-opt-in" type="checkbox" name="analytics_opt_in">\s*'

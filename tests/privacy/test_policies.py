@@ -18,7 +18,6 @@ from clonechats.app import create_app
 from clonechats.clock import FrozenClock
 from clonechats.privacy import retention_rules
 from clonechats.settings import (
-    AccountSettings,
     BillingSettings,
     EmailSettings,
     GoogleSettings,
@@ -26,15 +25,14 @@ from clonechats.settings import (
     PrivacySettings,
     ProcessorSpec,
 )
-from tests.conftest import make_settings
-from tests.factories import log_in, make_user
-from tests.privacy.helpers import Person, new_client
+from tests.conftest import FAST_HASHING, make_settings
+from tests.factories import Member, log_in, make_user, new_client
 
 
 @asynccontextmanager
 async def serving(data_dir: Path, clock: FrozenClock,
                   **overrides: Any) -> AsyncIterator[tuple[httpx.AsyncClient, Any, Any]]:
-    settings = make_settings(data_dir, accounts=AccountSettings(bcrypt_rounds=4), **overrides)
+    settings = make_settings(data_dir, accounts=FAST_HASHING, **overrides)
     app = create_app(settings, clock=clock)
     async with app.router.lifespan_context(app), new_client(app) as http:
         yield http, app.state.ctx, app
@@ -178,7 +176,7 @@ async def test_a_material_change_shows_a_notice_until_acknowledged(tmp_path, clo
         assert (await log_in(http, email="ann@example.com")).status_code == 200
         for page in ("/", "/account", "/explore", "/settings/privacy", "/privacy"):
             assert NOTICE in (await http.get(page)).text, page
-        who = Person(client=http, user=ann, ctx=ctx)
+        who = Member(client=http, user=ann, ctx=ctx)
         acknowledged = await who.send("POST", "/api/v1/privacy/acknowledge")
         assert acknowledged.json() == {"policy_acknowledged_version": "2"}
         for page in ("/", "/account"):

@@ -6,13 +6,12 @@ from datetime import datetime, timedelta
 import pytest
 
 from clonechats.privacy import retention
-from tests.factories import log_in, make_user
-from tests.privacy.helpers import Person, new_client, person
+from tests.factories import Member, log_in, make_user, member, new_client
 
 QUEUE = "/api/v1/admin/privacy/requests"
 
 
-async def relogin(who: Person) -> None:
+async def relogin(who: Member) -> None:
     """Sign in again after the clock moved past the session's idle limit."""
     assert (await log_in(who.client, email=who.email)).status_code == 200
 
@@ -20,11 +19,11 @@ async def relogin(who: Person) -> None:
 @pytest.fixture
 async def admin(app, ctx):
     async with new_client(app) as client:
-        who = await person(client, ctx, "admin@example.com", role="admin")
+        who = await member(client, ctx, "admin@example.com", role="admin")
         yield who
 
 
-async def test_a_user_files_a_request_with_a_30_day_deadline(ann: Person, ctx):
+async def test_a_user_files_a_request_with_a_30_day_deadline(ann: Member, ctx):
     response = await ann.send("POST", "/api/v1/privacy/requests",
                               json={"kind": "correction", "message": "My name is spelt Anne."})
     assert response.status_code == 201, response.text
@@ -36,7 +35,7 @@ async def test_a_user_files_a_request_with_a_30_day_deadline(ann: Person, ctx):
     assert [r["id"] for r in mine] == [filed["id"]]
 
 
-async def test_bad_requests_are_refused_and_store_nothing(ann: Person, ctx):
+async def test_bad_requests_are_refused_and_store_nothing(ann: Member, ctx):
     for body in ({"kind": "gossip", "message": "x"}, {"kind": "access", "message": "x" * 5000},
                  {"kind": "access", "extra": 1}):
         response = await ann.send("POST", "/api/v1/privacy/requests", json=body)
@@ -44,12 +43,12 @@ async def test_bad_requests_are_refused_and_store_nothing(ann: Person, ctx):
     assert await ctx.db.data_requests.count_documents({}) == 0
 
 
-async def test_users_see_only_their_own_requests(ann: Person, bob: Person):
+async def test_users_see_only_their_own_requests(ann: Member, bob: Member):
     await ann.send("POST", "/api/v1/privacy/requests", json={"kind": "access"})
     assert (await bob.client.get("/api/v1/privacy/requests")).json()["items"] == []
 
 
-async def test_the_admin_queue_shows_overdue_requests_first(ann: Person, admin: Person, ctx):
+async def test_the_admin_queue_shows_overdue_requests_first(ann: Member, admin: Member, ctx):
     first = (await ann.send("POST", "/api/v1/privacy/requests",
                             json={"kind": "access"})).json()["request"]
     ctx.clock.advance(days=20)
@@ -83,7 +82,7 @@ async def test_a_request_by_email_is_linked_to_the_account_using_that_address(ad
     assert bad.status_code == 422
 
 
-async def test_admins_move_requests_along_with_notes(ann: Person, admin: Person, ctx):
+async def test_admins_move_requests_along_with_notes(ann: Member, admin: Member, ctx):
     filed = (await ann.send("POST", "/api/v1/privacy/requests",
                             json={"kind": "access"})).json()["request"]
     url = f"{QUEUE}/{filed['id']}"
@@ -106,7 +105,7 @@ async def test_admins_move_requests_along_with_notes(ann: Person, admin: Person,
     assert await ctx.db.data_requests.count_documents({}) == 0
 
 
-async def test_the_queue_is_for_admins_only(ann: Person):
+async def test_the_queue_is_for_admins_only(ann: Member):
     assert (await ann.client.get(QUEUE)).status_code == 403
     assert (await ann.client.get("/admin/privacy/requests")).status_code == 403
     refused = await ann.send("POST", QUEUE, json={"email": "a@example.com", "kind": "access"})

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from clonechats.settings import AccountSettings, RoomSettings, Settings
+from clonechats.settings import RoomSettings, Settings
 from tests.chat.conftest import (  # noqa: F401 - fixtures used by the room tests
     BLOCK_WORD,
     Member,
@@ -17,7 +17,7 @@ from tests.chat.conftest import (  # noqa: F401 - fixtures used by the room test
     moderator,
     parse_sse,
 )
-from tests.conftest import make_settings
+from tests.conftest import FAST_HASHING, make_settings
 
 TURN_TOKENS = 16
 
@@ -31,7 +31,7 @@ def room_settings(**overrides: Any) -> RoomSettings:
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
-    return make_settings(tmp_path / "data", accounts=AccountSettings(bcrypt_rounds=4),
+    return make_settings(tmp_path / "data", accounts=FAST_HASHING,
                          chat=chat_settings(), rooms=room_settings())
 
 

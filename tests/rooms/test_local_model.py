@@ -3,15 +3,15 @@ and the default prices. Turns are kept short so the test stays quick."""
 
 import pytest
 
-from clonechats.settings import AccountSettings, ChatSettings, RoomSettings, Settings
+from clonechats.settings import ChatSettings, RoomSettings, Settings
 from tests.chat.conftest import member
-from tests.conftest import make_settings
+from tests.conftest import FAST_HASHING, make_settings
 from tests.rooms.conftest import debate, room_of
 
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
-    return make_settings(tmp_path / "data", accounts=AccountSettings(bcrypt_rounds=4),
+    return make_settings(tmp_path / "data", accounts=FAST_HASHING,
                          chat=ChatSettings(), rooms=RoomSettings(max_turn_tokens=24,
                                                                  max_summary_tokens=48))
 

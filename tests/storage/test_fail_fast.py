@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from clonechats.settings import AccountSettings, Settings
-from tests.conftest import make_settings
+from clonechats.settings import Settings
+from tests.conftest import FAST_HASHING, make_settings
 from tests.factories import csrf, log_in, make_user
 from tests.media.samples import image_bytes
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return make_settings(tmp_path / "data", accounts=AccountSettings(bcrypt_rounds=4),
+    return make_settings(tmp_path / "data", accounts=FAST_HASHING,
                          database_timeout_seconds=1.0)
 
 

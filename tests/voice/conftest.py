@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from clonechats.providers.speech.encoding import wav_bytes
-from clonechats.settings import AccountSettings, Settings, SpeechSettings
+from clonechats.settings import Settings, SpeechSettings
 from tests.chat.conftest import (  # noqa: F401 - fixtures shared with the chat tests
     Member,
     ann,
@@ -22,7 +22,7 @@ from tests.chat.conftest import (  # noqa: F401 - fixtures shared with the chat 
     moderator,
     parse_sse,
 )
-from tests.conftest import make_settings
+from tests.conftest import FAST_HASHING, make_settings
 
 FAST_VOICE = "local:espeak-en-us-m"
 PIPER_VOICE = "local:piper-joe"
@@ -37,7 +37,7 @@ def speech_settings(**overrides: Any) -> SpeechSettings:
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
-    return make_settings(tmp_path / "data", accounts=AccountSettings(bcrypt_rounds=4),
+    return make_settings(tmp_path / "data", accounts=FAST_HASHING,
                          chat=chat_settings(), speech=speech_settings())
 
 

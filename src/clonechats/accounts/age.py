@@ -76,7 +76,3 @@ async def block(db: Any, email_hash: str, *, now: datetime, hours: float) -> Non
     await db[SIGNUP_BLOCKS].update_one(
         {"_id": email_hash}, {"$set": {"expires_at": now + timedelta(hours=hours)}}, upsert=True,
     )
-
-
-async def purge_expired(db: Any, *, now: datetime) -> int:
-    return (await db[SIGNUP_BLOCKS].delete_many({"expires_at": {"$lte": now}})).deleted_count

@@ -161,11 +161,6 @@ async def pending(ctx: Ctx, cookie_value: str | None, stage: str) -> dict[str, A
     return record
 
 
-async def delete_for_user(db: Any, user_id: str) -> int:
-    """Drop pending link flows that name `user_id` (for account deletion)."""
-    return (await db[FLOWS].delete_many({"user_id": user_id})).deleted_count
-
-
 async def begin(ctx: Ctx, *, return_to: str | None) -> tuple[str, str]:
     """Start a sign-in: returns (flow cookie value, the URL to send the browser to)."""
     if ctx.google is None:

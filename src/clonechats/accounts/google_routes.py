@@ -20,6 +20,7 @@ from clonechats.client_info import ClientInfo
 from clonechats.web import cookies
 from clonechats.web.client import client_info
 from clonechats.web.context import context_of
+from clonechats.web.templates import NO_STORE, renderer
 
 router = APIRouter(tags=["accounts"])
 Client = Annotated[ClientInfo, Depends(client_info)]
@@ -72,9 +73,7 @@ async def signed_in(request: Request, response: Response, result: google.GoogleS
             "redirect": result.return_to}
 
 
-def render(request: Request, template: str, **context: Any) -> HTMLResponse:
-    return request.app.state.templates.TemplateResponse(
-        request, f"accounts/{template}", context, headers={"Cache-Control": "no-store"})
+render = renderer("accounts", headers=NO_STORE)
 
 
 @router.get("/auth/google/login", include_in_schema=False)

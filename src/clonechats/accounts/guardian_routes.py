@@ -28,6 +28,7 @@ from clonechats.client_info import ClientInfo
 from clonechats.errors import AppError
 from clonechats.web.client import client_info
 from clonechats.web.context import context_of
+from clonechats.web.templates import renderer
 
 api = APIRouter(tags=["guardian"])
 pages = APIRouter(include_in_schema=False)
@@ -61,12 +62,7 @@ async def resend(request: Request, user: CurrentUser) -> dict[str, str]:
     return {"status": "A new email is on its way to your parent or guardian."}
 
 
-def render(request: Request, template: str, status_code: int = 200,
-           **context: Any) -> HTMLResponse:
-    return request.app.state.templates.TemplateResponse(
-        request, f"accounts/{template}", context, status_code=status_code,
-        headers=TOKEN_PAGE_HEADERS,
-    )
+render = renderer("accounts", headers=TOKEN_PAGE_HEADERS)
 
 
 async def consent_form(request: Request, token: str, *, error: AppError | None = None,

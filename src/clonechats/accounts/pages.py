@@ -7,7 +7,6 @@ email scanners open links too.
 """
 
 from datetime import datetime
-from typing import Any
 from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Request
@@ -29,6 +28,7 @@ from clonechats.accounts.session_cookies import end_session
 from clonechats.web import cookies
 from clonechats.web.client import client_info
 from clonechats.web.context import context_of
+from clonechats.web.templates import renderer
 
 router = APIRouter(include_in_schema=False)
 
@@ -64,10 +64,7 @@ def notice(request: Request) -> str | None:
 TOKEN_PAGE_HEADERS = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 
 
-def render(request: Request, template: str, headers: dict[str, str] | None = None,
-           **context: Any) -> HTMLResponse:
-    return request.app.state.templates.TemplateResponse(request, f"accounts/{template}", context,
-                                                        headers=headers)
+render = renderer("accounts")
 
 
 def has_stale_session_cookie(request: Request, auth: Auth | None) -> bool:

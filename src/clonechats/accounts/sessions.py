@@ -85,7 +85,3 @@ async def revoke_all(db: Any, user_id: str, *, keep_digest: str | None = None) -
 
 async def list_for_user(db: Any, user_id: str) -> list[dict[str, Any]]:
     return await db[SESSIONS].find({"user_id": user_id}).sort("last_seen_at", -1).to_list()
-
-
-async def purge_expired(db: Any, *, now: datetime) -> int:
-    return (await db[SESSIONS].delete_many({"expires_at": {"$lte": now}})).deleted_count

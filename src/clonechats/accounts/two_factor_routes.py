@@ -14,6 +14,7 @@ from clonechats.accounts.session_cookies import start_session
 from clonechats.errors import Forbidden
 from clonechats.web import cookies
 from clonechats.web.context import context_of
+from clonechats.web.templates import renderer
 
 api = APIRouter(tags=["accounts"])
 pages = APIRouter(include_in_schema=False)
@@ -85,9 +86,7 @@ async def disable(data: TwoFactorDisableIn, request: Request, auth: CurrentAuth,
 SETUP_PAGE = "/account/two-factor"
 
 
-def render(request: Request, template: str, **context: Any) -> HTMLResponse:
-    return request.app.state.templates.TemplateResponse(request, f"accounts/{template}", context,
-                                                        headers=NO_STORE)
+render = renderer("accounts", headers=NO_STORE)
 
 
 @pages.get("/login/two-factor", response_class=HTMLResponse)

@@ -28,13 +28,14 @@ from clonechats.mail import service as mail
 from clonechats.telemetry import dashboard_routes
 from clonechats.web.client import client_info
 from clonechats.web.context import context_of
+from clonechats.web.query import Cursor100 as Cursor
+from clonechats.web.query import Limit200 as Limit
+from clonechats.web.templates import NO_STORE, renderer
 
 api = APIRouter(prefix="/api/v1/admin", tags=["admin"], dependencies=[Depends(admin_user)])
 pages = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(admin_user)])
 
 Client = Annotated[ClientInfo, Depends(client_info)]
-Limit = Annotated[int, Query(ge=1, le=200)]
-Cursor = Annotated[str | None, Query(max_length=100)]
 Search = Annotated[str | None, Query(max_length=100)]
 Days = Annotated[int, Query(ge=1, le=366)]
 PAGE_SIZE = 50
@@ -80,9 +81,7 @@ async def list_audit(request: Request, limit: Limit = PAGE_SIZE,
             "next_cursor": next_cursor}
 
 
-def render(request: Request, template: str, **context: Any) -> HTMLResponse:
-    return request.app.state.templates.TemplateResponse(
-        request, f"admin/{template}", context, headers={"Cache-Control": "no-store"})
+render = renderer("admin", headers=NO_STORE)
 
 
 @api.get("/users/{user_id}")

@@ -16,13 +16,14 @@ from clonechats.billing import admin_service, schemas
 from clonechats.billing.orders import STATUSES
 from clonechats.web.client import client_info
 from clonechats.web.context import context_of
+from clonechats.web.query import Cursor300 as Cursor
+from clonechats.web.query import Limit200 as Limit
+from clonechats.web.templates import NO_STORE, renderer
 
 api = APIRouter(prefix="/billing", dependencies=[Depends(admin_user)])
 pages = APIRouter(prefix="/billing", dependencies=[Depends(admin_user)])
 
 OrderId = Annotated[str, Path(max_length=100)]
-Limit = Annotated[int, Query(ge=1, le=200)]
-Cursor = Annotated[str | None, Query(max_length=300)]
 Status = Annotated[str | None, Query(pattern="^(" + "|".join(STATUSES) + ")$")]
 PAGE_SIZE = 50
 
@@ -74,9 +75,7 @@ async def reconcile(request: Request) -> dict[str, Any]:
     return {"counts": await admin_service.reconcile_now(context_of(request))}
 
 
-def render(request: Request, template: str, **context: Any) -> HTMLResponse:
-    return request.app.state.templates.TemplateResponse(
-        request, f"admin/{template}", context, headers={"Cache-Control": "no-store"})
+render = renderer("admin", headers=NO_STORE)
 
 
 @pages.get("", response_class=HTMLResponse)

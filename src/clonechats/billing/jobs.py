@@ -8,8 +8,6 @@
 - `billing.check_refund`: follow a refund the provider left pending.
 - `billing.confirm_webhook`: ask the provider about an order a webhook announced, so the
   webhook itself is acknowledged without waiting on the provider (`webhooks.py`).
-- `billing.purge_expired`: remove payment records past their 7-year retention; enqueued once
-  per day on which some record's retention ends.
 """
 
 from __future__ import annotations
@@ -19,15 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 from clonechats.billing import (
     checkout,
-    ledger,
-    orders,
     reconcile,
     refunds,
     subscriptions,
-    webhook_log,
     webhooks,
 )
-from clonechats.billing.retention import PURGE
 from clonechats.jobs.service import JobRegistry
 
 if TYPE_CHECKING:
@@ -66,19 +60,9 @@ async def check_refund(payload: dict[str, Any], ctx: Ctx) -> None:
                                attempt=payload["attempt"])
 
 
-async def purge_expired(payload: dict[str, Any], ctx: Ctx) -> None:
-    now = ctx.clock.now()
-    removed = await webhook_log.purge_expired(ctx.db, now=now)
-    removed += await orders.purge_expired(ctx.db, now=now)
-    removed += await ledger.purge_expired(ctx.db, now=now)
-    removed += await subscriptions.purge_expired(ctx.db, now=now)
-    log.info("payment records purged", extra={"removed": removed})
-
-
 def register_jobs(registry: JobRegistry) -> None:
     registry.register(checkout.DELIVER, deliver_webhook)
     registry.register(checkout.RECONCILE, reconcile_order)
     registry.register(subscriptions.RENEW, renew_subscription)
     registry.register(refunds.CHECK_REFUND, check_refund)
-    registry.register(PURGE, purge_expired)
     registry.register(webhooks.CONFIRM, webhooks.confirm_webhook)

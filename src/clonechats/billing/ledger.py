@@ -14,10 +14,12 @@ credits and no keys), and `balance` is the one function that looks a balance up 
 show the `credits` of a user document it already holds). The rest of the user document belongs
 to `accounts`.
 
-Kinds: `grant` (trial, packs, plan months), `debit` (spending), `refund` (credits clawed back
-when a payment is refunded: never more than the balance, the rest is recorded as a shortfall)
-and `expiry` (a plan month's unused credits at its end). `check_balances` proves the invariant
-for every user without changing anything.
+Kinds: `grant` (trial, packs, plan months), `reserve` / `release` (a chat reply's or debate
+turn's largest cost taken up front, and what it did not use given back), `debit` (spending
+charged once: voice clips and videos), `refund` (credits clawed back when a payment is refunded:
+never more than the balance, the rest is recorded as a shortfall; also the credits of a failed
+voice clip given back) and `expiry` (a plan month's unused credits at its end).
+`check_balances` proves the invariant for every user without changing anything.
 """
 
 import contextlib
@@ -115,12 +117,6 @@ async def settle_pending(db: Any, *, older_than: datetime) -> int:
             await db[LEDGER].delete_one({"_id": entry["_id"], "status": "pending"})
         settled += 1
     return settled
-
-
-async def entries_for_user(db: Any, user_id: str, *, limit: int = 50,
-                           skip: int = 0) -> list[dict[str, Any]]:
-    return await db[LEDGER].find({"user_id": user_id, "status": "applied"}).sort(
-        "at", -1).skip(skip).limit(limit).to_list()
 
 
 async def applied_sum(db: Any, user_id: str) -> int:
@@ -250,12 +246,6 @@ async def pseudonymise_user(db: Any, user_id: str, pseudonym: str, *,
         {"$set": {"user_id": pseudonym, "pseudonymised": True, "retain_until": retain_until}},
     )
     return result.modified_count
-
-
-async def purge_expired(db: Any, *, now: datetime) -> int:
-    result = await db[LEDGER].delete_many({"pseudonymised": True,
-                                           "retain_until": {"$lte": now}})
-    return result.deleted_count
 
 
 async def finish_pending(db: Any, idempotency_key: str) -> dict[str, Any] | None:

@@ -110,11 +110,6 @@ async def unfulfilled_paid(db: Any, moment: datetime, *, limit: int) -> list[dic
                                   "paid_at": {"$lt": moment}}).limit(limit).to_list()
 
 
-async def pending_refunds(db: Any, *, limit: int) -> list[dict[str, Any]]:
-    return await db[ORDERS].find({"status": PAID, "refund.status": "pending"}).limit(
-        limit).to_list()
-
-
 async def for_user(db: Any, user_id: str) -> list[dict[str, Any]]:
     return await db[ORDERS].find({"user_id": user_id}).sort("created_at", 1).to_list()
 
@@ -126,12 +121,6 @@ async def pseudonymise_user(db: Any, user_id: str, pseudonym: str, *,
         {"$set": {"user_id": pseudonym, "pseudonymised": True, "retain_until": retain_until}},
     )
     return result.modified_count
-
-
-async def purge_expired(db: Any, *, now: datetime) -> int:
-    result = await db[ORDERS].delete_many({"pseudonymised": True,
-                                           "retain_until": {"$lte": now}})
-    return result.deleted_count
 
 
 async def paid_for_users(db: Any, user_ids: list[str], *,

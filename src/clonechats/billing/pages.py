@@ -21,6 +21,7 @@ from clonechats.context import Ctx
 from clonechats.errors import AppError, NotFound
 from clonechats.providers.payments.cashfree import CashfreePaymentProvider
 from clonechats.web.context import context_of
+from clonechats.web.templates import NO_STORE, renderer
 
 router = APIRouter(include_in_schema=False)
 
@@ -44,11 +45,7 @@ RETURN_REFRESH_SECONDS = 3
 ORDER_ROWS = 20
 
 
-def render(request: Request, template: str, status_code: int = 200,
-           **context: Any) -> HTMLResponse:
-    return request.app.state.templates.TemplateResponse(
-        request, f"billing/{template}", {"status_text": STATUS_TEXT, **context},
-        status_code=status_code, headers={"Cache-Control": "no-store"})
+render = renderer("billing", headers=NO_STORE, context={"status_text": STATUS_TEXT})
 
 
 def to_login(path: str) -> RedirectResponse:

@@ -6,7 +6,7 @@ ledger and their subscriptions.
 Delete: payment records are kept for 7 years (a legal obligation, GDPR Art. 17(3)(b)), so
 orders, ledger entries and subscriptions are pseudonymised instead: the user id becomes a keyed
 hash (`privacy.pseudonyms.keyed_hash(secret, "user", id)`), a live subscription ends, and each
-record gets a `retain_until` after which the purge job removes it. Orders never held the
+record gets a `retain_until` after which the retention job removes it. Orders never held the
 person's email or name; the sandbox's own records drop the webhooks they kept. Webhook delivery
 logs hold no user id at all and age out on their own.
 
@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 from clonechats.billing import ledger, orders, subscriptions
 from clonechats.billing.retention import retain_until as retention_end
-from clonechats.billing.retention import schedule_purge
 from clonechats.privacy.pseudonyms import keyed_hash
 from clonechats.privacy.registry import DataHolder, Owned, register
 from clonechats.providers.payments.sandbox import SANDBOX_ORDERS, pseudonymise_customer
@@ -70,8 +69,6 @@ async def delete(ctx: Ctx, user_id: str) -> int:
     changed += await subscriptions.pseudonymise_user(ctx.db, user_id, alias,
                                                      retain_until=retain_until)
     changed += await pseudonymise_customer(ctx.db, user_id, alias)
-    if changed:
-        await schedule_purge(ctx, retain_until)
     return changed
 
 

@@ -1,25 +1,13 @@
-"""Payment records are kept 7 years (webhook logs; orders and ledger entries of deleted
-accounts, under a pseudonym), then removed by the `billing.purge_expired` job, enqueued once per
-day on which some record's retention ends."""
+"""Payment records are kept 7 years (webhook logs; orders, ledger entries and subscriptions of
+deleted accounts, under a pseudonym): each gets a `retain_until`, and the daily
+`privacy.retention` job removes it after that date (its rules in `privacy/retention.py`)."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from clonechats.context import Ctx
-
+from datetime import datetime, timedelta
 
 RETENTION = timedelta(days=7 * 365 + 2)
-PURGE = "billing.purge_expired"
 
 
 def retain_until(moment: datetime) -> datetime:
     return moment + RETENTION
-
-
-async def schedule_purge(ctx: Ctx, until: datetime) -> None:
-    day = until.date() + timedelta(days=1)
-    run_at = datetime.combine(day, time(3, 0), tzinfo=until.tzinfo)
-    await ctx.enqueue(PURGE, {}, run_at, dedupe_key=f"{PURGE}:{day.isoformat()}")

@@ -5,7 +5,7 @@ the webhook is anonymous and authenticated by its signature."""
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
@@ -14,11 +14,11 @@ from clonechats.billing import receipts, schemas, service, webhooks
 from clonechats.billing.ledger import balance
 from clonechats.billing.plans import public_item
 from clonechats.web.context import context_of
+from clonechats.web.query import Cursor300 as Cursor
+from clonechats.web.query import Limit100 as Limit
 
 router = APIRouter(prefix="/api/v1/billing", tags=["billing"])
 
-Limit = Annotated[int, Query(ge=1, le=100)]
-Cursor = Annotated[str | None, Query(max_length=300)]
 PAGE_SIZE = 20
 
 

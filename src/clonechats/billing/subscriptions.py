@@ -323,9 +323,3 @@ async def pseudonymise_user(db: Any, user_id: str, pseudonym: str, *,
                   "retain_until": retain_until}, "$unset": {"live_user_id": ""}},
     )
     return result.modified_count
-
-
-async def purge_expired(db: Any, *, now: datetime) -> int:
-    result = await db[SUBSCRIPTIONS].delete_many({"pseudonymised": True,
-                                                  "retain_until": {"$lte": now}})
-    return result.deleted_count

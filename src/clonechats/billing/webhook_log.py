@@ -55,12 +55,6 @@ async def deliveries_for_order(db: Any, order_id: str, *, limit: int = 50) -> li
         limit).to_list()
 
 
-async def purge_expired(db: Any, *, now: datetime) -> int:
-    gone = await db[DELIVERIES].delete_many({"retain_until": {"$lte": now}})
-    await db[EVENTS].delete_many({"retain_until": {"$lte": now}})
-    return gone.deleted_count
-
-
 async def signature_failures_since(db: Any, since: datetime) -> list[dict[str, Any]]:
     """Per provider, deliveries whose signature did not verify: {_id, count, last_at}."""
     cursor = await db[DELIVERIES].aggregate([

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from clonechats.billing import fulfilment, orders, refunds, webhook_log
 from clonechats.billing.checkout import schedule_reconcile
-from clonechats.billing.retention import retain_until, schedule_purge
+from clonechats.billing.retention import retain_until
 from clonechats.errors import AppError
 from clonechats.providers.errors import ProviderError
 from clonechats.providers.payments import signing
@@ -216,10 +216,9 @@ async def _log(ctx: Ctx, delivery: Delivery, headers: Mapping[str, str], size: i
                outcome: WebhookOutcome) -> None:
     event = delivery.event
     attempt = header(headers, signing.ATTEMPT) or ""
-    until = retain_until(delivery.received_at)
     await webhook_log.log_delivery(ctx.db, {
         "_id": "whd_" + secrets.token_hex(12), "provider": delivery.provider,
-        "received_at": delivery.received_at, "retain_until": until,
+        "received_at": delivery.received_at, "retain_until": retain_until(delivery.received_at),
         "event_id": delivery.event_id, "event_type": event.type if event else None,
         "order_id": event.order_id if event else None,
         "provider_payment_id": event.payment_id if event else None,
@@ -229,5 +228,4 @@ async def _log(ctx: Ctx, delivery: Delivery, headers: Mapping[str, str], size: i
         "attempt": int(attempt) if attempt.isdigit() and len(attempt) < 6 else None,
         "result": outcome.result, "status_code": outcome.status,
     })
-    await schedule_purge(ctx, until)
 

@@ -228,12 +228,3 @@ async def assemble(ctx: Ctx, *, conversation: Conversation, persona: dict[str, A
 
 def _index_of(history: list[Message], message: Message) -> int:
     return next(i for i, m in enumerate(history) if m["_id"] == message["_id"])
-
-
-async def build_context(ctx: Ctx, *, conversation: Conversation, persona: dict[str, Any],
-                        user_text: str, model_info: ModelInfo,
-                        provider: LLMProvider) -> list[ChatMessage]:
-    """The messages for a reply to `user_text` after the conversation's shown history."""
-    built = await assemble(ctx, conversation=conversation, persona=persona, user_text=user_text,
-                           model_info=model_info, provider=provider)
-    return built.messages

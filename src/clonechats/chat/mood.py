@@ -106,12 +106,6 @@ class Mood:
     def as_document(self) -> dict[str, Any]:
         return {"label": self.label, "valence": self.valence}
 
-    @classmethod
-    def from_document(cls, document: dict[str, Any] | None) -> Mood | None:
-        if not document or document.get("label") not in LABELS:
-            return None
-        return cls(label=document["label"], valence=float(document.get("valence", 0.0)))
-
 
 _centroids: dict[str, dict[str, list[float]]] = {}  # model id -> label -> unit vector
 

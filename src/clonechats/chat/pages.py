@@ -30,6 +30,8 @@ from clonechats.context import Ctx
 from clonechats.errors import AppError
 from clonechats.personas import service as persona_service
 from clonechats.web.context import context_of
+from clonechats.web.query import Cursor
+from clonechats.web.templates import renderer
 
 router = APIRouter(include_in_schema=False)
 
@@ -39,8 +41,7 @@ REPLY_LENGTH_LABELS = [(key, key.replace("_", " ").capitalize())
                        for key in conversation_settings.REPLY_LENGTHS]
 
 
-def render(request: Request, template: str, **context: Any) -> HTMLResponse:
-    return request.app.state.templates.TemplateResponse(request, f"chat/{template}", context)
+render = renderer("chat")
 
 
 def to_login(request: Request) -> Response:
@@ -122,7 +123,7 @@ async def avatars_of(ctx: Ctx, user: dict[str, Any],
 
 @router.get("/chat", response_class=HTMLResponse)
 async def conversations(request: Request, user: OptionalUser,
-                        cursor: Annotated[str | None, Query(max_length=500)] = None,
+                        cursor: Cursor = None,
                         q: Annotated[str | None, Query(max_length=500)] = None) -> Response:
     if user is None:
         return to_login(request)

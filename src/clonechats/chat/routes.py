@@ -49,12 +49,12 @@ from clonechats.chat.translation import service as translation_service
 from clonechats.errors import AppError
 from clonechats.voice.spoken_reply import spoken_batches
 from clonechats.web.context import context_of
+from clonechats.web.query import Cursor
+from clonechats.web.query import OptionalLimit200 as Limit
 
 router = APIRouter(tags=["chat"])
 
 BASE = "/api/v1/conversations"
-Limit = Annotated[int | None, Query(ge=1, le=service.MESSAGE_PAGE_MAX)]
-Cursor = Annotated[str | None, Query(max_length=500)]
 Stream = Annotated[bool, Query(description="false: wait and return the message as JSON")]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}

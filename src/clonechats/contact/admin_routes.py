@@ -3,7 +3,7 @@ and `admin.routes.pages` (`/admin/inbox`), whose `admin_user` dependency guards 
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -11,14 +11,14 @@ from clonechats.accounts.dependencies import AdminUser, admin_user
 from clonechats.admin import inbox
 from clonechats.contact import service as contact
 from clonechats.web.context import context_of
+from clonechats.web.query import Cursor20 as Cursor
+from clonechats.web.query import Limit200 as Limit
 
 api = APIRouter(prefix="/inbox", dependencies=[Depends(admin_user)])
 pages = APIRouter(prefix="/inbox", dependencies=[Depends(admin_user)])
 
 Kind = Annotated[str, Path(pattern="^(contact|data_request)$")]
 ItemId = Annotated[str, Path(max_length=64)]
-Limit = Annotated[int, Query(ge=1, le=200)]
-Cursor = Annotated[str | None, Query(max_length=20)]
 
 
 class ReplyIn(BaseModel):

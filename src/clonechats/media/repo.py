@@ -27,7 +27,6 @@ EXPIRING = Expiring(MEDIA)
 AVATAR = "avatar"
 REFERENCE_IMAGE = "reference_image"
 REFERENCE_VOICE = "reference_voice"
-PERSONA_KINDS = frozenset({AVATAR, REFERENCE_IMAGE, REFERENCE_VOICE})
 
 INDEXES = [
     Index(MEDIA, [("owner_id", 1), ("created_at", -1)]),

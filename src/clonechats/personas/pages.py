@@ -33,6 +33,7 @@ from clonechats.personas.schemas import (
 )
 from clonechats.web.client import client_info
 from clonechats.web.context import context_of
+from clonechats.web.templates import renderer
 
 router = APIRouter(include_in_schema=False)
 
@@ -44,9 +45,7 @@ NEW_PERSONA = {"name": "", "tagline": "", "traits": [], "tone": "", "system_prom
                "example_dialogue": "", "visibility": "private", "model": None}
 
 
-def render(request: Request, template: str, **context: Any) -> HTMLResponse:
-    return request.app.state.templates.TemplateResponse(request, f"personas/{template}",
-                                                        context)
+render = renderer("personas")
 
 
 def here(request: Request) -> str:

@@ -78,10 +78,6 @@ async def list_for_owner(db: Any, owner_id: str, *, limit: int,
         skip).limit(limit).to_list()
 
 
-async def ids_for_owner(db: Any, owner_id: str) -> list[str]:
-    return [p["_id"] for p in await db[PERSONAS].find({"owner_id": owner_id}).to_list()]
-
-
 async def get_many(db: Any, persona_ids: list[str]) -> dict[str, dict[str, Any]]:
     found = await db[PERSONAS].find({"_id": {"$in": persona_ids}}).to_list()
     return {persona["_id"]: persona for persona in found}

@@ -22,11 +22,11 @@ from clonechats.personas.schemas import (
 )
 from clonechats.web.client import client_info
 from clonechats.web.context import context_of
+from clonechats.web.query import Cursor
+from clonechats.web.query import OptionalLimit100 as Limit
 
 router = APIRouter(tags=["personas"])
 
-Limit = Annotated[int | None, Query(ge=1, le=service.PAGE_MAX)]
-Cursor = Annotated[str | None, Query(max_length=500)]
 
 
 def owner_body(persona: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ filing a request received by email, updating a request, and the anonymous analyt
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse
 
 from clonechats.accounts.dependencies import admin_user
@@ -19,13 +19,13 @@ from clonechats.privacy.schemas import (
     DataRequestUpdate,
 )
 from clonechats.web.context import context_of
+from clonechats.web.query import Cursor100 as Cursor
+from clonechats.web.query import Limit200 as Limit
 
 api = APIRouter(prefix="/privacy", dependencies=[Depends(admin_user)])
 pages = APIRouter(prefix="/privacy", dependencies=[Depends(admin_user)])
 
 RequestId = Annotated[str, Path(max_length=64)]
-Limit = Annotated[int, Query(ge=1, le=200)]
-Cursor = Annotated[str | None, Query(max_length=100)]
 ANALYTICS_DAYS = 30
 
 

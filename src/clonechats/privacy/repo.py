@@ -157,12 +157,6 @@ async def update_request(db: Any, request_id: str, changes: dict[str, Any],
                                                   return_document=ReturnDocument.AFTER)
 
 
-async def link_requests(db: Any, *, email: str, user_id: str) -> int:
-    result = await db[REQUESTS].update_many({"email": email, "user_id": None},
-                                            {"$set": {"user_id": user_id}})
-    return result.modified_count
-
-
 # Removal of everything a user holds here (account deletion).
 
 async def delete_for_user(db: Any, user_id: str) -> dict[str, Any]:

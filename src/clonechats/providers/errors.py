@@ -10,7 +10,15 @@ help (`retryable`); the job runner dead-letters at once any error whose `retryab
   ProviderQuotaError    a plan, daily or monthly quota is used up
 
 Messages name the provider and the vendor's own reason; they never carry credentials.
+`json_error_fields` reads that reason from a vendor's JSON error body.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import httpx
 
 
 class ProviderError(Exception):
@@ -59,3 +67,18 @@ class ProviderQuotaError(ProviderError):
     """A usage quota is exhausted; it resets on the vendor's schedule, not within a retry."""
 
     retryable = False
+
+
+def json_error_fields(response: httpx.Response, code_key: str) -> tuple[str | None, str]:
+    """The vendor's error code (`code_key` of a JSON object body) and its message (`message`,
+    cut to 300 characters); None and "" for whichever is missing, both when the body is no
+    JSON object."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None, ""
+    if not isinstance(body, dict):
+        return None, ""
+    code, message = body.get(code_key), body.get("message")
+    return (code if isinstance(code, str) else None,
+            message[:300] if isinstance(message, str) else "")

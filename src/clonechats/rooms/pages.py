@@ -7,10 +7,10 @@ by `Last-Event-ID` on its own). Every text is rendered through Jinja's autoescap
 `textContent` by the script, never as HTML: topics, names and turns are user or model text.
 """
 
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from clonechats.accounts import users
@@ -29,6 +29,8 @@ from clonechats.rooms.schemas import (
     PublicRoomOut,
 )
 from clonechats.web.context import context_of
+from clonechats.web.query import Cursor
+from clonechats.web.templates import renderer
 
 router = APIRouter(include_in_schema=False)
 
@@ -39,10 +41,7 @@ REASONS = {"insufficient_credits": "The credits ran out, so the debate stopped."
            "provider_unavailable": "The model was not available, so the debate stopped."}
 
 
-def render(request: Request, template: str, **context: Any) -> HTMLResponse:
-    return request.app.state.templates.TemplateResponse(
-        request, f"rooms/{template}", {"status_labels": STATUS_LABELS, "reasons": REASONS,
-                                       **context})
+render = renderer("rooms", context={"status_labels": STATUS_LABELS, "reasons": REASONS})
 
 
 def to_login(request: Request) -> Response:
@@ -75,7 +74,7 @@ def speaker_label(room: dict[str, Any], turn: dict[str, Any]) -> dict[str, Any]:
 
 @router.get("/rooms", response_class=HTMLResponse)
 async def my_rooms(request: Request, user: OptionalUser,
-                   cursor: Annotated[str | None, Query(max_length=500)] = None) -> Response:
+                   cursor: Cursor = None) -> Response:
     if user is None:
         return to_login(request)
     check_active(user)

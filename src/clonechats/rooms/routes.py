@@ -25,12 +25,12 @@ from clonechats.rooms.schemas import (
     WarnIn,
 )
 from clonechats.web.context import context_of
+from clonechats.web.query import Cursor
+from clonechats.web.query import OptionalLimit100 as Limit
 
 router = APIRouter(tags=["rooms"])
 
 BASE = "/api/v1/rooms"
-Limit = Annotated[int | None, Query(ge=1, le=service.PAGE_MAX)]
-Cursor = Annotated[str | None, Query(max_length=500)]
 LastEventId = Annotated[str | None, Header(alias="Last-Event-ID", max_length=20)]
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 RETRY_MS = 2000

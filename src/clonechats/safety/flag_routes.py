@@ -12,12 +12,12 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from clonechats.accounts.dependencies import AdminUser, admin_user
 from clonechats.safety import flags
 from clonechats.web.context import context_of
+from clonechats.web.query import Cursor100 as Cursor
+from clonechats.web.query import Limit200 as Limit
 
 api = APIRouter(prefix="/moderation-flags", dependencies=[Depends(admin_user)])
 
 FlagId = Annotated[str, Path(max_length=64)]
-Limit = Annotated[int, Query(ge=1, le=200)]
-Cursor = Annotated[str | None, Query(max_length=100)]
 Status = Annotated[str | None, Query(pattern="^(" + "|".join(flags.STATUSES) + ")$")]
 PAGE_SIZE = 50
 

@@ -19,14 +19,15 @@ from clonechats.client_info import ClientInfo
 from clonechats.safety import flags, fraud, review
 from clonechats.web.client import client_info
 from clonechats.web.context import context_of
+from clonechats.web.query import Cursor100 as Cursor
+from clonechats.web.query import Limit200 as Limit
+from clonechats.web.templates import NO_STORE, renderer
 
 api = APIRouter(dependencies=[Depends(admin_user)])
 pages = APIRouter(dependencies=[Depends(admin_user)])
 
 Client = Annotated[ClientInfo, Depends(client_info)]
 FlagId = Annotated[str, Path(max_length=64)]
-Limit = Annotated[int, Query(ge=1, le=200)]
-Cursor = Annotated[str | None, Query(max_length=100)]
 Status = Annotated[str | None, Query(pattern="^(open|reviewed|all)$")]
 PAGE_SIZE = 25
 
@@ -79,11 +80,12 @@ async def fraud_action(data: FraudActionIn, request: Request, admin: AdminUser,
     return {**result, "status": f"Done: {len(result['suspended'])} account(s) suspended."}
 
 
+_render = renderer("admin", headers=NO_STORE)
+
+
 def render(request: Request, template: str, **context: Any) -> HTMLResponse:
-    return request.app.state.templates.TemplateResponse(
-        request, f"admin/{template}", {"dev_mode": request.app.state.settings.dev_mode,
-                                        **context},
-        headers={"Cache-Control": "no-store"})
+    return _render(request, template, **{"dev_mode": request.app.state.settings.dev_mode,
+                                         **context})
 
 
 @pages.get("/moderation", response_class=HTMLResponse)

@@ -47,7 +47,6 @@ LABELS = {
     "video_minutes": "Video minutes",
 }
 MAX_DAYS = 366
-BREAKDOWN_FIELDS = ("generations", "tokens", "credits", "failed", "cost", "avg_ttft_ms")
 
 
 def percentile(values: list[float], share: float) -> float | None:

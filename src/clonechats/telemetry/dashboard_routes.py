@@ -19,14 +19,14 @@ from clonechats.telemetry import dashboard
 from clonechats.telemetry import errors as error_traces
 from clonechats.telemetry.chart import bar_chart, line_chart
 from clonechats.web.context import context_of
+from clonechats.web.query import Cursor100 as Cursor
+from clonechats.web.query import Limit200 as Limit
 
 api = APIRouter(dependencies=[Depends(admin_user)])
 pages = APIRouter(dependencies=[Depends(admin_user)])
 
 Days = Annotated[int, Query(ge=1, le=dashboard.MAX_DAYS)]
 Format = Annotated[str, Query(pattern="^(json|csv)$")]
-Limit = Annotated[int, Query(ge=1, le=200)]
-Cursor = Annotated[str | None, Query(max_length=100)]
 BAR_CHARTS = ("generations", "tokens", "credits_spent", "cost", "active_users", "errors",
               "error_rate", "paywall_hits", "paywall_conversions", "moderation_flags",
               "voice_minutes", "video_minutes")

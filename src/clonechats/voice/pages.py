@@ -6,9 +6,8 @@ turn on silence, transcribes (`POST /api/v1/speech/transcribe`), sends with `spe
 plays the `audio` events in order, stopping when the user talks over it.
 """
 
-from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from clonechats.accounts.dependencies import OptionalUser
@@ -19,12 +18,13 @@ from clonechats.personas import service as persona_service
 from clonechats.voice import service
 from clonechats.voice.synthesis import resolve_voice
 from clonechats.web.context import context_of
+from clonechats.web.query import Cursor
+from clonechats.web.templates import renderer
 
 router = APIRouter(include_in_schema=False)
 
 
-def render(request: Request, template: str, **context: Any) -> HTMLResponse:
-    return request.app.state.templates.TemplateResponse(request, f"voice/{template}", context)
+render = renderer("voice")
 
 
 @router.get("/chat/{conversation_id}/call", response_class=HTMLResponse)
@@ -52,7 +52,7 @@ async def call_page(conversation_id: str, request: Request, user: OptionalUser) 
 
 @router.get("/clips", response_class=HTMLResponse)
 async def clips_page(request: Request, user: OptionalUser,
-                     cursor: Annotated[str | None, Query(max_length=500)] = None) -> Response:
+                     cursor: Cursor = None) -> Response:
     """The user's voice (and video) clips: play, keep past 90 days, delete."""
     if user is None:
         return to_login(request)

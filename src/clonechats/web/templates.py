@@ -1,9 +1,12 @@
-"""The Jinja2 environment for every page (autoescaping on; nothing is marked safe by default)."""
+"""The Jinja2 environment for every page (autoescaping on; nothing is marked safe by default),
+and `renderer`, which makes a page module's `render(request, template, **context)`."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any, Protocol
 
 from fastapi import Request
+from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
@@ -18,6 +21,31 @@ from clonechats.web.timestamps import moment
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+class Render(Protocol):
+    def __call__(self, request: Request, template: str, status_code: int = 200,
+                 headers: Mapping[str, str] | None = None, **context: Any) -> HTMLResponse: ...
+
+
+def renderer(folder: str, *, headers: Mapping[str, str] | None = None,
+             context: Mapping[str, Any] | None = None) -> Render:
+    """`render(request, template, **context)` for the pages of one module: the template
+    `<folder>/<template>` rendered with the app's templates (`app.state.templates`), with
+    `context` (what every page of the module shows) under the page's own values and `headers`
+    on every answer. A call may also give a `status_code` and more `headers`."""
+    shared, fixed = dict(context or {}), dict(headers or {})
+
+    def render(request: Request, template: str, status_code: int = 200,
+               headers: Mapping[str, str] | None = None, **page: Any) -> HTMLResponse:
+        answer_headers = {**fixed, **(headers or {})}
+        response: HTMLResponse = request.app.state.templates.TemplateResponse(
+            request, f"{folder}/{template}", {**shared, **page}, status_code=status_code,
+            headers=answer_headers or None)
+        return response
+
+    return render
 
 
 def signed_in_check(settings: Settings) -> Callable[[Request], bool]:

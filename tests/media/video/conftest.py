@@ -13,7 +13,7 @@ import pytest
 
 from clonechats.providers.video.fal import FalVideoProvider
 from clonechats.providers.video.fal_webhooks import FalWebhookVerifier
-from clonechats.settings import AccountSettings, Settings, VideoSettings
+from clonechats.settings import Settings, VideoSettings
 from tests.chat.conftest import (  # noqa: F401 - fixtures shared with the chat tests
     Member,
     ann,
@@ -23,7 +23,7 @@ from tests.chat.conftest import (  # noqa: F401 - fixtures shared with the chat 
     moderator,
     parse_sse,
 )
-from tests.conftest import make_settings
+from tests.conftest import FAST_HASHING, make_settings
 from tests.fakes.fal import API_KEY, JWKS_URL, QUEUE_URL, USER_ID, FakeFal
 from tests.video_samples import face_image
 from tests.voice.conftest import speech_settings
@@ -39,7 +39,7 @@ def video_settings(**overrides: Any) -> VideoSettings:
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
-    return make_settings(tmp_path / "data", accounts=AccountSettings(bcrypt_rounds=4),
+    return make_settings(tmp_path / "data", accounts=FAST_HASHING,
                          chat=chat_settings(), speech=speech_settings(),
                          video=video_settings())
 

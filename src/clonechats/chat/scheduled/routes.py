@@ -18,12 +18,12 @@ from clonechats.chat.scheduled.schemas import (
     SchedulingPreferences,
 )
 from clonechats.web.context import context_of
+from clonechats.web.query import Cursor
+from clonechats.web.query import OptionalLimit100 as Limit
 
 router = APIRouter(tags=["scheduled"])
 
 BASE = "/api/v1/scheduled"
-Limit = Annotated[int | None, Query(ge=1, le=service.PAGE_MAX)]
-Cursor = Annotated[str | None, Query(max_length=500)]
 
 
 def body(item: dict[str, Any]) -> dict[str, Any]:

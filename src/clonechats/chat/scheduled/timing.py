@@ -95,18 +95,6 @@ def _end_of_gap(local: datetime, tz: ZoneInfo) -> datetime:
     return local.replace(tzinfo=tz).astimezone(UTC)  # pragma: no cover - no such zone
 
 
-def is_ambiguous(local: datetime, tz: ZoneInfo) -> bool:
-    """True when the wall-clock time `local` happens twice in `tz` (a DST fold)."""
-    first = local.replace(tzinfo=tz, fold=0).utcoffset()
-    second = local.replace(tzinfo=tz, fold=1).utcoffset()
-    return first != second and local_exists(local, tz)
-
-
-def local_exists(local: datetime, tz: ZoneInfo) -> bool:
-    instant = local.replace(tzinfo=tz).astimezone(UTC)
-    return instant.astimezone(tz).replace(tzinfo=None) == local
-
-
 def resolve_send_at(value: str, *, time_zone: str | None, now: datetime, max_ahead_days: int,
                     fold: int = 0) -> datetime:
     """`send_at` as given (with offset, or local in `time_zone`), checked and in UTC."""

@@ -6,14 +6,15 @@ clips are kept past the retention period) · `DELETE /api/v1/clips/{id}` (204; t
 too). The audio itself is served by `GET /media/{media_id}`, to its owner only.
 """
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict
 
 from clonechats.accounts.dependencies import ActiveUser
 from clonechats.media.clips import service
 from clonechats.web.context import context_of
+from clonechats.web.query import Cursor, OptionalLimit100
 
 router = APIRouter(tags=["clips"])
 
@@ -27,8 +28,8 @@ class ClipPatch(BaseModel):
 
 @router.get(BASE)
 async def list_clips(request: Request, user: ActiveUser,
-                     limit: Annotated[int | None, Query(ge=1, le=service.PAGE_MAX)] = None,
-                     cursor: Annotated[str | None, Query(max_length=500)] = None,
+                     limit: OptionalLimit100 = None,
+                     cursor: Cursor = None,
                      kind: Literal["voice", "video"] | None = None) -> dict[str, Any]:
     items, next_cursor = await service.list_clips(context_of(request), user_id=user["_id"],
                                                   limit=limit, cursor=cursor, kind=kind)

@@ -11,11 +11,11 @@ from clonechats.accounts.dependencies import ActiveUser
 from clonechats.personas.memory import learning, service
 from clonechats.personas.memory.schemas import LearningUpdate, MemoryOut, MemoryUpdate
 from clonechats.web.context import context_of
+from clonechats.web.query import Cursor100 as Cursor
+from clonechats.web.query import Limit100 as Limit
 
 router = APIRouter(prefix="/api/v1/personas/{persona_id}/my-memories", tags=["memories"])
 
-Limit = Annotated[int, Query(ge=1, le=service.PAGE_MAX)]
-Cursor = Annotated[str | None, Query(max_length=100)]
 MessageId = Annotated[str | None, Query(max_length=100)]
 
 

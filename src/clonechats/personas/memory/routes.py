@@ -14,11 +14,11 @@ from clonechats.personas.memory.schemas import (
     RecalledOut,
 )
 from clonechats.web.context import context_of
+from clonechats.web.query import Cursor100 as Cursor
+from clonechats.web.query import Limit100 as Limit
 
 router = APIRouter(prefix="/api/v1/personas/{persona_id}/memories", tags=["memories"])
 
-Limit = Annotated[int, Query(ge=1, le=service.PAGE_MAX)]
-Cursor = Annotated[str | None, Query(max_length=100)]
 
 
 def memory_body(memory: dict[str, Any]) -> dict[str, Any]:

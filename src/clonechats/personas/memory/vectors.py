@@ -17,8 +17,3 @@ def pack(model_id: str, vector: Sequence[float]) -> dict[str, Any]:
 
 def unpack(embedding: dict[str, Any]) -> np.ndarray:
     return np.frombuffer(bytes(embedding["vector"]), dtype=DTYPE)
-
-
-def model_of(memory: dict[str, Any]) -> str | None:
-    embedding = memory.get("embedding")
-    return embedding.get("model_id") if embedding else None

@@ -26,6 +26,7 @@ from clonechats.providers.errors import (
     ProviderQuotaError,
     ProviderRejected,
     ProviderUnavailable,
+    json_error_fields,
 )
 
 DEFAULT_BASE_URL = "https://api.resend.com"
@@ -89,7 +90,7 @@ class ResendEmailProvider:
 
     def _error(self, response: httpx.Response) -> ProviderError:
         status = response.status_code
-        name, detail = _error_fields(response)
+        name, detail = json_error_fields(response, "name")
         fields: dict[str, Any] = {"provider": self.name, "status": status, "code": name}
         if status == 429:
             if name in QUOTA_ERRORS:
@@ -103,19 +104,6 @@ class ResendEmailProvider:
         if status == 409 and name in RETRY_LATER_CONFLICTS:
             return ProviderUnavailable(detail or "the same key is still in flight", **fields)
         return ProviderRejected(detail or "request rejected", **fields)
-
-
-def _error_fields(response: httpx.Response) -> tuple[str | None, str]:
-    try:
-        body = response.json()
-    except ValueError:
-        return None, ""
-    if not isinstance(body, dict):
-        return None, ""
-    name = body.get("name")
-    message = body.get("message")
-    return (name if isinstance(name, str) else None,
-            message[:300] if isinstance(message, str) else "")
 
 
 def _retry_after(response: httpx.Response) -> float | None:

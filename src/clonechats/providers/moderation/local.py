@@ -139,11 +139,6 @@ class LocalModerator:
         for (_, found), result in zip(batch, results, strict=True):
             found.set_result(result)
 
-    def check_now(self, text: str) -> ModerationResult:
-        """The verdict, computed on the calling thread (blocks; use `check` from async code)."""
-        [result] = self.check_many([text])
-        return result
-
     def check_many(self, texts: list[str]) -> list[ModerationResult]:
         """The verdict of each text, with one classifier call for all (blocks)."""
         samples = [text[:MAX_CHARS] for text in texts]
@@ -163,8 +158,3 @@ class LocalModerator:
                 fired["harassment"] = max(fired.get("harassment", 0.0), float(probability))
             results.append(verdict(fired))
         return results
-
-    def warm_up(self) -> None:
-        """Load both classifiers now (the first check does it otherwise)."""
-        _offensive_model()
-        _rule_engine(self._languages, self._categories, self._sexual_min_severity)

@@ -23,6 +23,7 @@ from clonechats.providers.errors import (
     ProviderError,
     ProviderRejected,
     ProviderUnavailable,
+    json_error_fields,
 )
 from clonechats.providers.payments.base import (
     FAILED,
@@ -170,7 +171,7 @@ class CashfreePaymentProvider:
 
     def _error(self, response: httpx.Response) -> ProviderError:
         status = response.status_code
-        code, message = _error_fields(response)
+        code, message = json_error_fields(response, "code")
         fields: dict[str, Any] = {"provider": self.name, "status": status, "code": code}
         if status == 429:
             return ProviderUnavailable(message or "rate limited", **fields,
@@ -195,18 +196,6 @@ def _refund(entity: Any, refund_id: str) -> RefundResult:
     cf_id = entity.get("cf_refund_id") if isinstance(entity, dict) else None
     return RefundResult(refund_id=refund_id, status=REFUND_STATUSES.get(raw, REFUND_FAILED),
                         raw_status=raw, provider_refund_id=str(cf_id) if cf_id else None)
-
-
-def _error_fields(response: httpx.Response) -> tuple[str | None, str]:
-    try:
-        body = response.json()
-    except ValueError:
-        return None, ""
-    if not isinstance(body, dict):
-        return None, ""
-    code, message = body.get("code"), body.get("message")
-    return (code if isinstance(code, str) else None,
-            message[:300] if isinstance(message, str) else "")
 
 
 def _retry_after(response: httpx.Response) -> float | None:

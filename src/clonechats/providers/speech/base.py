@@ -114,8 +114,3 @@ class STTProvider(Protocol):
     async def transcribe(self, audio: SpeechInput, *, language: str | None = None) -> Transcript:
         """What was said; `language` (ISO 639-1) when known, else the provider detects it."""
         ...
-
-
-def split_voice_id(voice_id: str) -> tuple[str, str]:
-    provider, _, name = voice_id.partition(":")
-    return provider, name

@@ -24,7 +24,6 @@ NAME = "elevenlabs"
 DEFAULT_BASE_URL = "https://api.elevenlabs.io"
 PCM_RATE = 24_000
 MIN_SPEED, MAX_SPEED = 0.7, 1.2
-CLONED_PREFIX = "clone-"
 
 
 def error_fields(body: Any) -> tuple[str | None, str]:
