@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from pydantic import BaseModel
 
 from clonechats.app import create_app
 from clonechats.clock import FrozenClock
@@ -66,7 +67,11 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
         "llm": TEST_LLM,
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)
+    # Each section is copied: a test that changes its app's settings changes only its own, not
+    # a shared section such as FAST_HASHING that a later test in the same worker starts from.
+    copied = {key: value.model_copy(deep=True) if isinstance(value, BaseModel) else value
+              for key, value in values.items()}
+    return Settings(_env_file=None, **copied)
 
 
 @pytest.fixture
