@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from clonechats.accounts import repo
 from clonechats.accounts.dependencies import resolve_auth
+from clonechats.accounts.repo import User
 from clonechats.accounts.schemas import TextSize, Theme
 from clonechats.context import Ctx
 from clonechats.errors import AppError, still_there
@@ -25,7 +26,7 @@ DEFAULT: dict[str, str] = {"theme": "system", "text_size": "normal"}
 NOT_PAGES = ("/api/", "/static/")
 
 
-def of(user: dict[str, Any] | None) -> dict[str, str]:
+def of(user: User | None) -> dict[str, str]:
     """The user's theme and text size, defaults filling what they never chose."""
     return {**DEFAULT, **((user or {}).get("appearance") or {})}
 
@@ -36,8 +37,8 @@ def for_request(request: Any) -> dict[str, str]:
     return of(auth.user if auth else None)
 
 
-async def update(ctx: Ctx, user: dict[str, Any], *, theme: Theme | None = None,
-                 text_size: TextSize | None = None) -> dict[str, Any]:
+async def update(ctx: Ctx, user: User, *, theme: Theme | None = None,
+                 text_size: TextSize | None = None) -> User:
     """Set the theme and/or text size (values already checked by the schema); None keeps one."""
     chosen = of(user)
     if theme is not None:

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from clonechats.accounts import age, api_keys, audit, repo, sessions, suspension, two_factor
+from clonechats.accounts.repo import User
 from clonechats.accounts.verified import require_verified_email
 from clonechats.errors import Forbidden, Unauthorized
 from clonechats.web import cookies, csrf
@@ -35,7 +36,7 @@ class TwoFactorSetupRequired(Forbidden):
 
 @dataclass
 class Auth:
-    user: dict[str, Any]
+    user: User
     via: str  # "session" or "api_key"
     session: dict[str, Any] | None = None
     session_token: str | None = None
@@ -68,26 +69,26 @@ async def resolve_auth(request: Request) -> Auth | None:
     return auth
 
 
-async def optional_user(request: Request) -> dict[str, Any] | None:
+async def optional_user(request: Request) -> User | None:
     auth = await resolve_auth(request)
     return auth.user if auth else None
 
 
-async def current_user(request: Request) -> dict[str, Any]:
+async def current_user(request: Request) -> User:
     user = await optional_user(request)
     if user is None:
         raise Unauthorized()
     return user
 
 
-async def active_user(user: Annotated[dict[str, Any], Depends(current_user)]) -> dict[str, Any]:
+async def active_user(user: Annotated[User, Depends(current_user)]) -> User:
     if user["status"] == repo.GUARDIAN_PENDING:
         raise age.GuardianConsentRequired()
     return user
 
 
 async def admin_user(request: Request,
-                     user: Annotated[dict[str, Any], Depends(current_user)]) -> dict[str, Any]:
+                     user: Annotated[User, Depends(current_user)]) -> User:
     if user.get("role") != "admin":
         ctx = context_of(request)
         await audit.record(ctx.db, "access_denied", now=ctx.clock.now(), user_id=user["_id"],
@@ -106,18 +107,18 @@ async def current_auth(request: Request) -> Auth:
     return auth
 
 
-OptionalUser = Annotated[dict[str, Any] | None, Depends(optional_user)]
-CurrentUser = Annotated[dict[str, Any], Depends(current_user)]
-ActiveUser = Annotated[dict[str, Any], Depends(active_user)]
-AdminUser = Annotated[dict[str, Any], Depends(admin_user)]
+OptionalUser = Annotated[User | None, Depends(optional_user)]
+CurrentUser = Annotated[User, Depends(current_user)]
+ActiveUser = Annotated[User, Depends(active_user)]
+AdminUser = Annotated[User, Depends(admin_user)]
 
 
-async def verified_user(user: Annotated[dict[str, Any], Depends(active_user)]) -> dict[str, Any]:
+async def verified_user(user: Annotated[User, Depends(active_user)]) -> User:
     """An active user with a confirmed email (buying, sharing): else 403 `email_unverified`."""
     return require_verified_email(user)
 
 
-VerifiedUser = Annotated[dict[str, Any], Depends(verified_user)]
+VerifiedUser = Annotated[User, Depends(verified_user)]
 CurrentAuth = Annotated[Auth, Depends(current_auth)]
 
 

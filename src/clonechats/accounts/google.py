@@ -39,6 +39,7 @@ from clonechats.accounts import (
     two_factor,
 )
 from clonechats.accounts.emails import InvalidEmail, normalise_email
+from clonechats.accounts.repo import User
 from clonechats.client_info import ClientInfo
 from clonechats.errors import AppError, Conflict, Forbidden, NotFound
 from clonechats.mail import service as mail
@@ -113,7 +114,7 @@ class GoogleSignInOutcome:
 
     kind: str  # SIGNED_IN (with `user`), or SIGNUP / LINK (with a new `flow_cookie`)
     return_to: str
-    user: dict[str, Any] | None = None
+    user: User | None = None
     flow_cookie: str | None = None
 
 
@@ -251,7 +252,7 @@ async def _failed(ctx: Ctx, client: ClientInfo, reason: str, *,
 async def complete_signup(ctx: Ctx, *, cookie_value: str | None, birth_date: date,
                           guardian_email: str | None, display_name: str | None,
                           client: ClientInfo,
-                          trial_user: dict[str, Any] | None = None) -> GoogleSignInOutcome:
+                          trial_user: User | None = None) -> GoogleSignInOutcome:
     """Create the account of a new Google user once the age rules pass."""
     flow = await pending(ctx, cookie_value, SIGNUP)
     identity = flow["identity"]
@@ -343,7 +344,7 @@ async def link_with_email_token(ctx: Ctx, *, cookie_value: str | None, token: st
     return await _link(ctx, user, flow, client=client, proof="email")
 
 
-async def _link(ctx: Ctx, user: dict[str, Any], flow: dict[str, Any], *,
+async def _link(ctx: Ctx, user: User, flow: dict[str, Any], *,
                 client: ClientInfo, proof: str) -> GoogleSignInOutcome:
     now, identity = ctx.clock.now(), flow["identity"]
     try:

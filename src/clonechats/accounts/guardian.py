@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from clonechats.accounts import age, audit, repo, tokens
 from clonechats.accounts.guardian_devices import Requester, SelfApproval, check_not_self
+from clonechats.accounts.repo import User
 from clonechats.accounts.service import link, send_guardian_request
 from clonechats.billing.plans import PLAN_TIERS
 from clonechats.client_info import ClientInfo
@@ -101,7 +102,7 @@ async def consent_request(ctx: Ctx, token: str) -> dict[str, Any]:
 
 async def decide(ctx: Ctx, *, token: str, decision: str, authorized_tiers: list[str],
                  client: ClientInfo | None,
-                 requester: Requester | None = None) -> dict[str, Any] | None:
+                 requester: Requester | None = None) -> User | None:
     """Apply the guardian's decision; returns the approved user, or None once declined.
 
     Input is checked before the token is used, so a refused request leaves the link working.
@@ -146,7 +147,7 @@ async def decide(ctx: Ctx, *, token: str, decision: str, authorized_tiers: list[
     return approved
 
 
-def _adult_on(user: dict[str, Any]) -> datetime | None:
+def _adult_on(user: User) -> datetime | None:
     if not user.get("birth_date"):
         return None
     born = date.fromisoformat(user["birth_date"])
@@ -157,7 +158,7 @@ def _adult_on(user: dict[str, Any]) -> datetime | None:
     return datetime.combine(day, time(0, 0), tzinfo=UTC)
 
 
-async def send_withdrawal_link(ctx: Ctx, user: dict[str, Any]) -> None:
+async def send_withdrawal_link(ctx: Ctx, user: User) -> None:
     """Email the guardian that the account is approved, with a link to withdraw consent that
     works until the young person turns 18."""
     now = ctx.clock.now()
@@ -198,7 +199,7 @@ async def withdraw(ctx: Ctx, *, token: str, client: ClientInfo | None) -> None:
     await registry.delete_user_data(ctx, user_id)
 
 
-async def resend_request(ctx: Ctx, user: dict[str, Any]) -> None:
+async def resend_request(ctx: Ctx, user: User) -> None:
     """Email the guardian a new link (the older ones stop working), at most a few times a day.
 
     The times of the last resends live on the user (`guardian.resent_at`, oldest first, at
@@ -229,7 +230,7 @@ async def resend_request(ctx: Ctx, user: dict[str, Any]) -> None:
     await send_guardian_request(ctx, updated)
 
 
-async def delete_unapproved(ctx: Ctx, user: dict[str, Any]) -> bool:
+async def delete_unapproved(ctx: Ctx, user: User) -> bool:
     """Delete a minor's account that no guardian approved in time (the retention job)."""
     current = await repo.get(ctx.db, user["_id"])
     if current is None or current["status"] != repo.GUARDIAN_PENDING:

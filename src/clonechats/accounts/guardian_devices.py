@@ -9,12 +9,12 @@ whose device id is one of theirs: the guardian must use their own device.
 
 import secrets
 from dataclasses import dataclass
-from typing import Any
 
 from fastapi import Request, Response
 
 from clonechats.accounts import repo
 from clonechats.accounts.dependencies import resolve_auth
+from clonechats.accounts.repo import User
 from clonechats.context import Ctx
 from clonechats.errors import Forbidden
 from clonechats.privacy.pseudonyms import keyed_hash
@@ -48,7 +48,7 @@ def _device_id(request: Request) -> str | None:
     return value if value and len(value) <= 64 else None
 
 
-async def remember(request: Request, response: Response, user: dict[str, Any]) -> None:
+async def remember(request: Request, response: Response, user: User) -> None:
     """For an account awaiting consent: mark this browser as one of the young person's."""
     if user.get("status") != repo.GUARDIAN_PENDING:
         return
@@ -72,7 +72,7 @@ async def requester_of(request: Request) -> Requester:
                      if device_id else None)
 
 
-def check_not_self(user: dict[str, Any], requester: Requester | None) -> None:
+def check_not_self(user: User, requester: Requester | None) -> None:
     """SelfApproval when the decision comes from the young person's own session or device."""
     if requester is None:
         return

@@ -28,6 +28,7 @@ from clonechats.accounts import (
     two_factor,
     two_factor_login,
 )
+from clonechats.accounts.repo import User
 from clonechats.privacy.pseudonyms import hash_email, keyed_hash
 from clonechats.privacy.registry import DataHolder, Owned, register
 
@@ -56,7 +57,7 @@ def plain(value: Any) -> Any:
     return value
 
 
-def two_factor_summary(user: dict[str, Any]) -> dict[str, Any]:
+def two_factor_summary(user: User) -> dict[str, Any]:
     """Whether two-factor is on and since when: never its secret or recovery code hashes."""
     state = user.get(two_factor.FIELD) or {}
     return {"enabled": two_factor.is_enabled(user), "enabled_at": state.get("enabled_at"),

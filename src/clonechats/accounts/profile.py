@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from clonechats.accounts import audit, passwords, repo, sessions, tokens
 from clonechats.accounts.emails import normalise_email
 from clonechats.accounts.recovery import notify_password_changed
+from clonechats.accounts.repo import User
 from clonechats.accounts.service import EmailTaken, send_verification
 from clonechats.client_info import ClientInfo
 from clonechats.errors import AppError, still_there
@@ -22,8 +23,8 @@ class WrongPassword(AppError):
     message = "The current password is not right."
 
 
-async def update_profile(ctx: Ctx, user: dict[str, Any], *, display_name: str | None,
-                         show_name_on_personas: bool | None = None) -> dict[str, Any]:
+async def update_profile(ctx: Ctx, user: User, *, display_name: str | None,
+                         show_name_on_personas: bool | None = None) -> User:
     """`show_name_on_personas`: whether Explore may name the user as the creator of their
     public personas (off until they turn it on; None leaves it as it is)."""
     name = (display_name or "").strip() or None
@@ -38,14 +39,14 @@ async def public_names(ctx: Ctx, *, user_ids: list[str]) -> dict[str, str]:
     return await repo.shown_names(ctx.db, list(set(user_ids)))
 
 
-async def require_password(ctx: Ctx, user: dict[str, Any], password: str) -> None:
+async def require_password(ctx: Ctx, user: User, password: str) -> None:
     ok = await passwords.verify_password(password, user.get("password_hash"),
                                          rounds=ctx.settings.accounts.bcrypt_rounds)
     if not ok:
         raise WrongPassword()
 
 
-async def change_password(ctx: Ctx, user: dict[str, Any], *, current: str, new: str,
+async def change_password(ctx: Ctx, user: User, *, current: str, new: str,
                           client: ClientInfo) -> None:
     """Set a new password and revoke every session; the caller starts a fresh one."""
     await require_password(ctx, user, current)
@@ -60,7 +61,7 @@ async def change_password(ctx: Ctx, user: dict[str, Any], *, current: str, new: 
     await notify_password_changed(ctx, user, via_reset=False, key=tokens.reference(hashed))
 
 
-async def request_email_change(ctx: Ctx, user: dict[str, Any], *, new_email: str,
+async def request_email_change(ctx: Ctx, user: User, *, new_email: str,
                                password: str) -> None:
     """Send a verification link to the new address; the change happens when it is used."""
     await require_password(ctx, user, password)
@@ -74,7 +75,7 @@ async def request_email_change(ctx: Ctx, user: dict[str, Any], *, new_email: str
 
 
 async def set_role(ctx: Ctx, user_id: str, role: str, *, actor_id: str | None,
-                   client: ClientInfo | None) -> dict[str, Any]:
+                   client: ClientInfo | None) -> User:
     """Change a user's role; their sessions end so the new privileges start from a new one."""
     if role not in {"user", "admin"}:
         raise AppError("Role must be user or admin.", code="invalid_role", status=422)
@@ -88,8 +89,8 @@ async def set_role(ctx: Ctx, user_id: str, role: str, *, actor_id: str | None,
     return user
 
 
-async def update_preferences(ctx: Ctx, user: dict[str, Any], *, time_zone: str | None = None,
-                             scheduled_email_notice: bool | None = None) -> dict[str, Any]:
+async def update_preferences(ctx: Ctx, user: User, *, time_zone: str | None = None,
+                             scheduled_email_notice: bool | None = None) -> User:
     """Set the user's time zone (an IANA name, already checked by the caller) and whether a
     scheduled reply's arrival is also emailed (off unless turned on); None leaves a value."""
     changes: dict[str, Any] = {"updated_at": ctx.clock.now()}

@@ -19,6 +19,7 @@ from pymongo.errors import DuplicateKeyError
 
 from clonechats.accounts import audit, passwords, repo, sessions, throttle, tokens
 from clonechats.accounts.emails import InvalidEmail, normalise_email
+from clonechats.accounts.repo import User
 from clonechats.accounts.service import EmailTaken, link
 from clonechats.client_info import ClientInfo
 from clonechats.errors import still_there
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 RESETS_PER_HOUR = 3
 
 
-async def verify_email(ctx: Ctx, token: str, *, client: ClientInfo) -> dict[str, Any]:
+async def verify_email(ctx: Ctx, token: str, *, client: ClientInfo) -> User:
     now = ctx.clock.now()
     record = await tokens.consume(ctx.db, token, purpose=tokens.VERIFY_EMAIL, now=now)
     user = await repo.get(ctx.db, record["user_id"])
@@ -60,7 +61,7 @@ async def verify_email(ctx: Ctx, token: str, *, client: ClientInfo) -> dict[str,
     return updated
 
 
-async def notify_password_changed(ctx: Ctx, user: dict[str, Any], *, via_reset: bool,
+async def notify_password_changed(ctx: Ctx, user: User, *, via_reset: bool,
                                   key: str) -> None:
     """Tell the account's address that its password changed (a reset or a change)."""
     if user.get("email"):

@@ -4,7 +4,7 @@ per ledger entry."""
 
 import secrets
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from pymongo import ReturnDocument
 
@@ -26,29 +26,61 @@ INDEXES = [
 ACTIVE, GUARDIAN_PENDING, TRIAL = "active", "guardian_pending", "trial"
 
 
+class User(TypedDict, total=False):
+    _id: str
+    email: str  # unique; absent on a trial account
+    email_verified: bool
+    pending_email: str  # a change of address waiting for its link
+    display_name: str | None
+    password_hash: str | None  # None for an account that signs in with Google only
+    role: str  # "user" | "admin"
+    status: str  # ACTIVE, TRIAL or GUARDIAN_PENDING
+    plan: str  # the subscription tier ("free" without one)
+    credits: int  # the balance: only `billing.ledger` changes it
+    ledger_keys: list[str]  # the last ledger entries applied to it (`billing.ledger`)
+    auth_provider: str  # "password", "google" or "trial"
+    google_sub: str
+    birth_date: str  # ISO date, for the age rules
+    guardian: dict[str, Any]  # a minor's guardian and their consent
+    appearance: dict[str, str]  # {theme, text_size}
+    two_factor: dict[str, Any]  # {secret (sealed), enabled_at, last_step, recovery_hashes}
+    two_factor_setup: dict[str, Any]  # a sealed secret waiting for its first code
+    time_zone: str | None
+    scheduled_email_notice: bool
+    show_name_on_personas: bool
+    policy_acknowledged_version: str
+    failed_logins: int
+    suspended_at: datetime
+    suspension_reason: str
+    billing_flag: str | None  # set by fraud signals (`safety.fraud`)
+    deletion_requested_at: datetime  # locked while the account is being deleted
+    created_at: datetime
+    updated_at: datetime
+
+
 def new_user_id() -> str:
     return secrets.token_hex(12)
 
 
-async def insert(db: Any, user: dict[str, Any]) -> dict[str, Any]:
+async def insert(db: Any, user: User) -> User:
     await db[USERS].insert_one(user)
     return user
 
 
-async def get(db: Any, user_id: str) -> dict[str, Any] | None:
+async def get(db: Any, user_id: str) -> User | None:
     return await db[USERS].find_one({"_id": user_id})
 
 
-async def get_by_email(db: Any, email: str) -> dict[str, Any] | None:
+async def get_by_email(db: Any, email: str) -> User | None:
     return await db[USERS].find_one({"email": email})
 
 
-async def get_by_google_sub(db: Any, sub: str) -> dict[str, Any] | None:
+async def get_by_google_sub(db: Any, sub: str) -> User | None:
     return await db[USERS].find_one({"google_sub": sub})
 
 
 async def update(db: Any, user_id: str, changes: dict[str, Any], *,
-                 expect: dict[str, Any] | None = None) -> dict[str, Any] | None:
+                 expect: dict[str, Any] | None = None) -> User | None:
     """Set `changes` on the user if it still matches `expect`; returns the new document."""
     return await db[USERS].find_one_and_update(
         {"_id": user_id, **(expect or {})}, {"$set": changes},
@@ -57,7 +89,7 @@ async def update(db: Any, user_id: str, changes: dict[str, Any], *,
 
 
 async def push_capped(db: Any, user_id: str, *, field: str, value: Any, keep: int,
-                      expect: dict[str, Any] | None = None) -> dict[str, Any] | None:
+                      expect: dict[str, Any] | None = None) -> User | None:
     """Append `value` to the list `field`, keeping its last `keep` items, if the user still
     matches `expect`; returns the new document, or None when nothing matched."""
     return await db[USERS].find_one_and_update(
@@ -91,7 +123,7 @@ async def delete(db: Any, user_id: str) -> int:
 
 
 async def list_page(db: Any, *, limit: int, cursor: str | None = None,
-                    ) -> tuple[list[dict[str, Any]], str | None]:
+                    ) -> tuple[list[User], str | None]:
     """Users newest first, and the next page's cursor."""
     return await fetch_page(db[USERS], {}, order=[("created_at", -1), ("_id", -1)], limit=limit,
                             cursor=cursor, kinds=(datetime, str))
@@ -116,7 +148,7 @@ async def count_admins(db: Any) -> int:
                                             "deletion_requested_at": {"$exists": False}})
 
 
-async def search(db: Any, *, text: str, pattern: str, limit: int) -> list[dict[str, Any]]:
+async def search(db: Any, *, text: str, pattern: str, limit: int) -> list[User]:
     """Users with the id `text`, or whose email matches `pattern` or display name matches it
     (case-insensitively), newest first."""
     return await db[USERS].find({"$or": [

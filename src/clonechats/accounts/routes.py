@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from clonechats.accounts import audit, recovery, service, two_factor
 from clonechats.accounts.dependencies import CurrentUser, OptionalUser
 from clonechats.accounts.google import safe_return_path
+from clonechats.accounts.repo import User
 from clonechats.accounts.schemas import (
     EmailIn,
     LoginIn,
@@ -27,7 +28,7 @@ AFTER_SIGN_IN = "/account"
 Client = Annotated[ClientInfo, Depends(client_info)]
 
 
-def user_body(user: dict[str, Any]) -> dict[str, Any]:
+def user_body(user: User) -> dict[str, Any]:
     return {"user": UserOut.of(user).model_dump(mode="json")}
 
 

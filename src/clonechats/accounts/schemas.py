@@ -1,9 +1,11 @@
 """API models for accounts."""
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from clonechats.accounts.repo import User
 
 
 class SignupIn(BaseModel):
@@ -108,7 +110,7 @@ class UserOut(BaseModel):
     created_at: datetime
 
     @classmethod
-    def of(cls, user: dict[str, Any]) -> "UserOut":
+    def of(cls, user: User) -> "UserOut":
         return cls(id=user["_id"], email=user.get("email"),
                    display_name=user.get("display_name"),
                    show_name_on_personas=user.get("show_name_on_personas", False),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pymongo.errors import DuplicateKeyError
 
@@ -24,6 +24,7 @@ from clonechats.accounts import (
     two_factor,
 )
 from clonechats.accounts.emails import InvalidEmail, normalise_email
+from clonechats.accounts.repo import User
 from clonechats.accounts.schemas import SignupIn
 from clonechats.billing import ledger
 from clonechats.client_info import ClientInfo
@@ -65,19 +66,19 @@ def link(ctx: Ctx, path: str, token: str) -> str:
 
 
 def new_user(*, email: str | None, now: Any, status: str, auth_provider: str,
-             **fields: Any) -> dict[str, Any]:
-    user = {
+             **fields: Any) -> User:
+    user: dict[str, Any] = {
         "_id": repo.new_user_id(), "email_verified": False, "display_name": None,
         "password_hash": None, "role": "user", "status": status, "plan": "free", "credits": 0,
         "auth_provider": auth_provider, "created_at": now, "updated_at": now, **fields,
     }
     if email is not None:
         user["email"] = email
-    return user
+    return cast(User, user)
 
 
 async def signup(ctx: Ctx, data: SignupIn, *, client: ClientInfo,
-                 trial_user: dict[str, Any] | None = None) -> dict[str, Any]:
+                 trial_user: User | None = None) -> User:
     email = normalise_email(data.email)
     guardian_email = await check_age_rules(ctx, email=email, birth_date=data.birth_date,
                                            guardian_email=data.guardian_email, client=client)
@@ -127,8 +128,8 @@ async def check_age_rules(ctx: Ctx, *, email: str, birth_date: date,
 
 async def create_account(ctx: Ctx, fields: dict[str, Any], *, birth_date: date,
                          guardian_email: str | None, client: ClientInfo,
-                         trial_user: dict[str, Any] | None = None,
-                         **audit_details: Any) -> dict[str, Any]:
+                         trial_user: User | None = None,
+                         **audit_details: Any) -> User:
     """Store an account that passed `check_age_rules` (or turn a trial into it), audit the
     sign-up and, for a minor, ask the guardian for consent."""
     now = ctx.clock.now()
@@ -161,7 +162,7 @@ async def create_account(ctx: Ctx, fields: dict[str, Any], *, birth_date: date,
     return user
 
 
-async def send_verification(ctx: Ctx, user: dict[str, Any], *,
+async def send_verification(ctx: Ctx, user: User, *,
                             address: str | None = None) -> None:
     now = ctx.clock.now()
     to = address or user["email"]
@@ -177,7 +178,7 @@ async def send_verification(ctx: Ctx, user: dict[str, Any], *,
     }, idempotency_key=f"verify:{tokens.reference(token)}")
 
 
-async def send_guardian_request(ctx: Ctx, user: dict[str, Any]) -> None:
+async def send_guardian_request(ctx: Ctx, user: User) -> None:
     now = ctx.clock.now()
     lifetime = timedelta(days=GUARDIAN_LINK_DAYS)
     token = await tokens.issue(ctx.db, purpose=tokens.GUARDIAN_CONSENT, user_id=user["_id"],
@@ -189,7 +190,7 @@ async def send_guardian_request(ctx: Ctx, user: dict[str, Any]) -> None:
     }, idempotency_key=f"guardian:{tokens.reference(token)}")
 
 
-async def login(ctx: Ctx, *, email: str, password: str, client: ClientInfo) -> dict[str, Any]:
+async def login(ctx: Ctx, *, email: str, password: str, client: ClientInfo) -> User:
     now, settings = ctx.clock.now(), ctx.settings.accounts
     try:
         normalised = normalise_email(email)
@@ -231,7 +232,7 @@ async def login(ctx: Ctx, *, email: str, password: str, client: ClientInfo) -> d
     return user
 
 
-async def signed_in(ctx: Ctx, user: dict[str, Any], *, client: ClientInfo,
+async def signed_in(ctx: Ctx, user: User, *, client: ClientInfo,
                     provider: str = "password") -> None:
     """Record a completed sign-in: the account's back-off counter is cleared and audited."""
     now = ctx.clock.now()
@@ -248,7 +249,7 @@ async def signed_in(ctx: Ctx, user: dict[str, Any], *, client: ClientInfo,
                            provider=provider)
 
 
-async def start_trial(ctx: Ctx, *, device_id: str, client: ClientInfo) -> dict[str, Any]:
+async def start_trial(ctx: Ctx, *, device_id: str, client: ClientInfo) -> User:
     """Create a trial user once per device (and a few per address per day), with credits."""
     now, settings = ctx.clock.now(), ctx.settings.accounts
     device_key = keyed_hash(ctx.secret, "device", device_id)

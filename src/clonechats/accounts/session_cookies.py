@@ -9,12 +9,13 @@ from typing import Any
 from fastapi import Request, Response
 
 from clonechats.accounts import guardian_devices, sessions, suspension, two_factor_login
+from clonechats.accounts.repo import User
 from clonechats.client_info import ClientInfo
 from clonechats.web import cookies, csrf
 from clonechats.web.context import context_of
 
 
-async def start_session(request: Request, response: Response, user: dict[str, Any],
+async def start_session(request: Request, response: Response, user: User,
                         client: ClientInfo) -> str:
     suspension.check(user)  # no sign-in path starts a session for a suspended account
     ctx = context_of(request)
@@ -50,7 +51,7 @@ async def end_session(request: Request, response: Response) -> str | None:
 TWO_FACTOR_PAGE = "/login/two-factor"
 
 
-async def start_two_factor(request: Request, response: Response, user: dict[str, Any],
+async def start_two_factor(request: Request, response: Response, user: User,
                            client: ClientInfo, *, return_to: str,
                            provider: str = "password") -> dict[str, Any]:
     """A first factor was right: no session yet, but a pending login that the code step

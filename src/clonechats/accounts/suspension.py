@@ -9,9 +9,10 @@ login. Who suspended and why is in the audit log. Never touches HTTP.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from clonechats.accounts import audit, repo, sessions
+from clonechats.accounts.repo import User
 from clonechats.client_info import ClientInfo
 from clonechats.errors import AppError, Conflict, NotFound, still_there
 
@@ -28,24 +29,24 @@ class AccountSuspended(AppError):
     status = 403
     message = DEFAULT_REASON
 
-    def __init__(self, user: dict[str, Any] | None = None) -> None:
+    def __init__(self, user: User | None = None) -> None:
         reason = (user or {}).get("suspension_reason") or DEFAULT_REASON
         super().__init__(f"{reason} If you think this is a mistake, write to us through the "
                          "contact page.")
 
 
-def is_suspended(user: dict[str, Any] | None) -> bool:
+def is_suspended(user: User | None) -> bool:
     return bool(user and user.get("suspended_at"))
 
 
-def check(user: dict[str, Any] | None) -> None:
+def check(user: User | None) -> None:
     if is_suspended(user):
         raise AccountSuspended(user)
 
 
 async def suspend(ctx: Ctx, *, user_id: str, actor_id: str | None, note: str,
                   reason: str | None = None,
-                  client: ClientInfo | None = None) -> dict[str, Any]:
+                  client: ClientInfo | None = None) -> User:
     """Suspend the account and end its sessions; suspending twice keeps the first time."""
     target = await repo.get(ctx.db, user_id)
     if target is None:
@@ -65,7 +66,7 @@ async def suspend(ctx: Ctx, *, user_id: str, actor_id: str | None, note: str,
 
 
 async def restore(ctx: Ctx, *, user_id: str, actor_id: str | None, note: str,
-                  client: ClientInfo | None = None) -> dict[str, Any]:
+                  client: ClientInfo | None = None) -> User:
     target = await repo.get(ctx.db, user_id)
     if target is None:
         raise NotFound("No such user.")

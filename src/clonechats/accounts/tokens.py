@@ -14,6 +14,7 @@ from typing import Any
 
 from pymongo import ReturnDocument
 
+from clonechats.accounts.repo import User
 from clonechats.errors import AppError
 from clonechats.storage.expiring import Expiring
 from clonechats.storage.indexes import Index
@@ -62,13 +63,13 @@ RESET_BINDING = ("email", "password_hash")
 VERIFY_BINDING = ("email",)
 
 
-def binding(user: dict[str, Any], fields: tuple[str, ...]) -> str:
+def binding(user: User, fields: tuple[str, ...]) -> str:
     """A digest of the user's current `fields`; it changes whenever one of them does."""
     raw = "\x1f".join(f"{name}={user.get(name) or ''}" for name in fields)
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def check_binding(record: dict[str, Any], user: dict[str, Any], fields: tuple[str, ...]) -> None:
+def check_binding(record: dict[str, Any], user: User, fields: tuple[str, ...]) -> None:
     """InvalidToken unless the token was issued against the user's current `fields`."""
     bound = (record.get("data") or {}).get("binding")
     if not bound or not secrets.compare_digest(bound, binding(user, fields)):

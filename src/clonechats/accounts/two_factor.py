@@ -14,13 +14,14 @@ import base64
 import hmac
 import secrets
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Final
 
 import pyotp
 import segno
 from cryptography.fernet import Fernet, InvalidToken
 
 from clonechats.accounts import audit, passwords, repo, throttle
+from clonechats.accounts.repo import User
 from clonechats.client_info import ClientInfo
 from clonechats.errors import AppError, Conflict, Forbidden
 from clonechats.privacy.pseudonyms import hash_email, keyed_hash
@@ -29,7 +30,8 @@ if TYPE_CHECKING:
     from clonechats.context import Ctx
 
 
-FIELD, SETUP_FIELD = "two_factor", "two_factor_setup"
+FIELD: Final = "two_factor"
+SETUP_FIELD: Final = "two_factor_setup"
 ISSUER = "Clone Chats"
 RECOVERY_CODES = 10
 RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
@@ -69,7 +71,7 @@ class NotAvailable(Forbidden):
     message = "Two-factor authentication needs an account with an email address."
 
 
-def is_enabled(user: dict[str, Any] | None) -> bool:
+def is_enabled(user: User | None) -> bool:
     return bool(user and (user.get(FIELD) or {}).get("enabled_at"))
 
 
@@ -110,7 +112,7 @@ def qr_svg(uri: str) -> str:
     return segno.make(uri, error="m").svg_inline(scale=4, border=2, title="QR code")
 
 
-async def begin_setup(ctx: Ctx, user: dict[str, Any]) -> dict[str, str]:
+async def begin_setup(ctx: Ctx, user: User) -> dict[str, str]:
     """A new secret waiting for its first code: returns the secret and its URI."""
     if is_enabled(user):
         raise AlreadyEnabled()
@@ -145,7 +147,7 @@ async def _use_step(ctx: Ctx, user_id: str, step: int) -> bool:
                              expect=newer) is not None
 
 
-async def confirm_setup(ctx: Ctx, user: dict[str, Any], *, code: str,
+async def confirm_setup(ctx: Ctx, user: User, *, code: str,
                         client: ClientInfo) -> list[str]:
     """Turn two-factor on with a current code; returns the recovery codes (shown once)."""
     if is_enabled(user):
@@ -172,7 +174,7 @@ async def confirm_setup(ctx: Ctx, user: dict[str, Any], *, code: str,
     return codes
 
 
-async def verify(ctx: Ctx, user: dict[str, Any], code: str) -> str | None:
+async def verify(ctx: Ctx, user: User, code: str) -> str | None:
     """TOTP or RECOVERY if `code` is a current, unused code of the user's, else None.
     A recovery code is used up by this call; a TOTP code's time step is."""
     state = user.get(FIELD) or {}
@@ -189,7 +191,7 @@ async def verify(ctx: Ctx, user: dict[str, Any], code: str) -> str | None:
     return None
 
 
-async def check_code(ctx: Ctx, user: dict[str, Any], code: str, *, client: ClientInfo,
+async def check_code(ctx: Ctx, user: User, code: str, *, client: ClientInfo,
                      stage: str) -> str:
     """`verify` behind the sign-in back-off (the same counters as wrong passwords, per
     account and per address): returns TOTP or RECOVERY, else raises InvalidCode."""
@@ -214,11 +216,11 @@ async def check_code(ctx: Ctx, user: dict[str, Any], code: str, *, client: Clien
     return method
 
 
-def recovery_codes_left(user: dict[str, Any]) -> int:
+def recovery_codes_left(user: User) -> int:
     return len((user.get(FIELD) or {}).get("recovery_hashes") or [])
 
 
-async def disable(ctx: Ctx, user: dict[str, Any], *, password: str, code: str,
+async def disable(ctx: Ctx, user: User, *, password: str, code: str,
                   client: ClientInfo) -> None:
     """Turn two-factor off after the password and a current code (or a recovery code)."""
     if not is_enabled(user):

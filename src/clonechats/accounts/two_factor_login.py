@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from clonechats.accounts import audit, repo, service, suspension, two_factor
+from clonechats.accounts.repo import User
 from clonechats.client_info import ClientInfo
 from clonechats.errors import AppError
 from clonechats.storage.expiring import Expiring
@@ -43,7 +44,7 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def start(ctx: Ctx, user: dict[str, Any], *, client: ClientInfo, return_to: str,
+async def start(ctx: Ctx, user: User, *, client: ClientInfo, return_to: str,
                 provider: str = "password") -> tuple[str, datetime]:
     """A pending login for `user`, whose first factor was right: (token, expires_at)."""
     now = ctx.clock.now()
@@ -67,7 +68,7 @@ async def pending(ctx: Ctx, token: str | None) -> dict[str, Any] | None:
 
 
 async def finish(ctx: Ctx, *, token: str | None, code: str,
-                 client: ClientInfo) -> tuple[dict[str, Any], str]:
+                 client: ClientInfo) -> tuple[User, str]:
     """Check the code of a pending login: (user, where to go next) once it is right."""
     record = await pending(ctx, token)
     user = await repo.get(ctx.db, record["user_id"]) if record else None

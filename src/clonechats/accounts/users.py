@@ -13,6 +13,9 @@ from datetime import datetime
 from typing import Any
 
 from clonechats.accounts import repo
+from clonechats.accounts.repo import User
+
+__all__ = ["User"]  # the user document's shape, for the domains that read users through here
 
 ACTIVE, GUARDIAN_PENDING, TRIAL = repo.ACTIVE, repo.GUARDIAN_PENDING, repo.TRIAL
 """The account statuses: a full account, a 13-17-year-old's awaiting their guardian, a trial."""
@@ -21,28 +24,28 @@ EXPIRING = repo.EXPIRING
 `guardian.delete_unapproved` deletes each)."""
 
 
-async def get(db: Any, user_id: str) -> dict[str, Any] | None:
+async def get(db: Any, user_id: str) -> User | None:
     return await repo.get(db, user_id)
 
 
-async def get_by_email(db: Any, email: str) -> dict[str, Any] | None:
+async def get_by_email(db: Any, email: str) -> User | None:
     """The account with this (normalised) email address, if any."""
     return await repo.get_by_email(db, email)
 
 
-async def search(db: Any, *, text: str, pattern: str, limit: int) -> list[dict[str, Any]]:
+async def search(db: Any, *, text: str, pattern: str, limit: int) -> list[User]:
     """Accounts with the id `text`, or whose email or display name matches `pattern`."""
     return await repo.search(db, text=text, pattern=pattern, limit=limit)
 
 
-async def insert(db: Any, user: dict[str, Any]) -> dict[str, Any]:
+async def insert(db: Any, user: User) -> User:
     """Store a new account made by `accounts.service.new_user` (DuplicateKeyError if its email
     is taken)."""
     return await repo.insert(db, user)
 
 
 async def list_page(db: Any, *, limit: int, cursor: str | None = None,
-                    ) -> tuple[list[dict[str, Any]], str | None]:
+                    ) -> tuple[list[User], str | None]:
     """Accounts newest first, and the next page's cursor."""
     return await repo.list_page(db, limit=limit, cursor=cursor)
 
@@ -72,7 +75,7 @@ async def flag_billing(db: Any, user_id: str, flag: dict[str, Any]) -> None:
 
 
 async def acknowledge_policy(db: Any, user_id: str, version: str, *,
-                             now: datetime) -> dict[str, Any] | None:
+                             now: datetime) -> User | None:
     """Record the privacy policy version the user has seen; the updated user."""
     return await repo.update(db, user_id, {"policy_acknowledged_version": version,
                                            "updated_at": now})

@@ -9,9 +9,10 @@ says what to do; the pages show the same explanation and a button that mails a n
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from clonechats.accounts import tokens
+from clonechats.accounts.repo import User
 from clonechats.accounts.service import send_verification
 from clonechats.errors import Conflict, Forbidden, TooManyRequests
 
@@ -39,17 +40,17 @@ class TooManyVerificationEmails(TooManyRequests):
                "Please check your inbox and spam folder, or try again later.")
 
 
-def is_verified(user: dict[str, Any]) -> bool:
+def is_verified(user: User) -> bool:
     return bool(user.get("email")) and user.get("email_verified") is True
 
 
-def require_verified_email(user: dict[str, Any]) -> dict[str, Any]:
+def require_verified_email(user: User) -> User:
     if not is_verified(user):
         raise EmailUnverified()
     return user
 
 
-async def resend_verification(ctx: Ctx, user: dict[str, Any]) -> None:
+async def resend_verification(ctx: Ctx, user: User) -> None:
     """Mail a new confirmation link to the account's address, a few times an hour at most."""
     if is_verified(user):
         raise AlreadyVerified()

@@ -14,6 +14,7 @@ import secrets
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, overload
 
+from clonechats.accounts.users import User
 from clonechats.contact import service as contact
 from clonechats.errors import AppError, NotFound
 from clonechats.mail import service as mail
@@ -99,7 +100,7 @@ def page(items: list[dict[str, Any]], *, limit: int,
     return chunk, str(start + limit) if start + limit < len(items) else None
 
 
-async def reply(ctx: Ctx, *, kind: str, item_id: str, text: str, admin: dict[str, Any],
+async def reply(ctx: Ctx, *, kind: str, item_id: str, text: str, admin: User,
                 close: bool) -> dict[str, Any]:
     """Email an answer and record it on the item; returns the item."""
     now = ctx.clock.now()

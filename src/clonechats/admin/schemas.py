@@ -5,6 +5,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from clonechats.accounts.users import User
+
 
 class RoleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -26,7 +28,7 @@ class AdminUserOut(BaseModel):
     created_at: datetime
 
     @classmethod
-    def of(cls, user: dict[str, Any]) -> "AdminUserOut":
+    def of(cls, user: User) -> "AdminUserOut":
         return cls(id=user["_id"], email=user.get("email"), display_name=user.get("display_name"),
                    role=user["role"], status=user["status"], plan=user.get("plan", "free"),
                    email_verified=user.get("email_verified", False),

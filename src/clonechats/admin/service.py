@@ -14,6 +14,7 @@ from pymongo.errors import DuplicateKeyError
 from clonechats.accounts import age, audit, passwords, profile, users
 from clonechats.accounts.emails import normalise_email
 from clonechats.accounts.service import EmailTaken, new_user
+from clonechats.accounts.users import User
 from clonechats.client_info import ClientInfo
 from clonechats.errors import AppError, Conflict, NotFound
 from clonechats.jobs import repo as jobs
@@ -54,7 +55,7 @@ class UnknownUser(NotFound):
 
 
 async def list_users(ctx: Ctx, *, limit: int,
-                     cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+                     cursor: str | None) -> tuple[list[User], str | None]:
     """One page of users, newest first, and the cursor of the next page (or None)."""
     return await users.list_page(ctx.db, limit=limit, cursor=cursor)
 
@@ -74,8 +75,8 @@ async def dashboard(ctx: Ctx) -> dict[str, Any]:
     }
 
 
-async def change_role(ctx: Ctx, *, actor: dict[str, Any], user_id: str, role: str,
-                      client: ClientInfo | None) -> dict[str, Any]:
+async def change_role(ctx: Ctx, *, actor: User, user_id: str, role: str,
+                      client: ClientInfo | None) -> User:
     """Set a user's role (their sessions end); never leaves the instance without an admin."""
     if role not in ROLES:
         raise InvalidRole()
@@ -90,7 +91,7 @@ async def change_role(ctx: Ctx, *, actor: dict[str, Any], user_id: str, role: st
     return await profile.set_role(ctx, user_id, role, actor_id=actor["_id"], client=client)
 
 
-async def delete_for_age_concern(ctx: Ctx, *, actor: dict[str, Any], user_id: str,
+async def delete_for_age_concern(ctx: Ctx, *, actor: User, user_id: str,
                                  client: ClientInfo | None) -> dict[str, int]:
     """Delete an account believed to belong to a child under 13, and all its content.
 
@@ -111,7 +112,7 @@ async def delete_for_age_concern(ctx: Ctx, *, actor: dict[str, Any], user_id: st
     return await registry.delete_user_data(ctx, user_id)
 
 
-async def create_user(ctx: Ctx, *, email: str, password: str, role: str) -> dict[str, Any]:
+async def create_user(ctx: Ctx, *, email: str, password: str, role: str) -> User:
     """An account made by the operator: verified email, the password policy applies, and no
     birth date is asked for or stored."""
     if role not in ROLES:
@@ -131,7 +132,7 @@ async def create_user(ctx: Ctx, *, email: str, password: str, role: str) -> dict
     return user
 
 
-async def set_role_by_email(ctx: Ctx, *, email: str, role: str) -> dict[str, Any]:
+async def set_role_by_email(ctx: Ctx, *, email: str, role: str) -> User:
     if role not in ROLES:
         raise InvalidRole()
     user = await users.get_by_email(ctx.db, normalise_email(email))

@@ -15,8 +15,10 @@ from datetime import UTC, timedelta
 from typing import TYPE_CHECKING, Any
 
 from clonechats.accounts import audit, passwords, sessions, suspension, users
+from clonechats.accounts.users import User
 from clonechats.admin.schemas import AdminUserOut
 from clonechats.billing import ledger, orders
+from clonechats.billing.ledger import LedgerEntry
 from clonechats.client_info import ClientInfo
 from clonechats.errors import AppError, Forbidden, NotFound
 from clonechats.safety import flags, warnings
@@ -40,7 +42,7 @@ class InvalidAdjustment(AppError):
     status = 422
 
 
-async def require_reauth(ctx: Ctx, admin: dict[str, Any], password: str | None,
+async def require_reauth(ctx: Ctx, admin: User, password: str | None,
                          session: dict[str, Any] | None) -> None:
     """The acting admin proves it is them: their password, or (accounts without one) a
     sign-in within `admin.reauth_minutes`."""
@@ -58,14 +60,14 @@ async def require_reauth(ctx: Ctx, admin: dict[str, Any], password: str | None,
         raise ReauthRequired("Sign in again (within the last few minutes) to change roles.")
 
 
-async def search(ctx: Ctx, query: str) -> list[dict[str, Any]]:
+async def search(ctx: Ctx, query: str) -> list[User]:
     """Accounts whose email or display name contains `query` (literally), or with that id."""
     text = query.strip()[:100]
     pattern = re.escape(text.lower())
     return await users.search(ctx.db, text=text, pattern=pattern, limit=SEARCH_LIMIT)
 
 
-async def get(ctx: Ctx, user_id: str) -> dict[str, Any]:
+async def get(ctx: Ctx, user_id: str) -> User:
     user = await users.get(ctx.db, user_id)
     if user is None:
         raise NotFound("No such user.")
@@ -105,7 +107,7 @@ async def view(ctx: Ctx, user_id: str) -> dict[str, Any]:
     }
 
 
-async def sign_out_everywhere(ctx: Ctx, *, user_id: str, admin: dict[str, Any],
+async def sign_out_everywhere(ctx: Ctx, *, user_id: str, admin: User,
                               client: ClientInfo | None) -> int:
     await get(ctx, user_id)
     ended = await sessions.revoke_all(ctx.db, user_id)
@@ -115,7 +117,7 @@ async def sign_out_everywhere(ctx: Ctx, *, user_id: str, admin: dict[str, Any],
 
 
 async def adjust_credits(ctx: Ctx, *, user_id: str, delta: int, reason: str,
-                         admin: dict[str, Any], client: ClientInfo | None) -> dict[str, Any]:
+                         admin: User, client: ClientInfo | None) -> LedgerEntry:
     """Grant (delta > 0) or claw back (delta < 0, at most the balance) credits, as a ledger
     entry carrying the admin's reason; returns the entry."""
     text = " ".join(reason.split())
@@ -141,13 +143,13 @@ async def adjust_credits(ctx: Ctx, *, user_id: str, delta: int, reason: str,
     return entry
 
 
-async def suspend(ctx: Ctx, *, user_id: str, admin: dict[str, Any], note: str,
-                  reason: str | None, client: ClientInfo | None) -> dict[str, Any]:
+async def suspend(ctx: Ctx, *, user_id: str, admin: User, note: str,
+                  reason: str | None, client: ClientInfo | None) -> User:
     return await suspension.suspend(ctx, user_id=user_id, actor_id=admin["_id"], note=note,
                                     reason=reason, client=client)
 
 
-async def restore(ctx: Ctx, *, user_id: str, admin: dict[str, Any], note: str,
-                  client: ClientInfo | None) -> dict[str, Any]:
+async def restore(ctx: Ctx, *, user_id: str, admin: User, note: str,
+                  client: ClientInfo | None) -> User:
     return await suspension.restore(ctx, user_id=user_id, actor_id=admin["_id"], note=note,
                                     client=client)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from clonechats.accounts.users import User
 from clonechats.billing import ledger, orders, reconcile, refunds, service, webhook_log
+from clonechats.billing.orders import Order
 from clonechats.errors import AppError
 
 if TYPE_CHECKING:
@@ -16,20 +18,20 @@ SWEEP_AFTER_MINUTES = 5.0
 
 
 async def list_orders(ctx: Ctx, *, status: str | None, limit: int,
-                      cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+                      cursor: str | None) -> tuple[list[Order], str | None]:
     return await orders.page(ctx.db, limit=limit, status=status, cursor=cursor)
 
 
 async def order_with_deliveries(ctx: Ctx,
-                                order_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+                                order_id: str) -> tuple[Order, list[dict[str, Any]]]:
     order = await orders.get(ctx.db, order_id)
     if order is None:
         raise service.OrderNotFound()
     return order, await webhook_log.deliveries_for_order(ctx.db, order_id)
 
 
-async def refund(ctx: Ctx, *, order_id: str, admin: dict[str, Any],
-                 reason: str) -> dict[str, Any]:
+async def refund(ctx: Ctx, *, order_id: str, admin: User,
+                 reason: str) -> Order:
     return await refunds.refund_order(ctx, order_id=order_id, actor_id=admin["_id"],
                                       reason=reason.strip() or "Refund by an administrator")
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from clonechats.billing import orders
+from clonechats.billing.orders import Order
 from clonechats.billing.plans import Item
 from clonechats.errors import AppError
 from clonechats.providers.errors import ProviderError
@@ -37,7 +38,7 @@ class PaymentProviderUnavailable(AppError):
 
 def new_order(*, order_id: str, user_id: str, item: Item, amount: Decimal, currency: str,
               provider: str, now: datetime, ttl: timedelta, description: str | None = None,
-              subscription_id: str | None = None, period: int | None = None) -> dict[str, Any]:
+              subscription_id: str | None = None, period: int | None = None) -> Order:
     return {
         "_id": order_id, "user_id": user_id, "item_id": item.id, "item_kind": item.kind,
         "item_name": item.name, "tier": item.tier, "credits": item.credits,
@@ -55,8 +56,8 @@ def absolute(ctx: Ctx, path: str) -> str:
     return ctx.settings.public_url.rstrip("/") + path
 
 
-async def open_checkout(ctx: Ctx, order: dict[str, Any], *, customer_email: str | None,
-                        fail_on_error: bool = True) -> dict[str, Any]:
+async def open_checkout(ctx: Ctx, order: Order, *, customer_email: str | None,
+                        fail_on_error: bool = True) -> Order:
     """Register `order` with its provider; the order with its checkout URL, or a 502.
 
     On a provider error the order fails, unless `fail_on_error` is False (a renewal keeps its

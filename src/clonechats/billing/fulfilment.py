@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from clonechats.accounts import users
+from clonechats.accounts.users import User
 from clonechats.billing import ledger, orders, subscriptions
+from clonechats.billing.orders import Order
 from clonechats.billing.plans import PACK, format_amount
 from clonechats.mail import service as mail
 from clonechats.providers.payments.base import FAILED, PAID, ProviderOrder
@@ -30,13 +32,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def amounts_match(order: dict[str, Any], amount: Decimal | None, currency: str | None) -> bool:
+def amounts_match(order: Order, amount: Decimal | None, currency: str | None) -> bool:
     return amount is not None and currency == order["currency"] and \
         amount == Decimal(order["amount"])
 
 
 async def settle_paid(ctx: Ctx, order_id: str, *, payment_id: str | None,
-                      via: str) -> tuple[dict[str, Any] | None, bool]:
+                      via: str) -> tuple[Order | None, bool]:
     """Mark the order paid (once) and fulfil it; returns (order, whether this call moved it)."""
     now = ctx.clock.now()
     moved = await orders.transition(ctx.db, order_id, orders.PAID, now=now,
@@ -49,7 +51,7 @@ async def settle_paid(ctx: Ctx, order_id: str, *, payment_id: str | None,
     return order, moved is not None
 
 
-async def fulfil(ctx: Ctx, order: dict[str, Any]) -> dict[str, Any]:
+async def fulfil(ctx: Ctx, order: Order) -> Order:
     now = ctx.clock.now()
     user = await users.get(ctx.db, order["user_id"])
     if user is None:
@@ -69,7 +71,7 @@ async def fulfil(ctx: Ctx, order: dict[str, Any]) -> dict[str, Any]:
     return done or await orders.get(ctx.db, order["_id"]) or order
 
 
-async def send_receipt(ctx: Ctx, order: dict[str, Any], user: dict[str, Any]) -> None:
+async def send_receipt(ctx: Ctx, order: Order, user: User) -> None:
     await mail.send_email(ctx, to=user["email"], template="receipt", context={
         "display_name": user.get("display_name"),
         "order_id": order["_id"],
@@ -80,7 +82,7 @@ async def send_receipt(ctx: Ctx, order: dict[str, Any], user: dict[str, Any]) ->
     }, idempotency_key=f"receipt:{order['_id']}")
 
 
-async def settle_failed(ctx: Ctx, order_id: str, *, reason: str) -> dict[str, Any] | None:
+async def settle_failed(ctx: Ctx, order_id: str, *, reason: str) -> Order | None:
     moved = await orders.transition(ctx.db, order_id, orders.FAILED, now=ctx.clock.now(),
                                     failure_reason=reason)
     if moved is not None:
@@ -90,8 +92,8 @@ async def settle_failed(ctx: Ctx, order_id: str, *, reason: str) -> dict[str, An
     return await orders.get(ctx.db, order_id)
 
 
-async def apply_remote(ctx: Ctx, order: dict[str, Any], remote: ProviderOrder, *,
-                       via: str) -> dict[str, Any]:
+async def apply_remote(ctx: Ctx, order: Order, remote: ProviderOrder, *,
+                       via: str) -> Order:
     """Settle a still-created order from the provider's own view of it."""
     if order["status"] != orders.CREATED:
         return order

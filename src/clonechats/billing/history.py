@@ -7,9 +7,9 @@ view. The ledger and its API keep every entry as it is: this is presentation onl
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from clonechats.billing import ledger
+from clonechats.billing.ledger import LedgerEntry
 
 RESERVED_SUFFIX = " (reserved)"
 KEY_LABELS = {"welcome": "Welcome credits", "trial": "Free trial credits"}
@@ -29,7 +29,7 @@ class HistoryRow:
     parts: list[tuple[str, int]] = field(default_factory=list)  # the reservation first
 
 
-def history_rows(entries: list[dict[str, Any]]) -> list[HistoryRow]:
+def history_rows(entries: list[LedgerEntry]) -> list[HistoryRow]:
     """Rows for applied ledger entries given newest first; a reply's reservation and its
     release become one row, placed where its newest part is."""
     rows: list[HistoryRow] = []
@@ -38,13 +38,13 @@ def history_rows(entries: list[dict[str, Any]]) -> list[HistoryRow]:
         reply_id = _reply_id(entry)
         if reply_id is None:
             rows.append(HistoryRow(at=entry["at"], label=entry_label(entry),
-                                   delta=entry["delta"], balance_after=entry["balance_after"],
+                                   delta=entry["delta"], balance_after=entry["balance_after"] or 0,
                                    kind=entry["kind"]))
             continue
         row = replies.get(reply_id)
         if row is None:
             row = HistoryRow(at=entry["at"], label=entry_label(entry), delta=0,
-                             balance_after=entry["balance_after"], kind=REPLY_KIND)
+                             balance_after=entry["balance_after"] or 0, kind=REPLY_KIND)
             replies[reply_id] = row
             rows.append(row)
         row.delta += entry["delta"]
@@ -57,7 +57,7 @@ def history_rows(entries: list[dict[str, Any]]) -> list[HistoryRow]:
     return rows
 
 
-def entry_label(entry: dict[str, Any]) -> str:
+def entry_label(entry: LedgerEntry) -> str:
     prefix = str(entry["_id"]).split(":", 1)[0]
     if entry["kind"] == ledger.GRANT and prefix in KEY_LABELS:
         return KEY_LABELS[prefix]
@@ -67,7 +67,7 @@ def entry_label(entry: dict[str, Any]) -> str:
     return reason or entry["kind"].title()
 
 
-def _reply_id(entry: dict[str, Any]) -> str | None:
+def _reply_id(entry: LedgerEntry) -> str | None:
     if entry["kind"] not in PART_LABELS:
         return None
     return str(entry["_id"]).split(":", 1)[-1]

@@ -25,7 +25,7 @@ voice clip given back) and `expiry` (a plan month's unused credits at its end).
 import contextlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
@@ -37,6 +37,27 @@ from clonechats.storage.pagination import fetch_page
 
 LEDGER = "credit_ledger"
 COLLECTIONS = (LEDGER,)
+
+
+class LedgerEntry(TypedDict, total=False):
+    _id: str  # the idempotency key: an entry is applied at most once
+    user_id: str
+    delta: int  # credits added (positive) or taken (negative)
+    kind: str  # see above
+    reason: str
+    status: str  # "pending" until the balance moved, then "applied"
+    balance_after: int | None
+    at: datetime
+    # Details stored as they were given (`apply(details=...)`): an order id, a shortfall, ...
+    order_id: str
+    requested: int
+    shortfall: int
+    model: str
+    message_id: str
+    persona_name: str
+    clip_id: str
+    video_job_id: str
+    room_turn: str
 EXPIRING = Expiring(LEDGER)
 USERS = "users"
 OWNED_FIELDS = {USERS: ("credits", "ledger_keys")}
@@ -64,7 +85,7 @@ class InsufficientCredits(AppError):
 
 async def apply(db: Any, *, user_id: str, delta: int, kind: str, reason: str,
                 idempotency_key: str, now: datetime,
-                details: dict[str, Any] | None = None) -> dict[str, Any]:
+                details: dict[str, Any] | None = None) -> LedgerEntry:
     """Apply `delta` credits once per `idempotency_key`; returns the (applied) entry.
 
     `details` (optional) are stored on the entry as they are (an order id, a shortfall)."""
@@ -99,7 +120,7 @@ async def balance(db: Any, user_id: str) -> int:
     return int((user or {}).get("credits", 0))
 
 
-async def _mark_applied(db: Any, key: str, balance_after: int) -> dict[str, Any]:
+async def _mark_applied(db: Any, key: str, balance_after: int) -> LedgerEntry:
     return await db[LEDGER].find_one_and_update(
         {"_id": key}, {"$set": {"status": "applied", "balance_after": balance_after}},
         return_document=ReturnDocument.AFTER,
@@ -130,7 +151,7 @@ async def applied_sum(db: Any, user_id: str) -> int:
 
 @dataclass(frozen=True)
 class Clawback:
-    entry: dict[str, Any]
+    entry: LedgerEntry
     taken: int
     shortfall: int
 
@@ -161,7 +182,7 @@ async def clawback(db: Any, *, user_id: str, amount: int, reason: str, idempoten
                    status=409)
 
 
-def _clawback_of(entry: dict[str, Any]) -> Clawback:
+def _clawback_of(entry: LedgerEntry) -> Clawback:
     taken = -entry["delta"]
     return Clawback(entry=entry, taken=taken,
                     shortfall=entry.get("shortfall", entry.get("requested", taken) - taken))
@@ -179,12 +200,12 @@ async def spent_between(db: Any, user_id: str, *, start: datetime, end: datetime
     return -rows[0]["total"] if rows else 0
 
 
-async def get_entry(db: Any, idempotency_key: str) -> dict[str, Any] | None:
+async def get_entry(db: Any, idempotency_key: str) -> LedgerEntry | None:
     return await db[LEDGER].find_one({"_id": idempotency_key})
 
 
 async def page_for_user(db: Any, user_id: str, *, limit: int, cursor: str | None = None,
-                        ) -> tuple[list[dict[str, Any]], str | None]:
+                        ) -> tuple[list[LedgerEntry], str | None]:
     """Applied entries newest first, and the next page's cursor."""
     return await fetch_page(db[LEDGER], {"user_id": user_id, "status": "applied"},
                             order=[("at", -1), ("_id", -1)], limit=limit, cursor=cursor,
@@ -224,7 +245,7 @@ async def check_balances(db: Any) -> list[dict[str, Any]]:
     return mismatches
 
 
-async def entries_of(db: Any, user_id: str) -> list[dict[str, Any]]:
+async def entries_of(db: Any, user_id: str) -> list[LedgerEntry]:
     return await db[LEDGER].find({"user_id": user_id, "status": "applied"}).sort(
         "at", 1).to_list()
 
@@ -248,7 +269,7 @@ async def pseudonymise_user(db: Any, user_id: str, pseudonym: str, *,
     return result.modified_count
 
 
-async def finish_pending(db: Any, idempotency_key: str) -> dict[str, Any] | None:
+async def finish_pending(db: Any, idempotency_key: str) -> LedgerEntry | None:
     """Finish one entry a crash left pending, as `settle_pending` does: applied if the balance
     took it (its key is on the user), else removed (None), so its key can be applied again."""
     entry = await db[LEDGER].find_one({"_id": idempotency_key})
@@ -271,5 +292,5 @@ async def grants_by_user_since(db: Any, since: datetime) -> list[dict[str, Any]]
     return await cursor.to_list()
 
 
-async def recent_for_user(db: Any, user_id: str, *, limit: int = 20) -> list[dict[str, Any]]:
+async def recent_for_user(db: Any, user_id: str, *, limit: int = 20) -> list[LedgerEntry]:
     return await db[LEDGER].find({"user_id": user_id}).sort("at", -1).limit(limit).to_list()

@@ -11,7 +11,7 @@ Amounts are exact decimal strings ("299.00") with their currency, never floats.
 
 import secrets
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from pymongo import ReturnDocument
 
@@ -21,6 +21,39 @@ from clonechats.storage.pagination import fetch_page
 
 ORDERS = "orders"
 COLLECTIONS = (ORDERS,)
+
+
+class Order(TypedDict, total=False):
+    _id: str
+    user_id: str
+    item_id: str  # what was bought, from the catalog (`billing.plans`)
+    item_kind: str  # "pack" | "plan"
+    item_name: str
+    tier: str | None
+    credits: int
+    description: str
+    amount: str  # an exact decimal string
+    currency: str
+    provider: str
+    provider_order_id: str | None
+    payment_session_id: str | None
+    checkout_url: str | None
+    provider_payment_id: str | None
+    status: str  # CREATED -> PAID | FAILED, PAID -> REFUNDED
+    created_at: datetime
+    updated_at: datetime
+    expires_at: datetime
+    paid_at: datetime | None
+    failed_at: datetime | None
+    refunded_at: datetime | None
+    fulfilled_at: datetime | None
+    failure_reason: str | None
+    # {refund_id, status, amount, requested_at, processed_at, provider_refund_id, ...}
+    refund: dict[str, Any] | None
+    needs_attention: str | None
+    subscription_id: str | None  # a plan month's order
+    period: int | None  # which month of that plan (yyyymm)
+    retain_until: datetime  # kept for the accounts until then (`billing.retention`)
 EXPIRING = Expiring(ORDERS)
 CREATED, PAID, FAILED, REFUNDED = "created", "paid", "failed", "refunded"
 STATUSES = (CREATED, PAID, FAILED, REFUNDED)
@@ -44,21 +77,21 @@ def new_order_id() -> str:
     return "ord_" + secrets.token_hex(12)
 
 
-async def insert(db: Any, order: dict[str, Any]) -> dict[str, Any]:
+async def insert(db: Any, order: Order) -> Order:
     await db[ORDERS].insert_one(order)
     return order
 
 
-async def get(db: Any, order_id: str) -> dict[str, Any] | None:
+async def get(db: Any, order_id: str) -> Order | None:
     return await db[ORDERS].find_one({"_id": order_id})
 
 
-async def get_for_user(db: Any, order_id: str, user_id: str) -> dict[str, Any] | None:
+async def get_for_user(db: Any, order_id: str, user_id: str) -> Order | None:
     return await db[ORDERS].find_one({"_id": order_id, "user_id": user_id})
 
 
 async def transition(db: Any, order_id: str, to: str, *, now: datetime,
-                     **fields: Any) -> dict[str, Any] | None:
+                     **fields: Any) -> Order | None:
     """Move the order to `to` if its current status allows it; the new document, or None."""
     sources = TRANSITIONS.get(to)
     if sources is None:
@@ -71,7 +104,7 @@ async def transition(db: Any, order_id: str, to: str, *, now: datetime,
 
 
 async def set_fields(db: Any, order_id: str, changes: dict[str, Any], *, now: datetime,
-                     expect: dict[str, Any] | None = None) -> dict[str, Any] | None:
+                     expect: dict[str, Any] | None = None) -> Order | None:
     """Set details that are not the status (provider ids, refund progress), conditionally."""
     if "status" in changes:
         raise IllegalTransition("the status changes only through transition()")
@@ -82,14 +115,14 @@ async def set_fields(db: Any, order_id: str, changes: dict[str, Any], *, now: da
 
 
 async def page_for_user(db: Any, user_id: str, *, limit: int, cursor: str | None = None,
-                        ) -> tuple[list[dict[str, Any]], str | None]:
+                        ) -> tuple[list[Order], str | None]:
     """The user's orders, newest first, and the next page's cursor."""
     return await fetch_page(db[ORDERS], {"user_id": user_id}, order=PAGE_ORDER, limit=limit,
                             cursor=cursor, kinds=(datetime, str))
 
 
 async def page(db: Any, *, limit: int, status: str | None = None, cursor: str | None = None,
-               ) -> tuple[list[dict[str, Any]], str | None]:
+               ) -> tuple[list[Order], str | None]:
     """All orders (or those in `status`), newest first, and the next page's cursor."""
     return await fetch_page(db[ORDERS], {"status": status} if status else {}, order=PAGE_ORDER,
                             limit=limit, cursor=cursor, kinds=(datetime, str))
@@ -100,17 +133,17 @@ async def count_open_since(db: Any, user_id: str, since: datetime) -> int:
                                              "created_at": {"$gte": since}})
 
 
-async def pending_older_than(db: Any, moment: datetime, *, limit: int) -> list[dict[str, Any]]:
+async def pending_older_than(db: Any, moment: datetime, *, limit: int) -> list[Order]:
     return await db[ORDERS].find({"status": CREATED, "created_at": {"$lt": moment}}).sort(
         "created_at", 1).limit(limit).to_list()
 
 
-async def unfulfilled_paid(db: Any, moment: datetime, *, limit: int) -> list[dict[str, Any]]:
+async def unfulfilled_paid(db: Any, moment: datetime, *, limit: int) -> list[Order]:
     return await db[ORDERS].find({"status": PAID, "fulfilled_at": None,
                                   "paid_at": {"$lt": moment}}).limit(limit).to_list()
 
 
-async def for_user(db: Any, user_id: str) -> list[dict[str, Any]]:
+async def for_user(db: Any, user_id: str) -> list[Order]:
     return await db[ORDERS].find({"user_id": user_id}).sort("created_at", 1).to_list()
 
 
@@ -124,7 +157,7 @@ async def pseudonymise_user(db: Any, user_id: str, pseudonym: str, *,
 
 
 async def paid_for_users(db: Any, user_ids: list[str], *,
-                         since: datetime) -> list[dict[str, Any]]:
+                         since: datetime) -> list[Order]:
     """Paid (or later refunded) orders of these users paid from `since` (for conversions)."""
     if not user_ids:
         return []
@@ -142,5 +175,5 @@ async def failed_by_user_since(db: Any, since: datetime) -> list[dict[str, Any]]
     return await cursor.to_list()
 
 
-async def refunded_since(db: Any, since: datetime) -> list[dict[str, Any]]:
+async def refunded_since(db: Any, since: datetime) -> list[Order]:
     return await db[ORDERS].find({"status": REFUNDED, "refunded_at": {"$gte": since}}).to_list()

@@ -15,7 +15,10 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from clonechats.accounts.dependencies import resolve_auth
+from clonechats.accounts.users import User
 from clonechats.billing import features, history, ledger, orders, receipts, service
+from clonechats.billing.checkout import PaymentProviderUnavailable
+from clonechats.billing.orders import Order
 from clonechats.billing.plans import check_tier_allowed, format_amount
 from clonechats.context import Ctx
 from clonechats.errors import AppError, NotFound
@@ -52,7 +55,7 @@ def to_login(path: str) -> RedirectResponse:
     return RedirectResponse(f"/login?next={quote(path, safe='')}", status_code=303)
 
 
-def price_rows(ctx: Ctx, items: Any, currency: str, user: dict[str, Any] | None) -> list[dict]:
+def price_rows(ctx: Ctx, items: Any, currency: str, user: User | None) -> list[dict]:
     today = ctx.clock.now().date()
     rows = []
     for item in items:
@@ -68,7 +71,7 @@ def price_rows(ctx: Ctx, items: Any, currency: str, user: dict[str, Any] | None)
     return rows
 
 
-async def pricing_context(request: Request, user: dict[str, Any] | None) -> dict[str, Any]:
+async def pricing_context(request: Request, user: User | None) -> dict[str, Any]:
     ctx = context_of(request)
     catalog = service.catalog(ctx)
     sub = await service.current_subscription(ctx, user["_id"]) if user else None
@@ -96,13 +99,15 @@ async def buy(request: Request) -> Response:
     try:
         order = await service.create_order(context_of(request), user=auth.user,
                                            item_id=item_id)
+        if not order["checkout_url"]:  # an open checkout always has one
+            raise PaymentProviderUnavailable()
     except AppError as exc:
         return render(request, "pricing.html", status_code=exc.status, error=exc.message,
                       **await pricing_context(request, auth.user))
     return RedirectResponse(order["checkout_url"], status_code=303)
 
 
-async def own_order(request: Request, order_id: str) -> tuple[dict[str, Any] | None, Any]:
+async def own_order(request: Request, order_id: str) -> tuple[Order | None, Any]:
     auth = await resolve_auth(request)
     if auth is None:
         return None, to_login(request.url.path)

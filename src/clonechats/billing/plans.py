@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from clonechats.accounts.age import ADULT_AGE, age_on
+from clonechats.accounts.users import User
 from clonechats.errors import AppError, Forbidden, NotFound
 from clonechats.settings import PLAN_TIERS as PLAN_TIERS  # the settings check the catalog's tiers
 
@@ -93,7 +94,7 @@ class TierNotAuthorised(Forbidden):
     message = "Your parent or guardian has not allowed this purchase."
 
 
-def check_tier_allowed(user: dict[str, Any], item: Item, *, today: date) -> None:
+def check_tier_allowed(user: User, item: Item, *, today: date) -> None:
     """A minor (an account with a guardian, under 18 today) may buy only authorised tiers."""
     guardian = user.get("guardian")
     if not guardian or not is_minor(user, today):
@@ -102,7 +103,7 @@ def check_tier_allowed(user: dict[str, Any], item: Item, *, today: date) -> None
         raise TierNotAuthorised()
 
 
-def is_minor(user: dict[str, Any], today: date) -> bool:
+def is_minor(user: User, today: date) -> bool:
     birth = user.get("birth_date")
     if not birth:
         return True  # a guardian-linked account without a birth date stays restricted

@@ -12,9 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from clonechats.accounts.users import User
 from clonechats.billing import orders, refunds, service
+from clonechats.billing.orders import Order
 from clonechats.billing.plans import PACK, format_amount
 from clonechats.errors import NotFound
 
@@ -69,7 +71,7 @@ def receipt_number(order_id: str) -> str:
     return "R-" + order_id.removeprefix("ord_").upper()
 
 
-def refund_line(order: dict[str, Any]) -> RefundLine | None:
+def refund_line(order: Order) -> RefundLine | None:
     refund = order.get("refund") or {}
     if refund.get("status") not in SHOWN_REFUNDS:
         return None
@@ -81,13 +83,14 @@ def refund_line(order: dict[str, Any]) -> RefundLine | None:
                       else None)
 
 
-def from_order(order: dict[str, Any], *, buyer: dict[str, Any],
+def from_order(order: Order, *, buyer: User,
                operator_name: str) -> Receipt:
-    if order["status"] not in (orders.PAID, orders.REFUNDED) or order.get("paid_at") is None:
+    paid_at = order.get("paid_at")
+    if order["status"] not in (orders.PAID, orders.REFUNDED) or paid_at is None:
         raise NoReceipt()
     return Receipt(
         number=receipt_number(order["_id"]), order_id=order["_id"], operator_name=operator_name,
-        issued_at=order["paid_at"], description=order["description"],
+        issued_at=paid_at, description=order["description"],
         item_kind=order["item_kind"],
         kind=KIND_NAMES.get(order["item_kind"], PLAN_KIND_NAME), credits=order["credits"] or 0,
         period=order.get("period"), amount=order["amount"], currency=order["currency"],
@@ -99,7 +102,7 @@ def from_order(order: dict[str, Any], *, buyer: dict[str, Any],
         buyer_email=buyer.get("email"), refund=refund_line(order))
 
 
-async def for_buyer(ctx: Ctx, *, user: dict[str, Any], order_id: str) -> Receipt:
+async def for_buyer(ctx: Ctx, *, user: User, order_id: str) -> Receipt:
     """The receipt of one of `user`'s orders; 404 `unknown_order` or `no_receipt`."""
     order = await service.get_order(ctx, user=user, order_id=order_id)
     return from_order(order, buyer=user, operator_name=ctx.settings.operator_name)

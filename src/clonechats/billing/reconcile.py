@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from clonechats.billing import checkout, fulfilment, orders
+from clonechats.billing.orders import Order
 from clonechats.errors import AppError
 from clonechats.providers.errors import ProviderError, ProviderRejected
 
@@ -28,7 +29,7 @@ SWEEP_LIMIT = 500
 
 
 async def reconcile_order(ctx: Ctx, order_id: str, *,
-                          attempt: int | None = None) -> dict[str, Any] | None:
+                          attempt: int | None = None) -> Order | None:
     """Settle one order from its provider; with `attempt`, check again later if still open."""
     order = await orders.get(ctx.db, order_id)
     if order is None:

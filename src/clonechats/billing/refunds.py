@@ -15,10 +15,11 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from clonechats.accounts import users
 from clonechats.billing import ledger, orders, subscriptions
+from clonechats.billing.orders import Order
 from clonechats.billing.plans import PLAN
 from clonechats.errors import AppError, Conflict, NotFound, still_there
 from clonechats.providers.errors import ProviderError
@@ -48,7 +49,7 @@ class RefundRefused(AppError):
 
 
 async def refund_order(ctx: Ctx, *, order_id: str, actor_id: str,
-                       reason: str) -> dict[str, Any]:
+                       reason: str) -> Order:
     now = ctx.clock.now()
     order = await orders.get(ctx.db, order_id)
     if order is None:
@@ -77,7 +78,7 @@ async def refund_order(ctx: Ctx, *, order_id: str, actor_id: str,
     return await apply_result(ctx, order_id, result)
 
 
-async def _claw_back(ctx: Ctx, order: dict[str, Any], refund_id: str) -> tuple[int, int]:
+async def _claw_back(ctx: Ctx, order: Order, refund_id: str) -> tuple[int, int]:
     user = await users.get(ctx.db, order["user_id"])
     if user is None or not order["credits"]:
         return 0, 0
@@ -94,7 +95,7 @@ async def _claw_back(ctx: Ctx, order: dict[str, Any], refund_id: str) -> tuple[i
     return clawed.taken, clawed.shortfall
 
 
-async def apply_result(ctx: Ctx, order_id: str, result: RefundResult) -> dict[str, Any]:
+async def apply_result(ctx: Ctx, order_id: str, result: RefundResult) -> Order:
     if result.status == REFUND_SUCCESS:
         return await complete_refund(ctx, order_id, result.refund_id,
                                      provider_refund_id=result.provider_refund_id)
@@ -109,7 +110,7 @@ async def apply_result(ctx: Ctx, order_id: str, result: RefundResult) -> dict[st
 
 
 async def complete_refund(ctx: Ctx, order_id: str, refund_id: str, *,
-                          provider_refund_id: str | None) -> dict[str, Any]:
+                          provider_refund_id: str | None) -> Order:
     now = ctx.clock.now()
     moved = await orders.transition(ctx.db, order_id, orders.REFUNDED, now=now,
                                     **{"refund.status": SUCCESS, "refund.processed_at": now,
@@ -129,7 +130,7 @@ async def fail_refund(ctx: Ctx, order_id: str, refund_id: str, *, detail: str) -
         "refund.status": FAILED, "refund.failed_at": now, "refund.detail": detail[:300]},
         now=now, expect={"status": orders.PAID, "refund.refund_id": refund_id,
                          "refund.status": PENDING})
-    if order is None:
+    if order is None or order["refund"] is None:
         return
     taken = order["refund"].get("credits_taken", 0)
     if taken and await users.get(ctx.db, order["user_id"]) is not None:

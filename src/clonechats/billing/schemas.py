@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from clonechats.billing.ledger import LedgerEntry
+from clonechats.billing.orders import Order
 from clonechats.billing.plans import format_amount
 
 
@@ -32,13 +34,13 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def order_created(order: dict[str, Any]) -> dict[str, Any]:
+def order_created(order: Order) -> dict[str, Any]:
     """The 201 answer to `POST /api/v1/billing/orders`, exactly as API.md has it."""
     return {"order_id": order["_id"], "status": order["status"], "provider": order["provider"],
             "checkout_url": order["checkout_url"]}
 
 
-def order_public(order: dict[str, Any]) -> dict[str, Any]:
+def order_public(order: Order) -> dict[str, Any]:
     refund = order.get("refund") or None
     return {
         **order_created(order),
@@ -54,7 +56,7 @@ def order_public(order: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def order_admin(order: dict[str, Any]) -> dict[str, Any]:
+def order_admin(order: Order) -> dict[str, Any]:
     refund = order.get("refund") or None
     return {
         **order_public(order), "user_id": order["user_id"],
@@ -66,7 +68,7 @@ def order_admin(order: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def ledger_entry(entry: dict[str, Any]) -> dict[str, Any]:
+def ledger_entry(entry: LedgerEntry) -> dict[str, Any]:
     return {"id": entry["_id"], "delta": entry["delta"], "kind": entry["kind"],
             "reason": entry["reason"], "balance_after": entry["balance_after"],
             "at": _iso(entry["at"])}

@@ -17,8 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 from clonechats.accounts import users
 from clonechats.accounts.age import GuardianConsentRequired
+from clonechats.accounts.users import User
 from clonechats.accounts.verified import require_verified_email
 from clonechats.billing import checkout, features, fulfilment, ledger, orders, subscriptions
+from clonechats.billing.ledger import LedgerEntry
+from clonechats.billing.orders import Order
 from clonechats.billing.plans import PLAN, Catalog, build_catalog, check_tier_allowed
 from clonechats.errors import AppError, Conflict, Forbidden, NotFound, TooManyRequests
 from clonechats.providers.errors import ProviderError
@@ -71,8 +74,8 @@ def require_real_payments(ctx: Ctx) -> None:
         raise PaymentsNotConfigured()
 
 
-async def create_order(ctx: Ctx, *, user: dict[str, Any], item_id: str,
-                       currency: str | None = None) -> dict[str, Any]:
+async def create_order(ctx: Ctx, *, user: User, item_id: str,
+                       currency: str | None = None) -> Order:
     if user.get("status") == users.GUARDIAN_PENDING:
         raise GuardianConsentRequired()
     if user.get("status") != users.ACTIVE or not user.get("email"):
@@ -100,14 +103,14 @@ async def create_order(ctx: Ctx, *, user: dict[str, Any], item_id: str,
     return await checkout.open_checkout(ctx, order, customer_email=user.get("email"))
 
 
-async def get_order(ctx: Ctx, *, user: dict[str, Any], order_id: str) -> dict[str, Any]:
+async def get_order(ctx: Ctx, *, user: User, order_id: str) -> Order:
     order = await orders.get_for_user(ctx.db, order_id[:100], user["_id"])
     if order is None:
         raise OrderNotFound()
     return order
 
 
-async def refresh_order(ctx: Ctx, order: dict[str, Any]) -> dict[str, Any]:
+async def refresh_order(ctx: Ctx, order: Order) -> Order:
     """The order as it truly stands: a still-created one is checked with its provider."""
     if order["status"] != orders.CREATED or not order.get("checkout_url"):
         return order
@@ -118,25 +121,25 @@ async def refresh_order(ctx: Ctx, order: dict[str, Any]) -> dict[str, Any]:
     return await fulfilment.apply_remote(ctx, order, remote, via="return")
 
 
-async def list_orders(ctx: Ctx, *, user: dict[str, Any], limit: int,
-                      cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+async def list_orders(ctx: Ctx, *, user: User, limit: int,
+                      cursor: str | None) -> tuple[list[Order], str | None]:
     return await orders.page_for_user(ctx.db, user["_id"], limit=limit, cursor=cursor)
 
 
-async def ledger_page(ctx: Ctx, *, user: dict[str, Any], limit: int,
-                      cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+async def ledger_page(ctx: Ctx, *, user: User, limit: int,
+                      cursor: str | None) -> tuple[list[LedgerEntry], str | None]:
     return await ledger.page_for_user(ctx.db, user["_id"], limit=limit, cursor=cursor)
 
 
-def sandbox(ctx: Ctx, order: dict[str, Any]) -> SandboxPaymentProvider:
+def sandbox(ctx: Ctx, order: Order) -> SandboxPaymentProvider:
     provider = ctx.payments.get(order["provider"]) if order["provider"] == "sandbox" else None
     if not isinstance(provider, SandboxPaymentProvider):
         raise OrderNotFound()
     return provider
 
 
-async def sandbox_outcome(ctx: Ctx, *, user: dict[str, Any], order_id: str,
-                          outcome: str) -> dict[str, Any]:
+async def sandbox_outcome(ctx: Ctx, *, user: User, order_id: str,
+                          outcome: str) -> Order:
     """The buyer chose 'pay' or 'fail' on the sandbox checkout: the sandbox sends its signed
     webhook (delivered by a job, through the same path as Cashfree's)."""
     require_real_payments(ctx)
@@ -168,12 +171,12 @@ async def current_subscription(ctx: Ctx, user_id: str) -> dict[str, Any] | None:
     return await subscriptions.live_for_user(ctx.db, user_id)
 
 
-async def cancel_subscription(ctx: Ctx, *, user: dict[str, Any],
+async def cancel_subscription(ctx: Ctx, *, user: User,
                               cancel: bool = True) -> dict[str, Any]:
     return await subscriptions.set_cancel_at_period_end(ctx, user["_id"], cancel=cancel)
 
 
-async def change_plan(ctx: Ctx, *, user: dict[str, Any], plan_id: str) -> dict[str, Any]:
+async def change_plan(ctx: Ctx, *, user: User, plan_id: str) -> dict[str, Any]:
     """Switch the live plan to another at the end of this month (the rules of buying apply:
     a minor only to an authorised tier)."""
     if user.get("status") != users.ACTIVE or not user.get("email"):
@@ -189,7 +192,7 @@ async def change_plan(ctx: Ctx, *, user: dict[str, Any], plan_id: str) -> dict[s
                                                          item.price(sub["currency"]))
 
 
-async def renewal_due(ctx: Ctx, sub: dict[str, Any] | None) -> dict[str, Any] | None:
+async def renewal_due(ctx: Ctx, sub: dict[str, Any] | None) -> Order | None:
     """The open order a lapsed subscription waits on, if it can still be paid."""
     if sub is None or sub["status"] != subscriptions.PAYMENT_DUE or not sub["renewal_order_id"]:
         return None

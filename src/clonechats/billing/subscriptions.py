@@ -35,6 +35,7 @@ from pymongo.errors import DuplicateKeyError
 
 from clonechats.accounts import users
 from clonechats.billing import checkout, ledger, orders
+from clonechats.billing.orders import Order
 from clonechats.billing.plans import PLAN, Item
 from clonechats.errors import Conflict, NotFound, still_there
 from clonechats.providers.errors import ProviderRejected
@@ -91,12 +92,12 @@ async def set_user_plan(ctx: Ctx, user_id: str, tier: str) -> None:
     await users.set_plan(ctx.db, user_id, tier, now=ctx.clock.now())
 
 
-async def _attention(ctx: Ctx, order: dict[str, Any], note: str) -> None:
+async def _attention(ctx: Ctx, order: Order, note: str) -> None:
     log.warning("order needs attention", extra={"order_id": order["_id"], "note": note})
     await orders.set_fields(ctx.db, order["_id"], {"needs_attention": note}, now=ctx.clock.now())
 
 
-async def activate_from_order(ctx: Ctx, order: dict[str, Any]) -> None:
+async def activate_from_order(ctx: Ctx, order: Order) -> None:
     """A paid plan order: start the subscription, or advance it by the month it paid for."""
     if order.get("subscription_id"):
         sub = await _advance(ctx, order)
@@ -114,9 +115,11 @@ async def activate_from_order(ctx: Ctx, order: dict[str, Any]) -> None:
         await schedule_renewal(ctx, sub)
 
 
-async def _start(ctx: Ctx, order: dict[str, Any]) -> dict[str, Any] | None:
+async def _start(ctx: Ctx, order: Order) -> dict[str, Any] | None:
     now, paid_at = ctx.clock.now(), order["paid_at"]
-    sub = {
+    if paid_at is None:
+        raise ValueError(f"order {order['_id']} is not paid")
+    sub: dict[str, Any] = {
         "_id": "sub_" + order["_id"].removeprefix("ord_"), "user_id": order["user_id"],
         "live_user_id": order["user_id"], "plan_id": order["item_id"],
         "plan_name": order["item_name"], "tier": order["tier"],
@@ -139,9 +142,11 @@ async def _start(ctx: Ctx, order: dict[str, Any]) -> dict[str, Any] | None:
     return sub
 
 
-async def _advance(ctx: Ctx, order: dict[str, Any]) -> dict[str, Any] | None:
-    month = order["period"]
-    sub = await get(ctx.db, order["subscription_id"])
+async def _advance(ctx: Ctx, order: Order) -> dict[str, Any] | None:
+    month, subscription_id, paid_at = order["period"], order["subscription_id"], order["paid_at"]
+    if month is None or subscription_id is None or paid_at is None:
+        raise ValueError(f"order {order['_id']} is not a paid month of a plan")
+    sub = await get(ctx.db, subscription_id)
     if sub is not None and sub["period"] == month:
         return sub  # already advanced by this order
     if sub is None or sub["period"] != month - 1 or sub["status"] not in LIVE:
@@ -150,7 +155,7 @@ async def _advance(ctx: Ctx, order: dict[str, Any]) -> dict[str, Any] | None:
         return None
     if sub["status"] == ACTIVE:
         await expire_month(ctx, sub)
-    start = sub["current_period_end"] if sub["status"] == ACTIVE else order["paid_at"]
+    start = sub["current_period_end"] if sub["status"] == ACTIVE else paid_at
     changes: dict[str, Any] = {
         "period": month, "status": ACTIVE, "live_user_id": sub["user_id"],
         "current_period_start": start, "current_period_end": add_month(start),
@@ -223,7 +228,7 @@ async def renew(ctx: Ctx, subscription_id: str, month: int) -> None:
         await set_user_plan(ctx, sub["user_id"], FREE_TIER)
 
 
-async def renewal_order(ctx: Ctx, sub: dict[str, Any], month: int) -> dict[str, Any]:
+async def renewal_order(ctx: Ctx, sub: dict[str, Any], month: int) -> Order:
     order_id = f"ord_{sub['_id'].removeprefix('sub_')}_m{month}"
     existing = await orders.get(ctx.db, order_id)
     if existing is not None and existing["checkout_url"]:
@@ -262,9 +267,10 @@ async def end(ctx: Ctx, sub: dict[str, Any], *, reason: str, expire: bool = True
         await set_user_plan(ctx, sub["user_id"], FREE_TIER)
 
 
-async def on_renewal_failed(ctx: Ctx, order: dict[str, Any]) -> None:
+async def on_renewal_failed(ctx: Ctx, order: Order) -> None:
     """The month's order failed or expired unpaid: a lapsed subscription ends."""
-    sub = await get(ctx.db, order["subscription_id"]) if order.get("subscription_id") else None
+    subscription_id = order.get("subscription_id")
+    sub = await get(ctx.db, subscription_id) if subscription_id else None
     if sub is not None and sub["status"] == PAYMENT_DUE and \
             sub.get("renewal_order_id") == order["_id"]:
         await end(ctx, sub, reason="renewal not paid", expire=False)

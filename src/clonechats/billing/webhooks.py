@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from clonechats.billing import fulfilment, orders, refunds, webhook_log
 from clonechats.billing.checkout import schedule_reconcile
+from clonechats.billing.orders import Order
 from clonechats.billing.retention import retain_until
 from clonechats.errors import AppError
 from clonechats.providers.errors import ProviderError
@@ -149,7 +150,7 @@ async def _handle(ctx: Ctx, delivery: Delivery, event: signing.WebhookEvent) -> 
     return WebhookOutcome(200, "accepted" if moved else "duplicate")
 
 
-async def _confirm_later(ctx: Ctx, order: dict[str, Any], delivery: Delivery) -> None:
+async def _confirm_later(ctx: Ctx, order: Order, delivery: Delivery) -> None:
     """Ask the provider about the order in a job (`billing.confirm_webhook`), right away."""
     event = delivery.event
     await ctx.enqueue(CONFIRM, {"order_id": order["_id"],
@@ -184,7 +185,7 @@ async def confirm_webhook(payload: dict[str, Any], ctx: Ctx) -> None:
         await schedule_reconcile(ctx, order["_id"], attempt=1)
 
 
-async def _attempt_failed(ctx: Ctx, order: dict[str, Any], delivery: Delivery) -> WebhookOutcome:
+async def _attempt_failed(ctx: Ctx, order: Order, delivery: Delivery) -> WebhookOutcome:
     """A failed or abandoned attempt: the order fails only once the provider says it is over
     (a Cashfree order takes further attempts until it expires), which the job asks."""
     if order["status"] != orders.CREATED:

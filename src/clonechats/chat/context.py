@@ -24,7 +24,7 @@ import asyncio
 import logging
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from clonechats.chat import conversation_settings, repo
 from clonechats.chat.repo import Conversation, Message
@@ -43,6 +43,7 @@ from clonechats.personas.instructions import (
     neutralise,
 )
 from clonechats.personas.memory import service as memories
+from clonechats.personas.repo import Persona
 from clonechats.providers.llm.base import ChatMessage, LLMProvider, ModelInfo
 from clonechats.safety import minors
 
@@ -136,7 +137,7 @@ async def _turn_costs(provider: LLMProvider, model: str,
     return [count - counts[0] for count in counts[1:]]
 
 
-async def assemble(ctx: Ctx, *, conversation: Conversation, persona: dict[str, Any],
+async def assemble(ctx: Ctx, *, conversation: Conversation, persona: Persona,
                    user_text: str, model_info: ModelInfo, provider: LLMProvider,
                    history_before_seq: int | None = None,
                    after: tuple[ChatMessage, ...] = ()) -> BuiltContext:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from clonechats.chat import metering
 from clonechats.chat.repo import Conversation
+from clonechats.personas.repo import Persona
 from clonechats.providers.llm.registry import ModelUnavailable
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ def temperature_for(ctx: Ctx, conversation: Conversation) -> float:
     return ctx.settings.chat.temperature if chosen is None else float(chosen)
 
 
-def persona_for_reply(persona: dict[str, Any], conversation: Conversation) -> dict[str, Any]:
+def persona_for_reply(persona: Persona, conversation: Conversation) -> Persona:
     """The persona as this chat's replies see it: its reply-length slider replaced by the
     chat's reply length, if one was chosen (the style line and the token budget both follow)."""
     length = conversation.get("reply_length")

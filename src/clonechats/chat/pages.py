@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from clonechats.accounts import users
 from clonechats.accounts.age import GuardianConsentRequired
 from clonechats.accounts.dependencies import OptionalUser
+from clonechats.accounts.users import User
 from clonechats.chat import (
     alternatives,
     branches,
@@ -29,6 +30,7 @@ from clonechats.chat.translation import form as translation_form
 from clonechats.context import Ctx
 from clonechats.errors import AppError
 from clonechats.personas import service as persona_service
+from clonechats.personas.repo import Persona
 from clonechats.web.context import context_of
 from clonechats.web.query import Cursor
 from clonechats.web.templates import renderer
@@ -49,7 +51,7 @@ def to_login(request: Request) -> Response:
     return RedirectResponse(f"/login?next={quote(here, safe='')}", status_code=303)
 
 
-def check_active(user: dict[str, Any]) -> None:
+def check_active(user: User) -> None:
     if user["status"] == users.GUARDIAN_PENDING:
         raise GuardianConsentRequired()
 
@@ -102,8 +104,8 @@ async def choices_for(ctx: Ctx, messages: list[Message]) -> dict[str, dict[str, 
     return choices
 
 
-async def usable_persona(ctx: Ctx, user: dict[str, Any],
-                         conversation: Conversation) -> dict[str, Any] | None:
+async def usable_persona(ctx: Ctx, user: User,
+                         conversation: Conversation) -> Persona | None:
     """The conversation's persona while the user may still use it, else None."""
     try:
         return await persona_service.get_usable(ctx, user_id=user["_id"],
@@ -112,7 +114,7 @@ async def usable_persona(ctx: Ctx, user: dict[str, Any],
         return None
 
 
-async def avatars_of(ctx: Ctx, user: dict[str, Any],
+async def avatars_of(ctx: Ctx, user: User,
                      *lists: list[Conversation]) -> dict[str, Any]:
     """The avatar of each listed chat's persona, while the user may still use it."""
     usable = await persona_service.get_many_usable(

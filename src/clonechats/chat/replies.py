@@ -35,6 +35,7 @@ from clonechats.chat.translation.texts import model_text
 from clonechats.errors import AppError, Conflict
 from clonechats.personas import service as persona_service
 from clonechats.personas.memory import learning
+from clonechats.personas.repo import Persona
 
 if TYPE_CHECKING:
     from clonechats.context import Ctx
@@ -128,13 +129,13 @@ async def _screen(ctx: Ctx, conversation: Conversation, *, text: str, seq: int,
                                                      "reason": result.reason})
 
 
-async def _persona(ctx: Ctx, conversation: Conversation) -> dict[str, Any]:
+async def _persona(ctx: Ctx, conversation: Conversation) -> Persona:
     """The conversation's persona, while its owner may still chat with it (else 404)."""
     return await persona_service.get_usable(ctx, user_id=conversation["owner_id"],
                                             persona_id=conversation["persona_id"])
 
 
-async def _start(ctx: Ctx, conversation: Conversation, *, persona: dict[str, Any],
+async def _start(ctx: Ctx, conversation: Conversation, *, persona: Persona,
                  user_message: Message, store_user: bool, reply_id: str, reply_seq: int,
                  history_before_seq: int | None, replaces: list[str],
                  replaces_reply: str | None) -> Generation:

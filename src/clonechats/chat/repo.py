@@ -152,9 +152,8 @@ async def page_conversations(db: Any, owner_id: str, *, limit: int, cursor: str 
     """Newest activity first (of those also matching every condition in `where`), and the next
     page's cursor."""
     query = {"$and": [{"owner_id": owner_id}, *where]} if where else {"owner_id": owner_id}
-    found, next_cursor = await fetch_page(db[CONVERSATIONS], query, order=CONVERSATION_ORDER,
-                                          limit=limit, cursor=cursor, kinds=(datetime, str))
-    return cast(list[Conversation], found), next_cursor
+    return await fetch_page(db[CONVERSATIONS], query, order=CONVERSATION_ORDER,
+                            limit=limit, cursor=cursor, kinds=(datetime, str))
 
 
 async def count_pinned(db: Any, owner_id: str) -> int:
@@ -361,10 +360,8 @@ def _visible(conversation_id: str) -> dict[str, Any]:
 async def page_messages(db: Any, conversation_id: str, *, limit: int, cursor: str | None = None,
                         ) -> tuple[list[Message], str | None]:
     """The shown messages, newest first, and the cursor of the older ones."""
-    found, next_cursor = await fetch_page(db[MESSAGES], _visible(conversation_id),
-                                          order=[("seq", -1)], limit=limit, cursor=cursor,
-                                          kinds=(int,))
-    return cast(list[Message], found), next_cursor
+    return await fetch_page(db[MESSAGES], _visible(conversation_id), order=[("seq", -1)],
+                            limit=limit, cursor=cursor, kinds=(int,))
 
 
 async def visible_after(db: Any, conversation_id: str, *, after_seq: int,

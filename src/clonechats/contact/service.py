@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from clonechats.accounts import users
 from clonechats.accounts.emails import InvalidEmail, normalise_email
+from clonechats.accounts.users import User
 from clonechats.client_info import ClientInfo
 from clonechats.contact import repo
 from clonechats.errors import AppError, NotFound
@@ -59,7 +60,7 @@ def operator_address(ctx: Ctx) -> str:
 
 
 async def send(ctx: Ctx, *, email: str, subject: str, message: str, client: ClientInfo,
-               user: dict[str, Any] | None) -> dict[str, Any]:
+               user: User | None) -> dict[str, Any]:
     try:
         address = normalise_email(email)
     except InvalidEmail:
@@ -116,7 +117,7 @@ def check_reply(text: str) -> str:
     return body
 
 
-async def reply(ctx: Ctx, *, message_id: str, text: str, admin: dict[str, Any],
+async def reply(ctx: Ctx, *, message_id: str, text: str, admin: User,
                 close: bool) -> dict[str, Any]:
     """Email the answer to the sender and record it (closing the message if asked)."""
     body = check_reply(text)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from clonechats.accounts.users import User
 from clonechats.errors import Conflict
 from clonechats.media import audio, images, repo
 from clonechats.media.clips import repo as clips_repo
@@ -32,6 +33,7 @@ from clonechats.media.repo import AVATAR, REFERENCE_IMAGE, REFERENCE_VOICE
 from clonechats.media.store import StoredMedia
 from clonechats.personas import ownership
 from clonechats.personas import repo as persona_repo
+from clonechats.personas.repo import Persona
 
 if TYPE_CHECKING:
     from clonechats.context import Ctx
@@ -57,7 +59,7 @@ def upload_limit(ctx: Ctx, kind: str) -> int:
     return min(limit, audio.VOICE_MAX_BYTES) if kind == REFERENCE_VOICE else limit
 
 
-async def upload_persona_image(ctx: Ctx, *, user: dict[str, Any], persona_id: str, kind: str,
+async def upload_persona_image(ctx: Ctx, *, user: User, persona_id: str, kind: str,
                                data: bytes) -> dict[str, Any]:
     """Stores an avatar (replacing the previous one) or adds a reference image."""
     if kind not in IMAGE_KINDS:
@@ -89,7 +91,7 @@ async def add_clean_image(ctx: Ctx, *, owner_id: str, persona_id: str, kind: str
     return await _attach(ctx, media)
 
 
-async def upload_reference_voice(ctx: Ctx, *, user: dict[str, Any], persona_id: str,
+async def upload_reference_voice(ctx: Ctx, *, user: User, persona_id: str,
                                  data: bytes) -> dict[str, Any]:
     """Stores the persona's reference voice (3 to 120 seconds), replacing the previous one."""
     owner_id = user["_id"]
@@ -224,7 +226,7 @@ async def _attach(ctx: Ctx, media: dict[str, Any]) -> dict[str, Any]:
     return media
 
 
-async def _sync_persona(ctx: Ctx, *, owner_id: str, persona_id: str) -> dict[str, Any] | None:
+async def _sync_persona(ctx: Ctx, *, owner_id: str, persona_id: str) -> Persona | None:
     """Rewrites the persona's media references from the `media` collection."""
     persona = await persona_repo.get(ctx.db, persona_id)
     if persona is None or persona["owner_id"] != owner_id:

@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from clonechats.accounts.users import User
 from clonechats.errors import AppError
 from clonechats.media import service as media
 from clonechats.media.errors import MediaError, MediaNotFound
@@ -62,6 +63,7 @@ from clonechats.personas.card_png import (
     write_card_png,
 )
 from clonechats.personas.instructions import build_instructions
+from clonechats.personas.repo import Persona
 from clonechats.personas.schemas import TAGLINE_MAX, PersonaCreate, full_sliders
 
 if TYPE_CHECKING:
@@ -111,7 +113,7 @@ class ImportedCard:
 
 # -- export -----------------------------------------------------------------------------------
 
-def export_card(persona: dict[str, Any], *, include_private: bool) -> dict[str, Any]:
+def export_card(persona: Persona, *, include_private: bool) -> dict[str, Any]:
     """The persona as a V2 card; the system prompt only for the owner or when made public."""
     tagline = persona.get("tagline", "")
     sliders = full_sliders(persona.get("sliders"))
@@ -357,7 +359,7 @@ def _digest(text: str) -> str:
 # -- export and import for a user ---------------------------------------------------------------
 
 async def card_for_viewer(ctx: Ctx, *, persona_id: str,
-                          viewer_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+                          viewer_id: str) -> tuple[Persona, dict[str, Any]]:
     """(persona, card) for its owner, or for anyone when the persona is public (then without
     private fields); another user's private persona is "not found"."""
     persona = await persona_service.get_usable(ctx, user_id=viewer_id, persona_id=persona_id)
@@ -365,13 +367,13 @@ async def card_for_viewer(ctx: Ctx, *, persona_id: str,
 
 
 async def card_png_for_viewer(ctx: Ctx, *, persona_id: str,
-                              viewer_id: str) -> tuple[dict[str, Any], bytes]:
+                              viewer_id: str) -> tuple[Persona, bytes]:
     """(persona, PNG): the avatar, or a plain generated picture, with the card embedded."""
     persona, card = await card_for_viewer(ctx, persona_id=persona_id, viewer_id=viewer_id)
     picture = None
-    if persona.get("avatar_media_id"):
+    if avatar_id := persona.get("avatar_media_id"):
         try:
-            avatar = await media.open_for_viewer(ctx, media_id=persona["avatar_media_id"],
+            avatar = await media.open_for_viewer(ctx, media_id=avatar_id,
                                                  viewer_id=viewer_id)
             picture = await ctx.media.get(avatar["key"])
         except MediaNotFound:
@@ -381,8 +383,8 @@ async def card_png_for_viewer(ctx: Ctx, *, persona_id: str,
     return persona, png
 
 
-async def import_card(ctx: Ctx, *, user: dict[str, Any],
-                      data: bytes) -> tuple[dict[str, Any], list[str]]:
+async def import_card(ctx: Ctx, *, user: User,
+                      data: bytes) -> tuple[Persona, list[str]]:
     """A new private persona from a card (JSON, or PNG with a `chara` chunk; told apart by
     content). Returns (persona, card fields not imported). Nothing is created on any error."""
     picture: CleanImage | None = None

@@ -8,10 +8,11 @@ persona does not exist: PersonaNotFound (404), never 403, so nothing leaks.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from clonechats.errors import NotFound
 from clonechats.personas import repo
+from clonechats.personas.repo import Persona
 
 if TYPE_CHECKING:
     from clonechats.context import Ctx
@@ -22,7 +23,7 @@ class PersonaNotFound(NotFound):
     message = "No such persona."
 
 
-async def get_owned(ctx: Ctx, *, user_id: str, persona_id: str) -> dict[str, Any]:
+async def get_owned(ctx: Ctx, *, user_id: str, persona_id: str) -> Persona:
     """The persona if `user_id` owns it; otherwise PersonaNotFound (never 403: no leak)."""
     persona = await repo.get(ctx.db, persona_id)
     if persona is None or persona["owner_id"] != user_id:

@@ -14,10 +14,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from clonechats.accounts import profile, users
 from clonechats.accounts.age import GuardianConsentRequired
 from clonechats.accounts.dependencies import OptionalUser
+from clonechats.accounts.users import User
 from clonechats.accounts.verified import is_verified
 from clonechats.personas import service, share_lookups
 from clonechats.personas.instructions import SLIDER_LABELS, build_instructions, slider_style
 from clonechats.personas.placeholders import filled_profile
+from clonechats.personas.repo import Persona
 from clonechats.personas.schemas import (
     EXAMPLE_DIALOGUE_MAX,
     GREETING_MAX,
@@ -40,7 +42,7 @@ router = APIRouter(include_in_schema=False)
 LIMITS = {"name": NAME_MAX, "tagline": TAGLINE_MAX, "tone": TONE_MAX, "traits": TRAITS_MAX,
           "trait": TRAIT_MAX, "system_prompt": SYSTEM_PROMPT_MAX, "greeting": GREETING_MAX,
           "example_dialogue": EXAMPLE_DIALOGUE_MAX}
-NEW_PERSONA = {"name": "", "tagline": "", "traits": [], "tone": "", "system_prompt": "",
+NEW_PERSONA: Persona = {"name": "", "tagline": "", "traits": [], "tone": "", "system_prompt": "",
                "system_prompt_public": False, "sliders": full_sliders(), "greeting": "",
                "example_dialogue": "", "visibility": "private", "model": None}
 
@@ -56,13 +58,13 @@ def to_login(request: Request) -> Response:
     return RedirectResponse(f"/login?next={quote(here(request), safe='')}", status_code=303)
 
 
-def check_active(user: dict[str, Any]) -> dict[str, Any]:
+def check_active(user: User) -> User:
     if user["status"] == users.GUARDIAN_PENDING:
         raise GuardianConsentRequired()
     return user
 
 
-def slider_rows(persona: dict[str, Any]) -> list[dict[str, Any]]:
+def slider_rows(persona: Persona) -> list[dict[str, Any]]:
     sliders = full_sliders(persona.get("sliders"))
     return [{"name": name, "label": SLIDER_LABELS[name], "value": sliders[name],
              "effect": slider_style(name, sliders[name])} for name in SLIDER_NAMES]
@@ -143,7 +145,7 @@ async def edit_persona(persona_id: str, request: Request, user: OptionalUser) ->
     check_active(user)
     persona = await service.get_owned(context_of(request), user_id=user["_id"],
                                       persona_id=persona_id)
-    fields = {**NEW_PERSONA, **{key: persona.get(key, NEW_PERSONA[key]) for key in NEW_PERSONA}}
+    fields = {**NEW_PERSONA, **{key: value for key, value in persona.items() if key in NEW_PERSONA}}
     return render(request, "edit.html", persona=persona, fields=fields,
                   models=context_of(request).llm.enabled_models(),
                   default_model=context_of(request).llm.default_model(),

@@ -7,7 +7,8 @@ result is plain text; templates escape it like any other author text.
 """
 
 import re
-from typing import Any
+
+from clonechats.personas.repo import Persona
 
 _CHAR = re.compile(r"\{\{\s*char\s*\}\}|<BOT>", re.IGNORECASE)
 _USER = re.compile(r"\{\{\s*user\s*\}\}|<USER>", re.IGNORECASE)
@@ -29,7 +30,7 @@ def fill(text: str, *, char: str, user: str | None) -> str:
     return _USER.sub(viewer, text)
 
 
-def filled_profile(persona: dict[str, Any], *, viewer_name: str | None) -> dict[str, str]:
+def filled_profile(persona: Persona, *, viewer_name: str | None) -> dict[str, str]:
     """The persona's greeting and example dialogue with their placeholders filled in."""
-    return {key: fill(persona.get(key) or "", char=persona["name"], user=viewer_name)
+    return {key: fill(str(persona.get(key) or ""), char=persona["name"], user=viewer_name)
             for key in FILLED_FIELDS}

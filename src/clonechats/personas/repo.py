@@ -13,7 +13,7 @@ shared: MongoDB's sparse unique index counts a null as a value, so two nulls wou
 
 import secrets
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from pymongo import ReturnDocument
 
@@ -22,6 +22,32 @@ from clonechats.storage.pagination import fetch_page
 
 PERSONAS = "personas"
 COLLECTIONS = (PERSONAS,)
+
+
+class Persona(TypedDict, total=False):
+    _id: str
+    owner_id: str
+    name: str
+    tagline: str
+    traits: list[str]
+    tone: str
+    system_prompt: str
+    system_prompt_public: bool
+    sliders: dict[str, int]  # {name: 0..100}
+    greeting: str
+    example_dialogue: str
+    visibility: str  # "private" | "public"
+    avatar_media_id: str | None
+    reference_image_ids: list[str]
+    reference_voice_id: str | None
+    voice: dict[str, Any] | None  # {voice_id, rate}: how it speaks (`voice`)
+    model: str | None
+    share_id: str | None  # absent until shared (see above)
+    favourite_count: int
+    chat_count: int  # conversations ever started with it; absent on older personas
+    hidden_at: datetime  # hidden by moderation
+    created_at: datetime
+    updated_at: datetime
 
 INDEXES = [
     Index(PERSONAS, [("owner_id", 1), ("updated_at", -1)]),
@@ -35,23 +61,23 @@ def new_persona_id() -> str:
     return secrets.token_hex(12)
 
 
-async def insert(db: Any, persona: dict[str, Any]) -> dict[str, Any]:
+async def insert(db: Any, persona: Persona) -> Persona:
     document = {key: value for key, value in persona.items()
                 if not (key == "share_id" and value is None)}
     await db[PERSONAS].insert_one(document)
     return persona
 
 
-async def get(db: Any, persona_id: str) -> dict[str, Any] | None:
+async def get(db: Any, persona_id: str) -> Persona | None:
     return await db[PERSONAS].find_one({"_id": persona_id})
 
 
-async def get_by_share_id(db: Any, share_id: str) -> dict[str, Any] | None:
+async def get_by_share_id(db: Any, share_id: str) -> Persona | None:
     return await db[PERSONAS].find_one({"share_id": share_id})
 
 
 async def update(db: Any, persona_id: str, changes: dict[str, Any], *,
-                 owner_id: str | None = None, now: datetime) -> dict[str, Any] | None:
+                 owner_id: str | None = None, now: datetime) -> Persona | None:
     """Set `changes`; a `share_id` of None removes the field (see the module docstring)."""
     query: dict[str, Any] = {"_id": persona_id}
     if owner_id is not None:
@@ -73,12 +99,12 @@ async def delete(db: Any, persona_id: str, *, owner_id: str) -> bool:
 
 
 async def list_for_owner(db: Any, owner_id: str, *, limit: int,
-                         skip: int = 0) -> list[dict[str, Any]]:
+                         skip: int = 0) -> list[Persona]:
     return await db[PERSONAS].find({"owner_id": owner_id}).sort("updated_at", -1).skip(
         skip).limit(limit).to_list()
 
 
-async def get_many(db: Any, persona_ids: list[str]) -> dict[str, dict[str, Any]]:
+async def get_many(db: Any, persona_ids: list[str]) -> dict[str, Persona]:
     found = await db[PERSONAS].find({"_id": {"$in": persona_ids}}).to_list()
     return {persona["_id"]: persona for persona in found}
 
@@ -100,7 +126,7 @@ BROWSE_KINDS = {"newest": (datetime, str), "popular": (int, datetime, str)}
 
 
 async def page_for_owner(db: Any, owner_id: str, *, limit: int,
-                         cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+                         cursor: str | None = None) -> tuple[list[Persona], str | None]:
     """The owner's personas, most recently updated first, and the next page's cursor."""
     return await fetch_page(db[PERSONAS], {"owner_id": owner_id}, order=OWNER_ORDER,
                             limit=limit, cursor=cursor, kinds=(datetime, str))
@@ -108,7 +134,7 @@ async def page_for_owner(db: Any, owner_id: str, *, limit: int,
 
 async def browse(db: Any, *, pattern: str | None, sort: str, limit: int,
                  cursor: str | None = None,
-                 tag_pattern: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+                 tag_pattern: str | None = None) -> tuple[list[Persona], str | None]:
     """Public personas that have a share link, optionally matching `pattern` (an already
     escaped regular expression) in the name, tagline, any trait or the description (the system
     prompt, only where its owner made it public), and having a trait that matches
@@ -125,11 +151,11 @@ async def browse(db: Any, *, pattern: str | None, sort: str, limit: int,
                             limit=limit, cursor=cursor, kinds=BROWSE_KINDS[sort])
 
 
-async def for_owner(db: Any, owner_id: str) -> list[dict[str, Any]]:
+async def for_owner(db: Any, owner_id: str) -> list[Persona]:
     return await db[PERSONAS].find({"owner_id": owner_id}).sort("created_at", 1).to_list()
 
 
-async def with_reference_voice(db: Any, owner_id: str) -> list[dict[str, Any]]:
+async def with_reference_voice(db: Any, owner_id: str) -> list[Persona]:
     """The owner's personas that have a reference voice (for voice cloning)."""
     return await db[PERSONAS].find({"owner_id": owner_id,
                                     "reference_voice_id": {"$ne": None}}).to_list()

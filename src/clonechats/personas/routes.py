@@ -12,6 +12,7 @@ from clonechats.accounts.dependencies import ActiveUser, VerifiedUser
 from clonechats.accounts.verified import require_verified_email
 from clonechats.personas import service, share_lookups
 from clonechats.personas.instructions import build_instructions
+from clonechats.personas.repo import Persona
 from clonechats.personas.schemas import (
     TRAIT_MAX,
     InstructionsPreviewIn,
@@ -29,15 +30,15 @@ router = APIRouter(tags=["personas"])
 
 
 
-def owner_body(persona: dict[str, Any]) -> dict[str, Any]:
+def owner_body(persona: Persona) -> dict[str, Any]:
     return {"persona": PersonaOut.of(persona).model_dump(mode="json")}
 
 
-def public_body(persona: dict[str, Any]) -> dict[str, Any]:
+def public_body(persona: Persona) -> dict[str, Any]:
     return {"persona": PersonaPublic.of(persona).model_dump(mode="json")}
 
 
-def page(items: list[dict[str, Any]], next_cursor: str | None, *,
+def page(items: list[Persona], next_cursor: str | None, *,
          owner: bool = False) -> dict[str, Any]:
     view = PersonaOut if owner else PersonaPublic
     return {"items": [view.of(item).model_dump(mode="json") for item in items],
@@ -115,7 +116,10 @@ async def share_persona(persona_id: str, request: Request,
                         user: VerifiedUser) -> dict[str, str]:
     persona = await service.share(context_of(request), user_id=user["_id"],
                                   persona_id=persona_id)
-    return {"share_id": persona["share_id"], "url": share_url(request, persona["share_id"])}
+    share_id = persona.get("share_id")
+    if share_id is None:  # `share` always issues one
+        raise RuntimeError("the persona was shared without a share id")
+    return {"share_id": share_id, "url": share_url(request, share_id)}
 
 
 @router.delete("/api/v1/personas/{persona_id}/share", status_code=204)

@@ -21,6 +21,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from clonechats.personas import names
+from clonechats.personas.repo import Persona
 
 SLIDER_NAMES = ("warmth", "humour", "formality", "verbosity", "curiosity")
 SLIDER_DEFAULT = 50
@@ -251,7 +252,7 @@ class PersonaOut(BaseModel):
     voice: dict[str, Any] | None = None
 
     @classmethod
-    def of(cls, persona: dict[str, Any]) -> "PersonaOut":
+    def of(cls, persona: Persona) -> "PersonaOut":
         return cls(
             id=persona["_id"], name=persona["name"], tagline=persona.get("tagline", ""),
             traits=persona.get("traits", []), tone=persona.get("tone", ""),
@@ -292,7 +293,7 @@ class PersonaPublic(BaseModel):
     created_at: datetime
 
     @classmethod
-    def of(cls, persona: dict[str, Any]) -> "PersonaPublic":
+    def of(cls, persona: Persona) -> "PersonaPublic":
         shown_prompt = persona.get("system_prompt", "") if persona.get(
             "system_prompt_public") else None
         return cls(

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import re
 import secrets
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from clonechats.errors import AppError, Conflict
 from clonechats.media import service as media_service
 from clonechats.personas import favourites, repo
 from clonechats.personas.memory import service as memories
 from clonechats.personas.ownership import PersonaNotFound, get_owned
+from clonechats.personas.repo import Persona
 from clonechats.personas.schemas import (
     NAME_MAX,
     TRAIT_MAX,
@@ -50,7 +51,7 @@ class InvalidSort(AppError):
     message = "Sort must be \"newest\" or \"popular\"."
 
 
-async def get_usable(ctx: Ctx, *, user_id: str, persona_id: str) -> dict[str, Any]:
+async def get_usable(ctx: Ctx, *, user_id: str, persona_id: str) -> Persona:
     """A persona `user_id` may chat with: their own, or any public one."""
     persona = await repo.get(ctx.db, persona_id)
     if persona is None or (persona["owner_id"] != user_id and persona["visibility"] != "public"):
@@ -82,10 +83,10 @@ def chosen_model(ctx: Ctx, model: str) -> str | None:
     return model
 
 
-async def create(ctx: Ctx, *, owner_id: str, data: PersonaCreate) -> dict[str, Any]:
+async def create(ctx: Ctx, *, owner_id: str, data: PersonaCreate) -> Persona:
     now = ctx.clock.now()
     fields = data.model_dump()
-    persona = {
+    persona: dict[str, Any] = {
         "_id": repo.new_persona_id(), "owner_id": owner_id, **fields,
         "sliders": full_sliders(fields["sliders"]), "avatar_media_id": None,
         "reference_image_ids": [], "reference_voice_id": None,
@@ -94,11 +95,11 @@ async def create(ctx: Ctx, *, owner_id: str, data: PersonaCreate) -> dict[str, A
         "share_id": _new_share_id() if data.visibility == "public" else None,
         "favourite_count": 0, "chat_count": 0, "created_at": now, "updated_at": now,
     }
-    return await repo.insert(ctx.db, persona)
+    return await repo.insert(ctx.db, cast(Persona, persona))
 
 
 async def update(ctx: Ctx, *, user_id: str, persona_id: str,
-                 data: PersonaUpdate) -> dict[str, Any]:
+                 data: PersonaUpdate) -> Persona:
     persona = await get_owned(ctx, user_id=user_id, persona_id=persona_id)
     changes = data.changes()
     if "model" in changes:
@@ -124,7 +125,7 @@ async def update(ctx: Ctx, *, user_id: str, persona_id: str,
 
 
 def _chosen_voice(ctx: Ctx, voice: dict[str, Any] | None,
-                  persona: dict[str, Any] | None) -> dict[str, Any] | None:
+                  persona: Persona | None) -> dict[str, Any] | None:
     """The persona's voice as the voice domain checks it (422 `unknown_voice`)."""
     if voice is None:
         return voice
@@ -135,13 +136,13 @@ def copy_name(name: str) -> str:
     return (COPY_PREFIX + name)[:NAME_MAX].rstrip()
 
 
-async def duplicate(ctx: Ctx, *, user_id: str, persona_id: str) -> dict[str, Any]:
+async def duplicate(ctx: Ctx, *, user_id: str, persona_id: str) -> Persona:
     """A private copy named "Copy of …", with no share link or favourites, and with the
     original's memories. Uploaded media stay with the original (deleting one persona must never
     delete the other's files)."""
     source = await get_owned(ctx, user_id=user_id, persona_id=persona_id)
     now = ctx.clock.now()
-    persona = {
+    persona: Persona = {
         **source, "_id": repo.new_persona_id(), "name": copy_name(source["name"]),
         "visibility": "private", "share_id": None, "favourite_count": 0, "chat_count": 0,
         "avatar_media_id": None, "reference_image_ids": [], "reference_voice_id": None,
@@ -160,7 +161,7 @@ async def delete(ctx: Ctx, *, user_id: str, persona_id: str) -> dict[str, int]:
     return await remove_persona(ctx, persona)
 
 
-async def remove_persona(ctx: Ctx, persona: dict[str, Any]) -> dict[str, int]:
+async def remove_persona(ctx: Ctx, persona: Persona) -> dict[str, int]:
     counts = {"memories": 0, "media": 0}
     counts["memories"] = await memories.delete_for_persona(ctx, persona_id=persona["_id"])
     counts["media"] = await media_service.delete_for_persona(ctx, owner_id=persona["owner_id"],
@@ -173,7 +174,7 @@ async def remove_persona(ctx: Ctx, persona: dict[str, Any]) -> dict[str, int]:
 
 
 async def get_many_usable(ctx: Ctx, *, user_id: str,
-                          persona_ids: list[str]) -> dict[str, dict[str, Any]]:
+                          persona_ids: list[str]) -> dict[str, Persona]:
     """Those of `persona_ids` that `user_id` may use (their own, or public), by id."""
     found = await repo.get_many(ctx.db, list(set(persona_ids)))
     return {persona_id: persona for persona_id, persona in found.items()
@@ -187,13 +188,13 @@ async def record_chat_started(ctx: Ctx, *, persona_id: str) -> None:
 
 
 async def list_for_owner(ctx: Ctx, *, owner_id: str, limit: int | None = None,
-                         cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+                         cursor: str | None = None) -> tuple[list[Persona], str | None]:
     return await repo.page_for_owner(ctx.db, owner_id, limit=page_limit(limit), cursor=cursor)
 
 
 # Sharing.
 
-async def share(ctx: Ctx, *, user_id: str, persona_id: str) -> dict[str, Any]:
+async def share(ctx: Ctx, *, user_id: str, persona_id: str) -> Persona:
     """Issue a new share link, replacing any earlier one (which stops working at once)."""
     persona = await get_owned(ctx, user_id=user_id, persona_id=persona_id)
     if persona["visibility"] != "public":
@@ -202,12 +203,12 @@ async def share(ctx: Ctx, *, user_id: str, persona_id: str) -> dict[str, Any]:
     return await _set_share_id(ctx, persona, _new_share_id())
 
 
-async def unshare(ctx: Ctx, *, user_id: str, persona_id: str) -> dict[str, Any]:
+async def unshare(ctx: Ctx, *, user_id: str, persona_id: str) -> Persona:
     persona = await get_owned(ctx, user_id=user_id, persona_id=persona_id)
     return await _set_share_id(ctx, persona, None)
 
 
-async def _set_share_id(ctx: Ctx, persona: dict[str, Any], share_id: str | None) -> dict[str, Any]:
+async def _set_share_id(ctx: Ctx, persona: Persona, share_id: str | None) -> Persona:
     updated = await repo.update(ctx.db, persona["_id"], {"share_id": share_id},
                                 owner_id=persona["owner_id"], now=ctx.clock.now())
     if updated is None:
@@ -215,7 +216,7 @@ async def _set_share_id(ctx: Ctx, persona: dict[str, Any], share_id: str | None)
     return updated
 
 
-async def get_public(ctx: Ctx, *, share_id: str) -> dict[str, Any]:
+async def get_public(ctx: Ctx, *, share_id: str) -> Persona:
     """The persona behind a live share link; PersonaNotFound for a revoked or unknown link."""
     persona = await repo.get_by_share_id(ctx.db, share_id) if share_id else None
     if persona is None or persona["visibility"] != "public" or persona.get("hidden_at"):
@@ -225,7 +226,7 @@ async def get_public(ctx: Ctx, *, share_id: str) -> dict[str, Any]:
 
 # Favourites.
 
-async def add_favourite(ctx: Ctx, *, user_id: str, persona_id: str) -> dict[str, Any]:
+async def add_favourite(ctx: Ctx, *, user_id: str, persona_id: str) -> Persona:
     await get_usable(ctx, user_id=user_id, persona_id=persona_id)
     await favourites.add(ctx.db, user_id=user_id, persona_id=persona_id, now=ctx.clock.now())
     return await get_usable(ctx, user_id=user_id, persona_id=persona_id)
@@ -244,7 +245,7 @@ async def is_favourite(ctx: Ctx, *, user_id: str, persona_id: str) -> bool:
 
 
 async def list_favourites(ctx: Ctx, *, user_id: str, limit: int | None = None,
-                          cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+                          cursor: str | None = None) -> tuple[list[Persona], str | None]:
     """The user's favourites that they may still use (their own, or still public)."""
     marks, next_cursor = await favourites.page_for_user(ctx.db, user_id, limit=page_limit(limit),
                                                         cursor=cursor)
@@ -264,7 +265,7 @@ def search_pattern(q: str | None, limit: int = 100) -> str | None:
 
 async def browse(ctx: Ctx, *, q: str | None = None, tag: str | None = None,
                  sort: str = "newest", limit: int | None = None,
-                 cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+                 cursor: str | None = None) -> tuple[list[Persona], str | None]:
     """Explore: `q` searches name, tagline, traits and public descriptions; `tag` keeps
     the personas with that trait (whole, any case)."""
     if sort not in SORTS:
@@ -282,12 +283,12 @@ class PersonaHidden(Conflict):
                "chats; write to us through the contact page if you think this is a mistake.")
 
 
-def refuse_if_hidden(persona: dict[str, Any]) -> None:
+def refuse_if_hidden(persona: Persona) -> None:
     if persona.get("hidden_at"):
         raise PersonaHidden()
 
 
-async def hide_for_moderation(ctx: Ctx, *, persona_id: str) -> dict[str, Any]:
+async def hide_for_moderation(ctx: Ctx, *, persona_id: str) -> Persona:
     """Revoke the share link, make the persona private and keep it so (`hidden_at`): its
     public link 404s at once and the owner cannot share it again."""
     persona = await repo.get(ctx.db, persona_id)
@@ -301,6 +302,6 @@ async def hide_for_moderation(ctx: Ctx, *, persona_id: str) -> dict[str, Any]:
     return updated
 
 
-async def get_for_review(ctx: Ctx, persona_id: str) -> dict[str, Any] | None:
+async def get_for_review(ctx: Ctx, persona_id: str) -> Persona | None:
     """Any persona by id, for a moderator (the trust boundary is the admin router)."""
     return await repo.get(ctx.db, persona_id)

@@ -8,12 +8,13 @@ with `Retry-After`) for a back-off that doubles as it keeps missing, as sign-in 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from clonechats.accounts import throttle
 from clonechats.client_info import ClientInfo
 from clonechats.errors import TooManyRequests
 from clonechats.personas import service
+from clonechats.personas.repo import Persona
 
 if TYPE_CHECKING:
     from clonechats.context import Ctx
@@ -27,7 +28,7 @@ class TooManyLookups(TooManyRequests):
     message = "Too many unknown share links from this network. Please wait and try again."
 
 
-async def get_public(ctx: Ctx, *, share_id: str, client: ClientInfo) -> dict[str, Any]:
+async def get_public(ctx: Ctx, *, share_id: str, client: ClientInfo) -> Persona:
     keys = [throttle.ThrottleKey(f"share:{client.ip_hash}", MISSES)] if client.ip_hash else []
     now = ctx.clock.now()
     try:

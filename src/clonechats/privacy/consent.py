@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from clonechats.accounts import users
+from clonechats.accounts.users import User
 from clonechats.errors import AppError
 from clonechats.privacy import repo
 from clonechats.safety.minors import is_minor
@@ -77,7 +78,7 @@ async def history(ctx: Ctx, user_id: str) -> list[dict[str, Any]]:
             for entry in await repo.consents_of(ctx.db, user_id)]
 
 
-async def acknowledge_policy(ctx: Ctx, user: dict[str, Any]) -> dict[str, Any]:
+async def acknowledge_policy(ctx: Ctx, user: User) -> User:
     """Record that the user has read the current policy version (idempotent)."""
     version = _version(ctx)
     if user.get("policy_acknowledged_version") == version:

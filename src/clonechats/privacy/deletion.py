@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from clonechats.accounts import api_keys, audit, passwords, sessions, throttle, users
 from clonechats.accounts.personal_data import pseudonym
 from clonechats.accounts.service import InvalidCredentials
+from clonechats.accounts.users import User
 from clonechats.client_info import ClientInfo
 from clonechats.errors import AppError, Conflict, Forbidden
 from clonechats.mail import service as mail
@@ -62,7 +63,7 @@ class ReauthenticationRequired(Forbidden):
               "few minutes."
 
 
-async def _check_password(ctx: Ctx, user: dict[str, Any], password: str | None,
+async def _check_password(ctx: Ctx, user: User, password: str | None,
                           client: ClientInfo) -> None:
     if not password:
         raise PasswordRequired()
@@ -76,7 +77,7 @@ async def _check_password(ctx: Ctx, user: dict[str, Any], password: str | None,
         raise InvalidCredentials("The password is not right.")
 
 
-async def reauthenticate(ctx: Ctx, user: dict[str, Any], *, session: dict[str, Any] | None,
+async def reauthenticate(ctx: Ctx, user: User, *, session: dict[str, Any] | None,
                          password: str | None, client: ClientInfo) -> str:
     """Prove the owner is asking; returns how ("password", "recent_sign_in" or "session").
 
@@ -94,7 +95,7 @@ async def reauthenticate(ctx: Ctx, user: dict[str, Any], *, session: dict[str, A
     return "recent_sign_in"
 
 
-async def request_deletion(ctx: Ctx, user: dict[str, Any], *, session: dict[str, Any] | None,
+async def request_deletion(ctx: Ctx, user: User, *, session: dict[str, Any] | None,
                            password: str | None, client: ClientInfo) -> dict[str, Any]:
     """Check it is the owner, lock the account at once and queue the purge."""
     method = await reauthenticate(ctx, user, session=session, password=password,

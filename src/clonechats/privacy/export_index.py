@@ -4,8 +4,10 @@ linked to its raw `data/<holder>.json`. Only shapes plain values; the template r
 with autoescaping (persona text and messages are user input)."""
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
+from clonechats.personas.repo import Persona
 from clonechats.web.timestamps import moment
 
 TRANSCRIPT_LINES = ("messages", "turns")
@@ -53,7 +55,7 @@ def cell(key: str, value: Any) -> dict[str, Any]:
     return {"text": str(value)}
 
 
-def fields(record: dict[str, Any], skip: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+def fields(record: Mapping[str, Any], skip: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     return [{"label": label(key), "value": cell(key, value)}
             for key, value in record.items() if key not in skip]
 
@@ -78,7 +80,7 @@ def transcript(record: dict[str, Any], lines_key: str) -> dict[str, Any]:
     return {"title": title, "lines": lines, "details": fields(record, skip=(lines_key,))}
 
 
-def persona_card(persona: dict[str, Any], files: dict[str, str]) -> dict[str, Any]:
+def persona_card(persona: Persona, files: dict[str, str]) -> dict[str, Any]:
     sliders = persona.get("sliders") or {}
     return {
         "name": persona.get("name") or "Unnamed", "traits": persona.get("traits") or [],

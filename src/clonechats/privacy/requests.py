@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from clonechats.accounts import users
 from clonechats.accounts.emails import InvalidEmail, normalise_email
+from clonechats.accounts.users import User
 from clonechats.errors import AppError, NotFound
 from clonechats.privacy import analytics, repo
 
@@ -64,7 +65,7 @@ def _new(*, user_id: str | None, email: str | None, kind: str, message: str, sou
             "due_at": now + DEADLINE, "updated_at": now, "closed_at": None, "notes": []}
 
 
-async def file_request(ctx: Ctx, *, user: dict[str, Any], kind: str,
+async def file_request(ctx: Ctx, *, user: User, kind: str,
                        message: str) -> dict[str, Any]:
     """A request the signed-in user makes about their own data."""
     text = _check(kind, message)

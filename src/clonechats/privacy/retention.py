@@ -18,9 +18,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from clonechats.accounts import guardian
+from clonechats.accounts.users import User
 from clonechats.jobs.service import enqueue_daily
 from clonechats.media import service as media_service
 from clonechats.media.errors import MediaNotFound
@@ -82,7 +83,7 @@ async def _fold(ctx: Ctx, rule: Rule, now: datetime) -> int:
 async def _delete_accounts(ctx: Ctx, rule: Rule, now: datetime) -> int:
     removed = 0
     for document in await rule.store.find(ctx.db, rule.query(now)):
-        removed += await guardian.delete_unapproved(ctx, document)
+        removed += await guardian.delete_unapproved(ctx, cast(User, document))
     return removed
 
 

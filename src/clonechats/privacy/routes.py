@@ -13,6 +13,7 @@ from fastapi.responses import FileResponse
 
 from clonechats.accounts import audit
 from clonechats.accounts.dependencies import CurrentUser
+from clonechats.accounts.users import User
 from clonechats.client_info import ClientInfo
 from clonechats.context import Ctx
 from clonechats.errors import AppError
@@ -66,7 +67,7 @@ def page_template(request: Request, path: str) -> str:
     raise UnknownPage()
 
 
-async def settings_body(ctx: Ctx, user: dict[str, Any]) -> dict[str, Any]:
+async def settings_body(ctx: Ctx, user: User) -> dict[str, Any]:
     current = await consent.get_settings(ctx, user["_id"])
     return {**current, "policy_version": ctx.settings.privacy.policy_version,
             "policy_acknowledged_version": user.get("policy_acknowledged_version"),

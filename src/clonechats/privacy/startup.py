@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from clonechats.accounts.users import User
 from clonechats.media import orphans
 from clonechats.privacy import repo, retention
 
@@ -30,7 +31,7 @@ class PolicyState:
     policy_date: str
 
 
-def needs_notice(state: PolicyState | None, user: dict[str, Any] | None) -> bool:
+def needs_notice(state: PolicyState | None, user: User | None) -> bool:
     """A material version the user has not acknowledged and that came after they joined."""
     if state is None or user is None or not state.material:
         return False

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from clonechats.accounts import users
 from clonechats.accounts.age import GuardianConsentRequired
 from clonechats.accounts.dependencies import OptionalUser
+from clonechats.accounts.users import User
 from clonechats.personas import service as persona_service
 from clonechats.rooms import service
 from clonechats.rooms.plan import participant
@@ -49,7 +50,7 @@ def to_login(request: Request) -> Response:
     return RedirectResponse(f"/login?next={quote(here, safe='')}", status_code=303)
 
 
-def check_active(user: dict[str, Any]) -> None:
+def check_active(user: User) -> None:
     if user["status"] == users.GUARDIAN_PENDING:
         raise GuardianConsentRequired()
 

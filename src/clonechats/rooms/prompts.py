@@ -26,6 +26,7 @@ from clonechats.personas.instructions import (
     frame_persona_for_model,
     neutralise,
 )
+from clonechats.personas.repo import Persona
 from clonechats.providers.llm.base import ChatMessage, LLMProvider, ModelInfo
 from clonechats.rooms import repo
 from clonechats.rooms.plan import MODERATOR, USER, participant
@@ -110,7 +111,7 @@ def _merge(messages: list[ChatMessage]) -> list[ChatMessage]:
     return merged
 
 
-async def speaker_prompt(ctx: Ctx, *, room: dict[str, Any], persona: dict[str, Any],
+async def speaker_prompt(ctx: Ctx, *, room: dict[str, Any], persona: Persona,
                          turns: list[dict[str, Any]], round_no: int, provider: LLMProvider,
                          model: ModelInfo) -> Prompt:
     frame = [ChatMessage(m["role"], m["content"])

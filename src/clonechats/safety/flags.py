@@ -25,6 +25,7 @@ from pymongo import ReturnDocument
 
 from clonechats.chat import repo as chat_repo
 from clonechats.errors import NotFound
+from clonechats.personas.repo import Persona
 from clonechats.providers.moderation.base import ModerationResult
 from clonechats.storage.indexes import Index
 from clonechats.storage.pagination import fetch_page
@@ -176,7 +177,7 @@ PERSONA_REPORT = "persona_report"
 REPORTS_KEPT = 50
 
 
-async def add_persona_report(ctx: Ctx, *, persona: dict[str, Any],
+async def add_persona_report(ctx: Ctx, *, persona: Persona,
                              reason: str) -> dict[str, Any]:
     """File a report against a public persona: one open flag per persona gathers every
     report (count and the latest `REPORTS_KEPT` reasons) until a moderator acts on it."""

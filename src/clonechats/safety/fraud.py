@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from clonechats.accounts import audit, suspension, trials, users
+from clonechats.accounts.users import User
 from clonechats.billing import ledger, orders, webhook_log
 from clonechats.client_info import ClientInfo
 from clonechats.errors import AppError
@@ -80,12 +81,15 @@ async def signals(ctx: Ctx) -> list[dict[str, Any]]:
                 "threshold": rules.failed_orders_per_user,
                 "order_ids": sorted(row["order_ids"])[:20]}, row["last_at"], ["suspend"]))
     for order in await orders.refunded_since(ctx.db, since):
+        refunded_at = order.get("refunded_at")
+        if refunded_at is None:  # the query asks for refunded orders only
+            continue
         credits = order.get("credits") or 0
         shortfall = (order.get("refund") or {}).get("shortfall") or 0
         if credits and order.get("user_id") and shortfall / credits >= rules.refund_used_share:
             found.append(_signal("refund_after_use", f"user:{order['user_id']}", {
                 "order_id": order["_id"], "credits": credits, "already_spent": shortfall,
-                "threshold_share": rules.refund_used_share}, order["refunded_at"],
+                "threshold_share": rules.refund_used_share}, refunded_at,
                 ["suspend"]))
     for row in await ledger.grants_by_user_since(ctx.db, since):
         if row["_id"] and row["credits"] >= rules.granted_credits_per_user:
@@ -101,7 +105,7 @@ async def signals(ctx: Ctx) -> list[dict[str, Any]]:
     return sorted(found, key=lambda signal: signal["seen_at"], reverse=True)
 
 
-async def act(ctx: Ctx, *, action: str, subject: str, note: str, admin: dict[str, Any],
+async def act(ctx: Ctx, *, action: str, subject: str, note: str, admin: User,
               client: ClientInfo | None) -> dict[str, Any]:
     """Apply `action` to a signal's subject; returns what changed."""
     kind, _, value = subject.partition(":")

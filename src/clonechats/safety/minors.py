@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from datetime import date
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from clonechats.accounts import age, users
+from clonechats.accounts.users import User
 from clonechats.providers.moderation.base import ModerationResult, verdict
 from clonechats.providers.moderation.local import LocalModerator
 
@@ -38,7 +39,7 @@ parents or guardians.
 4. Keep language free of strong profanity and keep the tone suitable for a teenager."""
 
 
-def is_minor_user(user: dict[str, Any] | None, today: date) -> bool:
+def is_minor_user(user: User | None, today: date) -> bool:
     """Whether the stored birth date makes the user 13–17 today (no birth date: not known)."""
     if not user or not user.get("birth_date"):
         return False

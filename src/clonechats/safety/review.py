@@ -21,9 +21,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from clonechats.accounts import audit, suspension, users
+from clonechats.accounts.users import User
 from clonechats.client_info import ClientInfo
 from clonechats.errors import AppError, Conflict
 from clonechats.personas import service as persona_service
+from clonechats.personas.repo import Persona
 from clonechats.safety import flags, rate_limits, warnings
 
 if TYPE_CHECKING:
@@ -106,7 +108,7 @@ async def _owner(ctx: Ctx, user_id: str | None) -> dict[str, Any] | None:
             "warnings": await warnings.count_for_user(ctx, user_id)}
 
 
-def _warning_text(flag: dict[str, Any], persona: dict[str, Any] | None) -> str:
+def _warning_text(flag: dict[str, Any], persona: Persona | None) -> str:
     what = (f"Your persona “{persona['name']}”" if persona is not None else
             "One of your messages")
     reason = f" ({flag['reason']})" if flag.get("reason") and persona is None else ""
@@ -115,7 +117,7 @@ def _warning_text(flag: dict[str, Any], persona: dict[str, Any] | None) -> str:
 
 
 async def act(ctx: Ctx, *, flag_id: str, action: str, note: str | None,
-              admin: dict[str, Any], client: ClientInfo | None) -> dict[str, Any]:
+              admin: User, client: ClientInfo | None) -> dict[str, Any]:
     """Apply a moderator's action to an open flag; returns the updated queue item."""
     if action not in ACTIONS:
         raise InvalidAction("Choose dismiss, hide, warn or suspend.")

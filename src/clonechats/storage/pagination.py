@@ -139,9 +139,10 @@ def _both(query: dict[str, Any], condition: dict[str, Any]) -> dict[str, Any]:
 async def fetch_page(collection: Any, query: dict[str, Any], *, order: Order, limit: int,
                      cursor: str | None, kinds: Sequence[type],
                      projection: dict[str, Any] | None = None,
-                     ) -> tuple[list[dict[str, Any]], str | None]:
+                     ) -> tuple[list[Any], str | None]:
     """One page of `collection` matching `query` in `order`, after `cursor` (None or "" for
-    the first page), and the cursor of the next page (None when this one is the last).
+    the first page), and the cursor of the next page (None when this one is the last). The
+    documents are as stored: the owner's repo gives them their type.
     `kinds` are the kinds of the sort keys, in order; a projection must keep every sort key."""
     if limit < 1:
         raise ValueError("limit must be at least 1")

@@ -106,7 +106,8 @@ async def _conversions(ctx: Ctx, first: date, last: date) -> dict[str, int]:
                                        since=since)
     paid_at: dict[str, list[datetime]] = {}
     for order in paid:
-        paid_at.setdefault(order["user_id"], []).append(_aware(order["paid_at"]))
+        if order["paid_at"] is not None:  # the query asks for paid orders only
+            paid_at.setdefault(order["user_id"], []).append(_aware(order["paid_at"]))
     converted: dict[str, int] = {}
     for (day, user), moment in first_hit.items():
         if any(when >= moment for when in paid_at.get(user, [])):

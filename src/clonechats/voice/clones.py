@@ -19,6 +19,7 @@ import secrets
 from typing import TYPE_CHECKING, Any
 
 from clonechats.media import repo as media_repo
+from clonechats.personas.repo import Persona
 from clonechats.providers.errors import ProviderError
 from clonechats.providers.speech.base import TTSProvider, VoiceInfo
 from clonechats.storage.indexes import Index
@@ -39,14 +40,14 @@ def clone_voice_id(provider: str, persona_id: str) -> str:
     return f"{provider}:{PREFIX}{persona_id}"
 
 
-def cloned_voice(provider: str, persona: dict[str, Any], engine_voice: str = "") -> VoiceInfo:
+def cloned_voice(provider: str, persona: Persona, engine_voice: str = "") -> VoiceInfo:
     return VoiceInfo(id=clone_voice_id(provider, persona["_id"]), provider=provider,
                      label=f"{persona['name']}'s own voice (cloned from the reference "
                            "recording)", language="mul", kind="cloned",
                      engine_voice=engine_voice)
 
 
-async def offered(ctx: Ctx, personas: list[dict[str, Any]]) -> list[VoiceInfo]:
+async def offered(ctx: Ctx, personas: list[Persona]) -> list[VoiceInfo]:
     """The cloned voices these personas can have (none without a cloning vendor)."""
     found = ctx.speech.cloner()
     if found is None:
@@ -60,7 +61,7 @@ def is_clone_id(ctx: Ctx, voice_id: str | None) -> bool:
     return bool(found and voice_id and voice_id.startswith(f"{found[0].name}:{PREFIX}"))
 
 
-async def resolve(ctx: Ctx, persona: dict[str, Any] | None,
+async def resolve(ctx: Ctx, persona: Persona | None,
                   voice_id: str | None) -> tuple[TTSProvider, VoiceInfo] | None:
     """The persona's cloned voice when it chose one and can have it; else None."""
     if persona is None or not is_clone_id(ctx, voice_id):

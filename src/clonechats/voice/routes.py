@@ -17,6 +17,7 @@ from clonechats.accounts.dependencies import ActiveUser
 from clonechats.media.clips.service import public_fields
 from clonechats.media.errors import MediaTooLarge
 from clonechats.personas import service as persona_service
+from clonechats.personas.repo import Persona
 from clonechats.providers.speech.encoding import OPUS_CONTENT_TYPE
 from clonechats.voice import service
 from clonechats.voice.synthesis import MAX_RATE, MIN_RATE, _encode, synthesize
@@ -50,7 +51,7 @@ async def preview_voice(data: PreviewIn, request: Request, user: ActiveUser) -> 
         persona = await persona_service.get_owned(ctx, user_id=user["_id"],
                                                   persona_id=data.persona_id)
     voice = service.chosen_voice(ctx, {"voice_id": data.voice_id, "rate": data.rate}, persona)
-    speaker = {**(persona or {"name": "Preview"}), "voice": voice}
+    speaker: Persona = {**(persona or {"name": "Preview"}), "voice": voice}
     synthesis, _, _ = await synthesize(ctx, persona=speaker, text=data.text)
     audio = await asyncio.to_thread(_encode, synthesis)
     return Response(audio, media_type=OPUS_CONTENT_TYPE,

@@ -22,6 +22,7 @@ from clonechats.chat.repo import Message
 from clonechats.errors import AppError, NotFound
 from clonechats.media.clips import repo as clips_repo
 from clonechats.personas import repo as persona_repo
+from clonechats.personas.repo import Persona
 from clonechats.providers.errors import ProviderError, ProviderRejected
 from clonechats.providers.speech.base import Transcript, VoiceInfo
 from clonechats.providers.speech.registry import UnknownVoice
@@ -70,7 +71,7 @@ def voice_fields(voice: VoiceInfo) -> dict[str, Any]:
 
 
 def chosen_voice(ctx: Ctx, voice: dict[str, Any] | None,
-                 persona: dict[str, Any] | None = None) -> dict[str, Any] | None:
+                 persona: Persona | None = None) -> dict[str, Any] | None:
     """A persona's `voice` field as stored: {voice_id, rate}, or None for the default."""
     if voice is None or not voice.get("voice_id"):
         return None

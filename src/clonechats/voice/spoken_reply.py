@@ -29,6 +29,7 @@ from clonechats.chat import screening
 from clonechats.errors import AppError
 from clonechats.media.clips import service as clips
 from clonechats.personas import repo as persona_repo
+from clonechats.personas.repo import Persona
 from clonechats.voice.sentences import SentenceSplitter
 from clonechats.voice.synthesis import speak_text
 
@@ -54,7 +55,7 @@ def _audio_error(exc: BaseException) -> tuple[str, dict[str, Any]]:
 
 
 class SpokenReply:
-    def __init__(self, ctx: Ctx, generation: Any, *, persona: dict[str, Any] | None) -> None:
+    def __init__(self, ctx: Ctx, generation: Any, *, persona: Persona | None) -> None:
         self.ctx = ctx
         self.generation = generation
         self.persona = persona

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from clonechats.errors import AppError
 from clonechats.media.clips import repo as clips_repo
 from clonechats.media.clips import service as clips
+from clonechats.personas.repo import Persona
 from clonechats.providers.errors import ProviderError
 from clonechats.providers.speech.base import Synthesis, TTSProvider, VoiceInfo
 from clonechats.providers.speech.encoding import OPUS_CONTENT_TYPE, encode_opus, normalise
@@ -58,13 +59,13 @@ class SpokenClip:
     synthesis: Synthesis | None = None
 
 
-def voice_setting(persona: dict[str, Any] | None) -> tuple[str | None, float]:
-    chosen = (persona or {}).get("voice") or {}
+def voice_setting(persona: Persona | None) -> tuple[str | None, float]:
+    chosen = (persona or {}).get("voice") or {}  # {voice_id, rate}
     rate = float(chosen.get("rate") or DEFAULT_RATE)
     return chosen.get("voice_id") or None, min(MAX_RATE, max(MIN_RATE, rate))
 
 
-async def resolve_voice(ctx: Ctx, persona: dict[str, Any] | None
+async def resolve_voice(ctx: Ctx, persona: Persona | None
                         ) -> tuple[TTSProvider, VoiceInfo, float]:
     voice_id, rate = voice_setting(persona)
     cloned = await clones.resolve(ctx, persona, voice_id)
@@ -82,7 +83,7 @@ def _encode(synthesis: Synthesis) -> bytes:
                        synthesis.sample_rate)
 
 
-async def synthesize(ctx: Ctx, *, persona: dict[str, Any] | None, text: str
+async def synthesize(ctx: Ctx, *, persona: Persona | None, text: str
                      ) -> tuple[Synthesis, str, float]:
     """The text spoken in the persona's voice (not stored): (audio, speakable text, rate)."""
     spoken = speakable(text)
@@ -104,7 +105,7 @@ async def synthesize(ctx: Ctx, *, persona: dict[str, Any] | None, text: str
     return synthesis, spoken, rate
 
 
-async def speak_text(ctx: Ctx, *, owner_id: str, persona: dict[str, Any] | None, text: str,
+async def speak_text(ctx: Ctx, *, owner_id: str, persona: Persona | None, text: str,
                      conversation_id: str | None, message_id: str | None,
                      seq: int | None = None) -> SpokenClip:
     """Speak `text` for the persona and store it as the owner's clip (charged by length)."""

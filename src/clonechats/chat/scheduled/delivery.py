@@ -45,6 +45,7 @@ from clonechats.chat.scheduled.service import queue_delivery
 from clonechats.chat.settlement import ReplyPlan
 from clonechats.errors import AppError
 from clonechats.personas import service as persona_service
+from clonechats.personas.repo import Persona
 
 if TYPE_CHECKING:
     from clonechats.context import Ctx
@@ -190,7 +191,7 @@ async def _take_conversation(ctx: Ctx, item: dict[str, Any],
 
 async def _prepare(ctx: Ctx, item: dict[str, Any], token: str, *,
                    conversation: Conversation,
-                   persona: dict[str, Any]) -> Generation | Message | None:
+                   persona: Persona) -> Generation | Message | None:
     """Steps 2–4: the reply ready to generate; or the reply already settled by a worker that
     died before recording it; or None when the item ended here (failed, conversation freed)."""
     reply_id = item["reply_id"]

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from clonechats.accounts.dependencies import ActiveUser
+from clonechats.accounts.users import User
 from clonechats.chat.scheduled import service
 from clonechats.chat.scheduled.schemas import (
     ScheduledCreate,
@@ -30,7 +31,7 @@ def body(item: dict[str, Any]) -> dict[str, Any]:
     return {"scheduled": ScheduledOut.of(item).model_dump(mode="json")}
 
 
-def preferences(user: dict[str, Any]) -> dict[str, Any]:
+def preferences(user: User) -> dict[str, Any]:
     return {"preferences": {"time_zone": user.get("time_zone"),
                             "email_notice": bool(user.get("scheduled_email_notice"))}}
 

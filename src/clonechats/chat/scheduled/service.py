@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from clonechats.accounts import profile
+from clonechats.accounts.users import User
 from clonechats.chat import repo as chat_repo
 from clonechats.chat import screening
 from clonechats.chat import service as chat
@@ -58,7 +59,7 @@ class NothingToChange(AppError):
     message = "Give a new text or a new time."
 
 
-def user_zone(user: dict[str, Any]) -> str:
+def user_zone(user: User) -> str:
     return user.get("time_zone") or timing.DEFAULT_TIME_ZONE
 
 
@@ -79,12 +80,12 @@ async def queue_delivery(ctx: Ctx, item_id: str, when: datetime) -> None:
                       dedupe_key=f"{DELIVER_JOB}:{item_id}:{when.isoformat()}")
 
 
-async def _remember_zone(ctx: Ctx, user: dict[str, Any], zone_name: str | None) -> None:
+async def _remember_zone(ctx: Ctx, user: User, zone_name: str | None) -> None:
     if zone_name and not user.get("time_zone"):
         await profile.update_preferences(ctx, user, time_zone=zone_name)
 
 
-async def create(ctx: Ctx, *, user: dict[str, Any], conversation_id: str, text: str,
+async def create(ctx: Ctx, *, user: User, conversation_id: str, text: str,
                  send_at: str, kind: str, time_zone: str | None = None,
                  fold: int = 0) -> dict[str, Any]:
     conversation = await chat.get(ctx, user_id=user["_id"], conversation_id=conversation_id)
@@ -175,7 +176,7 @@ async def for_conversation(ctx: Ctx, *, user_id: str,
     return await repo.open_for_conversation(ctx.db, conversation_id, user_id)
 
 
-async def edit(ctx: Ctx, *, user: dict[str, Any], item_id: str, text: str | None = None,
+async def edit(ctx: Ctx, *, user: User, item_id: str, text: str | None = None,
                send_at: str | None = None, time_zone: str | None = None,
                fold: int = 0) -> dict[str, Any]:
     item = await get(ctx, user_id=user["_id"], item_id=item_id)
@@ -227,8 +228,8 @@ async def dismiss(ctx: Ctx, *, user_id: str, item_id: str) -> None:
                        code="scheduled_not_failed")
 
 
-async def set_preferences(ctx: Ctx, *, user: dict[str, Any], time_zone: str | None,
-                          email_notice: bool | None) -> dict[str, Any]:
+async def set_preferences(ctx: Ctx, *, user: User, time_zone: str | None,
+                          email_notice: bool | None) -> User:
     zone_name = timing.clean_zone_name(time_zone) if time_zone is not None else None
     return await profile.update_preferences(ctx, user, time_zone=zone_name,
                                             scheduled_email_notice=email_notice)

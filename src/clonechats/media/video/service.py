@@ -33,6 +33,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from clonechats.accounts.users import User
 from clonechats.billing import ledger
 from clonechats.chat import repo as chat_repo
 from clonechats.chat.repo import Message
@@ -53,6 +54,7 @@ from clonechats.media.video.errors import (
 )
 from clonechats.personas import repo as persona_repo
 from clonechats.personas import service as persona_service
+from clonechats.personas.repo import Persona
 from clonechats.providers.errors import ProviderError
 from clonechats.providers.video import faces
 from clonechats.providers.video.base import VideoInputError, VideoJobRef
@@ -95,7 +97,7 @@ async def persona_message(ctx: Ctx, *, user_id: str, message_id: str) -> Message
     return message
 
 
-async def face_image(ctx: Ctx, persona: dict[str, Any]) -> dict[str, Any]:
+async def face_image(ctx: Ctx, persona: Persona) -> dict[str, Any]:
     """The first of the persona's avatar and reference images that shows a face."""
     candidates = [persona.get("avatar_media_id"), *persona.get("reference_image_ids", [])]
     refusal: VideoInputError | None = None
@@ -146,12 +148,12 @@ async def estimated_seconds(ctx: Ctx, *, user_id: str, message: Message) -> floa
     return min(cap, max(1.0, len(speakable(message["text"])) / CHARS_PER_SECOND))
 
 
-def allowance_seconds(ctx: Ctx, user: dict[str, Any]) -> float:
+def allowance_seconds(ctx: Ctx, user: User) -> float:
     tier = user.get("plan") or "free"
     return 60.0 * float(ctx.settings.video.monthly_minutes.get(tier, 0.0))
 
 
-async def check_quota(ctx: Ctx, *, user: dict[str, Any], seconds: float, month: str) -> None:
+async def check_quota(ctx: Ctx, *, user: User, seconds: float, month: str) -> None:
     allowed = allowance_seconds(ctx, user)
     used = await repo.seconds_this_month(ctx.db, user["_id"], month)
     if used + seconds <= allowed:
@@ -169,7 +171,7 @@ async def check_quota(ctx: Ctx, *, user: dict[str, Any], seconds: float, month: 
                                                "needed_s": round(seconds, 1)})
 
 
-async def request_video(ctx: Ctx, *, user: dict[str, Any], message_id: str) -> dict[str, Any]:
+async def request_video(ctx: Ctx, *, user: User, message_id: str) -> dict[str, Any]:
     message = await persona_message(ctx, user_id=user["_id"], message_id=message_id)
     conversation = await chat_repo.get_conversation(ctx.db, message["conversation_id"])
     persona = (await persona_repo.get(ctx.db, conversation["persona_id"])
