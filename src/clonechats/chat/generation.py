@@ -15,7 +15,6 @@ Moods are worked out after the reply has settled (`chat.mood_backlog`).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from datetime import datetime, timedelta
@@ -33,7 +32,7 @@ from clonechats.providers.errors import (
     ProviderQuotaError,
     ProviderRejected,
 )
-from clonechats.providers.llm.base import StreamEnd, TextDelta
+from clonechats.providers.llm.base import StreamEnd, TextDelta, close_stream
 
 if TYPE_CHECKING:
     from clonechats.context import Ctx
@@ -209,10 +208,7 @@ class Generation:
             log.exception("reply failed", extra={"message_id": self.message_id})
             outcome.status, outcome.error_code = repo.FAILED, "reply_failed"
         finally:
-            close = getattr(stream, "aclose", None)
-            if close is not None:
-                with contextlib.suppress(Exception):
-                    await close()
+            await close_stream(stream)
 
     async def _watch(self, poll: float) -> None:
         """Every `poll` seconds: save the text, renew the lease, honour a stop request made

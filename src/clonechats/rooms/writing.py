@@ -13,7 +13,6 @@ lost its lease stops writing at once (`LeaseLost`), leaving the turn to the job 
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
 import time
@@ -25,7 +24,14 @@ from clonechats.chat import screening
 from clonechats.chat.generation import error_code_for
 from clonechats.chat.settlement import delivered_tokens
 from clonechats.providers.errors import ProviderError
-from clonechats.providers.llm.base import LLMProvider, ModelInfo, StreamEnd, TextDelta, Usage
+from clonechats.providers.llm.base import (
+    LLMProvider,
+    ModelInfo,
+    StreamEnd,
+    TextDelta,
+    Usage,
+    close_stream,
+)
 from clonechats.providers.moderation.base import ModerationResult
 from clonechats.rooms import repo
 from clonechats.rooms.prompts import Prompt
@@ -154,10 +160,7 @@ async def write(ctx: Ctx, driver: Driver, *, provider: LLMProvider, model: Model
         log.warning("debate turn failed", extra={"room_id": driver.room_id, "error": str(exc)})
         written.status, written.error_code = repo.TURN_FAILED, error_code_for(exc)
     finally:
-        close = getattr(stream, "aclose", None)
-        if close is not None:
-            with contextlib.suppress(Exception):
-                await close()
+        await close_stream(stream)
     written.text = "".join(parts)
     written.usage = reported or Usage(prompt_tokens=prompt.prompt_tokens,
                                       completion_tokens=await delivered_tokens(

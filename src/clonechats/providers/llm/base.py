@@ -14,6 +14,7 @@ Model ids are "provider:model" (`local:qwen2.5-1.5b`, `openai:gpt-4o-mini`); `st
 tokenizer on the chat-formatted prompt), a conservative estimate for vendor models.
 """
 
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
@@ -83,3 +84,12 @@ def split_model_id(model: str, provider: str) -> str:
     """The vendor's model name from "provider:name" (or a bare name)."""
     prefix = provider + ":"
     return model[len(prefix):] if model.startswith(prefix) else model
+
+
+async def close_stream(stream: AsyncIterator[StreamItem]) -> None:
+    """End a stream a caller stopped reading (an async generator runs its `finally` now, not
+    when it is collected); an error while closing is not the caller's concern."""
+    close = getattr(stream, "aclose", None)
+    if close is not None:
+        with contextlib.suppress(Exception):
+            await close()
