@@ -22,7 +22,6 @@ import httpx
 import pytest
 from pydantic import Field, SecretStr, ValidationError, create_model, model_validator
 
-from clonechats import settings as settings_module
 from clonechats.clock import Clock, FrozenClock
 from clonechats.context import AppContext
 from clonechats.jobs import repo as jobs_repo
@@ -37,13 +36,14 @@ from clonechats.providers.errors import (
     ProviderUnavailable,
 )
 from clonechats.settings import EmailSettings, Settings
+from clonechats.settings.checks import require
 from tests.providers.email import test_contract as contract
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "adding-a-provider.md"
 
 ADAPTER = "src/clonechats/providers/email/postbox.py"
-SETTINGS = "src/clonechats/settings.py"
+SETTINGS = "src/clonechats/settings/providers.py"
 REGISTRY = "src/clonechats/providers/email/registry.py"
 POLICIES = "src/clonechats/privacy/policies.py"
 FAKE = "tests/fakes/postbox.py"
@@ -158,7 +158,7 @@ def guide_email_settings(blocks: dict[str, Block],
     subclass of today's class, which stands for the fields it leaves as `...`."""
     namespace = {"BaseModel": EmailSettings, "Field": Field, "Literal": Literal,
                  "SecretStr": SecretStr, "model_validator": model_validator,
-                 "_require": settings_module._require}
+                 "require": require}
     module = run_block(blocks[SETTINGS], monkeypatch, name="tests.docs.guide_settings",
                        namespace=namespace)
     return module.EmailSettings
